@@ -1,0 +1,6 @@
+#!/usr/bin/env node
+// iocli entry point: run the command and exit with its code. Exiting explicitly stops lingering
+// timers (e.g. web3.js confirmation loops) from holding the process open after the result is printed.
+import { run } from '../dist/commands/main.js';
+
+process.exit(await run(process.argv.slice(2)));

@@ -1,0 +1,26 @@
+import type { CommandSpec } from '../spec.js';
+
+export const configReset: CommandSpec = {
+  path: 'config reset',
+  summary: 'Reset one setting, or all of them, to the defaults',
+  args: ['[key]'],
+  examples: ['iocli config reset api-url', 'iocli config reset --yes'],
+  async run([name], _options, ctx) {
+    const { findSettingKey } = await import('../../src/settings/keys.js');
+    const { openWritableStore } = await import('../../src/settings/store.js');
+    const { CancelledError } = await import('../../src/errors.js');
+    const settings = await ctx.settings();
+    const store = await openWritableStore(settings.configDir);
+    if (name) {
+      const key = findSettingKey(name);
+      store.delete(key.scope === 'profile' ? `profiles.${settings.profile}.${key.property}` : key.property);
+      return { data: { reset: [key.name], profile: settings.profile }, human: (r) => r.success(`${key.name} reset to its default`) };
+    }
+    if (!ctx.globals.yes) {
+      const sure = await ctx.prompter.confirm('Reset all iocli settings (every profile)?', { flag: '--yes', default: false });
+      if (!sure) throw new CancelledError('Nothing was reset.');
+    }
+    store.clear();
+    return { data: { reset: 'all' }, human: (r) => r.success('All settings reset to their defaults') };
+  },
+};

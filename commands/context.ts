@@ -1,0 +1,96 @@
+// What every command receives: output, prompts, settings, wallet and API access, built once from the global flags.
+import type { Keypair } from '../src/wallet/keypair.js';
+import type { EffectiveSettings } from '../src/settings/resolve.js';
+import { Output } from './output.js';
+import { createPrompter, type Prompter } from './prompts.js';
+
+export interface GlobalOptions {
+  json: boolean;
+  yes: boolean;
+  quiet: boolean;
+  color: boolean;
+  profile?: string;
+  apiUrl?: string;
+  keypair?: string;
+  url?: string;
+}
+
+export interface Context {
+  globals: GlobalOptions;
+  out: Output;
+  prompter: Prompter;
+  env: Record<string, string | undefined>;
+  /** Aborted on Ctrl-C / SIGTERM: long operations stop and clean up. */
+  signal: AbortSignal;
+  /** Effective settings (defaults < profile < config file < env < flags). */
+  settings(): Promise<EffectiveSettings>;
+  /** The keypair path in force: flag/env/config, else the default location. */
+  keypairPath(): Promise<string>;
+  keypair(): Promise<Keypair>;
+  /** The coordinator API client, signing with the wallet when one exists. */
+  api(options?: { signed?: boolean }): Promise<import('../src/api/client.js').ApiClient>;
+}
+
+export interface ContextIO {
+  stdout: NodeJS.WriteStream;
+  stderr: NodeJS.WriteStream;
+  stdinIsTTY: boolean;
+  env: Record<string, string | undefined>;
+  signal: AbortSignal;
+}
+
+export function createContext(globals: GlobalOptions, io: ContextIO): Context {
+  const colorAllowed = globals.color && !io.env.NO_COLOR && Boolean(io.stdout.isTTY) && io.env.TERM !== 'dumb';
+  const out = new Output({ json: globals.json, quiet: globals.quiet, color: colorAllowed, stdout: io.stdout, stderr: io.stderr });
+  const interactive = io.stdinIsTTY && Boolean(io.stdout.isTTY) && !globals.json && !io.env.CI;
+
+  let settingsPromise: Promise<EffectiveSettings> | undefined;
+  const settings = () =>
+    (settingsPromise ??= (async () => {
+      const { configDirectory, readStoredSettings } = await import('../src/settings/store.js');
+      const { resolveSettings } = await import('../src/settings/resolve.js');
+      const configDir = configDirectory(io.env);
+      return resolveSettings({
+        stored: readStoredSettings(configDir),
+        env: io.env,
+        flags: { profile: globals.profile, apiUrl: globals.apiUrl, rpcUrl: globals.url, keypair: globals.keypair },
+        configDir,
+      });
+    })());
+
+  const keypairPath = async () => {
+    const { defaultKeypairPath, expandHome } = await import('../src/wallet/keypair.js');
+    const effective = await settings();
+    return effective.keypair ? expandHome(effective.keypair) : defaultKeypairPath(effective.configDir);
+  };
+
+  let keypairPromise: Promise<Keypair> | undefined;
+  const keypair = () =>
+    (keypairPromise ??= (async () => {
+      const { loadKeypairFile } = await import('../src/wallet/keypair.js');
+      return loadKeypairFile(await keypairPath());
+    })());
+
+  return {
+    globals,
+    out,
+    prompter: createPrompter(interactive),
+    env: io.env,
+    signal: io.signal,
+    settings,
+    keypairPath,
+    keypair,
+    async api({ signed = true } = {}) {
+      const effective = await settings();
+      const { createApiClient } = await import('../src/api/client.js');
+      const { UserError } = await import('../src/errors.js');
+      if (!effective.apiUrl) {
+        throw new UserError(`No coordinator API URL is configured for profile "${effective.profile}".`, {
+          hint: 'Set one with `iocli config set api-url URL`, pass --api-url, or use the local network: `iocli network up`.',
+        });
+      }
+      return createApiClient({ baseUrl: effective.apiUrl, keypair: signed ? await keypair() : undefined });
+    },
+  };
+}
+

@@ -1,0 +1,69 @@
+// The entry point: parse argv, run one command, and turn every outcome into a documented exit code. The only place that does.
+import { readFileSync } from 'node:fs';
+import type { ContextIO, GlobalOptions } from './context.js';
+import type { CommandSpec } from './spec.js';
+
+export interface RunIO extends Partial<ContextIO> {}
+
+export async function run(argv: string[], ioOverrides: RunIO = {}): Promise<number> {
+  const controller = new AbortController();
+  const io: ContextIO = {
+    stdout: process.stdout,
+    stderr: process.stderr,
+    stdinIsTTY: Boolean(process.stdin.isTTY),
+    env: process.env,
+    signal: controller.signal,
+    ...ioOverrides,
+  };
+  const version = readVersion();
+  // Fast path: `iocli --version` loads nothing else.
+  if (argv.length === 1 && (argv[0] === '--version' || argv[0] === '-V')) {
+    io.stdout.write(`${version}\n`);
+    return 0;
+  }
+  const wantsJson = argv.includes('--json');
+  const removeSignalHandlers = installSignalHandlers(controller);
+  try {
+    const [{ buildProgram }, { createContext }] = await Promise.all([import('./program.js'), import('./context.js')]);
+    const invoke = async (spec: CommandSpec, args: string[], options: Record<string, unknown>, globals: GlobalOptions) => {
+      const ctx = createContext({ ...globals, json: Boolean(globals.json), yes: Boolean(globals.yes), quiet: Boolean(globals.quiet) }, io);
+      const result = await spec.run(args, options, ctx);
+      if (result) await ctx.out.result(result);
+    };
+    // Commander's own error lines are suppressed; reportError prints them with a hint.
+    const program = buildProgram(version, invoke, { writeOut: (text) => io.stdout.write(text), writeErr: (text) => io.stderr.write(text) });
+    await program.parseAsync(argv, { from: 'user' });
+    return 0;
+  } catch (error) {
+    const { reportError } = await import('./errors.js');
+    return reportError(error, { json: wantsJson, stdout: io.stdout, stderr: io.stderr, env: io.env, argv });
+  } finally {
+    removeSignalHandlers();
+  }
+}
+
+function readVersion(): string {
+  const url = new URL('../../package.json', import.meta.url);
+  try {
+    return (JSON.parse(readFileSync(url, 'utf8')) as { version: string }).version;
+  } catch {
+    // Running from sources (vitest) rather than dist/: one level less.
+    return (JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')) as { version: string }).version;
+  }
+}
+
+/** First Ctrl-C asks the running command to stop cleanly (its AbortSignal); a second one exits at once. */
+function installSignalHandlers(controller: AbortController): () => void {
+  let interrupts = 0;
+  const onSignal = (signal: NodeJS.Signals) => {
+    interrupts += 1;
+    if (interrupts > 1) process.exit(130);
+    controller.abort(new Error(`received ${signal}`));
+  };
+  process.on('SIGINT', onSignal);
+  process.on('SIGTERM', onSignal);
+  return () => {
+    process.off('SIGINT', onSignal);
+    process.off('SIGTERM', onSignal);
+  };
+}

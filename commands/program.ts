@@ -1,0 +1,96 @@
+// commander setup: global flags, help texts, and one subcommand per spec in the registry.
+import { Command, Option } from 'commander';
+import type { CommandSpec } from './spec.js';
+import type { GlobalOptions } from './context.js';
+import { GROUPS, COMMANDS } from './registry.js';
+
+export const EXIT_CODES_HELP = `
+Exit codes:
+  0    success
+  1    failure (invalid input file, not found, rejected)
+  2    usage error (unknown command or flag, invalid value, missing flag when not interactive)
+  3    an external system failed or is unreachable (Docker, nvidia-smi, coordinator, Solana RPC)
+  4    unavailable (not enough capacity, price above --max-price, insufficient balance)
+  70   internal error (a bug: please report it)
+  130  cancelled`;
+
+export type Invoke = (spec: CommandSpec, args: string[], options: Record<string, unknown>, globals: GlobalOptions) => Promise<void>;
+
+export interface ProgramIO {
+  writeOut(text: string): void;
+  writeErr(text: string): void;
+}
+
+export function buildProgram(version: string, invoke: Invoke, io: ProgramIO): Command {
+  const program = new Command('iocli')
+    // Set before any subcommand is added: commander copies these settings to subcommands when they are created.
+    .exitOverride()
+    .configureOutput({ writeOut: io.writeOut, writeErr: io.writeErr, outputError: () => {} })
+    .description('Provide, rent and settle GPU compute on a decentralized GPU cloud (Solana).')
+    .version(version, '-V, --version', 'print the version')
+    .option('--json', 'print the result as one JSON document on stdout')
+    .option('-y, --yes', 'assume yes for confirmations; never prompt')
+    .option('-q, --quiet', 'print only the result (no progress)')
+    .option('--profile <name>', 'network profile: local, devnet, mainnet-beta (env IOCLI_PROFILE)')
+    .option('--api-url <url>', 'coordinator API URL (env IOCLI_API_URL)')
+    .option('-k, --keypair <path>', 'wallet keypair file (env IOCLI_KEYPAIR)')
+    .option('-u, --url <url-or-moniker>', 'Solana RPC URL or localhost|devnet|mainnet-beta (env IOCLI_RPC_URL)')
+    .option('--no-color', 'disable colours (also NO_COLOR or when not a TTY)')
+    .showSuggestionAfterError(true)
+    .addHelpText('after', `
+Examples:
+  $ iocli demo                      run the whole provide → rent → earn loop locally
+  $ iocli gpus                      show this machine's GPUs
+  $ iocli offers --gpus 8 --model H100
+  $ iocli rent --gpus 8 --hours 2 --image my/image:tag --yes
+${EXIT_CODES_HELP}`);
+
+  const byPath = new Map<string, Command>([['', program]]);
+  const parentOf = (path: string): Command => {
+    const parts = path.split(' ');
+    let current = program;
+    for (let i = 1; i < parts.length; i++) {
+      const groupPath = parts.slice(0, i).join(' ');
+      let group = byPath.get(groupPath);
+      if (!group) {
+        group = current.command(parts[i - 1]!).description(GROUPS[groupPath] ?? '');
+        byPath.set(groupPath, group);
+      }
+      current = group;
+    }
+    return current;
+  };
+
+  for (const spec of [...COMMANDS].sort((a, b) => a.path.split(' ').length - b.path.split(' ').length)) {
+    const name = spec.path.split(' ').at(-1)!;
+    const existing = byPath.get(spec.path);
+    const command = existing ?? parentOf(spec.path).command(name);
+    byPath.set(spec.path, command);
+    command.description(spec.description ?? spec.summary).summary(spec.summary);
+    for (const arg of spec.args ?? []) command.argument(arg);
+    for (const optionSpec of spec.options ?? []) {
+      const option = new Option(optionSpec.flags, optionSpec.description);
+      if (optionSpec.defaultValue !== undefined) option.default(optionSpec.defaultValue);
+      if (optionSpec.parse) option.argParser(optionSpec.parse as (value: string, previous: unknown) => unknown);
+      if (optionSpec.choices) option.choices(optionSpec.choices);
+      if (optionSpec.hidden) option.hideHelp();
+      command.addOption(option);
+    }
+    command.addHelpText('after', `\nExamples:\n${spec.examples.map((e) => `  $ ${e}`).join('\n')}\n`);
+    command.action(async (...received: unknown[]) => {
+      const cmd = received.at(-1) as Command;
+      const args = (received.slice(0, -2) as Array<string | string[] | undefined>).flatMap((a) => (a === undefined ? [] : a));
+      await invoke(spec, args as string[], cmd.opts(), cmd.optsWithGlobals() as GlobalOptions);
+    });
+  }
+
+  // Groups without an action of their own print their help (and exit 2 when a verb is missing).
+  for (const [path, group] of byPath) {
+    if (path && !COMMANDS.some((s) => s.path === path)) {
+      group.action(() => {
+        group.help({ error: true });
+      });
+    }
+  }
+  return program;
+}
