@@ -24,14 +24,19 @@ export async function run(argv: string[], ioOverrides: RunIO = {}): Promise<numb
   const wantsJson = argv.includes('--json');
   const removeSignalHandlers = installSignalHandlers(controller);
   try {
-    const [{ buildProgram }, { createContext }] = await Promise.all([import('./program.js'), import('./context.js')]);
+    const [{ buildProgram, loadNoun }, { createContext }] = await Promise.all([import('./program.js'), import('./context.js')]);
     const invoke = async (spec: CommandSpec, args: string[], options: Record<string, unknown>, globals: GlobalOptions) => {
       const ctx = createContext({ ...globals, json: Boolean(globals.json), yes: Boolean(globals.yes), quiet: Boolean(globals.quiet) }, io);
       const result = await spec.run(args, options, ctx);
       if (result) await ctx.out.result(result);
     };
     // Commander's own error lines are suppressed; reportError prints them with a hint.
-    const program = buildProgram(version, invoke, { writeOut: (text) => io.stdout.write(text), writeErr: (text) => io.stderr.write(text) });
+    const program = buildProgram(
+      version,
+      invoke,
+      { writeOut: (text) => io.stdout.write(text), writeErr: (text) => io.stderr.write(text) },
+      await loadNoun(argv),
+    );
     await program.parseAsync(argv, { from: 'user' });
     return 0;
   } catch (error) {

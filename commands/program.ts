@@ -2,7 +2,7 @@
 import { Command, Option } from 'commander';
 import type { CommandSpec } from './spec.js';
 import type { GlobalOptions } from './context.js';
-import { GROUPS, COMMANDS } from './registry.js';
+import { NOUNS } from './registry.js';
 
 export const EXIT_CODES_HELP = `
 Exit codes:
@@ -21,7 +21,24 @@ export interface ProgramIO {
   writeErr(text: string): void;
 }
 
-export function buildProgram(version: string, invoke: Invoke, io: ProgramIO): Command {
+/** The noun (first word) an argv invokes, skipping global options and their values. */
+export function invokedNoun(argv: string[]): string | undefined {
+  const takesValue = new Set(['--profile', '--api-url', '-k', '--keypair', '-u', '--url']);
+  for (let i = 0; i < argv.length; i++) {
+    const arg = argv[i]!;
+    if (takesValue.has(arg)) i++;
+    else if (!arg.startsWith('-')) return arg === 'help' ? argv[i + 1] : arg;
+  }
+  return undefined;
+}
+
+export async function loadNoun(argv: string[]): Promise<{ noun?: string; specs: CommandSpec[] }> {
+  const noun = invokedNoun(argv);
+  const entry = noun === undefined ? undefined : NOUNS[noun];
+  return entry ? { noun, specs: await entry.load() } : { specs: [] };
+}
+
+export function buildProgram(version: string, invoke: Invoke, io: ProgramIO, loaded: { noun?: string; specs: CommandSpec[] }): Command {
   const program = new Command('iocli')
     // Set before any subcommand is added: commander copies these settings to subcommands when they are created.
     .exitOverride()
@@ -45,26 +62,28 @@ Examples:
   $ iocli rent --gpus 8 --hours 2 --image my/image:tag --yes
 ${EXIT_CODES_HELP}`);
 
-  const byPath = new Map<string, Command>([['', program]]);
-  const parentOf = (path: string): Command => {
-    const parts = path.split(' ');
-    let current = program;
-    for (let i = 1; i < parts.length; i++) {
-      const groupPath = parts.slice(0, i).join(' ');
-      let group = byPath.get(groupPath);
-      if (!group) {
-        group = current.command(parts[i - 1]!).description(GROUPS[groupPath] ?? '');
-        byPath.set(groupPath, group);
-      }
-      current = group;
-    }
-    return current;
-  };
+  for (const [noun, entry] of Object.entries(NOUNS)) {
+    if (noun === loaded.noun) registerSpecs(program, loaded.specs, invoke);
+    else program.command(noun).summary(entry.summary).description(entry.summary).allowUnknownOption().helpOption(false);
+  }
+  return program;
+}
 
-  for (const spec of [...COMMANDS].sort((a, b) => a.path.split(' ').length - b.path.split(' ').length)) {
-    const name = spec.path.split(' ').at(-1)!;
-    const existing = byPath.get(spec.path);
-    const command = existing ?? parentOf(spec.path).command(name);
+function registerSpecs(program: Command, specs: CommandSpec[], invoke: Invoke): void {
+  const byPath = new Map<string, Command>();
+  const ordered = [...specs].sort((a, b) => a.path.split(' ').length - b.path.split(' ').length);
+  for (const spec of ordered) {
+    const words = spec.path.split(' ');
+    const parentPath = words.slice(0, -1).join(' ');
+    let parent = parentPath ? byPath.get(parentPath) : program;
+    if (!parent) {
+      // A group with no action of its own: print its help and exit 2 when the verb is missing.
+      const group = program.command(words[0]!).description(NOUNS[words[0]!]?.summary ?? '');
+      group.action(() => group.help({ error: true }));
+      byPath.set(parentPath, group);
+      parent = group;
+    }
+    const command = parent.command(words.at(-1)!);
     byPath.set(spec.path, command);
     command.description(spec.description ?? spec.summary).summary(spec.summary);
     for (const arg of spec.args ?? []) command.argument(arg);
@@ -83,14 +102,4 @@ ${EXIT_CODES_HELP}`);
       await invoke(spec, args as string[], cmd.opts(), cmd.optsWithGlobals() as GlobalOptions);
     });
   }
-
-  // Groups without an action of their own print their help (and exit 2 when a verb is missing).
-  for (const [path, group] of byPath) {
-    if (path && !COMMANDS.some((s) => s.path === path)) {
-      group.action(() => {
-        group.help({ error: true });
-      });
-    }
-  }
-  return program;
 }

@@ -1,33 +1,39 @@
-// Every command iocli has, in one place. To add one: write commands/<noun>/<verb>.ts exporting a CommandSpec, list it here.
+// Every command iocli has, in one place, indexed by its first word. Only the invoked noun's spec files are loaded,
+// so `iocli --help` and `iocli wallet show` never pay for the other thirty commands.
+// To add a command: write commands/<noun>/<verb>.ts exporting a CommandSpec and list it in that noun's loader below
+// (or add a new noun here with its one-line summary).
 import type { CommandSpec } from './spec.js';
-import { configGet } from './config/get.js';
-import { configList } from './config/list.js';
-import { configReset } from './config/reset.js';
-import { configSet } from './config/set.js';
-import { walletBalance } from './wallet/balance.js';
-import { walletAirdrop } from './wallet/airdrop.js';
-import { walletImport } from './wallet/import.js';
-import { walletNew } from './wallet/new.js';
-import { walletShow } from './wallet/show.js';
 
-/** Descriptions of command groups (nouns) that have no action of their own. */
-export const GROUPS: Record<string, string> = {
-  wallet: 'Create, import and inspect your Solana wallet',
-  config: 'Read and change settings (per profile: local, devnet, mainnet-beta)',
-  lease: 'Inspect and manage one lease',
-  rewards: 'Provider earnings and payouts',
-  coordinator: 'Run the coordination API service',
-  network: 'Run a complete local network (chain + coordinator) on this machine',
+export interface NounEntry {
+  /** One line for `iocli --help`. */
+  summary: string;
+  load(): Promise<CommandSpec[]>;
+}
+
+export const NOUNS: Record<string, NounEntry> = {
+  wallet: {
+    summary: 'Create, import and inspect your Solana wallet',
+    load: async () => {
+      const [n, i, s, b, a] = await Promise.all([
+        import('./wallet/new.js'),
+        import('./wallet/import.js'),
+        import('./wallet/show.js'),
+        import('./wallet/balance.js'),
+        import('./wallet/airdrop.js'),
+      ]);
+      return [n.walletNew, i.walletImport, s.walletShow, b.walletBalance, a.walletAirdrop];
+    },
+  },
+  config: {
+    summary: 'Read and change settings (per profile: local, devnet, mainnet-beta)',
+    load: async () => {
+      const [g, s, l, r] = await Promise.all([
+        import('./config/get.js'),
+        import('./config/set.js'),
+        import('./config/list.js'),
+        import('./config/reset.js'),
+      ]);
+      return [g.configGet, s.configSet, l.configList, r.configReset];
+    },
+  },
 };
-
-export const COMMANDS: readonly CommandSpec[] = [
-  walletNew,
-  walletImport,
-  walletShow,
-  walletBalance,
-  walletAirdrop,
-  configGet,
-  configSet,
-  configList,
-  configReset,
-];
