@@ -11,6 +11,10 @@ export interface NounEntry {
 }
 
 export const NOUNS: Record<string, NounEntry> = {
+  gpus: {
+    summary: "Show this machine's GPUs and host inventory",
+    load: async () => [(await import('./gpus.js')).gpus],
+  },
   wallet: {
     summary: 'Create, import and inspect your Solana wallet',
     load: async () => {
