@@ -1,5 +1,6 @@
 // The settable keys of `iocli config`, each with its validation. Pure.
 import { UsageError } from '../errors.js';
+import { resolveRpcUrl } from '../wallet/connection.js';
 import { isProfileName, PROFILE_NAMES } from './profiles.js';
 
 export type SettingScope = 'global' | 'profile';
@@ -32,17 +33,6 @@ export interface StoredSettings extends StoredGlobalSettings {
   profiles?: Record<string, StoredProfileSettings>;
 }
 
-const RPC_MONIKERS: Record<string, string> = {
-  localhost: 'http://127.0.0.1:8899',
-  l: 'http://127.0.0.1:8899',
-  devnet: 'https://api.devnet.solana.com',
-  d: 'https://api.devnet.solana.com',
-  testnet: 'https://api.testnet.solana.com',
-  t: 'https://api.testnet.solana.com',
-  'mainnet-beta': 'https://api.mainnet-beta.solana.com',
-  m: 'https://api.mainnet-beta.solana.com',
-};
-
 /** Accept an http(s) URL; `what` names the setting or flag in the error. */
 export function normalizeHttpUrl(raw: string, what: string): string {
   let url: URL;
@@ -55,18 +45,6 @@ export function normalizeHttpUrl(raw: string, what: string): string {
     throw new UsageError(`Invalid ${what}: "${raw}" must use http or https.`, { hint: 'Example: https://coordinator.example.com' });
   }
   return raw.replace(/\/+$/, '');
-}
-
-/** Solana CLI style: a URL or one of the monikers localhost, devnet, testnet, mainnet-beta (or l/d/t/m). */
-export function normalizeRpcUrl(raw: string, what = 'RPC URL'): string {
-  const moniker = RPC_MONIKERS[raw];
-  if (moniker) return moniker;
-  if (!/^https?:\/\//.test(raw)) {
-    throw new UsageError(`Invalid ${what}: "${raw}".`, {
-      hint: 'Use an http(s) URL or one of: localhost, devnet, testnet, mainnet-beta (or l, d, t, m).',
-    });
-  }
-  return normalizeHttpUrl(raw, what);
 }
 
 export const SETTING_KEYS: readonly SettingKey[] = [
@@ -92,7 +70,7 @@ export const SETTING_KEYS: readonly SettingKey[] = [
     property: 'rpcUrl',
     scope: 'profile',
     description: 'Solana JSON-RPC URL or moniker (localhost, devnet, mainnet-beta)',
-    normalize: (raw) => normalizeRpcUrl(raw, 'rpc-url'),
+    normalize: (raw) => resolveRpcUrl(raw, 'rpc-url'),
   },
   {
     name: 'keypair',

@@ -1,6 +1,7 @@
 // Effective settings: defaults < profile defaults < config file < environment < flags, merged by one pure function.
 import { UsageError } from '../errors.js';
-import { normalizeHttpUrl, normalizeRpcUrl, type StoredSettings } from './keys.js';
+import { resolveRpcUrl } from '../wallet/connection.js';
+import { normalizeHttpUrl, type StoredSettings } from './keys.js';
 import { isProfileName, PROFILE_DEFAULTS, PROFILE_NAMES, type ProfileName } from './profiles.js';
 
 export type SettingSource = 'default' | 'profile' | 'config' | 'env' | 'flag';
@@ -82,7 +83,7 @@ export function resolveSettings({ stored, env, flags, configDir }: ResolveInput)
   return {
     profile: profileName,
     apiUrl: apiUrl === undefined ? undefined : normalizeHttpUrl(apiUrl, sources.apiUrl === 'flag' ? '--api-url' : 'api-url'),
-    rpcUrl: normalizeRpcUrl(rpcUrl, sources.rpcUrl === 'flag' ? '--url' : 'rpc-url'),
+    rpcUrl: resolveRpcUrl(rpcUrl, sources.rpcUrl === 'flag' ? '--url' : 'rpc-url'),
     keypair,
     region,
     pricePerGpuHour,

@@ -51,27 +51,18 @@ export interface WalletBalances {
 }
 
 /** SOL balance, and the balance of one SPL mint summed over the owner's token accounts. */
-export async function fetchWalletBalances(rpcUrl: string, address: string, mint?: string, options?: RpcOptions): Promise<WalletBalances> {
+export async function fetchWalletBalances(rpcUrl: string, address: string, mint?: string, options: RpcOptions & { decimals?: number } = {}): Promise<WalletBalances> {
+  const decimals = options.decimals ?? 6;
   const lamportsPromise = rpcCall<{ value: number }>(rpcUrl, 'getBalance', [address, { commitment: 'confirmed' }], options);
+  // base64 rather than jsonParsed: every RPC (and the local chain) serves it. SPL token account layout: amount is a u64 at byte 64.
   const tokenPromise = mint
-    ? rpcCall<{ value: Array<{ account: { data: { parsed: { info: { tokenAmount: { amount: string; decimals: number } } } } } }> }>(
-        rpcUrl,
-        'getTokenAccountsByOwner',
-        [address, { mint }, { encoding: 'jsonParsed', commitment: 'confirmed' }],
-        options,
-      )
+    ? rpcCall<{ value: Array<{ account: { data: [string, string] } }> }>(rpcUrl, 'getTokenAccountsByOwner', [address, { mint }, { encoding: 'base64', commitment: 'confirmed' }], options)
     : undefined;
   const { value: lamports } = await lamportsPromise;
   const balances: WalletBalances = { address, lamports, sol: lamports / LAMPORTS_PER_SOL };
   if (tokenPromise && mint) {
-    const accounts = (await tokenPromise).value;
     let amount = 0n;
-    let decimals = 6;
-    for (const { account } of accounts) {
-      const tokenAmount = account.data.parsed.info.tokenAmount;
-      amount += BigInt(tokenAmount.amount);
-      decimals = tokenAmount.decimals;
-    }
+    for (const { account } of (await tokenPromise).value) amount += Buffer.from(account.data[0], 'base64').readBigUInt64LE(64);
     balances.token = { mint, amount: amount.toString(), decimals, uiAmount: formatTokenAmount(amount, decimals) };
   }
   return balances;

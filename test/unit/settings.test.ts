@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { UsageError } from '../../src/errors.js';
-import { findSettingKey, normalizeRpcUrl } from '../../src/settings/keys.js';
+import { findSettingKey } from '../../src/settings/keys.js';
+import { resolveRpcUrl } from '../../src/wallet/connection.js';
 import { resolveSettings } from '../../src/settings/resolve.js';
 
 const base = { stored: {}, env: {}, flags: {}, configDir: '/cfg' };
@@ -40,7 +41,7 @@ describe('resolveSettings', () => {
     ['m', 'https://api.mainnet-beta.solana.com'],
     ['https://rpc.example.com/', 'https://rpc.example.com'],
   ])('understands the RPC moniker %s', (input, expected) => {
-    expect(normalizeRpcUrl(input)).toBe(expected);
+    expect(resolveRpcUrl(input)).toBe(expected);
   });
 
   it.each([

@@ -1,0 +1,169 @@
+// Starts the offline local Solana chain: JSON-RPC over HTTP and subscriptions over WebSocket, on loopback, backed by litesvm.
+//
+// An unmodified @solana/web3.js Connection (and @solana/spl-token) works against it. What it is and is not:
+// - Real execution (litesvm: System, SPL Token, Token-2022, ATA, Memo), real signature verification, real fees
+//   (5000 lamports per signature), rotating blockhashes (a new slot every 400 ms, 150 slots of validity; stale or
+//   unknown blockhashes fail with BlockhashNotFound), duplicate signatures rejected (AlreadyProcessed) or, with
+//   skipPreflight, dropped — exactly the behaviours a payment outbox must cope with on a real cluster.
+// - Every transaction is final the moment it lands ("finalized"); there are no forks, no leader schedule, no votes.
+// - Airdrops are real transfers from a faucet account whose key is derived from the genesis seed.
+// - Persistence (with dataDir): genesis.json + ledger.jsonl, an append-only log of landed transactions replayed on
+//   start; see journal.ts for why a log rather than account snapshots.
+// - Limits: no address-lookup-table resolution in balances/meta, no durable-nonce transactions, no jsonParsed
+//   encodings, no accountSubscribe/logsSubscribe/programSubscribe.
+
+import { createServer } from 'node:http';
+import type { IncomingMessage, Server, ServerResponse } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { WebSocketServer } from 'ws';
+import { ChainState } from './chain-state.js';
+import { createRpcMethods } from './rpc-methods.js';
+import type { RpcHandler } from './rpc-methods.js';
+import { RpcError } from './svm-errors.js';
+import { serveSubscriptions } from './ws-subscriptions.js';
+
+export interface LocalChainOptions {
+  /** Where the chain keeps its ledger; in memory only when omitted. */
+  dataDir?: string;
+  host?: '127.0.0.1';
+  /** 0 = a random free port. */
+  port?: number;
+  /** Defaults to port + 1 (what web3.js assumes when no wsEndpoint is given), or random when port is 0. */
+  wsPort?: number;
+  /** Slot length; tests may shorten it. */
+  slotMs?: number;
+}
+
+export interface LocalChain {
+  rpcUrl: string;
+  wsUrl: string;
+  port: number;
+  wsPort: number;
+  genesisHash: string;
+  /** The faucet's address (requestAirdrop pays from it). */
+  faucet: string;
+  slot(): number;
+  /** Jumps ahead `slots` slots at once, e.g. to expire blockhashes in a test without waiting a minute. */
+  advanceSlots(slots: number): number;
+  close(): Promise<void>;
+}
+
+const MAX_BODY_BYTES = 4 * 1024 * 1024;
+
+export async function startLocalChain(options: LocalChainOptions = {}): Promise<LocalChain> {
+  const host = options.host ?? '127.0.0.1';
+  const port = options.port ?? 0;
+  const chain = ChainState.open({ dataDir: options.dataDir });
+  const methods = createRpcMethods(chain);
+
+  const http = createServer((request, response) => void serveHttp(methods, request, response));
+  http.keepAliveTimeout = 60_000;
+  const wsOnHttp = new WebSocketServer({ server: http });
+  const wsServer = new WebSocketServer({ noServer: true });
+  const wsHttp = createServer((_request, response) => response.writeHead(426).end());
+  wsHttp.on('upgrade', (request, socket, head) => wsServer.handleUpgrade(request, socket, head, (ws) => wsServer.emit('connection', ws, request)));
+  const detach = serveSubscriptions(chain, [wsOnHttp, wsServer]);
+
+  try {
+    await listen(http, port, host);
+    await listen(wsHttp, options.wsPort ?? (port === 0 ? 0 : port + 1), host);
+  } catch (error) {
+    detach();
+    chain.close();
+    await Promise.all([closeServer(http), closeServer(wsHttp)]);
+    throw error;
+  }
+  const rpcPort = (http.address() as AddressInfo).port;
+  const wsPort = (wsHttp.address() as AddressInfo).port;
+  chain.clock.start(options.slotMs);
+
+  let closed: Promise<void> | undefined;
+  return {
+    rpcUrl: `http://${host}:${rpcPort}`,
+    wsUrl: `ws://${host}:${wsPort}`,
+    port: rpcPort,
+    wsPort,
+    genesisHash: chain.genesisHash,
+    faucet: chain.faucet.publicKey,
+    slot: () => chain.clock.slot,
+    advanceSlots: (slots) => chain.clock.advance(slots),
+    close: () =>
+      (closed ??= (async () => {
+        detach();
+        for (const server of [wsOnHttp, wsServer]) for (const client of server.clients) client.terminate();
+        wsOnHttp.close();
+        wsServer.close();
+        http.closeAllConnections();
+        wsHttp.closeAllConnections();
+        await Promise.all([closeServer(http), closeServer(wsHttp)]);
+        chain.close();
+      })()),
+  };
+}
+
+function listen(server: Server, port: number, host: string): Promise<void> {
+  return new Promise((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(port, host, () => {
+      server.off('error', reject);
+      resolve();
+    });
+  });
+}
+
+function closeServer(server: Server): Promise<void> {
+  return new Promise((resolve) => (server.listening ? server.close(() => resolve()) : resolve()));
+}
+
+async function serveHttp(methods: Record<string, RpcHandler>, request: IncomingMessage, response: ServerResponse): Promise<void> {
+  if (request.method === 'GET' && request.url === '/health') {
+    response.writeHead(200, { 'content-type': 'text/plain' }).end('ok');
+    return;
+  }
+  if (request.method !== 'POST') {
+    response.writeHead(405, { allow: 'POST' }).end();
+    return;
+  }
+  const chunks: Buffer[] = [];
+  let size = 0;
+  for await (const chunk of request) {
+    size += (chunk as Buffer).length;
+    if (size > MAX_BODY_BYTES) {
+      response.writeHead(413).end();
+      request.destroy();
+      return;
+    }
+    chunks.push(chunk as Buffer);
+  }
+  let body: unknown;
+  try {
+    body = JSON.parse(Buffer.concat(chunks).toString('utf8'));
+  } catch {
+    return reply(response, { jsonrpc: '2.0', error: { code: -32700, message: 'Parse error' }, id: null });
+  }
+  if (Array.isArray(body)) {
+    if (body.length === 0) return reply(response, { jsonrpc: '2.0', error: { code: -32600, message: 'Invalid request' }, id: null });
+    return reply(response, body.map((item) => dispatch(methods, item)));
+  }
+  reply(response, dispatch(methods, body));
+}
+
+function dispatch(methods: Record<string, RpcHandler>, request: unknown): unknown {
+  const { id = null, method, params } = (request ?? {}) as { id?: unknown; method?: unknown; params?: unknown };
+  if (typeof method !== 'string') return { jsonrpc: '2.0', error: { code: -32600, message: 'Invalid request' }, id };
+  const handler = Object.hasOwn(methods, method) ? methods[method] : undefined;
+  if (!handler) return { jsonrpc: '2.0', error: { code: -32601, message: 'Method not found' }, id };
+  try {
+    return { jsonrpc: '2.0', result: handler(Array.isArray(params) ? params : []), id };
+  } catch (error) {
+    if (error instanceof RpcError) {
+      return { jsonrpc: '2.0', error: { code: error.code, message: error.message, ...(error.data !== undefined ? { data: error.data } : {}) }, id };
+    }
+    return { jsonrpc: '2.0', error: { code: -32603, message: `Internal error: ${(error as Error).message}` }, id };
+  }
+}
+
+function reply(response: ServerResponse, payload: unknown): void {
+  const text = JSON.stringify(payload);
+  response.writeHead(200, { 'content-type': 'application/json', 'content-length': Buffer.byteLength(text) }).end(text);
+}
