@@ -1,0 +1,76 @@
+// `iocli coordinator start`: run the coordinator service in the foreground until Ctrl-C / SIGTERM.
+import { join } from 'node:path';
+import { UsageError } from '../../src/errors.js';
+import type { CommandSpec } from '../spec.js';
+
+export interface CoordinatorStartOptions {
+  port: number;
+  host: string;
+  dataDir?: string;
+  databaseUrl?: string;
+  dev: boolean;
+  feeBps?: number;
+  heartbeatGrace?: number;
+}
+
+function parsePort(value: string): number {
+  const port = Number(value);
+  if (!Number.isInteger(port) || port < 0 || port > 65535) throw new UsageError(`--port must be 0-65535, got "${value}".`);
+  return port;
+}
+
+function parseNonNegative(flag: string) {
+  return (value: string): number => {
+    const n = Number(value);
+    if (!Number.isInteger(n) || n < 0) throw new UsageError(`${flag} must be a whole number ≥ 0, got "${value}".`);
+    return n;
+  };
+}
+
+export const coordinatorStart: CommandSpec<CoordinatorStartOptions> = {
+  path: 'coordinator start',
+  summary: 'Run the coordinator service (HTTP API) in the foreground',
+  description:
+    'Serves the /v1 API on loopback by default. Storage is SQLite in --data-dir unless --database-url (or DATABASE_URL) names a PostgreSQL database.\n' +
+    '--dev accepts simulated GPUs and, without a payment verifier, unpaid leases: for local networks only.',
+  options: [
+    { flags: '--port <port>', description: 'TCP port (0 = any free port)', defaultValue: '8080', parse: parsePort },
+    { flags: '--host <host>', description: 'Address to listen on', defaultValue: '127.0.0.1' },
+    { flags: '--data-dir <dir>', description: 'SQLite data directory (default: <config dir>/coordinator)' },
+    { flags: '--database-url <url>', description: 'PostgreSQL URL (env DATABASE_URL)' },
+    { flags: '--dev', description: 'Development mode: simulated GPUs and unpaid leases allowed', defaultValue: false },
+    { flags: '--fee-bps <bps>', description: 'Network fee in basis points of provider earnings', parse: parseNonNegative('--fee-bps') },
+    { flags: '--heartbeat-grace <seconds>', description: 'Seconds without heartbeat before a node is offline', parse: parseNonNegative('--heartbeat-grace') },
+  ],
+  examples: ['iocli coordinator start --dev', 'iocli coordinator start --port 9000 --database-url postgres://user:pass@127.0.0.1/iocli'],
+  async run(_args, options, ctx) {
+    const databaseUrl = options.databaseUrl ?? ctx.env.DATABASE_URL;
+    const dataDir = databaseUrl ? undefined : (options.dataDir ?? join((await ctx.settings()).configDir, 'coordinator'));
+    const { startCoordinator } = await import('../../src/coordinator/server.js');
+    const server = await startCoordinator({
+      port: options.port,
+      host: options.host,
+      dataDir,
+      databaseUrl,
+      dev: options.dev,
+      feeBps: options.feeBps,
+      heartbeatGraceMs: options.heartbeatGrace === undefined ? undefined : options.heartbeatGrace * 1000,
+      onError: (error, where) => ctx.out.warn(`${where}: ${(error as Error)?.message ?? String(error)}`),
+    });
+    ctx.out.info(`Coordinator listening on ${server.url} (${server.engine}${options.dev ? ', dev mode' : ''}). Ctrl-C to stop.`);
+    await new Promise<void>((resolve) => {
+      const stop = () => {
+        process.off('SIGINT', stop);
+        process.off('SIGTERM', stop);
+        ctx.signal.removeEventListener('abort', stop);
+        resolve();
+      };
+      process.once('SIGINT', stop);
+      process.once('SIGTERM', stop);
+      ctx.signal.addEventListener('abort', stop, { once: true });
+    });
+    ctx.out.info('Shutting down…');
+    await server.close();
+    return { data: { url: server.url, engine: server.engine, stopped: true } };
+  },
+};

@@ -1,0 +1,245 @@
+// The work behind `iocli offers` and `iocli rent`, loaded only when one of them runs.
+import { randomUUID } from 'node:crypto';
+import type { Lease, OffersQuery, Quote, QuoteRequest } from '../src/api/schemas.js';
+import { parseImageRef } from '../src/domain/image-ref.js';
+import { CancelledError, UsageError, UserError } from '../src/errors.js';
+import { DEFAULT_DECIMALS, OFFER_TABLE_HEAD, leaseProgressText, offerRow, quoteLines, reachInfo, timeLeft, tokens } from '../src/renter/format.js';
+import { createLeaseOnce, leaseEndedError, paymentRpcUrl, requestQuote, waitForLease, withRetryHint } from '../src/renter/lease-flow.js';
+import { parseEnvPairs, parseHours, parsePorts, parsePositiveInt, parseTokenFlag, splitCommand, validateIdempotencyKey } from '../src/renter/parse.js';
+import { explorerLink } from '../src/wallet/explorer.js';
+import type { Context } from './context.js';
+import type { OffersOptions } from './offers.js';
+import type { RentOptions } from './rent.js';
+import type { HumanRenderer } from './output.js';
+import type { CommandResult } from './spec.js';
+
+/** GB on the command line → MB on the wire. Decimal GB, so "80" matches cards sold as 80 GB (81,559 MiB reported). */
+export function vramFlagToMb(value: string, flag = '--min-vram'): number {
+  const text = value.trim();
+  const gb = Number(text);
+  if (!/^\d+(\.\d+)?$/.test(text) || gb <= 0 || gb > 10_000) throw new UsageError(`Invalid ${flag} "${value}".`, { hint: 'Use memory per GPU in GB, e.g. --min-vram 24.' });
+  return Math.round(gb * 1000);
+}
+
+export async function runOffers(options: OffersOptions, ctx: Context): Promise<CommandResult> {
+  const query: OffersQuery = {
+    model: options.model,
+    minVram: options.minVram !== undefined ? vramFlagToMb(options.minVram) : undefined,
+    gpus: options.gpus !== undefined ? parsePositiveInt(options.gpus, '--gpus', 1024) : undefined,
+    maxPrice: options.maxPrice !== undefined ? parseTokenFlag(options.maxPrice, '--max-price', DEFAULT_DECIMALS) : undefined,
+    region: options.region,
+    sort: options.sort ?? 'price',
+    limit: options.limit !== undefined ? parsePositiveInt(options.limit, '--limit', 1000) : undefined,
+  };
+  const api = await ctx.api({ signed: false });
+  const { offers } = await api.offers(query, { signal: ctx.signal });
+  return {
+    data: { offers },
+    human: (r) => {
+      if (offers.length === 0) {
+        r.line('No offers match.');
+        r.line(r.colors.dim('Loosen the filters (--model, --min-vram, --gpus, --max-price, --region), or try again later.'));
+        return;
+      }
+      r.table(OFFER_TABLE_HEAD, offers.map((o) => offerRow(o)));
+      r.line(r.colors.dim(`Prices in tokens per GPU-hour. Rent with: iocli rent --gpus N --model MODEL --image IMAGE`));
+    },
+  };
+}
+
+function parseImage(value: string): string {
+  try {
+    return parseImageRef(value.trim()).raw;
+  } catch (error) {
+    if (error instanceof UserError) throw new UsageError(`Invalid --image: ${error.message}`, { hint: error.hint });
+    throw error;
+  }
+}
+
+export interface ParsedRent {
+  request: Omit<QuoteRequest, 'image' | 'maxPrice'> & { image?: string };
+  maxPriceText?: string;
+  dryRun: boolean;
+  timeoutMs: number;
+  idempotencyKey: string;
+}
+
+/** argv options → a typed request; every bad value fails here, before any network call. */
+export function parseRentOptions(options: RentOptions, newKey: () => string = randomUUID): ParsedRent {
+  const command = options.cmd !== undefined ? splitCommand(options.cmd) : undefined;
+  if (command && command.length === 0) throw new UsageError('--cmd is empty.', { hint: 'Leave --cmd out to run the image\'s default command.' });
+  const timeoutText = String(options.timeout ?? '300').trim();
+  if (!/^\d+$/.test(timeoutText)) throw new UsageError(`Invalid --timeout "${options.timeout}".`, { hint: 'Use whole seconds; 0 returns as soon as the lease is created.' });
+  return {
+    request: {
+      gpus: parsePositiveInt(String(options.gpus ?? '1'), '--gpus', 1024),
+      model: options.model,
+      minVram: options.minVram !== undefined ? vramFlagToMb(options.minVram) : undefined,
+      region: options.region,
+      hours: parseHours(String(options.hours ?? '1')),
+      multiNode: Boolean(options.multiNode),
+      image: options.image !== undefined ? parseImage(options.image) : undefined,
+      ...(command ? { command } : {}),
+      env: parseEnvPairs(options.env ?? []),
+      ports: parsePorts(options.port ?? []),
+    },
+    maxPriceText: options.maxPrice,
+    dryRun: Boolean(options.dryRun),
+    timeoutMs: Number(timeoutText) * 1000,
+    idempotencyKey: options.idempotencyKey !== undefined ? validateIdempotencyKey(options.idempotencyKey) : newKey(),
+  };
+}
+
+export interface RentResult {
+  dryRun: boolean;
+  idempotencyKey: string;
+  quote: Quote;
+  payment: { amount: number; signature: string; explorer?: string; simulation?: { ok: boolean; err: unknown; logs: string[] } } | null;
+  lease?: Lease;
+  reach?: ReturnType<typeof reachInfo>;
+}
+
+export async function runRent(options: RentOptions, ctx: Context): Promise<CommandResult> {
+  const parsed = parseRentOptions(options);
+  const needsConfirmation = !ctx.globals.yes && !parsed.dryRun;
+  // Fail before any network call: a script must not hang on, or silently skip, the spending confirmation.
+  if (needsConfirmation && !ctx.prompter.interactive) {
+    throw new UsageError('Renting spends tokens and needs a confirmation, but this is not an interactive terminal.', {
+      hint: 'Pass --yes to confirm in advance (add --max-price to cap the price), or --dry-run to see the quote only.',
+    });
+  }
+  const image =
+    parsed.request.image ??
+    parseImage(await ctx.prompter.input('Container image to run (e.g. pytorch/pytorch:2.3.0)', { flag: '--image', validate: (v) => (v.trim() ? true : 'An image is required.') }));
+
+  const [api, settings] = await Promise.all([ctx.api(), ctx.settings()]);
+  const network = await api.network();
+  const decimals = network.decimals;
+  const maxPrice = parsed.maxPriceText !== undefined ? parseTokenFlag(parsed.maxPriceText, '--max-price', decimals) : undefined;
+  const request: QuoteRequest = { ...parsed.request, image, ...(maxPrice !== undefined ? { maxPrice } : {}) };
+
+  const spinner = await ctx.out.spinner(`Requesting a quote for ${request.gpus} × ${request.model ?? 'GPU'}`);
+  let quote: Quote;
+  try {
+    quote = await requestQuote(api, request, decimals, { signal: ctx.signal, idempotencyKey: parsed.idempotencyKey });
+    spinner.succeed(`Quote ${quote.quoteId}: ${tokens(quote.total, decimals)} tokens for ${quote.hours} h`);
+  } catch (error) {
+    spinner.fail('No quote');
+    throw error;
+  }
+
+  const keypair = await ctx.keypair();
+  const rpcUrl = paymentRpcUrl(network, settings);
+  const paid = network.mint !== null;
+  const payments = paid ? await import('../src/renter/payment.js') : undefined;
+  // A retry with an earlier key may be replaying a rent that already paid (so the balance is lower now): the
+  // coordinator answers it with the first lease, and still verifies any new payment, so only fresh rents are pre-checked.
+  if (payments && (options.idempotencyKey === undefined || parsed.dryRun)) {
+    await payments.ensureAffordable({ network, rpcUrl, payer: keypair, amount: quote.total, reference: quote.quoteId });
+  }
+
+  if (parsed.dryRun) {
+    let payment: RentResult['payment'] = null;
+    if (payments) {
+      const prepared = await payments.preparePayment({ network, rpcUrl, payer: keypair, amount: quote.total, reference: quote.quoteId });
+      const simulation = await payments.simulatePayment(rpcUrl, prepared);
+      payment = { amount: prepared.amount, signature: prepared.signature, simulation };
+    }
+    const result: RentResult = { dryRun: true, idempotencyKey: parsed.idempotencyKey, quote, payment };
+    return {
+      data: result,
+      human: (r) => {
+        r.heading('Dry run: nothing was paid or rented.');
+        r.keyValues(quoteLines(quote, decimals));
+        if (payment?.simulation) r.keyValues({ Payment: `${tokens(payment.amount, decimals)} tokens, simulation ${payment.simulation.ok ? 'succeeded' : `failed: ${JSON.stringify(payment.simulation.err)}`}` });
+        else r.keyValues({ Payment: network.dev ? 'none (development coordinator: leases are unpaid)' : 'none' });
+      },
+    };
+  }
+
+  if (needsConfirmation) {
+    // The quote goes to stderr with the question: stdout is reserved for the result.
+    const lines = quoteLines(quote, decimals);
+    const width = Math.max(...lines.map(([k]) => k.length)) + 1;
+    for (const [key, value] of lines) ctx.out.info(`  ${`${key}:`.padEnd(width)} ${value}`);
+    const yes = await ctx.prompter.confirm(`Pay ${tokens(quote.total, decimals)} tokens and start the lease?`, { flag: '--yes', default: false });
+    if (!yes) throw new CancelledError('Cancelled: nothing was paid.');
+  }
+
+  const creating = await ctx.out.spinner(paid ? `Paying ${tokens(quote.total, decimals)} tokens and creating the lease` : 'Creating the lease (unpaid: development coordinator)');
+  let lease: Lease;
+  let payment: RentResult['payment'] = null;
+  try {
+    let transaction: string | undefined;
+    if (payments) {
+      const prepared = await payments.preparePayment({ network, rpcUrl, payer: keypair, amount: quote.total, reference: quote.quoteId });
+      transaction = prepared.transaction;
+      payment = { amount: prepared.amount, signature: prepared.signature, explorer: explorerLink(prepared.signature, rpcUrl) };
+    }
+    lease = await createLeaseOnce(
+      api,
+      { quoteId: quote.quoteId, transaction, idempotencyKey: parsed.idempotencyKey },
+      { signal: ctx.signal, onRetry: (attempt, error) => creating.update(`Retrying (${attempt}) after: ${error.message}`) },
+    );
+    if (payment && lease.paymentSignature) payment = { ...payment, signature: lease.paymentSignature, explorer: explorerLink(lease.paymentSignature, rpcUrl) };
+    creating.succeed(`Lease ${lease.id} created (${lease.state})`);
+  } catch (error) {
+    creating.fail('The lease was not created');
+    throw withRetryHint(error, 'the same `iocli rent` command', parsed.idempotencyKey);
+  }
+
+  if (parsed.timeoutMs > 0 && lease.state !== 'running') {
+    const started = Date.now();
+    const waiting = await ctx.out.spinner(leaseProgressText(lease, 0));
+    const outcome = await waitForLease(api, lease, {
+      timeoutMs: parsed.timeoutMs,
+      signal: ctx.signal,
+      onUpdate: (current) => waiting.update(leaseProgressText(current, Date.now() - started)),
+    });
+    lease = outcome.lease;
+    if (lease.state === 'running') waiting.succeed(`Lease ${lease.id} is running`);
+    else {
+      waiting.fail(`Lease ${lease.id} is ${lease.state}`);
+      if (!outcome.timedOut) throw leaseEndedError(lease, decimals, tokens);
+      const next = `Check it with \`iocli lease show ${lease.id}\`; stop it (refunding unused time) with \`iocli lease stop ${lease.id}\`.`;
+      if (ctx.signal.aborted) throw new CancelledError(`Stopped waiting; lease ${lease.id} was paid and is still ${lease.state}. ${next}`);
+      throw new UserError(`Lease ${lease.id} is still ${lease.state} after ${parsed.timeoutMs / 1000} s.`, {
+        code: 'LEASE_NOT_RUNNING',
+        hint: `It was paid and may still start. ${next}`,
+        details: { leaseId: lease.id, state: lease.state },
+      });
+    }
+  }
+
+  const result: RentResult = { dryRun: false, idempotencyKey: parsed.idempotencyKey, quote, payment, lease, reach: reachInfo(lease) };
+  return { data: result, human: (r) => renderLease(r, lease, decimals, payment) };
+}
+
+/** The lease and how to reach it, for people. Shared with `iocli lease show`. */
+export function renderLease(r: HumanRenderer, lease: Lease, decimals: number, payment?: RentResult['payment'], now = Date.now()): void {
+  const reach = reachInfo(lease);
+  const active = lease.state === 'paid' || lease.state === 'scheduled' || lease.state === 'running';
+  if (lease.state === 'running') r.success(`Lease ${lease.id} is running.`);
+  r.keyValues([
+    ['Lease', lease.id],
+    ['State', lease.state + (lease.failureReason ? ` (${lease.failureReason})` : '')],
+    ['GPUs', `${lease.gpus} × ${lease.model ?? 'any'}`],
+    ['Node', reach.nodes.length ? reach.nodes.join(', ') : undefined],
+    ['Image', lease.image],
+    ['Command', lease.command?.join(' ')],
+    ['Ports', reach.endpoints.length ? reach.endpoints.map((e) => `${e.port} on node ${e.nodeId}`).join(', ') : undefined],
+    ['Price', `${tokens(lease.perHour, decimals)} tokens/h (${tokens(lease.pricePerGpuHour, decimals)} per GPU-hour)`],
+    ['Paid', `${tokens(lease.totalPaid, decimals)} tokens for ${lease.hours} h`],
+    ['Refund', lease.refund > 0 ? `${tokens(lease.refund, decimals)} tokens` : undefined],
+    ['Payment', payment ? `${payment.signature}${payment.explorer ? `  ${payment.explorer}` : ''}` : (lease.paymentSignature ?? undefined)],
+    ['Started', lease.startedAt ?? undefined],
+    ['Ends', active ? `${lease.endsAt} (${timeLeft(lease.endsAt, now)})` : (lease.stoppedAt ?? lease.endsAt)],
+  ]);
+  if (active) {
+    r.line();
+    r.line(r.colors.dim('Next:'));
+    r.line(`  ${reach.commands.logs}`);
+    r.line(`  ${reach.commands.extend}`);
+    r.line(`  ${reach.commands.stop}`);
+  }
+}

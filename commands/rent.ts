@@ -1,0 +1,56 @@
+// `iocli rent`: quote, confirm, pay, create the lease, and wait until the workload runs.
+import type { CommandSpec } from './spec.js';
+
+export interface RentOptions {
+  gpus: string;
+  model?: string;
+  minVram?: string;
+  region?: string;
+  image?: string;
+  cmd?: string;
+  env: string[];
+  port: string[];
+  hours: string;
+  maxPrice?: string;
+  multiNode?: boolean;
+  dryRun?: boolean;
+  timeout: string;
+  idempotencyKey?: string;
+}
+
+const collect = (value: string, previous: unknown) => [...((previous as string[] | undefined) ?? []), value];
+
+export const rent: CommandSpec<RentOptions> = {
+  path: 'rent',
+  summary: 'Rent GPUs and run a container on them',
+  description:
+    'Rent GPUs for a fixed number of hours (never open-ended) and run a container image on them.\n' +
+    'Shows the quote (price per hour, total, network fee) and asks to confirm; --yes skips the question.\n' +
+    "Pays with the network's token from your wallet (a signed transfer the coordinator submits), then waits until\n" +
+    'the container runs. A retry of the same command with the same --idempotency-key never pays twice.',
+  options: [
+    { flags: '--gpus <n>', description: 'number of GPUs', defaultValue: '1' },
+    { flags: '--model <name>', description: 'GPU model, e.g. H100 or 4090 (substring match)' },
+    { flags: '--min-vram <GB>', description: 'at least this much memory per GPU, in GB' },
+    { flags: '--region <name>', description: 'only nodes in this region' },
+    { flags: '--image <ref>', description: 'container image, e.g. pytorch/pytorch:2.3.0 (asked for on a TTY)' },
+    { flags: '--cmd <command>', description: 'command to run in the container (split like a shell would, but no shell runs it)' },
+    { flags: '--env <NAME=value>', description: 'environment variable for the container (repeatable)', parse: collect, defaultValue: [] },
+    { flags: '--port <port>', description: 'container port to expose (repeatable)', parse: collect, defaultValue: [] },
+    { flags: '--hours <h>', description: 'lease length in whole hours, 1-720', defaultValue: '1' },
+    { flags: '--max-price <tokens>', description: 'refuse (exit 4) if the price per GPU-hour is above this, in tokens' },
+    { flags: '--multi-node', description: 'allow the GPUs to span several nodes when no single node has enough' },
+    { flags: '--dry-run', description: 'quote, build and simulate the payment, but send nothing' },
+    { flags: '--timeout <seconds>', description: 'how long to wait for the container to run (0: do not wait)', defaultValue: '300' },
+    { flags: '--idempotency-key <key>', description: 'reuse a key from an earlier attempt so a retry never pays twice (default: a new key)' },
+  ],
+  examples: [
+    'iocli rent --gpus 8 --model H100 --hours 2 --image pytorch/pytorch:2.3.0 --cmd "python train.py" --yes',
+    'iocli rent --gpus 1 --image jupyter/base-notebook --port 8888 --env TOKEN=secret --max-price 1.5',
+    'iocli rent --gpus 16 --model H100 --multi-node --image my/trainer:latest --dry-run --json',
+  ],
+  async run(_args, options, ctx) {
+    const { runRent } = await import('./rent-run.js');
+    return runRent(options, ctx);
+  },
+};

@@ -1,0 +1,163 @@
+// Typed coordinator client: signs requests when it has a keypair, adds Idempotency-Key to creates, maps HTTP errors to iocli errors.
+import { randomUUID } from 'node:crypto';
+import { ExitCode, ExternalError, UserError } from '../errors.js';
+import type {
+  ApiErrorBody,
+  Claim,
+  CreateLeaseRequest,
+  ExtendLeaseRequest,
+  Health,
+  HeartbeatRequest,
+  HeartbeatResponse,
+  Lease,
+  LeasesResponse,
+  LogsResponse,
+  NetworkInfo,
+  Node,
+  OffersQuery,
+  OffersResponse,
+  Quote,
+  QuoteRequest,
+  RegisterNodeRequest,
+  Rewards,
+  StopLeaseResponse,
+  UploadLogsRequest,
+} from './schemas.js';
+import { createSigner, type SigningKeypair } from './signing.js';
+
+export interface ApiClientOptions {
+  baseUrl: string;
+  keypair?: SigningKeypair;
+  fetch?: typeof fetch;
+  /** Per request; default 30 s. */
+  timeoutMs?: number;
+}
+
+export interface RequestOptions {
+  idempotencyKey?: string;
+  signal?: AbortSignal;
+}
+
+export interface ApiClient {
+  readonly baseUrl: string;
+  readonly publicKey?: string;
+  health(): Promise<Health>;
+  network(): Promise<NetworkInfo>;
+  registerNode(body: RegisterNodeRequest, options?: RequestOptions): Promise<Node>;
+  heartbeat(nodeId: string, body: HeartbeatRequest, options?: RequestOptions): Promise<HeartbeatResponse>;
+  uploadLogs(nodeId: string, leaseId: string, body: UploadLogsRequest, options?: RequestOptions): Promise<{ ok: boolean }>;
+  offers(query?: OffersQuery, options?: RequestOptions): Promise<OffersResponse>;
+  quote(body: QuoteRequest, options?: RequestOptions): Promise<Quote>;
+  createLease(body: CreateLeaseRequest, options?: RequestOptions): Promise<Lease>;
+  leases(query?: { all?: boolean }, options?: RequestOptions): Promise<LeasesResponse>;
+  lease(id: string, options?: RequestOptions): Promise<Lease>;
+  leaseLogs(id: string, query?: { tail?: number; since?: number }, options?: RequestOptions): Promise<LogsResponse>;
+  extendLease(id: string, body: ExtendLeaseRequest, options?: RequestOptions): Promise<Lease>;
+  stopLease(id: string, options?: RequestOptions): Promise<StopLeaseResponse>;
+  rewards(options?: RequestOptions): Promise<Rewards>;
+  claimRewards(options?: RequestOptions): Promise<Claim>;
+}
+
+/** The error the client throws for a non-2xx answer; `status` and the server's `code` are kept for callers. */
+export class ApiError extends UserError {
+  constructor(
+    readonly status: number,
+    message: string,
+    options: { code: string; hint?: string; details?: Record<string, unknown>; exitCode: (typeof ExitCode)[keyof typeof ExitCode] },
+  ) {
+    super(message, options);
+    this.name = 'ApiError';
+  }
+}
+
+function queryString(query: Record<string, string | number | boolean | undefined> | undefined): string {
+  if (!query) return '';
+  const params = new URLSearchParams();
+  for (const [key, value] of Object.entries(query)) if (value !== undefined) params.set(key, typeof value === 'boolean' ? (value ? '1' : '0') : String(value));
+  const text = params.toString();
+  return text ? `?${text}` : '';
+}
+
+const enc = encodeURIComponent;
+
+export function createApiClient(options: ApiClientOptions): ApiClient {
+  const baseUrl = options.baseUrl.replace(/\/+$/, '');
+  const doFetch = options.fetch ?? fetch;
+  const timeoutMs = options.timeoutMs ?? 30_000;
+  const sign = options.keypair ? createSigner(options.keypair) : undefined;
+  const basePath = new URL(baseUrl).pathname.replace(/\/+$/, '');
+
+  async function request<T>(method: 'GET' | 'POST', path: string, config: { body?: unknown; signed: boolean; idempotent?: boolean } & RequestOptions): Promise<T> {
+    const body = config.body === undefined ? (method === 'POST' ? '{}' : '') : JSON.stringify(config.body);
+    const headers: Record<string, string> = { accept: 'application/json' };
+    if (method === 'POST') headers['content-type'] = 'application/json';
+    if (config.signed) {
+      if (!sign) throw new UserError('This request needs a wallet to sign it.', { code: 'KEYPAIR_REQUIRED', hint: 'Create one with `iocli wallet new` or pass --keypair PATH.' });
+      Object.assign(headers, sign(method, `${basePath}${path}`, body));
+    }
+    if (config.idempotencyKey ?? config.idempotent) headers['idempotency-key'] = config.idempotencyKey ?? randomUUID();
+    const timeout = AbortSignal.timeout(timeoutMs);
+    const signal = config.signal ? AbortSignal.any([config.signal, timeout]) : timeout;
+    let response: Response;
+    try {
+      response = await doFetch(`${baseUrl}${path}`, { method, headers, body: method === 'POST' ? body : undefined, signal });
+    } catch (error) {
+      if (config.signal?.aborted) throw error;
+      if (timeout.aborted) {
+        throw new ExternalError(`The coordinator at ${baseUrl} did not answer within ${Math.round(timeoutMs / 1000)} s.`, { code: 'COORDINATOR_TIMEOUT', hint: 'Check the coordinator, or try again.', cause: error });
+      }
+      throw new ExternalError(`Cannot reach the coordinator at ${baseUrl}.`, {
+        code: 'COORDINATOR_UNREACHABLE',
+        hint: 'Start a local network with `iocli network up`, or point to another coordinator with --api-url.',
+        cause: error,
+      });
+    }
+    const text = await response.text();
+    let parsed: unknown;
+    try {
+      parsed = text ? JSON.parse(text) : undefined;
+    } catch {
+      parsed = undefined;
+    }
+    if (response.ok) {
+      if (parsed === undefined && text) throw new ExternalError(`The coordinator at ${baseUrl} answered ${method} ${path} with something that is not JSON.`, { code: 'COORDINATOR_BAD_RESPONSE' });
+      return parsed as T;
+    }
+    throw toError(response.status, parsed as ApiErrorBody | undefined, `${method} ${path}`);
+  }
+
+  function toError(status: number, body: ApiErrorBody | undefined, what: string): Error {
+    const error = body?.error;
+    const message = error?.message ?? `The coordinator answered ${status} to ${what}.`;
+    const code = error?.code ?? `HTTP_${status}`;
+    const details = error?.details && typeof error.details === 'object' ? (error.details as Record<string, unknown>) : undefined;
+    if (status >= 500 || status === 429) {
+      return new ExternalError(message, { code, hint: error?.hint ?? (status === 429 ? 'Wait a moment and retry.' : 'The coordinator failed; try again later.'), details });
+    }
+    if (status === 401) {
+      return new ApiError(status, message, { code, hint: error?.hint ?? (code === 'CLOCK_SKEW' ? 'Sync the system clock (e.g. enable NTP).' : 'Check the keypair in use (--keypair).'), details, exitCode: ExitCode.failure });
+    }
+    const exitCode = code === 'NO_CAPACITY' || status === 402 ? ExitCode.unavailable : ExitCode.failure;
+    return new ApiError(status, message, { code, hint: error?.hint, details, exitCode });
+  }
+
+  return {
+    baseUrl,
+    publicKey: options.keypair?.publicKey,
+    health: () => request('GET', '/healthz', { signed: false }),
+    network: () => request('GET', '/v1/network', { signed: false }),
+    registerNode: (body, o) => request('POST', '/v1/nodes', { body, signed: true, ...o }),
+    heartbeat: (nodeId, body, o) => request('POST', `/v1/nodes/${enc(nodeId)}/heartbeat`, { body, signed: true, ...o }),
+    uploadLogs: (nodeId, leaseId, body, o) => request('POST', `/v1/nodes/${enc(nodeId)}/leases/${enc(leaseId)}/logs`, { body, signed: true, ...o }),
+    offers: (query, o) => request('GET', `/v1/offers${queryString(query as Record<string, string | number | boolean | undefined>)}`, { signed: false, ...o }),
+    quote: (body, o) => request('POST', '/v1/leases/quote', { body, signed: true, ...o }),
+    createLease: (body, o) => request('POST', '/v1/leases', { body, signed: true, idempotent: true, ...o }),
+    leases: (query, o) => request('GET', `/v1/leases${queryString({ all: query?.all ? true : undefined })}`, { signed: true, ...o }),
+    lease: (id, o) => request('GET', `/v1/leases/${enc(id)}`, { signed: true, ...o }),
+    leaseLogs: (id, query, o) => request('GET', `/v1/leases/${enc(id)}/logs${queryString(query)}`, { signed: true, ...o }),
+    extendLease: (id, body, o) => request('POST', `/v1/leases/${enc(id)}/extend`, { body, signed: true, idempotent: true, ...o }),
+    stopLease: (id, o) => request('POST', `/v1/leases/${enc(id)}/stop`, { signed: true, ...o }),
+    rewards: (o) => request('GET', '/v1/rewards', { signed: true, ...o }),
+    claimRewards: (o) => request('POST', '/v1/rewards/claim', { signed: true, idempotent: true, ...o }),
+  };
+}

@@ -1,0 +1,279 @@
+// The coordinator API's wire format: zod schemas shared by the server (validation, OpenAPI) and typed clients.
+import { z } from 'zod';
+
+const money = z.number().int().nonnegative().max(Number.MAX_SAFE_INTEGER);
+const base58Key = z.string().regex(/^[1-9A-HJ-NP-Za-km-z]{32,44}$/, 'must be a base58 public key');
+const isoTime = z.string();
+const id = z.string().min(1).max(100).regex(/^[A-Za-z0-9_.:-]+$/, 'must be an id (letters, digits, _ . : -)');
+const shortText = z.string().min(1).max(200);
+/** Image references: registry/name[:tag][@digest]; no whitespace or shell metacharacters. */
+export const imageReference = z
+  .string()
+  .min(1)
+  .max(255)
+  .regex(/^[a-z0-9][a-z0-9._\-/:@]*$/i, 'must be an image reference like "pytorch/pytorch:2.3.0"');
+const envMap = z
+  .record(z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*$/, 'env names must be letters, digits and _'), z.string().max(4096))
+  .refine((env) => Object.keys(env).length <= 100, 'at most 100 env variables');
+const port = z.number().int().min(1).max(65535);
+
+export const gpuSpecSchema = z.object({
+  index: z.number().int().nonnegative().max(255),
+  uuid: z.string().min(1).max(128),
+  model: shortText,
+  vramMb: z.number().int().positive().max(10_000_000),
+});
+
+export const registerNodeSchema = z.object({
+  /** Stable per machine: re-registering the same owner + machine id updates the node. */
+  machineId: id,
+  gpus: z.array(gpuSpecSchema).min(1).max(64),
+  cpu: z.object({ model: z.string().max(200).optional(), cores: z.number().int().positive().max(4096) }),
+  memoryMb: z.number().int().positive(),
+  diskGb: z.number().nonnegative().optional(),
+  driverVersion: z.string().max(64).optional(),
+  cudaVersion: z.string().max(64).optional(),
+  dockerVersion: z.string().max(64).optional(),
+  region: z.string().min(1).max(64),
+  pricePerGpuHour: money.refine((v) => v > 0, 'must be positive'),
+  simulated: z.boolean().default(false),
+});
+
+export const nodeSchema = z.object({
+  id: z.string(),
+  owner: z.string(),
+  machineId: z.string(),
+  region: z.string(),
+  pricePerGpuHour: money,
+  simulated: z.boolean(),
+  verified: z.boolean(),
+  status: z.enum(['online', 'offline']),
+  gpus: z.array(gpuSpecSchema),
+  lastHeartbeatAt: isoTime.nullable(),
+  createdAt: isoTime,
+});
+
+export const containerStateSchema = z.enum(['pending', 'pulling', 'starting', 'running', 'exited', 'failed', 'stopped']);
+
+export const heartbeatSchema = z.object({
+  gpus: z
+    .array(
+      z.object({
+        uuid: z.string().min(1).max(128),
+        utilization: z.number().min(0).max(100).optional(),
+        memoryUsedMb: z.number().nonnegative().optional(),
+        temperatureC: z.number().optional(),
+        powerW: z.number().nonnegative().optional(),
+      }),
+    )
+    .max(64)
+    .default([]),
+  containers: z
+    .array(
+      z.object({
+        leaseId: id,
+        state: containerStateSchema,
+        exitCode: z.number().int().nullable().optional(),
+        message: z.string().max(1000).optional(),
+      }),
+    )
+    .max(256)
+    .default([]),
+  logs: z.array(z.object({ leaseId: id, stream: z.enum(['stdout', 'stderr']).default('stdout'), data: z.string().max(65536) })).max(256).optional(),
+});
+
+export const assignmentSchema = z.object({
+  leaseId: z.string(),
+  image: z.string(),
+  command: z.array(z.string()).optional(),
+  env: z.record(z.string(), z.string()),
+  ports: z.array(port),
+  gpuUuids: z.array(z.string()),
+  memoryBytes: z.number().int().positive().optional(),
+  cpus: z.number().positive().optional(),
+  endsAt: isoTime,
+});
+
+export const heartbeatResponseSchema = z.object({ assignments: z.array(assignmentSchema) });
+
+export const uploadLogsSchema = z.object({
+  chunks: z.array(z.object({ stream: z.enum(['stdout', 'stderr']).default('stdout'), data: z.string().max(65536) })).min(1).max(256),
+});
+
+const boolish = z.union([z.boolean(), z.enum(['1', '0', 'true', 'false'])]).transform((v) => v === true || v === '1' || v === 'true');
+
+export const offersQuerySchema = z.object({
+  model: z.string().max(200).optional(),
+  minVram: z.coerce.number().int().nonnegative().optional(),
+  gpus: z.coerce.number().int().positive().max(1024).optional(),
+  maxPrice: z.coerce.number().int().nonnegative().optional(),
+  region: z.string().max(64).optional(),
+  sort: z.enum(['price', 'reliability']).default('price'),
+  limit: z.coerce.number().int().positive().max(1000).default(100),
+});
+
+export const offerSchema = z.object({
+  nodeId: z.string(),
+  model: z.string(),
+  vramMb: z.number().int(),
+  freeGpus: z.number().int(),
+  totalGpus: z.number().int(),
+  pricePerGpuHour: money,
+  region: z.string(),
+  reliability: z.number(),
+  verified: z.boolean(),
+  simulated: z.boolean(),
+});
+
+export const offersResponseSchema = z.object({ offers: z.array(offerSchema) });
+
+export const MAX_LEASE_HOURS = 720;
+
+export const quoteRequestSchema = z.object({
+  gpus: z.number().int().positive().max(1024),
+  model: z.string().min(1).max(200).optional(),
+  minVram: z.number().int().nonnegative().optional(),
+  region: z.string().max(64).optional(),
+  hours: z.number().int().positive().max(MAX_LEASE_HOURS).default(1),
+  maxPrice: money.optional(),
+  multiNode: z.boolean().default(false),
+  image: imageReference,
+  command: z.array(z.string().max(4096)).max(256).optional(),
+  env: envMap.default({}),
+  ports: z.array(port).max(32).default([]),
+});
+
+export const allocationSchema = z.object({ nodeId: z.string(), gpuUuids: z.array(z.string()), pricePerGpuHour: money, region: z.string() });
+
+export const quoteSchema = z.object({
+  quoteId: z.string(),
+  gpus: z.number().int(),
+  model: z.string().nullable(),
+  hours: z.number().int(),
+  pricePerGpuHour: money,
+  perHour: money,
+  total: money,
+  fee: money,
+  expiresAt: isoTime,
+  placement: z.array(allocationSchema),
+});
+
+export const noCapacitySchema = z.object({
+  requested: z.object({ gpus: z.number(), model: z.string().nullable(), maxPrice: z.number().nullable(), region: z.string().nullable() }),
+  nodesConsidered: z.number().int(),
+  excluded: z.array(z.object({ filter: z.string(), nodes: z.number().int() })),
+  bestAlternative: z
+    .object({ nodeId: z.string(), model: z.string(), freeGpus: z.number().int(), pricePerGpuHour: money, region: z.string() })
+    .nullable(),
+});
+
+export const createLeaseSchema = z.object({
+  quoteId: id,
+  payment: z.object({ transaction: z.string().min(1).max(8192) }).optional(),
+});
+
+export const leaseStateSchema = z.enum(['paid', 'scheduled', 'running', 'completed', 'stopped', 'failed']);
+export const ACTIVE_LEASE_STATES = ['paid', 'scheduled', 'running'] as const;
+
+export const leaseSchema = z.object({
+  id: z.string(),
+  renter: z.string(),
+  quoteId: z.string(),
+  state: leaseStateSchema,
+  gpus: z.number().int(),
+  model: z.string().nullable(),
+  hours: z.number().int(),
+  pricePerGpuHour: money,
+  perHour: money,
+  totalPaid: money,
+  refund: money,
+  image: z.string(),
+  command: z.array(z.string()).optional(),
+  env: z.record(z.string(), z.string()),
+  ports: z.array(z.number()),
+  allocations: z.array(allocationSchema),
+  paymentSignature: z.string().nullable(),
+  failureReason: z.string().nullable(),
+  createdAt: isoTime,
+  startedAt: isoTime.nullable(),
+  endsAt: isoTime,
+  stoppedAt: isoTime.nullable(),
+});
+
+export const leasesQuerySchema = z.object({ all: boolish.default(false) });
+export const leasesResponseSchema = z.object({ leases: z.array(leaseSchema) });
+
+export const logsQuerySchema = z.object({
+  tail: z.coerce.number().int().positive().max(10_000).optional(),
+  since: z.coerce.number().int().nonnegative().optional(),
+});
+export const logsResponseSchema = z.object({
+  entries: z.array(z.object({ cursor: z.number().int(), stream: z.enum(['stdout', 'stderr']), data: z.string(), at: isoTime })),
+  /** Pass back as ?since= to get only newer entries. */
+  cursor: z.number().int(),
+});
+
+export const extendLeaseSchema = z.object({
+  hours: z.number().int().positive().max(MAX_LEASE_HOURS),
+  payment: z.object({ transaction: z.string().min(1).max(8192) }).optional(),
+});
+export const stopLeaseResponseSchema = z.object({ lease: leaseSchema, refund: money });
+
+export const rewardsSchema = z.object({ owner: z.string(), accrued: money, claimed: money, pending: money, claimable: money });
+export const claimSchema = z.object({
+  id: z.string(),
+  owner: z.string(),
+  amount: money,
+  state: z.enum(['pending', 'sent', 'paid', 'failed']),
+  signature: z.string().nullable(),
+  createdAt: isoTime,
+});
+
+export const networkSchema = z.object({
+  cluster: z.string(),
+  rpcUrl: z.string(),
+  mint: z.string().nullable(),
+  decimals: z.number().int(),
+  treasury: z.string().nullable(),
+  feeBps: z.number().int(),
+  dev: z.boolean(),
+});
+
+export const healthSchema = z.object({ status: z.literal('ok'), version: z.string(), engine: z.enum(['sqlite', 'postgres']), uptimeS: z.number() });
+
+export const apiErrorSchema = z.object({
+  error: z.object({ code: z.string(), message: z.string(), hint: z.string().optional(), details: z.unknown().optional() }),
+});
+
+export { base58Key };
+
+export type GpuSpec = z.infer<typeof gpuSpecSchema>;
+export type RegisterNodeRequest = z.input<typeof registerNodeSchema>;
+export type RegisterNodeInput = z.output<typeof registerNodeSchema>;
+export type Node = z.infer<typeof nodeSchema>;
+export type HeartbeatRequest = z.input<typeof heartbeatSchema>;
+export type HeartbeatInput = z.output<typeof heartbeatSchema>;
+export type ContainerState = z.infer<typeof containerStateSchema>;
+export type Assignment = z.infer<typeof assignmentSchema>;
+export type HeartbeatResponse = z.infer<typeof heartbeatResponseSchema>;
+export type UploadLogsRequest = z.input<typeof uploadLogsSchema>;
+export type OffersQuery = z.input<typeof offersQuerySchema>;
+export type Offer = z.infer<typeof offerSchema>;
+export type OffersResponse = z.infer<typeof offersResponseSchema>;
+export type QuoteRequest = z.input<typeof quoteRequestSchema>;
+export type QuoteInput = z.output<typeof quoteRequestSchema>;
+export type Allocation = z.infer<typeof allocationSchema>;
+export type Quote = z.infer<typeof quoteSchema>;
+export type NoCapacityDetails = z.infer<typeof noCapacitySchema>;
+export type CreateLeaseRequest = z.input<typeof createLeaseSchema>;
+export type LeaseState = z.infer<typeof leaseStateSchema>;
+export type Lease = z.infer<typeof leaseSchema>;
+export type LeasesResponse = z.infer<typeof leasesResponseSchema>;
+export type LogsResponse = z.infer<typeof logsResponseSchema>;
+export type ExtendLeaseRequest = z.input<typeof extendLeaseSchema>;
+export type StopLeaseResponse = z.infer<typeof stopLeaseResponseSchema>;
+export type Rewards = z.infer<typeof rewardsSchema>;
+export type Claim = z.infer<typeof claimSchema>;
+export type NetworkInfo = z.infer<typeof networkSchema>;
+export type Health = z.infer<typeof healthSchema>;
+export type ApiErrorBody = z.infer<typeof apiErrorSchema>;

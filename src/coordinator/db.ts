@@ -1,0 +1,198 @@
+// Opens the coordinator database (SQLite in a data directory, or PostgreSQL) and isolates the engine-specific statements.
+import { mkdirSync, openSync, closeSync, readFileSync, unlinkSync, writeSync } from 'node:fs';
+import { join } from 'node:path';
+import { Kysely, PostgresDialect, SqliteDialect, sql, type Transaction } from 'kysely';
+import { UserError } from '../errors.js';
+import type { Database } from './tables.js';
+import { migrateToLatest } from './migrations.js';
+
+export type EngineKind = 'sqlite' | 'postgres';
+export type Db = Kysely<Database>;
+
+export interface Engine {
+  kind: EngineKind;
+  db: Db;
+  /**
+   * A write transaction that serialises against other allocators: SQLite takes the write lock up front (BEGIN IMMEDIATE,
+   * no upgrade deadlocks); PostgreSQL runs READ COMMITTED and relies on row locks, retrying on deadlock/serialization errors.
+   */
+  writeTransaction<T>(fn: (trx: Db) => Promise<T>): Promise<T>;
+  /** Lock the given GPU rows for this transaction and return the ids that are still free. */
+  lockFreeGpus(trx: Db, gpuIds: readonly string[]): Promise<Set<string>>;
+  /** Serialise balance-changing work for one account (claims) within this transaction. */
+  lockAccount(trx: Db, account: string): Promise<void>;
+  /** Lock one lease row for an update in this transaction. */
+  lockLease(trx: Db, leaseId: string): Promise<void>;
+  close(): Promise<void>;
+}
+
+export interface OpenOptions {
+  dataDir?: string;
+  databaseUrl?: string;
+  /** Pool size for PostgreSQL. */
+  maxConnections?: number;
+}
+
+export async function openDatabase(options: OpenOptions): Promise<Engine> {
+  const engine = options.databaseUrl ? await openPostgres(options.databaseUrl, options.maxConnections ?? 10) : await openSqlite(requireDir(options.dataDir));
+  try {
+    await migrateToLatest(engine.db, engine.kind);
+  } catch (error) {
+    await engine.close();
+    throw error;
+  }
+  return engine;
+}
+
+function requireDir(dir: string | undefined): string {
+  if (!dir) throw new UserError('The coordinator needs a data directory or a database URL.', { hint: 'Pass --data-dir DIR or --database-url postgres://…' });
+  return dir;
+}
+
+async function openSqlite(dataDir: string): Promise<Engine> {
+  mkdirSync(dataDir, { recursive: true });
+  const releaseLock = acquireDirLock(dataDir);
+  const { default: BetterSqlite3 } = await import('better-sqlite3');
+  let database: import('better-sqlite3').Database;
+  try {
+    database = new BetterSqlite3(join(dataDir, 'coordinator.sqlite'));
+    database.pragma('journal_mode = WAL');
+    database.pragma('synchronous = NORMAL');
+    database.pragma('busy_timeout = 5000');
+  } catch (error) {
+    releaseLock();
+    throw error;
+  }
+  const db = new Kysely<Database>({ dialect: new SqliteDialect({ database }) });
+  return {
+    kind: 'sqlite',
+    db,
+    // Kysely's SQLite driver has one connection behind a mutex: holding it for the whole transaction serialises writers in-process,
+    // and BEGIN IMMEDIATE takes the database write lock before the first read.
+    writeTransaction: (fn) =>
+      db.connection().execute(async (conn) => {
+        await sql`begin immediate`.execute(conn);
+        try {
+          const result = await fn(conn);
+          await sql`commit`.execute(conn);
+          return result;
+        } catch (error) {
+          await sql`rollback`.execute(conn).catch(() => {});
+          throw error;
+        }
+      }),
+    lockFreeGpus: async (trx, gpuIds) => {
+      const free = new Set<string>();
+      for (let i = 0; i < gpuIds.length; i += 500) {
+        const rows = await trx.selectFrom('gpus').select('id').where('id', 'in', gpuIds.slice(i, i + 500)).where('lease_id', 'is', null).execute();
+        for (const row of rows) free.add(row.id);
+      }
+      return free;
+    },
+    lockAccount: async () => {},
+    lockLease: async () => {},
+    close: async () => {
+      await db.destroy();
+      releaseLock();
+    },
+  };
+}
+
+/** One coordinator per SQLite directory: a pid file, taken over only when its process is gone (kill -9 leaves it behind). */
+function acquireDirLock(dataDir: string): () => void {
+  const path = join(dataDir, 'coordinator.lock');
+  for (let attempt = 0; attempt < 3; attempt++) {
+    try {
+      const fd = openSync(path, 'wx', 0o600);
+      writeSync(fd, String(process.pid));
+      closeSync(fd);
+      return () => {
+        try {
+          if (readFileSync(path, 'utf8').trim() === String(process.pid)) unlinkSync(path);
+        } catch {
+          // already gone
+        }
+      };
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error;
+      const pid = Number(readFileSync(path, 'utf8').trim());
+      if (Number.isInteger(pid) && pid > 0 && pid !== process.pid && processAlive(pid)) {
+        throw new UserError(`Another coordinator (pid ${pid}) is using the data directory ${dataDir}.`, {
+          code: 'DATA_DIR_LOCKED',
+          hint: 'Stop it first, or pass a different --data-dir.',
+        });
+      }
+      if (pid === process.pid) {
+        throw new UserError(`The data directory ${dataDir} is already open in this process.`, { code: 'DATA_DIR_LOCKED' });
+      }
+      try {
+        unlinkSync(path);
+      } catch {
+        // raced with another starter; retry
+      }
+    }
+  }
+  throw new UserError(`Could not lock the data directory ${dataDir}.`, { code: 'DATA_DIR_LOCKED' });
+}
+
+function processAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (error) {
+    return (error as NodeJS.ErrnoException).code === 'EPERM';
+  }
+}
+
+async function openPostgres(url: string, max: number): Promise<Engine> {
+  const { default: pg } = await import('pg');
+  // BIGINT and COUNT(*) come back as strings by default; every integer iocli stores fits a JS number.
+  const types = {
+    getTypeParser: (oid: number, format?: 'text' | 'binary') =>
+      oid === 20 ? (value: string) => Number(value) : (pg.types.getTypeParser as (o: number, f?: string) => unknown)(oid, format),
+  };
+  const pool = new pg.Pool({ connectionString: url, max, types: types as never });
+  pool.on('error', () => {
+    // An idle client lost its connection; the pool replaces it. Queries in flight still see their own error.
+  });
+  try {
+    const client = await pool.connect();
+    client.release();
+  } catch (error) {
+    await pool.end().catch(() => {});
+    throw new UserError(`Cannot connect to PostgreSQL: ${(error as Error).message}`, {
+      code: 'DATABASE_UNREACHABLE',
+      hint: 'Check --database-url / DATABASE_URL and that the server is running.',
+      cause: error,
+    });
+  }
+  const db = new Kysely<Database>({ dialect: new PostgresDialect({ pool }) });
+  return {
+    kind: 'postgres',
+    db,
+    writeTransaction: async (fn) => {
+      for (let attempt = 0; ; attempt++) {
+        try {
+          return await db.transaction().execute((trx: Transaction<Database>) => fn(trx));
+        } catch (error) {
+          const code = (error as { code?: string }).code;
+          if ((code === '40P01' || code === '40001') && attempt < 5) continue;
+          throw error;
+        }
+      }
+    },
+    lockFreeGpus: async (trx, gpuIds) => {
+      // Sorted so concurrent allocators lock in the same order (no deadlocks); READ COMMITTED re-checks lease_id after waiting.
+      const sorted = [...gpuIds].sort();
+      const rows = await trx.selectFrom('gpus').select('id').where('id', 'in', sorted).where('lease_id', 'is', null).orderBy('id').forUpdate().execute();
+      return new Set(rows.map((r) => r.id));
+    },
+    lockAccount: async (trx, account) => {
+      await sql`select pg_advisory_xact_lock(hashtext(${account}))`.execute(trx);
+    },
+    lockLease: async (trx, leaseId) => {
+      await trx.selectFrom('leases').select('id').where('id', '=', leaseId).forUpdate().execute();
+    },
+    close: () => db.destroy(),
+  };
+}

@@ -1,0 +1,40 @@
+// The pluggable money hooks: on-chain payment verification and reward payouts live outside the coordinator core.
+
+export interface PaymentRequest {
+  renter: string;
+  /** Base units the transaction must move to the treasury. */
+  amount: number;
+  /** What the memo must carry: the quote id for a new lease, `extend:<leaseId>:<n>` for an extension. */
+  reference: string;
+  /** The renter-signed transaction, base64. */
+  transaction: string;
+}
+
+export interface VerifiedPayment {
+  /** The confirmed transaction signature; one signature pays for one lease only. */
+  signature: string;
+  amount: number;
+}
+
+export interface PaymentVerifier {
+  /** Check mint, amount, destination and memo, submit, wait for confirmation. Throw to reject. */
+  verify(request: PaymentRequest): Promise<VerifiedPayment>;
+}
+
+export interface PreparedPayout {
+  /** The signed transfer, base64, stored before sending so a crash can re-check or resend it. */
+  signedTransaction: string;
+  signature: string;
+  lastValidBlockHeight: number;
+}
+
+export type PayoutStatus = 'confirmed' | 'pending' | 'expired' | 'failed';
+
+export interface PayoutSender {
+  /** Build and sign the transfer of `amount` base units to `owner`. No network send yet. */
+  prepare(payout: { claimId: string; owner: string; amount: number }): Promise<PreparedPayout>;
+  /** Submit a prepared transfer and wait for confirmation (resolves 'confirmed' or what it saw). */
+  send(prepared: PreparedPayout): Promise<PayoutStatus>;
+  /** Where a previously sent transfer stands (used on restart). */
+  status(prepared: PreparedPayout): Promise<PayoutStatus>;
+}

@@ -1,0 +1,179 @@
+// Portable schema migrations (Kysely Migrator). The only engine difference is how auto-increment keys are spelled.
+import { Migrator, sql, type Kysely, type Migration } from 'kysely';
+import { ExternalError } from '../errors.js';
+import type { EngineKind } from './db.js';
+
+function migrations(kind: EngineKind): Record<string, Migration> {
+  const money = 'bigint' as const;
+  const time = 'bigint' as const;
+  return {
+    '0001_initial': {
+      async up(db: Kysely<any>) {
+        await db.schema
+          .createTable('nodes')
+          .addColumn('id', 'text', (c) => c.primaryKey())
+          .addColumn('owner', 'text', (c) => c.notNull())
+          .addColumn('machine_id', 'text', (c) => c.notNull())
+          .addColumn('specs', 'text', (c) => c.notNull())
+          .addColumn('region', 'text', (c) => c.notNull())
+          .addColumn('price_per_gpu_hour', money, (c) => c.notNull())
+          .addColumn('simulated', 'integer', (c) => c.notNull().defaultTo(0))
+          .addColumn('verified', 'integer', (c) => c.notNull().defaultTo(0))
+          .addColumn('status', 'text', (c) => c.notNull())
+          .addColumn('models', 'text', (c) => c.notNull())
+          .addColumn('max_vram_mb', 'integer', (c) => c.notNull())
+          .addColumn('free_gpus', 'integer', (c) => c.notNull())
+          .addColumn('total_gpus', 'integer', (c) => c.notNull())
+          .addColumn('reliability', 'real', (c) => c.notNull().defaultTo(0.5))
+          .addColumn('leases_completed', 'integer', (c) => c.notNull().defaultTo(0))
+          .addColumn('leases_failed', 'integer', (c) => c.notNull().defaultTo(0))
+          .addColumn('telemetry', 'text')
+          .addColumn('last_heartbeat_at', time)
+          .addColumn('created_at', time, (c) => c.notNull())
+          .addColumn('updated_at', time, (c) => c.notNull())
+          .addUniqueConstraint('nodes_owner_machine', ['owner', 'machine_id'])
+          .execute();
+        await db.schema.createIndex('nodes_schedulable').on('nodes').columns(['status', 'price_per_gpu_hour', 'reliability']).execute();
+
+        await db.schema
+          .createTable('gpus')
+          .addColumn('id', 'text', (c) => c.primaryKey())
+          .addColumn('node_id', 'text', (c) => c.notNull())
+          .addColumn('idx', 'integer', (c) => c.notNull())
+          .addColumn('uuid', 'text', (c) => c.notNull())
+          .addColumn('model', 'text', (c) => c.notNull())
+          .addColumn('vram_mb', 'integer', (c) => c.notNull())
+          .addColumn('lease_id', 'text')
+          .execute();
+        await db.schema.createIndex('gpus_node').on('gpus').columns(['node_id', 'lease_id']).execute();
+        await db.schema.createIndex('gpus_lease').on('gpus').column('lease_id').execute();
+
+        await db.schema
+          .createTable('quotes')
+          .addColumn('id', 'text', (c) => c.primaryKey())
+          .addColumn('renter', 'text', (c) => c.notNull())
+          .addColumn('request', 'text', (c) => c.notNull())
+          .addColumn('allocations', 'text', (c) => c.notNull())
+          .addColumn('gpus', 'integer', (c) => c.notNull())
+          .addColumn('model', 'text')
+          .addColumn('hours', 'integer', (c) => c.notNull())
+          .addColumn('price_per_gpu_hour', money, (c) => c.notNull())
+          .addColumn('per_hour', money, (c) => c.notNull())
+          .addColumn('total', money, (c) => c.notNull())
+          .addColumn('fee', money, (c) => c.notNull())
+          .addColumn('expires_at', time, (c) => c.notNull())
+          .addColumn('lease_id', 'text')
+          .addColumn('created_at', time, (c) => c.notNull())
+          .execute();
+
+        await db.schema
+          .createTable('leases')
+          .addColumn('id', 'text', (c) => c.primaryKey())
+          .addColumn('renter', 'text', (c) => c.notNull())
+          .addColumn('quote_id', 'text', (c) => c.notNull().unique())
+          .addColumn('state', 'text', (c) => c.notNull())
+          .addColumn('gpus', 'integer', (c) => c.notNull())
+          .addColumn('model', 'text')
+          .addColumn('hours', 'integer', (c) => c.notNull())
+          .addColumn('price_per_gpu_hour', money, (c) => c.notNull())
+          .addColumn('per_hour', money, (c) => c.notNull())
+          .addColumn('total_paid', money, (c) => c.notNull())
+          .addColumn('refund', money, (c) => c.notNull().defaultTo(0))
+          .addColumn('image', 'text', (c) => c.notNull())
+          .addColumn('command', 'text')
+          .addColumn('env', 'text', (c) => c.notNull())
+          .addColumn('ports', 'text', (c) => c.notNull())
+          .addColumn('payment_signature', 'text', (c) => c.unique())
+          .addColumn('failure_reason', 'text')
+          .addColumn('created_at', time, (c) => c.notNull())
+          .addColumn('starts_at', time, (c) => c.notNull())
+          .addColumn('started_at', time)
+          .addColumn('ends_at', time, (c) => c.notNull())
+          .addColumn('stopped_at', time)
+          .addColumn('accrued_minutes', 'integer', (c) => c.notNull().defaultTo(0))
+          .execute();
+        await db.schema.createIndex('leases_renter').on('leases').columns(['renter', 'state']).execute();
+        await db.schema.createIndex('leases_state').on('leases').columns(['state', 'ends_at']).execute();
+
+        await db.schema
+          .createTable('lease_allocations')
+          .addColumn('lease_id', 'text', (c) => c.notNull())
+          .addColumn('node_id', 'text', (c) => c.notNull())
+          .addColumn('gpu_id', 'text', (c) => c.notNull())
+          .addColumn('gpu_uuid', 'text', (c) => c.notNull())
+          .addColumn('price_per_gpu_hour', money, (c) => c.notNull())
+          .addColumn('active', 'integer', (c) => c.notNull())
+          .addPrimaryKeyConstraint('lease_allocations_pk', ['lease_id', 'gpu_id'])
+          .execute();
+        // The last line of defence against double booking: one active allocation per GPU, enforced by the database.
+        await db.schema.createIndex('lease_allocations_active_gpu').on('lease_allocations').column('gpu_id').unique().where(sql.ref('active'), '=', 1).execute();
+        await db.schema.createIndex('lease_allocations_node').on('lease_allocations').columns(['node_id', 'active']).execute();
+
+        const autoId = (t: ReturnType<Kysely<any>['schema']['createTable']>) =>
+          kind === 'postgres'
+            ? t.addColumn('id', 'bigserial', (c) => c.primaryKey())
+            : t.addColumn('id', 'integer', (c) => c.primaryKey().autoIncrement());
+
+        await autoId(db.schema.createTable('ledger'))
+          .addColumn('kind', 'text', (c) => c.notNull())
+          .addColumn('account', 'text', (c) => c.notNull())
+          .addColumn('amount', money, (c) => c.notNull())
+          .addColumn('lease_id', 'text')
+          .addColumn('claim_id', 'text')
+          .addColumn('created_at', time, (c) => c.notNull())
+          .execute();
+        await db.schema.createIndex('ledger_account').on('ledger').columns(['account', 'kind']).execute();
+
+        await db.schema
+          .createTable('claims')
+          .addColumn('id', 'text', (c) => c.primaryKey())
+          .addColumn('owner', 'text', (c) => c.notNull())
+          .addColumn('amount', money, (c) => c.notNull())
+          .addColumn('state', 'text', (c) => c.notNull())
+          .addColumn('signed_tx', 'text')
+          .addColumn('signature', 'text')
+          .addColumn('last_valid_block_height', 'bigint')
+          .addColumn('error', 'text')
+          .addColumn('created_at', time, (c) => c.notNull())
+          .addColumn('updated_at', time, (c) => c.notNull())
+          .execute();
+        await db.schema.createIndex('claims_state').on('claims').column('state').execute();
+
+        await db.schema
+          .createTable('idempotency')
+          .addColumn('pubkey', 'text', (c) => c.notNull())
+          .addColumn('key', 'text', (c) => c.notNull())
+          .addColumn('method', 'text', (c) => c.notNull())
+          .addColumn('path', 'text', (c) => c.notNull())
+          .addColumn('status', 'integer', (c) => c.notNull())
+          .addColumn('response', 'text')
+          .addColumn('created_at', time, (c) => c.notNull())
+          .addPrimaryKeyConstraint('idempotency_pk', ['pubkey', 'key'])
+          .execute();
+
+        await db.schema
+          .createTable('nonces')
+          .addColumn('pubkey', 'text', (c) => c.notNull())
+          .addColumn('nonce', 'text', (c) => c.notNull())
+          .addColumn('expires_at', time, (c) => c.notNull())
+          .addPrimaryKeyConstraint('nonces_pk', ['pubkey', 'nonce'])
+          .execute();
+        await db.schema.createIndex('nonces_expiry').on('nonces').column('expires_at').execute();
+
+        await autoId(db.schema.createTable('lease_logs'))
+          .addColumn('lease_id', 'text', (c) => c.notNull())
+          .addColumn('stream', 'text', (c) => c.notNull())
+          .addColumn('data', 'text', (c) => c.notNull())
+          .addColumn('created_at', time, (c) => c.notNull())
+          .execute();
+        await db.schema.createIndex('lease_logs_lease').on('lease_logs').columns(['lease_id', 'id']).execute();
+      },
+    },
+  };
+}
+
+export async function migrateToLatest(db: Kysely<any>, kind: EngineKind): Promise<void> {
+  const migrator = new Migrator({ db, provider: { getMigrations: async () => migrations(kind) } });
+  const { error } = await migrator.migrateToLatest();
+  if (error) throw new ExternalError(`Database migration failed: ${(error as Error).message ?? String(error)}`, { code: 'MIGRATION_FAILED', cause: error });
+}

@@ -1,0 +1,81 @@
+// The OpenAPI 3.1 document, generated from the same zod schemas the server validates with.
+import { z } from 'zod';
+import * as s from '../api/schemas.js';
+
+interface RouteDoc {
+  method: 'get' | 'post';
+  path: string;
+  summary: string;
+  signed: boolean;
+  body?: z.ZodType;
+  query?: z.ZodObject;
+  response: z.ZodType;
+}
+
+const routes: RouteDoc[] = [
+  { method: 'get', path: '/healthz', summary: 'Liveness', signed: false, response: s.healthSchema },
+  { method: 'post', path: '/v1/nodes', summary: 'Register or update a node', signed: true, body: s.registerNodeSchema, response: s.nodeSchema },
+  { method: 'post', path: '/v1/nodes/{id}/heartbeat', summary: 'Heartbeat; returns the desired state', signed: true, body: s.heartbeatSchema, response: s.heartbeatResponseSchema },
+  { method: 'post', path: '/v1/nodes/{id}/leases/{leaseId}/logs', summary: 'Upload log chunks of a lease', signed: true, body: s.uploadLogsSchema, response: z.object({ ok: z.boolean() }) },
+  { method: 'get', path: '/v1/offers', summary: 'Available capacity, cheapest first', signed: false, query: s.offersQuerySchema, response: s.offersResponseSchema },
+  { method: 'post', path: '/v1/leases/quote', summary: 'Price a lease (409 NO_CAPACITY explains what excluded what)', signed: true, body: s.quoteRequestSchema, response: s.quoteSchema },
+  { method: 'post', path: '/v1/leases', summary: 'Create a lease from a quote and a payment', signed: true, body: s.createLeaseSchema, response: s.leaseSchema },
+  { method: 'get', path: '/v1/leases', summary: 'My leases', signed: true, query: s.leasesQuerySchema, response: s.leasesResponseSchema },
+  { method: 'get', path: '/v1/leases/{id}', summary: 'One lease', signed: true, response: s.leaseSchema },
+  { method: 'get', path: '/v1/leases/{id}/logs', summary: 'Lease logs (?tail=N&since=cursor)', signed: true, query: s.logsQuerySchema, response: s.logsResponseSchema },
+  { method: 'post', path: '/v1/leases/{id}/extend', summary: 'Extend a lease', signed: true, body: s.extendLeaseSchema, response: s.leaseSchema },
+  { method: 'post', path: '/v1/leases/{id}/stop', summary: 'Stop a lease; refunds unused time', signed: true, response: s.stopLeaseResponseSchema },
+  { method: 'get', path: '/v1/rewards', summary: 'My rewards', signed: true, response: s.rewardsSchema },
+  { method: 'post', path: '/v1/rewards/claim', summary: 'Claim rewards', signed: true, response: s.claimSchema },
+  { method: 'get', path: '/v1/network', summary: 'Chain, mint, treasury and fees', signed: false, response: s.networkSchema },
+];
+
+const jsonSchema = (schema: z.ZodType, io: 'input' | 'output') => {
+  const { $schema: _ignored, ...rest } = z.toJSONSchema(schema, { io, unrepresentable: 'any' }) as Record<string, unknown>;
+  return rest;
+};
+
+export function buildOpenApiDocument(version: string): Record<string, unknown> {
+  const paths: Record<string, Record<string, unknown>> = {};
+  const error = { description: 'Error', content: { 'application/json': { schema: jsonSchema(s.apiErrorSchema, 'output') } } };
+  for (const route of routes) {
+    const parameters: unknown[] = [...route.path.matchAll(/\{(\w+)\}/g)].map((m) => ({ name: m[1], in: 'path', required: true, schema: { type: 'string' } }));
+    if (route.query) {
+      for (const [name, field] of Object.entries(route.query.shape)) {
+        parameters.push({ name, in: 'query', required: false, schema: jsonSchema(field as z.ZodType, 'input') });
+      }
+    }
+    if (route.body) parameters.push({ name: 'Idempotency-Key', in: 'header', required: false, schema: { type: 'string' } });
+    paths[route.path] ??= {};
+    paths[route.path]![route.method] = {
+      summary: route.summary,
+      ...(route.signed ? { security: [{ iocliSignature: [] }] } : {}),
+      ...(parameters.length ? { parameters } : {}),
+      ...(route.body ? { requestBody: { required: true, content: { 'application/json': { schema: jsonSchema(route.body, 'input') } } } } : {}),
+      responses: {
+        200: { description: 'OK', content: { 'application/json': { schema: jsonSchema(route.response, 'output') } } },
+        400: error,
+        401: error,
+        403: error,
+        404: error,
+        409: error,
+        default: error,
+      },
+    };
+  }
+  return {
+    openapi: '3.1.0',
+    info: { title: 'iocli coordinator', version },
+    paths,
+    components: {
+      securitySchemes: {
+        iocliSignature: {
+          type: 'apiKey',
+          in: 'header',
+          name: 'x-iocli-signature',
+          description: 'ed25519 over METHOD\\nPATH\\nTIMESTAMP\\nNONCE\\nSHA256HEX(BODY), base58, with x-iocli-pubkey, x-iocli-timestamp (ms), x-iocli-nonce.',
+        },
+      },
+    },
+  };
+}

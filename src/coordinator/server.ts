@@ -1,0 +1,334 @@
+// The coordinator HTTP service: fastify routes over CoordinatorService, request signing, idempotency, rate limits, metrics.
+import { existsSync, readFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import Fastify, { type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
+import type { KeyObject } from 'node:crypto';
+import { z } from 'zod';
+import * as schemas from '../api/schemas.js';
+import { verifySignedRequest } from '../api/signing.js';
+import { openDatabase, type Engine } from './db.js';
+import { HttpError } from './http-error.js';
+import type { PaymentVerifier, PayoutSender } from './hooks.js';
+import { Metrics } from './metrics.js';
+import { buildOpenApiDocument } from './openapi.js';
+import { CoordinatorService } from './service.js';
+
+export interface NetworkOptions {
+  cluster: string;
+  rpcUrl: string;
+  mint: string | null;
+  decimals: number;
+  treasury: string | null;
+}
+
+export interface CoordinatorOptions {
+  port?: number;
+  host?: string;
+  /** SQLite data directory (ignored when databaseUrl is set). */
+  dataDir?: string;
+  databaseUrl?: string;
+  /** Development mode: simulated GPUs and unpaid leases (without a payment verifier) are accepted. */
+  dev?: boolean;
+  network?: Partial<NetworkOptions>;
+  feeBps?: number;
+  heartbeatGraceMs?: number;
+  /** How often buffered heartbeats are written (≤ 1 s). */
+  heartbeatFlushMs?: number;
+  sweepIntervalMs?: number;
+  meteringIntervalMs?: number;
+  quoteTtlMs?: number;
+  assignmentCacheMs?: number;
+  maxClockSkewMs?: number;
+  /** Requests per second per public key (or IP for unsigned requests); false turns limiting off. */
+  rateLimit?: { perSecond: number; burst: number } | false;
+  bodyLimitBytes?: number;
+  paymentVerifier?: PaymentVerifier;
+  payoutSender?: PayoutSender;
+  maxConnections?: number;
+  now?: () => number;
+  /** Background-task failures (the server keeps running). */
+  onError?: (error: unknown, where: string) => void;
+}
+
+export interface CoordinatorServer {
+  url: string;
+  port: number;
+  engine: Engine['kind'];
+  service: CoordinatorService;
+  app: FastifyInstance;
+  /** Run the periodic work now (tests; the timers do it otherwise). */
+  sweep(): Promise<Awaited<ReturnType<CoordinatorService['sweep']>>>;
+  close(): Promise<void>;
+}
+
+declare module 'fastify' {
+  interface FastifyRequest {
+    rawBody?: string;
+  }
+}
+
+function packageVersion(): string {
+  let dir = dirname(fileURLToPath(import.meta.url));
+  for (let i = 0; i < 5; i++) {
+    const candidate = join(dir, 'package.json');
+    if (existsSync(candidate)) return (JSON.parse(readFileSync(candidate, 'utf8')) as { version?: string }).version ?? '0.0.0';
+    dir = dirname(dir);
+  }
+  return '0.0.0';
+}
+
+function formatZodError(error: z.ZodError): string {
+  return error.issues.map((i) => `${i.path.length ? i.path.join('.') : 'body'}: ${i.message}`).join('; ');
+}
+
+function parse<T extends z.ZodType>(schema: T, value: unknown, where: string): z.output<T> {
+  const result = schema.safeParse(value ?? (where === 'body' ? {} : value));
+  if (!result.success) throw new HttpError(400, 'BAD_REQUEST', `Invalid ${where}: ${formatZodError(result.error)}`, undefined, { issues: result.error.issues.map((i) => ({ path: i.path.join('.'), message: i.message })) });
+  return result.data;
+}
+
+export async function startCoordinator(options: CoordinatorOptions = {}): Promise<CoordinatorServer> {
+  const now = options.now ?? Date.now;
+  const dev = options.dev ?? false;
+  const feeBps = options.feeBps ?? 500;
+  const heartbeatGraceMs = options.heartbeatGraceMs ?? 30_000;
+  const maxSkew = options.maxClockSkewMs ?? 60_000;
+  const onError = options.onError ?? ((error: unknown, where: string) => process.stderr.write(`coordinator ${where}: ${(error as Error)?.stack ?? String(error)}\n`));
+  const version = packageVersion();
+  const network: NetworkOptions = {
+    cluster: options.network?.cluster ?? (dev ? 'localnet' : 'devnet'),
+    rpcUrl: options.network?.rpcUrl ?? (dev ? 'http://127.0.0.1:8899' : 'https://api.devnet.solana.com'),
+    mint: options.network?.mint ?? null,
+    decimals: options.network?.decimals ?? 6,
+    treasury: options.network?.treasury ?? null,
+  };
+
+  const engine = await openDatabase({ dataDir: options.dataDir, databaseUrl: options.databaseUrl, maxConnections: options.maxConnections });
+  const service = new CoordinatorService(engine, {
+    dev,
+    feeBps,
+    treasuryAccount: network.treasury ?? 'treasury',
+    heartbeatGraceMs,
+    quoteTtlMs: options.quoteTtlMs ?? 5 * 60_000,
+    assignmentCacheMs: options.assignmentCacheMs ?? 1_000,
+    paymentVerifier: options.paymentVerifier,
+    payoutSender: options.payoutSender,
+    now,
+  });
+  const metrics = new Metrics();
+  const keyCache = new Map<string, KeyObject>();
+  const recentNonces = new Map<string, number>();
+  const buckets = new Map<string, { tokens: number; at: number }>();
+  const rateLimit = options.rateLimit === undefined ? { perSecond: 200, burst: 400 } : options.rateLimit;
+  const startedAt = Date.now();
+  let openapi: Record<string, unknown> | undefined;
+
+  const app = Fastify({ logger: false, bodyLimit: options.bodyLimitBytes ?? 1024 * 1024, forceCloseConnections: true });
+
+  app.addContentTypeParser('application/json', { parseAs: 'string' }, (request, body, done) => {
+    const text = body as string;
+    request.rawBody = text;
+    if (text.length === 0) return done(null, undefined);
+    try {
+      done(null, JSON.parse(text));
+    } catch {
+      done(new HttpError(400, 'BAD_JSON', 'The request body is not valid JSON.'), undefined);
+    }
+  });
+
+  app.addHook('onRequest', async (request, reply) => {
+    if (!rateLimit) return;
+    const pubkey = request.headers['x-iocli-pubkey'];
+    const key = typeof pubkey === 'string' ? `k:${pubkey}` : `ip:${request.ip}`;
+    const t = now();
+    let bucket = buckets.get(key);
+    if (!bucket) {
+      if (buckets.size > 100_000) buckets.clear();
+      bucket = { tokens: rateLimit.burst, at: t };
+      buckets.set(key, bucket);
+    }
+    bucket.tokens = Math.min(rateLimit.burst, bucket.tokens + ((t - bucket.at) / 1000) * rateLimit.perSecond);
+    bucket.at = t;
+    if (bucket.tokens < 1) {
+      reply.header('retry-after', '1');
+      throw new HttpError(429, 'RATE_LIMITED', 'Too many requests; slow down.', 'Retry after a second.');
+    }
+    bucket.tokens -= 1;
+  });
+
+  app.addHook('onResponse', async (request, reply) => {
+    metrics.observe(request.method, request.routeOptions.url ?? 'unmatched', reply.statusCode, reply.elapsedTime / 1000);
+  });
+
+  app.setErrorHandler((error: unknown, _request, reply) => {
+    if (error instanceof HttpError) {
+      return reply.code(error.status).send({ error: { code: error.code, message: error.message, ...(error.hint ? { hint: error.hint } : {}), ...(error.details !== undefined ? { details: error.details } : {}) } });
+    }
+    const e = error as { statusCode?: number; code?: string; message?: string };
+    if (e.statusCode && e.statusCode >= 400 && e.statusCode < 500) {
+      const message = e.code === 'FST_ERR_CTP_BODY_TOO_LARGE' ? 'The request body is too large.' : e.code === 'FST_ERR_CTP_INVALID_MEDIA_TYPE' ? 'Send JSON (content-type: application/json).' : e.message ?? 'Bad request';
+      return reply.code(e.statusCode).send({ error: { code: e.code ?? 'BAD_REQUEST', message } });
+    }
+    onError(error, 'request');
+    return reply.code(500).send({ error: { code: 'INTERNAL', message: 'Internal error in the coordinator.' } });
+  });
+
+  app.setNotFoundHandler((request, reply) => reply.code(404).send({ error: { code: 'NOT_FOUND', message: `No route ${request.method} ${request.url.split('?')[0]}.` } }));
+
+  /** Verify the signature and burn the nonce; returns the caller's public key. */
+  async function authenticate(request: FastifyRequest, persistNonce: boolean): Promise<string> {
+    const result = verifySignedRequest(request.method, request.url, request.headers, request.rawBody ?? '', { now: now(), maxSkewMs: maxSkew, keyCache });
+    if (!result.ok) throw new HttpError(401, result.reason === 'skew' ? 'CLOCK_SKEW' : 'UNAUTHORIZED', result.message);
+    const nonceKey = `${result.publicKey}:${result.nonce}`;
+    if (recentNonces.has(nonceKey)) throw new HttpError(401, 'REPLAYED', 'This request nonce was already used (replay).');
+    const expiresAt = result.timestamp + maxSkew + 1_000;
+    if (recentNonces.size > 500_000) pruneNonces();
+    recentNonces.set(nonceKey, expiresAt);
+    if (!(await service.useNonce(result.publicKey, result.nonce, expiresAt, persistNonce))) {
+      throw new HttpError(401, 'REPLAYED', 'This request nonce was already used (replay).');
+    }
+    return result.publicKey;
+  }
+
+  function pruneNonces(): void {
+    const t = now();
+    for (const [key, expiry] of recentNonces) if (expiry < t) recentNonces.delete(key);
+  }
+
+  type Handler = (request: FastifyRequest, actor: string) => Promise<unknown>;
+
+  /** A signed route; POSTs honour Idempotency-Key (same key + same wallet → the first response again). */
+  function signed(method: 'GET' | 'POST', url: string, handler: Handler, opts: { persistNonce?: boolean } = {}) {
+    app.route({
+      method,
+      url,
+      handler: async (request: FastifyRequest, reply: FastifyReply) => {
+        const actor = await authenticate(request, opts.persistNonce ?? true);
+        const key = request.headers['idempotency-key'];
+        if (method !== 'POST' || typeof key !== 'string' || key.length === 0) return handler(request, actor);
+        if (key.length > 200) throw new HttpError(400, 'BAD_REQUEST', 'Idempotency-Key must be at most 200 characters.');
+        const path = request.url;
+        const db = engine.db;
+        const inserted = await db.insertInto('idempotency').values({ pubkey: actor, key, method, path, status: 0, response: null, created_at: now() }).onConflict((oc) => oc.doNothing()).executeTakeFirst();
+        if (Number(inserted.numInsertedOrUpdatedRows ?? 0n) !== 1) {
+          const row = await db.selectFrom('idempotency').selectAll().where('pubkey', '=', actor).where('key', '=', key).executeTakeFirst();
+          if (!row || row.status === 0) throw new HttpError(409, 'IN_PROGRESS', 'A request with this Idempotency-Key is still being processed.', 'Retry shortly.');
+          if (row.method !== method || row.path !== path) throw new HttpError(422, 'IDEMPOTENCY_KEY_REUSED', `This Idempotency-Key was used for ${row.method} ${row.path}.`);
+          reply.header('idempotent-replay', 'true');
+          return reply.code(row.status).send(JSON.parse(row.response ?? 'null'));
+        }
+        try {
+          const result = await handler(request, actor);
+          await db.updateTable('idempotency').set({ status: 200, response: JSON.stringify(result) }).where('pubkey', '=', actor).where('key', '=', key).execute();
+          return result;
+        } catch (error) {
+          if (error instanceof HttpError && error.status < 500 && error.status !== 429) {
+            const body = { error: { code: error.code, message: error.message, ...(error.hint ? { hint: error.hint } : {}), ...(error.details !== undefined ? { details: error.details } : {}) } };
+            await db.updateTable('idempotency').set({ status: error.status, response: JSON.stringify(body) }).where('pubkey', '=', actor).where('key', '=', key).execute();
+          } else {
+            await db.deleteFrom('idempotency').where('pubkey', '=', actor).where('key', '=', key).execute();
+          }
+          throw error;
+        }
+      },
+    });
+  }
+
+  const params = (request: FastifyRequest) => request.params as Record<string, string>;
+
+  app.get('/healthz', async () => ({ status: 'ok', version, engine: engine.kind, uptimeS: Math.round((Date.now() - startedAt) / 1000) }));
+  app.get('/metrics', async (_request, reply) => {
+    reply.type('text/plain; version=0.0.4');
+    return metrics.render(await service.gauges());
+  });
+  app.get('/v1/openapi.json', async () => (openapi ??= buildOpenApiDocument(version)));
+  app.get('/v1/network', async () => ({ ...network, feeBps, dev }));
+  app.get('/v1/offers', async (request) => ({ offers: await service.offers(parse(schemas.offersQuerySchema, request.query, 'query')) }));
+
+  signed('POST', '/v1/nodes', async (request, actor) => service.registerNode(actor, parse(schemas.registerNodeSchema, request.body, 'body')));
+  signed(
+    'POST',
+    '/v1/nodes/:id/heartbeat',
+    async (request, actor) => ({ assignments: await service.heartbeat(params(request).id!, actor, parse(schemas.heartbeatSchema, request.body, 'body')) }),
+    { persistNonce: false },
+  );
+  signed('POST', '/v1/nodes/:id/leases/:leaseId/logs', async (request, actor) => {
+    const body = parse(schemas.uploadLogsSchema, request.body, 'body');
+    await service.uploadLogs(params(request).id!, actor, params(request).leaseId!, body.chunks);
+    return { ok: true };
+  });
+  signed('POST', '/v1/leases/quote', async (request, actor) => service.quote(actor, parse(schemas.quoteRequestSchema, request.body, 'body')));
+  signed('POST', '/v1/leases', async (request, actor) => service.createLease(actor, parse(schemas.createLeaseSchema, request.body, 'body')));
+  signed('GET', '/v1/leases', async (request, actor) => ({ leases: await service.listLeases(actor, parse(schemas.leasesQuerySchema, request.query, 'query').all) }));
+  signed('GET', '/v1/leases/:id', async (request, actor) => service.getLease(actor, params(request).id!));
+  signed('GET', '/v1/leases/:id/logs', async (request, actor) => service.leaseLogs(actor, params(request).id!, parse(schemas.logsQuerySchema, request.query, 'query')));
+  signed('POST', '/v1/leases/:id/extend', async (request, actor) => service.extendLease(actor, params(request).id!, parse(schemas.extendLeaseSchema, request.body, 'body')));
+  signed('POST', '/v1/leases/:id/stop', async (request, actor) => service.stopLease(actor, params(request).id!));
+  signed('GET', '/v1/rewards', async (_request, actor) => service.rewards(actor));
+  signed('POST', '/v1/rewards/claim', async (_request, actor) => service.claim(actor));
+
+  const timers: NodeJS.Timeout[] = [];
+  const inFlight = new Set<Promise<unknown>>();
+  let sweeping: Promise<unknown> = Promise.resolve();
+  let lastMeter = now();
+  const meteringIntervalMs = options.meteringIntervalMs ?? 60_000;
+  const runSweep = () => {
+    const meter = now() - lastMeter >= meteringIntervalMs;
+    if (meter) lastMeter = now();
+    const run = sweeping.then(() => service.sweep({ meter }));
+    sweeping = run.catch((error) => onError(error, 'sweep'));
+    pruneNonces();
+    return run;
+  };
+  const every = (ms: number, fn: () => Promise<unknown>, where: string) => {
+    let busy = false;
+    const timer = setInterval(() => {
+      if (busy) return;
+      busy = true;
+      const run = fn()
+        .catch((error) => onError(error, where))
+        .finally(() => {
+          busy = false;
+          inFlight.delete(run);
+        });
+      inFlight.add(run);
+    }, ms);
+    timer.unref();
+    timers.push(timer);
+  };
+
+  try {
+    await service.recoverClaims();
+    await app.listen({ port: options.port ?? 8080, host: options.host ?? '127.0.0.1' });
+  } catch (error) {
+    await app.close().catch(() => {});
+    await engine.close();
+    throw error;
+  }
+  every(Math.min(1_000, options.heartbeatFlushMs ?? 500), () => service.flushHeartbeats(), 'heartbeat flush');
+  every(options.sweepIntervalMs ?? Math.max(50, Math.min(5_000, Math.floor(heartbeatGraceMs / 3))), () => runSweep(), 'sweep');
+
+  const address = app.server.address();
+  const port = typeof address === 'object' && address ? address.port : (options.port ?? 8080);
+  const host = options.host ?? '127.0.0.1';
+  let closed = false;
+  return {
+    url: `http://${host.includes(':') ? `[${host}]` : host}:${port}`,
+    port,
+    engine: engine.kind,
+    service,
+    app,
+    sweep: () => runSweep(),
+    close: async () => {
+      if (closed) return;
+      closed = true;
+      for (const timer of timers) clearInterval(timer);
+      await app.close();
+      await Promise.all([...inFlight]);
+      await sweeping;
+      await service.flushHeartbeats().catch((error) => onError(error, 'final flush'));
+      await engine.close();
+    },
+  };
+}

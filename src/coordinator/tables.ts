@@ -1,0 +1,150 @@
+// Row types of the coordinator database (one schema for SQLite and PostgreSQL). Times are unix ms; money is integer base units.
+import type { Generated } from 'kysely';
+
+export interface NodesTable {
+  id: string;
+  owner: string;
+  machine_id: string;
+  specs: string;
+  region: string;
+  price_per_gpu_hour: number;
+  simulated: number;
+  verified: number;
+  status: string;
+  /** Lower-cased GPU models, '|'-joined, for cheap model prefilters. */
+  models: string;
+  max_vram_mb: number;
+  free_gpus: number;
+  total_gpus: number;
+  reliability: number;
+  leases_completed: number;
+  leases_failed: number;
+  telemetry: string | null;
+  last_heartbeat_at: number | null;
+  created_at: number;
+  updated_at: number;
+}
+
+export interface GpusTable {
+  id: string;
+  node_id: string;
+  idx: number;
+  uuid: string;
+  model: string;
+  vram_mb: number;
+  lease_id: string | null;
+}
+
+export interface QuotesTable {
+  id: string;
+  renter: string;
+  request: string;
+  allocations: string;
+  gpus: number;
+  model: string | null;
+  hours: number;
+  price_per_gpu_hour: number;
+  per_hour: number;
+  total: number;
+  fee: number;
+  expires_at: number;
+  lease_id: string | null;
+  created_at: number;
+}
+
+export interface LeasesTable {
+  id: string;
+  renter: string;
+  quote_id: string;
+  state: string;
+  gpus: number;
+  model: string | null;
+  hours: number;
+  price_per_gpu_hour: number;
+  per_hour: number;
+  total_paid: number;
+  refund: number;
+  image: string;
+  command: string | null;
+  env: string;
+  ports: string;
+  payment_signature: string | null;
+  failure_reason: string | null;
+  created_at: number;
+  /** When the paid time started counting (scheduling). */
+  starts_at: number;
+  started_at: number | null;
+  ends_at: number;
+  stopped_at: number | null;
+  /** Minutes of running time already written to the ledger. */
+  accrued_minutes: number;
+}
+
+export interface LeaseAllocationsTable {
+  lease_id: string;
+  node_id: string;
+  gpu_id: string;
+  gpu_uuid: string;
+  price_per_gpu_hour: number;
+  active: number;
+}
+
+export interface LedgerTable {
+  id: Generated<number>;
+  kind: string;
+  account: string;
+  amount: number;
+  lease_id: string | null;
+  claim_id: string | null;
+  created_at: number;
+}
+
+export interface ClaimsTable {
+  id: string;
+  owner: string;
+  amount: number;
+  state: string;
+  signed_tx: string | null;
+  signature: string | null;
+  last_valid_block_height: number | null;
+  error: string | null;
+  created_at: number;
+  updated_at: number;
+}
+
+export interface IdempotencyTable {
+  pubkey: string;
+  key: string;
+  method: string;
+  path: string;
+  status: number;
+  response: string | null;
+  created_at: number;
+}
+
+export interface NoncesTable {
+  pubkey: string;
+  nonce: string;
+  expires_at: number;
+}
+
+export interface LeaseLogsTable {
+  id: Generated<number>;
+  lease_id: string;
+  stream: string;
+  data: string;
+  created_at: number;
+}
+
+export interface Database {
+  nodes: NodesTable;
+  gpus: GpusTable;
+  quotes: QuotesTable;
+  leases: LeasesTable;
+  lease_allocations: LeaseAllocationsTable;
+  ledger: LedgerTable;
+  claims: ClaimsTable;
+  idempotency: IdempotencyTable;
+  nonces: NoncesTable;
+  lease_logs: LeaseLogsTable;
+}

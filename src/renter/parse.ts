@@ -1,0 +1,100 @@
+// Pure parsers for the renter's flags (--env K=V, --port P, --hours, --gpus, --max-price): one clear UsageError per bad value.
+import { UsageError } from '../errors.js';
+
+/** Must match the wire format (src/api/schemas.ts) so a bad name is caught before anything is quoted or paid. */
+const ENV_NAME = /^[A-Za-z_][A-Za-z0-9_]*$/;
+export const MAX_LEASE_HOURS = 720;
+
+/** `--env K=V` repeated → a map; later duplicates win (like `docker run -e`). The value may contain '='. */
+export function parseEnvPairs(pairs: readonly string[]): Record<string, string> {
+  const env: Record<string, string> = {};
+  for (const pair of pairs) {
+    const eq = pair.indexOf('=');
+    const name = eq === -1 ? pair : pair.slice(0, eq);
+    if (eq === -1 || !ENV_NAME.test(name)) {
+      throw new UsageError(`Invalid --env "${pair}".`, { hint: 'Use --env NAME=value; names are letters, digits and _ and do not start with a digit.' });
+    }
+    env[name] = pair.slice(eq + 1);
+  }
+  return env;
+}
+
+/** `--port 8080` repeated (or `--port 8080,8888`) → sorted unique port numbers. */
+export function parsePorts(values: readonly string[]): number[] {
+  const ports = new Set<number>();
+  for (const value of values.flatMap((v) => v.split(','))) {
+    const text = value.trim();
+    const port = Number(text);
+    if (!/^\d+$/.test(text) || port < 1 || port > 65535) {
+      throw new UsageError(`Invalid --port "${value}".`, { hint: 'Use a TCP port number between 1 and 65535, e.g. --port 8888.' });
+    }
+    ports.add(port);
+  }
+  return [...ports].sort((a, b) => a - b);
+}
+
+/** A positive whole number for `flag`, within `max`. */
+export function parsePositiveInt(value: string, flag: string, max = Number.MAX_SAFE_INTEGER): number {
+  const text = value.trim();
+  const n = Number(text);
+  if (!/^\d+$/.test(text) || n < 1 || n > max) {
+    throw new UsageError(`Invalid ${flag} "${value}".`, { hint: `Use a whole number from 1 to ${max}.` });
+  }
+  return n;
+}
+
+/** Lease length: whole hours, 1..720. Leases are never open-ended, so there is no "until stopped". */
+export function parseHours(value: string): number {
+  return parsePositiveInt(value, '--hours', MAX_LEASE_HOURS);
+}
+
+/** A token amount such as "2.5" → integer base units; `flag` names the offending flag. */
+export function parseTokenFlag(value: string, flag: string, decimals: number): number {
+  const match = /^(\d+)(?:\.(\d+))?$/.exec(value.trim());
+  if (!match || (match[2]?.length ?? 0) > decimals) {
+    throw new UsageError(`Invalid ${flag} "${value}".`, { hint: `Use an amount in tokens with at most ${decimals} decimals, e.g. ${flag} 2.5.` });
+  }
+  const units = BigInt(match[1]!) * 10n ** BigInt(decimals) + BigInt((match[2] ?? '').padEnd(decimals, '0') || '0');
+  if (units > BigInt(Number.MAX_SAFE_INTEGER)) throw new UsageError(`${flag} ${value} is too large.`);
+  return Number(units);
+}
+
+/** Idempotency keys: what the API accepts (letters, digits, _ . : -), long enough to be unique. */
+export function validateIdempotencyKey(value: string): string {
+  if (!/^[A-Za-z0-9_.:-]{8,100}$/.test(value)) {
+    throw new UsageError(`Invalid --idempotency-key "${value}".`, { hint: 'Use 8-100 letters, digits, _ . : or -, e.g. a UUID.' });
+  }
+  return value;
+}
+
+/** `--cmd "python train.py --epochs 3"` → argv, honouring simple single/double quotes. No shell ever runs it. */
+export function splitCommand(text: string): string[] {
+  const args: string[] = [];
+  let current = '';
+  let quote: '"' | "'" | undefined;
+  let started = false;
+  for (let i = 0; i < text.length; i++) {
+    const ch = text[i]!;
+    if (quote) {
+      if (ch === quote) quote = undefined;
+      else if (ch === '\\' && quote === '"' && i + 1 < text.length) current += text[++i];
+      else current += ch;
+    } else if (ch === '"' || ch === "'") {
+      quote = ch;
+      started = true;
+    } else if (ch === '\\' && i + 1 < text.length) {
+      current += text[++i];
+      started = true;
+    } else if (/\s/.test(ch)) {
+      if (started) args.push(current);
+      current = '';
+      started = false;
+    } else {
+      current += ch;
+      started = true;
+    }
+  }
+  if (quote) throw new UsageError(`Unbalanced ${quote} in --cmd.`, { hint: 'Close the quote, or pass the command as an argv after --, e.g. -- python train.py.' });
+  if (started) args.push(current);
+  return args;
+}
