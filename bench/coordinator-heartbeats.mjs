@@ -3,7 +3,7 @@
 import { spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
-import http from 'node:http';
+import net from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
@@ -13,13 +13,15 @@ import { createSigner } from '../dist/src/api/signing.js';
 import { generateKeypair } from '../dist/src/wallet/keypair.js';
 
 const NODES = 2_000;
-const CONCURRENCY = 128;
+const CONNECTIONS = 32;
+const PIPELINE = 16;
+const TARGET_PER_SECOND = { sqlite: 15_000, postgres: 10_000 };
 const SECONDS = Number(process.argv[3] ?? 5);
 const PG_URL = process.env.IOCLI_TEST_PG_URL ?? 'postgres://postgres:postgres@127.0.0.1:5432/postgres';
 const entry = new URL('../dist/src/coordinator/main-process.js', import.meta.url).pathname;
 
 function startCoordinator(options) {
-  const child = spawn(process.execPath, [entry, JSON.stringify({ port: 0, dev: true, rateLimit: false, heartbeatGraceMs: 600_000, ...options })], { stdio: ['ignore', 'pipe', 'inherit'] });
+  const child = spawn(process.execPath, [...(process.env.BENCH_PROF ? ['--cpu-prof', '--cpu-prof-dir=/tmp/hbprof'] : []), entry, JSON.stringify({ port: 0, dev: true, rateLimit: false, heartbeatGraceMs: 600_000, ...options })], { stdio: ['ignore', 'pipe', 'inherit'] });
   return new Promise((resolve, reject) => {
     createInterface({ input: child.stdout }).once('line', (line) => resolve({ child, url: JSON.parse(line).url }));
     child.once('exit', (code) => reject(new Error(`coordinator exited ${code}`)));
@@ -67,45 +69,22 @@ async function run(kind) {
       nodes.push({ id: node.id, sign: createSigner(keypair) });
     }
     const { hostname, port } = new URL(url);
-    const agent = new http.Agent({ keepAlive: true, maxSockets: CONCURRENCY });
     const body = JSON.stringify({ gpus: Array.from({ length: 8 }, (_, i) => ({ uuid: `GPU-x-${i}`, utilization: 50, memoryUsedMb: 1000, temperatureC: 60 })), containers: [] });
-    let ok = 0;
-    let failed = 0;
-    const latencies = [];
-    const deadline = performance.now() + SECONDS * 1000;
-    const fire = (node) =>
-      new Promise((resolve) => {
-        const path = `/v1/nodes/${node.id}/heartbeat`;
-        const headers = { 'content-type': 'application/json', 'content-length': Buffer.byteLength(body), ...node.sign('POST', path, body) };
-        const start = performance.now();
-        const req = http.request({ hostname, port, path, method: 'POST', agent, headers }, (res) => {
-          res.resume();
-          res.on('end', () => {
-            if (res.statusCode === 200) ok++;
-            else failed++;
-            latencies.push(performance.now() - start);
-            resolve();
-          });
-        });
-        req.on('error', () => {
-          failed++;
-          resolve();
-        });
-        req.end(body);
-      });
-    let next = 0;
-    const worker = async () => {
-      while (performance.now() < deadline) await fire(nodes[next++ % nodes.length]);
-    };
-    const t0 = performance.now();
-    await Promise.all(Array.from({ length: CONCURRENCY }, worker));
-    const elapsed = (performance.now() - t0) / 1000;
-    latencies.sort((a, b) => a - b);
+    // Requests are signed before the clock starts and sent pipelined over raw keep-alive sockets, so the figure is the
+    // server's ingest rate rather than this process's signing and HTTP-client cost (both share the machine's 2 cores).
+    const total = Math.round(SECONDS * TARGET_PER_SECOND[kind] * 1.2);
+    const requests = [];
+    for (let i = 0; i < total; i++) {
+      const node = nodes[i % nodes.length];
+      const path = `/v1/nodes/${node.id}/heartbeat`;
+      const headers = { host: `${hostname}:${port}`, 'content-type': 'application/json', 'content-length': Buffer.byteLength(body), ...node.sign('POST', path, body) };
+      requests.push(Buffer.from(`POST ${path} HTTP/1.1\r\n${Object.entries(headers).map(([k, v]) => `${k}: ${v}`).join('\r\n')}\r\n\r\n${body}`));
+    }
+    const { ok, failed, elapsed } = await blast(hostname, Number(port), requests, CONNECTIONS, PIPELINE);
     const rate = ok / elapsed;
-    const target = kind === 'sqlite' ? 15_000 : 10_000;
-    console.log(`${kind}: ${ok} heartbeats in ${elapsed.toFixed(1)} s = ${Math.round(rate)}/s (failed ${failed}); p50 ${latencies[Math.floor(latencies.length / 2)]?.toFixed(1)} ms, p99 ${latencies[Math.floor(latencies.length * 0.99)]?.toFixed(1)} ms; ${NODES} nodes, concurrency ${CONCURRENCY}`);
-    console.log(`  target ≥ ${target}/s: ${rate >= target ? 'met' : 'NOT met'} (client and server share this machine's cores)`);
-    agent.destroy();
+    const target = TARGET_PER_SECOND[kind];
+    console.log(`${kind}: ${ok} heartbeats in ${elapsed.toFixed(2)} s = ${Math.round(rate)}/s (non-200: ${failed}); ${NODES} nodes, ${CONNECTIONS} connections x ${PIPELINE} pipelined`);
+    console.log(`  target >= ${target}/s: ${rate >= target ? 'met' : 'NOT met'} (load generator shares this machine's cores)`);
   } finally {
     child.kill('SIGTERM');
     await new Promise((resolve) => child.once('exit', resolve));
@@ -115,3 +94,45 @@ async function run(kind) {
 
 const which = process.argv[2] ?? 'both';
 for (const kind of which === 'both' ? ['sqlite', 'postgres'] : [which]) await run(kind);
+
+/** Send pre-built requests over `connections` sockets with up to `depth` in flight each; count status lines. */
+function blast(host, port, requests, connections, depth) {
+  let nextIndex = 0;
+  let ok = 0;
+  let failed = 0;
+  const started = performance.now();
+  const one = () =>
+    new Promise((resolve, reject) => {
+      const socket = net.connect(port, host);
+      socket.setNoDelay(true);
+      let inFlight = 0;
+      let carry = '';
+      const fill = () => {
+        const batch = [];
+        while (inFlight < depth && nextIndex < requests.length) {
+          batch.push(requests[nextIndex++]);
+          inFlight++;
+        }
+        if (batch.length) socket.write(Buffer.concat(batch));
+        else if (inFlight === 0) socket.end();
+      };
+      socket.on('connect', fill);
+      socket.on('data', (chunk) => {
+        const text = carry + chunk.toString('latin1');
+        let at = 0;
+        for (;;) {
+          const found = text.indexOf('HTTP/1.1 ', at);
+          if (found === -1 || found + 12 > text.length) break;
+          if (text.startsWith('200', found + 9)) ok++;
+          else failed++;
+          inFlight--;
+          at = found + 12;
+        }
+        carry = text.slice(at);
+        fill();
+      });
+      socket.on('close', resolve);
+      socket.on('error', reject);
+    });
+  return Promise.all(Array.from({ length: connections }, one)).then(() => ({ ok, failed, elapsed: (performance.now() - started) / 1000 }));
+}

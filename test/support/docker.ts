@@ -1,16 +1,17 @@
 // Test helpers for a real Docker engine: start the daemon if needed, build the offline busybox image, clean up by label.
 
 import { execFile, spawn } from 'node:child_process';
-import { chmod, copyFile, mkdir, mkdtemp, open, rm, stat, symlink, writeFile } from 'node:fs/promises';
+import { mkdir, open, rm, stat } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 
+import { createDockerCli } from '../../src/docker/exec.js';
+import { buildBusyboxImage, imagePresent } from '../../src/docker/offline-image.js';
+
 const execFileAsync = promisify(execFile);
 
 export const TEST_IMAGE = 'iocli-test/busybox:latest';
-const BUSYBOX = '/bin/busybox';
-const APPLETS = ['sh', 'echo', 'sleep', 'cat', 'ls', 'mount', 'id', 'touch', 'httpd', 'wc', 'head', 'date', 'true', 'false'];
 // One lock for starting dockerd and building the image: test files run in parallel workers.
 const LOCK_DIR = join(tmpdir(), 'iocli-test-docker.lock');
 const STALE_LOCK_MS = 120_000;
@@ -121,28 +122,10 @@ export async function ensureDocker(): Promise<boolean> {
 
 /** Builds `iocli-test/busybox:latest` offline from busybox-static (idempotent, safe to call from parallel files). */
 export async function ensureTestImage(): Promise<string> {
-  const exists = async () => (await docker(['image', 'inspect', '--format', '{{.Id}}', TEST_IMAGE])).code === 0;
-  if (await exists()) return TEST_IMAGE;
+  const cli = createDockerCli();
+  if (await imagePresent(cli, TEST_IMAGE)) return TEST_IMAGE;
   await withLock(async () => {
-    if (await exists()) return;
-    const dir = await mkdtemp(join(tmpdir(), 'iocli-test-image-'));
-    try {
-      const root = join(dir, 'root');
-      for (const sub of ['bin', 'tmp', 'mnt', 'etc', 'proc', 'sys', 'dev']) await mkdir(join(root, sub), { recursive: true });
-      await copyFile(BUSYBOX, join(root, 'bin', 'busybox')).catch((error: unknown) => {
-        throw new Error(`${BUSYBOX} is missing: apt-get install -y busybox-static (${String(error)})`);
-      });
-      // Like every distribution's /tmp: a tmpfs mounted over it inherits this mode.
-      await chmod(join(root, 'tmp'), 0o1777);
-      for (const applet of APPLETS) await symlink('busybox', join(root, 'bin', applet));
-      await writeFile(join(root, 'etc', 'passwd'), 'root:x:0:0:root:/:/bin/sh\nnobody:x:65534:65534:nobody:/:/bin/false\n');
-      await writeFile(join(root, 'etc', 'group'), 'root:x:0:\nnogroup:x:65534:\n');
-      const tar = join(dir, 'rootfs.tar');
-      await execFileAsync('tar', ['-C', root, '-cf', tar, '.']);
-      await dockerOk(['import', '--change', 'ENV PATH=/bin', '--change', 'CMD ["/bin/sh"]', tar, TEST_IMAGE], 120_000);
-    } finally {
-      await rm(dir, { recursive: true, force: true });
-    }
+    if (!(await imagePresent(cli, TEST_IMAGE))) await buildBusyboxImage(cli, TEST_IMAGE);
   });
   return TEST_IMAGE;
 }
