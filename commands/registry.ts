@@ -40,4 +40,53 @@ export const NOUNS: Record<string, NounEntry> = {
       return [g.configGet, s.configSet, l.configList, r.configReset];
     },
   },
+  offers: {
+    summary: 'List available GPU capacity, cheapest first',
+    load: async () => [(await import('./offers.js')).offers],
+  },
+  rent: {
+    summary: 'Rent GPUs and run a container on them (quote → pay → running)',
+    load: async () => [(await import('./rent.js')).rent],
+  },
+  leases: {
+    summary: 'List your leases',
+    load: async () => [(await import('./leases.js')).leases],
+  },
+  lease: {
+    summary: 'Inspect and manage one lease: show, logs, extend, stop',
+    load: async () => {
+      const [s, l, e, t] = await Promise.all([import('./lease/show.js'), import('./lease/logs.js'), import('./lease/extend.js'), import('./lease/stop.js')]);
+      return [s.leaseShow, l.leaseLogs, e.leaseExtend, t.leaseStop];
+    },
+  },
+  rewards: {
+    summary: "Show and claim your nodes' rewards",
+    load: async () => {
+      const [s, c] = await Promise.all([import('./rewards/show.js'), import('./rewards/claim.js')]);
+      return [s.rewardsShow, c.rewardsClaim];
+    },
+  },
+  provide: {
+    summary: "Share this machine's GPUs: preflight, register, run the provider agent (status, logs, install-service)",
+    load: async () => {
+      const [p, s, l, i] = await Promise.all([
+        import('./provide/start.js'),
+        import('./provide/status.js'),
+        import('./provide/logs.js'),
+        import('./provide/install-service.js'),
+      ]);
+      return [p.provide, s.provideStatus, l.provideLogs, i.provideInstallService];
+    },
+  },
+  network: {
+    summary: 'Run a local network on loopback (chain, token, coordinator, faucet): up, down, status',
+    load: async () => {
+      const [u, d, s] = await Promise.all([import('./network/up.js'), import('./network/down.js'), import('./network/status.js')]);
+      return [u.networkUp, d.networkDown, s.networkStatus];
+    },
+  },
+  coordinator: {
+    summary: 'Run the coordination API service (SQLite or PostgreSQL)',
+    load: async () => [(await import('./coordinator/start.js')).coordinatorStart],
+  },
 };

@@ -1,0 +1,360 @@
+// `iocli provide`: preflight, first-run setup (TTY) or flags, then the provider agent until Ctrl-C.
+import type { Context } from '../context.js';
+import type { HumanRenderer } from '../output.js';
+import type { CommandSpec } from '../spec.js';
+import type { PreflightCheck, ProviderPreflight } from '../../src/provider/preflight.js';
+import type { GpuSelection, SimulatedGpuRequest } from '../../src/provider/options.js';
+import { UsageError } from '../../src/errors.js';
+
+export interface ProvideFlags {
+  preflight?: boolean;
+  gpus?: string;
+  price?: string;
+  region?: string;
+  simulateGpus?: string;
+  interval?: string;
+  machineId?: string;
+  dataDir?: string;
+  stopWorkloads?: boolean;
+  stopTimeout?: string;
+  logs?: boolean;
+  verify?: boolean;
+}
+
+export const provideOptions = [
+  { flags: '--preflight', description: 'only check this machine (Docker, NVIDIA runtime, GPUs, driver, disk); exit 3 on a blocking problem' },
+  { flags: '--gpus <all|0,1>', description: 'GPUs to share: "all" or indices (setting share-gpus)' },
+  { flags: '--price <tokens>', description: 'price per GPU-hour in tokens, e.g. 1.25 (setting price-per-gpu-hour)' },
+  { flags: '--region <name>', description: 'region label, e.g. us-east (setting region)' },
+  { flags: '--simulate-gpus <N[:MODEL]>', description: 'pretend to have N GPUs of MODEL (e.g. 8:H100); only a --dev coordinator accepts them' },
+  { flags: '--interval <seconds>', description: 'heartbeat interval (default 5)' },
+  { flags: '--machine-id <id>', description: 'override the stable machine id (several agents on one host)' },
+  { flags: '--data-dir <path>', description: 'agent state and log folder (default ~/.local/share/iocli/provider, env IOCLI_PROVIDER_DIR)' },
+  { flags: '--stop-workloads', description: 'on Ctrl-C, stop running lease containers instead of leaving them for the next start' },
+  { flags: '--stop-timeout <seconds>', description: 'grace period between SIGTERM and SIGKILL when a lease container is stopped (default 10)' },
+  { flags: '--no-logs', description: 'do not ship lease container logs to the coordinator' },
+  { flags: '--no-verify', description: 'skip the one-time CUDA matmul benchmark of real GPUs at start' },
+];
+
+export const provide: CommandSpec<ProvideFlags> = {
+  path: 'provide',
+  summary: 'Share this machine\'s GPUs: check it, register the node and run the provider agent',
+  description:
+    'Checks Docker, the NVIDIA container runtime, GPUs, driver/CUDA and disk (alone: --preflight), asks on first run which GPUs ' +
+    'to share, at what price and in which region (remembered in the config; flags for scripts), registers this machine and runs ' +
+    'the agent: heartbeats, runs assigned lease containers with the security profile, stops what is no longer assigned. ' +
+    'Ctrl-C drains: running containers keep running and are re-adopted on the next start (unless --stop-workloads).',
+  options: provideOptions,
+  examples: [
+    'iocli provide --preflight',
+    'iocli provide',
+    'iocli provide --gpus 0,1 --price 2.10 --region eu-west --yes',
+    'iocli provide --simulate-gpus 8:H100 --price 2 --region local --yes',
+  ],
+  run: (_args, flags, ctx) => runProvide(flags, ctx),
+};
+
+function parseInterval(raw: string | undefined): number {
+  const seconds = Number(raw ?? '5');
+  if (!Number.isFinite(seconds) || seconds < 0.2 || seconds > 300) {
+    throw new UsageError(`Invalid --interval "${raw}".`, { hint: 'Seconds between heartbeats, from 0.2 to 300 (default 5).' });
+  }
+  return Math.round(seconds * 1000);
+}
+
+export async function runProvide(flags: ProvideFlags, ctx: Context) {
+  const [{ parseSimulateGpus, parseGpuSelection, parseTokenAmount, validateRegion }, { createDockerRuntime }, { runProviderPreflight }] = await Promise.all([
+    import('../../src/provider/options.js'),
+    import('../../src/docker/runtime.js'),
+    import('../../src/provider/preflight.js'),
+  ]);
+  const { ExternalError } = await import('../../src/errors.js');
+  // Validate every flag before anything slow runs.
+  const simulate = flags.simulateGpus !== undefined ? parseSimulateGpus(flags.simulateGpus) : undefined;
+  const intervalMs = parseInterval(flags.interval);
+  const stopTimeoutSec = Number(flags.stopTimeout ?? '10');
+  if (!Number.isSafeInteger(stopTimeoutSec) || stopTimeoutSec < 0 || stopTimeoutSec > 3600) {
+    throw new UsageError(`Invalid --stop-timeout "${flags.stopTimeout}".`, { hint: 'Whole seconds from 0 to 3600 (default 10).' });
+  }
+  const flagSelection = flags.gpus !== undefined ? parseGpuSelection(flags.gpus) : undefined;
+  const flagPrice = flags.price !== undefined ? parseTokenAmount(flags.price) : undefined;
+  const flagRegion = flags.region !== undefined ? validateRegion(flags.region) : undefined;
+
+  const spinner = await ctx.out.spinner('Checking this machine');
+  let preflight: ProviderPreflight;
+  try {
+    preflight = await runProviderPreflight({
+      runtime: createDockerRuntime(),
+      simulate,
+      detect: async () => (await import('../../src/gpu/inventory.js')).detectInventory({ signal: ctx.signal }),
+    });
+  } finally {
+    spinner.stop();
+  }
+
+  if (flags.preflight) {
+    if (!preflight.ok) {
+      if (!ctx.out.json) {
+        const renderer = await ctx.out.humanRenderer();
+        renderPreflight(preflight, renderer);
+      }
+      throw preflightError(preflight, ExternalError);
+    }
+    return { data: preflightData(preflight), human: (r: HumanRenderer) => renderPreflight(preflight, r) };
+  }
+
+  renderChecksToStderr(preflight.checks, ctx);
+  if (!preflight.ok) throw preflightError(preflight, ExternalError);
+
+  const setup = await resolveSetup(ctx, preflight, simulate, { selection: flagSelection, price: flagPrice, region: flagRegion });
+  return runAgent(ctx, { flags, preflight, simulate, intervalMs, stopTimeoutSec, ...setup });
+}
+
+function preflightData(preflight: ProviderPreflight) {
+  return {
+    ok: preflight.ok,
+    simulated: preflight.simulated,
+    checks: preflight.checks,
+    gpus: preflight.inventory?.gpus.map((g) => ({ index: g.index, uuid: g.uuid, model: g.model, name: g.name, vramMb: g.vramMb })) ?? [],
+    driver: preflight.inventory?.driver ?? null,
+    cuda: preflight.inventory?.cuda ?? null,
+    docker: { client: preflight.docker.clientVersion, server: preflight.docker.serverVersion, runtimes: preflight.docker.runtimes },
+    host: preflight.host,
+  };
+}
+
+function preflightError(preflight: ProviderPreflight, ExternalError: typeof import('../../src/errors.js').ExternalError) {
+  const failed = preflight.checks.filter((c) => c.status === 'fail');
+  const hints = [...new Set(failed.map((c) => c.hint).filter((h): h is string => Boolean(h)))];
+  return new ExternalError(`This machine cannot provide yet: ${failed.map((c) => c.title).join(', ')} failed.`, {
+    code: 'PREFLIGHT_FAILED',
+    hint: hints.join('\n      ') || undefined,
+    details: preflightData(preflight),
+  });
+}
+
+const MARK: Record<PreflightCheck['status'], string> = { ok: '✔', warn: '!', fail: '✖', skipped: '-' };
+
+function renderPreflight(preflight: ProviderPreflight, r: HumanRenderer): void {
+  const paint = (status: PreflightCheck['status'], text: string) =>
+    status === 'ok' ? r.colors.green(text) : status === 'fail' ? r.colors.red(text) : status === 'warn' ? r.colors.yellow(text) : r.colors.dim(text);
+  for (const check of preflight.checks) {
+    r.line(`${paint(check.status, MARK[check.status])} ${check.title}: ${check.message}`);
+    if (check.hint && check.status !== 'ok') r.line(`    ${r.colors.dim('fix:')} ${check.hint}`);
+  }
+  r.line(preflight.ok ? r.colors.green('Ready to provide.') : r.colors.red('Not ready: fix the problems above.'));
+}
+
+function renderChecksToStderr(checks: PreflightCheck[], ctx: Context): void {
+  for (const check of checks) {
+    if (check.status === 'ok' || check.status === 'skipped') ctx.out.info(`${MARK[check.status]} ${check.title}: ${check.message}`);
+    else ctx.out.warn(`${check.title}: ${check.message}${check.hint ? `\n    fix: ${check.hint}` : ''}`);
+  }
+}
+
+interface Setup {
+  selection: GpuSelection;
+  pricePerGpuHour: number;
+  region: string;
+}
+
+/** A region guess from the time zone, only as a prompt default. */
+function guessRegion(): string {
+  const zone = Intl.DateTimeFormat().resolvedOptions().timeZone ?? '';
+  if (zone.startsWith('Europe/')) return 'eu-west';
+  if (zone.startsWith('America/')) return 'us-east';
+  if (zone.startsWith('Asia/') || zone.startsWith('Australia/')) return 'ap-east';
+  return 'local';
+}
+
+/**
+ * Flags win, then saved settings. Anything still missing is asked on a TTY (and saved), taken from the defaults with
+ * --yes, or else a usage error naming the flag.
+ */
+async function resolveSetup(
+  ctx: Context,
+  preflight: ProviderPreflight,
+  simulate: SimulatedGpuRequest | undefined,
+  given: { selection?: GpuSelection; price?: number; region?: string },
+): Promise<Setup> {
+  const [{ parseGpuSelection, parseTokenAmount, validateRegion, formatTokenAmount, formatGpuSelection }, { resolveGpuModel, getGpuCatalogueEntry }] = await Promise.all([
+    import('../../src/provider/options.js'),
+    import('../../src/domain/gpu-catalogue.js'),
+  ]);
+  const settings = await ctx.settings();
+  let selection = given.selection ?? (settings.shareGpus ? parseGpuSelection(settings.shareGpus, 'share-gpus setting') : undefined);
+  let price = given.price ?? (settings.pricePerGpuHour ? parseTokenAmount(settings.pricePerGpuHour, 'price-per-gpu-hour setting') : undefined);
+  let region = given.region ?? (settings.region ? validateRegion(settings.region, 'region setting') : undefined);
+
+  const detected = preflight.inventory?.gpus ?? [];
+  const suggestion = (): number | undefined => {
+    if (simulate) return simulate.model.suggestedPricePerGpuHour;
+    const first = detected[0];
+    if (!first) return undefined;
+    const model = getGpuCatalogueEntry(first.model) ?? resolveGpuModel(first.name, first.vramMb);
+    return model.suggestedPricePerGpuHour ?? undefined;
+  };
+
+  const missing = selection === undefined || price === undefined || region === undefined;
+  if (!missing) return { selection: selection!, pricePerGpuHour: price!, region: region! };
+
+  if (ctx.prompter.interactive && !ctx.globals.yes) {
+    ctx.out.info('First-run setup (saved to your iocli config; change later with `iocli config set`).');
+    await ensureWallet(ctx);
+    if (selection === undefined) {
+      if (simulate || detected.length <= 1) selection = 'all';
+      else {
+        const picked = await ctx.prompter.checkbox('Which GPUs do you want to share?', {
+          flag: '--gpus',
+          choices: detected.map((g) => ({ value: String(g.index), name: `#${g.index} ${g.model === 'unknown' ? g.name : g.model} (${g.uuid})`, checked: true })),
+        });
+        if (picked.length === 0) throw new UsageError('No GPU selected.', { hint: 'Select at least one GPU, or pass --gpus.' });
+        selection = picked.length === detected.length ? 'all' : picked.map(Number).sort((a, b) => a - b);
+      }
+    }
+    if (price === undefined) {
+      const suggested = suggestion();
+      const answer = await ctx.prompter.input(
+        `Price per GPU-hour in tokens${suggested ? ` (catalogue suggestion ${formatTokenAmount(suggested)})` : ''}:`,
+        {
+          flag: '--price',
+          default: suggested ? formatTokenAmount(suggested) : undefined,
+          validate: (value) => {
+            try {
+              parseTokenAmount(value);
+              return true;
+            } catch (error) {
+              return (error as Error).message;
+            }
+          },
+        },
+      );
+      price = parseTokenAmount(answer);
+    }
+    if (region === undefined) {
+      const answer = await ctx.prompter.input('Region label (lowercase, e.g. us-east, eu-west):', {
+        flag: '--region',
+        default: guessRegion(),
+        validate: (value) => /^[a-z][a-z0-9-]{1,31}$/.test(value) || 'Use lowercase letters, digits and dashes, e.g. eu-west.',
+      });
+      region = validateRegion(answer);
+    }
+    const { openWritableStore } = await import('../../src/settings/store.js');
+    const store = await openWritableStore(settings.configDir);
+    store.set('shareGpus', formatGpuSelection(selection));
+    store.set('pricePerGpuHour', formatTokenAmount(price));
+    store.set('region', region);
+    ctx.out.info(`Saved share-gpus, price-per-gpu-hour and region to ${store.path}.`);
+    return { selection, pricePerGpuHour: price, region };
+  }
+
+  if (ctx.globals.yes) {
+    const suggested = suggestion();
+    if (price === undefined && suggested === undefined) {
+      throw new UsageError('No price: this GPU model has no catalogue suggestion.', { hint: 'Pass --price TOKENS (per GPU-hour).' });
+    }
+    return { selection: selection ?? 'all', pricePerGpuHour: price ?? suggested!, region: region ?? 'local' };
+  }
+  const flag = selection === undefined ? '--gpus' : price === undefined ? '--price' : '--region';
+  throw new UsageError(`Missing ${flag}: not running interactively, so the first-run setup cannot ask.`, {
+    hint: `Pass ${flag} (or all of --gpus, --price, --region), save them with \`iocli config set\`, or add --yes to accept the defaults.`,
+  });
+}
+
+async function ensureWallet(ctx: Context): Promise<void> {
+  const { existsSync } = await import('node:fs');
+  const path = await ctx.keypairPath();
+  if (existsSync(path)) return;
+  const create = await ctx.prompter.confirm(`No wallet at ${path}. Create one now (earnings are paid to it)?`, { flag: '--keypair', default: true });
+  if (!create) throw new UsageError('A wallet is needed to register a node.', { hint: 'Create one with `iocli wallet new`, or pass --keypair PATH.' });
+  const { generateKeypair, writeKeypairFile } = await import('../../src/wallet/keypair.js');
+  const keypair = generateKeypair();
+  await writeKeypairFile(path, keypair);
+  ctx.out.info(`Created wallet ${keypair.publicKey} at ${path} (back this file up).`);
+}
+
+async function runAgent(
+  ctx: Context,
+  input: Setup & { flags: ProvideFlags; preflight: ProviderPreflight; simulate?: SimulatedGpuRequest; intervalMs: number; stopTimeoutSec: number },
+) {
+  const [{ defaultDataDir, ensureDataDir, resolveMachineId, AGENT_LOG_FILE }, { buildRegistration, limitsFor }, { runProviderAgent }, { createAgentLogWriter }, { describeAgentEvent }, { createDockerRuntime }, telemetry, { expandHome }, path] =
+    await Promise.all([
+      import('../../src/provider/data-dir.js'),
+      import('../../src/provider/node-spec.js'),
+      import('../../src/provider/agent.js'),
+      import('../../src/provider/agent-log.js'),
+      import('../../src/provider/describe-event.js'),
+      import('../../src/docker/runtime.js'),
+      import('../../src/provider/telemetry.js'),
+      import('../../src/wallet/keypair.js'),
+      import('node:path'),
+    ]);
+  const keypair = await ctx.keypair();
+  const api = await ctx.api();
+  const dataDir = path.resolve(input.flags.dataDir ? expandHome(input.flags.dataDir) : defaultDataDir(ctx.env));
+  await ensureDataDir(dataDir);
+  const machineId = await resolveMachineId({ dataDir, owner: keypair.publicKey, override: input.flags.machineId });
+  const registration = buildRegistration({
+    preflight: input.preflight,
+    machineId,
+    selection: input.selection,
+    simulate: input.simulate,
+    region: input.region,
+    pricePerGpuHour: input.pricePerGpuHour,
+  });
+  const log = createAgentLogWriter(path.join(dataDir, AGENT_LOG_FILE));
+  const uuids = registration.gpus.map((g) => g.uuid);
+  if (input.simulate) ctx.out.warn(`SIMULATED GPUs: ${uuids.length} × ${input.simulate.model.id}. Containers run without GPUs; only a --dev coordinator accepts this node.`);
+  log.write('info', `Starting agent: ${registration.gpus.length} GPU(s)${input.simulate ? ' SIMULATED' : ''}, price ${registration.pricePerGpuHour} base units/GPU-hour, region ${registration.region}, coordinator ${api.baseUrl}`);
+  ctx.out.info(`Data directory: ${dataDir} (agent log: ${path.join(dataDir, AGENT_LOG_FILE)}). Ctrl-C to stop.`);
+
+  const { writePidFile, runningAgentPid } = await import('../../src/provider/data-dir.js');
+  const other = await runningAgentPid(dataDir);
+  if (other !== undefined && other !== process.pid) {
+    throw new UsageError(`Another agent (pid ${other}) is already using ${dataDir}.`, {
+      hint: 'Stop it first, or give this one its own --data-dir and --machine-id.',
+    });
+  }
+  const removePidFile = await writePidFile(dataDir);
+  const summary = await runProviderAgent({
+    api,
+    apiUrl: api.baseUrl,
+    createRuntime: (nodeId) => createDockerRuntime({ nodeId }),
+    registration,
+    dataDir,
+    telemetry: input.simulate
+      ? telemetry.simulatedTelemetry(uuids)
+      : telemetry.nvidiaTelemetry(uuids, (error) => log.write('warn', `GPU telemetry failed: ${error.message}`)),
+    limits: limitsFor(input.preflight.host, registration.gpus.length),
+    signal: ctx.signal,
+    heartbeatIntervalMs: input.intervalMs,
+    stopTimeoutSec: input.stopTimeoutSec,
+    stopWorkloadsOnExit: input.flags.stopWorkloads === true,
+    shipLogs: input.flags.logs !== false,
+    verify: input.flags.verify !== false,
+    onEvent: (event) => {
+      const line = describeAgentEvent(event);
+      if (!line) return;
+      log.write(line.level, line.text);
+      if (line.level === 'info') ctx.out.info(line.text);
+      else ctx.out.warn(line.text);
+    },
+  }).finally(removePidFile);
+  await log.flush();
+  const data = {
+    nodeId: summary.nodeId,
+    machineId,
+    simulated: Boolean(input.simulate),
+    gpus: registration.gpus,
+    heartbeats: summary.heartbeats,
+    leftRunning: summary.leftRunning,
+    stoppedLeases: summary.stoppedLeases,
+    dataDir,
+  };
+  return {
+    data,
+    human: (r: HumanRenderer) => {
+      r.keyValues({ Node: summary.nodeId ?? '-', Heartbeats: summary.heartbeats, 'Left running': summary.leftRunning, Stopped: summary.stoppedLeases });
+    },
+  };
+}

@@ -1,0 +1,79 @@
+// `iocli provide status`: this machine's node, its GPUs, the lease containers running here, and earnings so far.
+import type { HumanRenderer } from '../output.js';
+import type { CommandSpec } from '../spec.js';
+import { dataDirFrom, withParentFlags } from './shared.js';
+
+export const provideStatus: CommandSpec<{ dataDir?: string }> = {
+  path: 'provide status',
+  summary: 'Show the node id, GPUs, running leases and earnings of this machine',
+  options: [{ flags: '--data-dir <path>', description: 'the agent\'s data folder (default ~/.local/share/iocli/provider)' }],
+  examples: ['iocli provide status', 'iocli provide status --json'],
+  async run(_args, ownFlags, ctx) {
+    const flags = withParentFlags(ownFlags, ctx, ['dataDir']);
+    const [{ readAgentState, runningAgentPid }, { createDockerRuntime }, { UserError }, { formatTokenAmount }] = await Promise.all([
+      import('../../src/provider/data-dir.js'),
+      import('../../src/docker/runtime.js'),
+      import('../../src/errors.js'),
+      import('../../src/provider/options.js'),
+    ]);
+    const dataDir = await dataDirFrom(flags.dataDir, ctx);
+    const state = await readAgentState(dataDir);
+    if (!state.nodeId || !state.node) {
+      throw new UserError(`No node has been registered from ${dataDir}.`, {
+        code: 'NODE_NOT_REGISTERED',
+        hint: 'Start providing with `iocli provide` (or pass the --data-dir the agent uses).',
+      });
+    }
+    const pid = await runningAgentPid(dataDir);
+    let leases: Array<{ leaseId: string; containerId: string; image: string; state: string; exitCode: number | null; startedAt: string | null }> = [];
+    let dockerError: string | undefined;
+    try {
+      const containers = await createDockerRuntime({ nodeId: state.nodeId }).listManaged();
+      leases = containers.map((c) => ({ leaseId: c.leaseId, containerId: c.id.slice(0, 12), image: c.image, state: c.state, exitCode: c.exitCode, startedAt: c.startedAt }));
+    } catch (error) {
+      dockerError = (error as Error).message;
+    }
+    let earnings: { accrued: number; claimed: number; pending: number; claimable: number } | null = null;
+    let earningsError: string | undefined;
+    try {
+      const rewards = await (await ctx.api()).rewards({ signal: ctx.signal });
+      earnings = { accrued: rewards.accrued, claimed: rewards.claimed, pending: rewards.pending, claimable: rewards.claimable };
+    } catch (error) {
+      earningsError = (error as Error).message;
+    }
+    const data = {
+      nodeId: state.nodeId,
+      owner: state.owner ?? null,
+      machineId: state.node.machineId,
+      agent: pid !== undefined ? { running: true, pid } : { running: false, pid: null },
+      simulated: state.node.simulated,
+      region: state.node.region,
+      pricePerGpuHour: state.node.pricePerGpuHour,
+      gpus: state.node.gpus,
+      leases,
+      earnings,
+      verification: state.verification ?? null,
+      ...(dockerError ? { dockerError } : {}),
+      ...(earningsError ? { earningsError } : {}),
+      dataDir,
+    };
+    return {
+      data,
+      human: (r: HumanRenderer) => {
+        r.keyValues([
+          ['Node', state.nodeId],
+          ['Agent', pid !== undefined ? r.colors.green(`running (pid ${pid})`) : r.colors.yellow('not running')],
+          ['GPUs', `${state.node!.gpus.length}${state.node!.simulated ? ' (SIMULATED)' : ''}`],
+          ['Price', `${formatTokenAmount(state.node!.pricePerGpuHour)} tokens per GPU-hour`],
+          ['Region', state.node!.region],
+          ['Earned', earnings ? `${formatTokenAmount(earnings.accrued)} tokens (claimable ${formatTokenAmount(earnings.claimable)}, claimed ${formatTokenAmount(earnings.claimed)})` : `unknown: ${earningsError}`],
+        ]);
+        r.line();
+        r.table(['#', 'Model', 'VRAM', 'UUID'], state.node!.gpus.map((g) => [g.index, g.model, `${Math.round(g.vramMb / 1024)} GiB`, g.uuid]));
+        if (dockerError) r.line(r.colors.yellow(`Cannot list containers: ${dockerError}`));
+        else if (leases.length === 0) r.line('No lease containers on this machine.');
+        else r.table(['Lease', 'Container', 'Image', 'State', 'Exit', 'Started'], leases.map((l) => [l.leaseId, l.containerId, l.image, l.state, l.exitCode, l.startedAt]));
+      },
+    };
+  },
+};

@@ -1,0 +1,73 @@
+// Collects new lease-container log lines since a per-lease cursor (docker's own timestamps), in chunks the API accepts.
+import type { ContainerRuntime } from '../docker/runtime.js';
+
+export interface LogLine {
+  /** Docker's RFC 3339 timestamp with fixed 9-digit nanoseconds: string order is time order. */
+  ts: string;
+  stream: 'stdout' | 'stderr';
+  text: string;
+}
+
+export interface LogBatch {
+  leaseId: string;
+  chunks: Array<{ stream: 'stdout' | 'stderr'; data: string }>;
+  /** The cursor to store once the chunks are accepted. */
+  cursor: string;
+  bytes: number;
+}
+
+const TIMESTAMPED = /^(\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(?:\.\d+)?(?:Z|[+-]\d{2}:\d{2})) ?(.*)$/;
+// The API takes at most 64 KiB per chunk; staying under leaves room for JSON escaping.
+export const MAX_CHUNK_CHARS = 48 * 1024;
+/** Per lease per collection round: a chatty container cannot starve the heartbeat (the server takes 1 MiB bodies). */
+export const MAX_BATCH_CHARS = 128 * 1024;
+export const MAX_BATCH_CHUNKS = 64;
+
+/** Splits `docker logs --timestamps` output into lines, dropping those at or before `after`. */
+export function parseTimestampedLogs(text: string, stream: 'stdout' | 'stderr', after?: string): LogLine[] {
+  const lines: LogLine[] = [];
+  for (const raw of text.split('\n')) {
+    if (raw === '') continue;
+    const match = TIMESTAMPED.exec(raw);
+    if (!match) continue;
+    const ts = match[1]!;
+    if (after !== undefined && ts <= after) continue;
+    lines.push({ ts, stream, text: match[2]! });
+  }
+  return lines;
+}
+
+/** Orders lines by time and packs them into chunks (consecutive lines of one stream), up to MAX_BATCH_CHARS. */
+export function packLogLines(leaseId: string, lines: LogLine[]): LogBatch | undefined {
+  const sorted = [...lines].sort((a, b) => (a.ts < b.ts ? -1 : a.ts > b.ts ? 1 : 0));
+  const chunks: LogBatch['chunks'] = [];
+  let cursor: string | undefined;
+  let bytes = 0;
+  for (const line of sorted) {
+    const data = `${line.text.slice(0, MAX_CHUNK_CHARS - 1)}\n`;
+    if (bytes + data.length > MAX_BATCH_CHARS) break;
+    const last = chunks.at(-1);
+    if (last && last.stream === line.stream && last.data.length + data.length <= MAX_CHUNK_CHARS) last.data += data;
+    else if (chunks.length >= MAX_BATCH_CHUNKS) break;
+    else chunks.push({ stream: line.stream, data });
+    bytes += data.length;
+    cursor = line.ts;
+  }
+  return cursor === undefined ? undefined : { leaseId, chunks, cursor, bytes };
+}
+
+/** New log lines of one container since `cursor`. */
+export async function collectContainerLogs(
+  runtime: ContainerRuntime,
+  container: { id: string; leaseId: string },
+  cursor: string | undefined,
+): Promise<LogBatch | undefined> {
+  let stdout = '';
+  let stderr = '';
+  await runtime.logs(container.id, { timestamps: true, ...(cursor ? { since: cursor } : {}) }, (chunk) => {
+    if (chunk.stream === 'stdout') stdout += chunk.text;
+    else stderr += chunk.text;
+  });
+  const lines = [...parseTimestampedLogs(stdout, 'stdout', cursor), ...parseTimestampedLogs(stderr, 'stderr', cursor)];
+  return packLogLines(container.leaseId, lines);
+}

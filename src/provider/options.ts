@@ -1,0 +1,101 @@
+// Parsing and validating the provider's choices (flags and saved settings): GPU selection, price, region, simulated GPUs. Pure.
+import { compileModelFilter, getGpuCatalogueEntry, GPU_CATALOGUE, type GpuCatalogueEntry } from '../domain/gpu-catalogue.js';
+import { UsageError } from '../errors.js';
+
+export const TOKEN_DECIMALS = 6;
+const TOKEN = 10 ** TOKEN_DECIMALS;
+
+export type GpuSelection = 'all' | number[];
+
+/** "all" or "0,1,3" → indices (sorted, unique). */
+export function parseGpuSelection(raw: string, flag = '--gpus'): GpuSelection {
+  const text = raw.trim().toLowerCase();
+  if (text === 'all') return 'all';
+  if (!/^\d{1,2}(\s*,\s*\d{1,2})*$/.test(text)) {
+    throw new UsageError(`Invalid ${flag} "${raw}".`, { hint: `Use "all" or GPU indices like 0,1 (see \`iocli gpus\`).` });
+  }
+  return [...new Set(text.split(',').map((part) => Number(part.trim())))].sort((a, b) => a - b);
+}
+
+export function formatGpuSelection(selection: GpuSelection): string {
+  return selection === 'all' ? 'all' : selection.join(',');
+}
+
+/** Token amount with at most 6 decimals ("1.25") → integer base units, exactly (no float rounding). */
+export function parseTokenAmount(raw: string, flag = '--price'): number {
+  const match = /^(\d{1,9})(?:\.(\d{1,6}))?$/.exec(raw.trim());
+  if (!match) {
+    throw new UsageError(`Invalid ${flag} "${raw}".`, { hint: 'Give an amount in tokens with at most 6 decimals, e.g. 1.25.' });
+  }
+  const units = Number(match[1]) * TOKEN + Number((match[2] ?? '').padEnd(TOKEN_DECIMALS, '0'));
+  if (units <= 0) throw new UsageError(`Invalid ${flag} "${raw}": must be more than 0.`, { hint: 'e.g. 1.25' });
+  return units;
+}
+
+/** Base units → "1.25" (no trailing zeros). */
+export function formatTokenAmount(units: number): string {
+  const whole = Math.floor(units / TOKEN);
+  const fraction = String(units % TOKEN).padStart(TOKEN_DECIMALS, '0').replace(/0+$/, '');
+  return fraction ? `${whole}.${fraction}` : String(whole);
+}
+
+export function validateRegion(raw: string, flag = '--region'): string {
+  if (!/^[a-z][a-z0-9-]{1,31}$/.test(raw)) {
+    throw new UsageError(`Invalid ${flag} "${raw}".`, { hint: 'Use lowercase letters, digits and dashes, e.g. us-east or eu-west-1.' });
+  }
+  return raw;
+}
+
+export interface SimulatedGpuRequest {
+  count: number;
+  model: GpuCatalogueEntry;
+}
+
+export const DEFAULT_SIMULATED_MODEL = 'RTX4090-24GB';
+
+/** "8" or "8:H100" (any catalogue id or words of one) → count and catalogue entry. */
+export function parseSimulateGpus(raw: string): SimulatedGpuRequest {
+  const match = /^(\d{1,2})(?::(.+))?$/.exec(raw.trim());
+  const count = match ? Number(match[1]) : 0;
+  if (!match || count < 1 || count > 64) {
+    throw new UsageError(`Invalid --simulate-gpus "${raw}".`, { hint: 'Use N or N:MODEL with N from 1 to 64, e.g. 8:H100 or 2:RTX4090.' });
+  }
+  const wanted = match[2]?.trim() ?? DEFAULT_SIMULATED_MODEL;
+  const model = getGpuCatalogueEntry(wanted) ?? GPU_CATALOGUE.find(compileModelFilter(wanted));
+  if (!model) {
+    throw new UsageError(`Unknown GPU model "${wanted}" in --simulate-gpus.`, {
+      hint: `Use a catalogue id such as ${GPU_CATALOGUE.slice(0, 4).map((e) => e.id).join(', ')} (or words of one: H100, A100 80GB, 4090).`,
+    });
+  }
+  return { count, model };
+}
+
+export interface SimulatedGpu {
+  index: number;
+  uuid: string;
+  model: string;
+  vramMb: number;
+}
+
+/** Synthetic, stable UUIDs `SIM-<machine>-<i>`: distinct across machines, never mistaken for real ones (no GPU- prefix). */
+export function simulatedGpus(machineId: string, request: SimulatedGpuRequest): SimulatedGpu[] {
+  const machine = machineId.replace(/[^A-Za-z0-9-]/g, '-').slice(0, 100);
+  return Array.from({ length: request.count }, (_, index) => ({
+    index,
+    uuid: `SIM-${machine}-${index}`,
+    model: request.model.id,
+    vramMb: request.model.vramGb * 1024,
+  }));
+}
+
+/** The GPUs of `all` that `selection` picks; an index that does not exist is a usage error naming it. */
+export function selectGpus<T extends { index: number }>(all: readonly T[], selection: GpuSelection, flag = '--gpus'): T[] {
+  if (selection === 'all') return [...all];
+  const missing = selection.filter((index) => !all.some((gpu) => gpu.index === index));
+  if (missing.length > 0) {
+    throw new UsageError(`${flag} names GPU ${missing.join(', ')}, which this machine does not have.`, {
+      hint: `Available: ${all.map((gpu) => gpu.index).join(', ') || 'none'} (see \`iocli gpus\`).`,
+    });
+  }
+  return all.filter((gpu) => selection.includes(gpu.index));
+}

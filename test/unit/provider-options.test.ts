@@ -1,0 +1,128 @@
+// Provider choices: GPU selection, prices in base units, regions, simulated GPUs, registration and limits.
+import { describe, expect, it } from 'vitest';
+import {
+  formatTokenAmount,
+  parseGpuSelection,
+  parseSimulateGpus,
+  parseTokenAmount,
+  selectGpus,
+  simulatedGpus,
+  validateRegion,
+} from '../../src/provider/options.js';
+import { buildRegistration, limitsFor } from '../../src/provider/node-spec.js';
+import type { ProviderPreflight } from '../../src/provider/preflight.js';
+import { registerNodeSchema } from '../../src/api/schemas.js';
+
+describe('provider options', () => {
+  it.each([
+    ['all', 'all'],
+    ['ALL', 'all'],
+    ['0', [0]],
+    ['3,1,1', [1, 3]],
+    ['0, 2', [0, 2]],
+  ])('--gpus %s', (raw, expected) => {
+    expect(parseGpuSelection(raw)).toEqual(expected);
+  });
+
+  it.each(['', 'some', '-1', '0;1', '1,,2'])('rejects --gpus %j', (raw) => {
+    expect(() => parseGpuSelection(raw)).toThrow(/--gpus/);
+  });
+
+  it.each([
+    ['1', 1_000_000],
+    ['1.25', 1_250_000],
+    ['0.000001', 1],
+    ['2.1', 2_100_000],
+  ])('--price %s is %i base units, exactly', (raw, units) => {
+    expect(parseTokenAmount(raw)).toBe(units);
+    expect(parseTokenAmount(formatTokenAmount(units))).toBe(units);
+  });
+
+  it.each(['0', '1.2345678', '-1', 'abc', '1e3', ''])('rejects --price %j', (raw) => {
+    expect(() => parseTokenAmount(raw)).toThrow(/--price/);
+  });
+
+  it('formats base units without trailing zeros', () => {
+    expect([formatTokenAmount(2_000_000), formatTokenAmount(2_500_000), formatTokenAmount(1)]).toEqual(['2', '2.5', '0.000001']);
+  });
+
+  it('validates regions', () => {
+    expect(validateRegion('eu-west-1')).toBe('eu-west-1');
+    expect(() => validateRegion('EU West')).toThrow(/--region/);
+  });
+
+  it.each([
+    ['8:H100', 8, 'H100-SXM-80GB'],
+    ['2:RTX4090-24GB', 2, 'RTX4090-24GB'],
+    ['1:a100 80gb', 1, 'A100-SXM-80GB'],
+    ['4', 4, 'RTX4090-24GB'],
+  ])('--simulate-gpus %s', (raw, count, model) => {
+    const parsed = parseSimulateGpus(raw);
+    expect(parsed.count).toBe(count);
+    expect(parsed.model.id).toBe(model);
+  });
+
+  it.each(['0', '65', 'x', '2:NOPE9000'])('rejects --simulate-gpus %j', (raw) => {
+    expect(() => parseSimulateGpus(raw)).toThrow(/simulate-gpus|Unknown GPU model/);
+  });
+
+  it('gives simulated GPUs stable SIM- UUIDs per machine', () => {
+    const gpus = simulatedGpus('m-abc', parseSimulateGpus('2:H100'));
+    expect(gpus).toEqual([
+      { index: 0, uuid: 'SIM-m-abc-0', model: 'H100-SXM-80GB', vramMb: 80 * 1024 },
+      { index: 1, uuid: 'SIM-m-abc-1', model: 'H100-SXM-80GB', vramMb: 80 * 1024 },
+    ]);
+    expect(simulatedGpus('m-abc', parseSimulateGpus('2:H100'))).toEqual(gpus);
+  });
+
+  it('selects GPUs by index and names a missing one', () => {
+    const all = [{ index: 0 }, { index: 1 }, { index: 2 }];
+    expect(selectGpus(all, [0, 2])).toEqual([{ index: 0 }, { index: 2 }]);
+    expect(() => selectGpus(all, [5])).toThrow(/GPU 5/);
+  });
+});
+
+const preflight = (overrides: Partial<ProviderPreflight> = {}): ProviderPreflight => ({
+  ok: true,
+  simulated: true,
+  checks: [],
+  docker: { ok: true, dockerInstalled: true, clientVersion: '28.2.2', daemonReachable: true, serverVersion: '20.10.24', apiVersion: '1.41', runtimes: ['runc'], nvidiaRuntime: false, problems: [] },
+  host: { hostname: 'h', cpu: { model: 'CPU', cores: 16 }, memoryMb: 65_536, diskFreeBytes: 100 * 1024 ** 3 },
+  ...overrides,
+});
+
+describe('node registration', () => {
+  it('registers simulated GPUs as simulated, valid for the wire schema', () => {
+    const body = buildRegistration({ preflight: preflight(), machineId: 'm-1', selection: [1], simulate: parseSimulateGpus('2:H100'), region: 'local', pricePerGpuHour: 2_000_000 });
+    expect(body).toMatchObject({ machineId: 'm-1', simulated: true, gpus: [{ index: 1, uuid: 'SIM-m-1-1', model: 'H100-SXM-80GB' }], diskGb: 100, dockerVersion: '20.10.24' });
+    expect(registerNodeSchema.safeParse(body).success).toBe(true);
+  });
+
+  it('registers real GPUs with their UUIDs, driver and CUDA', () => {
+    const gpu = { index: 0, uuid: 'GPU-1', name: 'NVIDIA H100 80GB HBM3', model: 'H100-SXM-80GB', vramMb: 81559, vramUsedMb: 0, driver: '550.54', cuda: '12.4', pciBus: null, utilizationGpu: 0, utilizationMemory: 0, temperatureC: 30, powerW: 70, powerLimitW: 700 };
+    const inventory = { host: {} as never, gpus: [gpu], driver: '550.54', cuda: '12.4', unmanagedGpus: [] };
+    const body = buildRegistration({ preflight: preflight({ simulated: false, inventory }), machineId: 'm-2', selection: 'all', region: 'eu-west', pricePerGpuHour: 1 });
+    expect(body).toMatchObject({ simulated: false, driverVersion: '550.54', cudaVersion: '12.4', gpus: [{ index: 0, uuid: 'GPU-1', model: 'H100-SXM-80GB', vramMb: 81559 }] });
+  });
+
+  it('splits host memory and CPUs over the shared GPUs, keeping some for the host', () => {
+    const limits = limitsFor({ memoryMb: 65_536, cpu: { cores: 16 } }, 4);
+    expect(limits.cpusPerGpu).toBeCloseTo(3.87, 2);
+    expect(limits.memoryBytesPerGpu).toBeLessThan((65_536 / 4) * 1024 * 1024);
+    expect(limits.memoryBytesPerGpu).toBeGreaterThan(12 * 1024 ** 3);
+  });
+});
+
+describe('GPU verification', () => {
+  it('parses the benchmark line and judges it against the datasheet', async () => {
+    const { judgeVerification, parseVerifyOutput, verifyGpus } = await import('../../src/provider/verify.js');
+    expect(parseVerifyOutput("IOCLI_VERIFY tflops=712.4 device='NVIDIA H100 80GB HBM3'\n")).toBe(712.4);
+    expect(parseVerifyOutput('Traceback: no CUDA')).toBeUndefined();
+    expect(judgeVerification('GPU-1', 'H100-SXM-80GB', 700)).toMatchObject({ status: 'passed', expectedTflops: 989.4, ratio: 0.71 });
+    expect(judgeVerification('GPU-1', 'H100-SXM-80GB', 200)).toMatchObject({ status: 'slow' });
+    expect(judgeVerification('GPU-1', 'Mystery GPU', 50)).toMatchObject({ status: 'passed', expectedTflops: null });
+    // Simulated GPUs are never run.
+    const results = await verifyGpus({ runtime: {} as never, nodeId: 'n', gpus: [{ uuid: 'SIM-m-0', model: 'H100-SXM-80GB' }], simulated: true });
+    expect(results).toEqual([{ uuid: 'SIM-m-0', status: 'simulated' }]);
+  });
+});
