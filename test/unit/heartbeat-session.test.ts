@@ -1,0 +1,63 @@
+import { describe, expect, it } from 'vitest';
+import { createSessionKeyPair, deriveSessionKey, HeartbeatSessionClient } from '../../src/api/heartbeat-session.js';
+import { HeartbeatSessions, type StoredSession } from '../../src/coordinator/heartbeat-sessions.js';
+
+function setup(now = { t: 1_000_000 }) {
+  const saved = new Map<string, StoredSession>();
+  const server = new HeartbeatSessions({
+    ttlMs: 60_000,
+    maxSkewMs: 5_000,
+    now: () => now.t,
+    persistence: { save: async (s) => void saved.set(s.id, s), load: async (id) => saved.get(id) },
+  });
+  return { server, saved, now };
+}
+
+async function openClient(server: HeartbeatSessions, nodeId = 'node-1', owner = 'owner-1') {
+  const ours = createSessionKeyPair();
+  const opened = await server.open(nodeId, owner, ours.publicKey);
+  const key = deriveSessionKey(ours.privateKey, opened.publicKey, { sessionId: opened.sessionId, nodeId });
+  return new HeartbeatSessionClient(opened.sessionId, key, opened.expiresAt);
+}
+
+const PATH = '/v1/nodes/node-1/heartbeat';
+
+describe('heartbeat sessions', () => {
+  it('derives the same key on both sides and accepts MACed heartbeats in order', async () => {
+    const { server, now } = setup();
+    const client = await openClient(server);
+    for (let i = 0; i < 3; i++) {
+      const body = JSON.stringify({ i });
+      await expect(server.authenticate('POST', PATH, 'node-1', client.headers('POST', PATH, body, now.t), body)).resolves.toEqual({ ok: true, owner: 'owner-1', nodeId: 'node-1' });
+    }
+  });
+
+  it.each([
+    ['a replayed request', 'REPLAYED'],
+    ['a tampered body', 'UNAUTHORIZED'],
+    ['another node\'s path', 'SESSION_UNKNOWN'],
+    ['a stale timestamp', 'CLOCK_SKEW'],
+    ['an expired session', 'SESSION_EXPIRED'],
+  ])('rejects %s', async (name, code) => {
+    const { server, now } = setup();
+    const client = await openClient(server);
+    const body = '{"gpus":[]}';
+    let headers = client.headers('POST', PATH, body, now.t);
+    let sentBody = body;
+    let nodeId = 'node-1';
+    if (name === 'a replayed request') await server.authenticate('POST', PATH, nodeId, headers, body);
+    if (name === 'a tampered body') sentBody = '{"gpus":[1]}';
+    if (name === "another node's path") nodeId = 'node-2';
+    if (name === 'a stale timestamp') headers = client.headers('POST', PATH, body, now.t - 10_000);
+    if (name === 'an expired session') now.t += 61_000;
+    await expect(server.authenticate('POST', PATH, nodeId, headers, sentBody)).resolves.toMatchObject({ ok: false, code });
+  });
+
+  it('recognises a persisted session after a restart (or on another replica)', async () => {
+    const first = setup();
+    const client = await openClient(first.server);
+    const restarted = new HeartbeatSessions({ ttlMs: 60_000, maxSkewMs: 5_000, now: () => first.now.t, persistence: { save: async () => {}, load: async (id) => first.saved.get(id) } });
+    const body = '{}';
+    await expect(restarted.authenticate('POST', PATH, 'node-1', client.headers('POST', PATH, body, first.now.t), body)).resolves.toMatchObject({ ok: true });
+  });
+});
