@@ -11,6 +11,9 @@ export interface CoordinatorStartOptions {
   dev: boolean;
   feeBps?: number;
   heartbeatGrace?: number;
+  rpcUrl?: string;
+  mint?: string;
+  treasuryKeypair?: string;
 }
 
 function parsePort(value: string): number {
@@ -41,13 +44,36 @@ export const coordinatorStart: CommandSpec<CoordinatorStartOptions> = {
     { flags: '--dev', description: 'Development mode: simulated GPUs and unpaid leases allowed', defaultValue: false },
     { flags: '--fee-bps <bps>', description: 'Network fee in basis points of provider earnings', parse: parseNonNegative('--fee-bps') },
     { flags: '--heartbeat-grace <seconds>', description: 'Seconds without heartbeat before a node is offline', parse: parseNonNegative('--heartbeat-grace') },
+    { flags: '--rpc-url <url>', description: 'Solana RPC for payments and payouts (with --mint and --treasury-keypair)' },
+    { flags: '--mint <address>', description: 'SPL token mint that leases are paid in' },
+    { flags: '--treasury-keypair <path>', description: 'keypair owning the treasury token account; signs claims and refunds' },
   ],
-  examples: ['iocli coordinator start --dev', 'iocli coordinator start --port 9000 --database-url postgres://user:pass@127.0.0.1/iocli'],
+  examples: [
+    'iocli coordinator start --dev',
+    'iocli coordinator start --port 9000 --database-url postgres://user:pass@127.0.0.1/iocli',
+    'iocli coordinator start --rpc-url devnet --mint <MINT> --treasury-keypair ./treasury.json',
+  ],
   async run(_args, options, ctx) {
     const databaseUrl = options.databaseUrl ?? ctx.env.DATABASE_URL;
     const dataDir = databaseUrl ? undefined : (options.dataDir ?? join((await ctx.settings()).configDir, 'coordinator'));
+    const money = [options.rpcUrl, options.mint, options.treasuryKeypair];
+    if (money.some((v) => v !== undefined) && money.some((v) => v === undefined)) {
+      throw new UsageError('Payments need all three of --rpc-url, --mint and --treasury-keypair.', { hint: 'Pass all three, or none (a --dev coordinator then accepts unpaid leases).' });
+    }
+    let hooks: Awaited<ReturnType<typeof import('../../src/coordinator/solana-payments.js').createSolanaHooks>> | undefined;
+    if (options.rpcUrl && options.mint && options.treasuryKeypair) {
+      const [{ createSolanaHooks }, { resolveRpcUrl, clusterOf }, { expandHome }] = await Promise.all([
+        import('../../src/coordinator/solana-payments.js'),
+        import('../../src/wallet/connection.js'),
+        import('../../src/wallet/keypair.js'),
+      ]);
+      const rpcUrl = resolveRpcUrl(options.rpcUrl, '--rpc-url');
+      hooks = await createSolanaHooks({ rpcUrl, mint: options.mint, treasuryKeypairPath: expandHome(options.treasuryKeypair) });
+      Object.assign(hooks.network, { cluster: clusterOf(rpcUrl) });
+    }
     const { startCoordinator } = await import('../../src/coordinator/server.js');
     const server = await startCoordinator({
+      ...(hooks ? { network: hooks.network, paymentVerifier: hooks.paymentVerifier, payoutSender: hooks.payoutSender } : {}),
       port: options.port,
       host: options.host,
       dataDir,

@@ -32,6 +32,16 @@ export async function runRewards(ctx: Context): Promise<CommandResult> {
         Claimed: `${tokens(rewards.claimed, decimals)} tokens`,
         Pending: `${tokens(rewards.pending, decimals)} tokens${rewards.pending > 0 ? ' (claims being paid out)' : ''}`,
       });
+      const claims = rewards.history?.claims ?? [];
+      if (claims.length > 0) {
+        r.heading('Claims');
+        r.table(['Claim', 'Amount', 'State', 'Signature', 'When'], claims.slice(0, 20).map((c) => [c.id, tokens(c.amount, decimals), c.state, c.signature ?? '', c.createdAt]));
+      }
+      const ledger = rewards.history?.ledger ?? [];
+      if (ledger.length > 0) {
+        r.heading('Recent ledger');
+        r.table(['Kind', 'Amount', 'Lease', 'Claim', 'When'], ledger.slice(0, 20).map((l) => [l.kind, tokens(l.amount, decimals), l.leaseId ?? '', l.claimId ?? '', l.at]));
+      }
       if (rewards.claimable > 0) r.line(r.colors.dim('Claim with: iocli rewards claim'));
     },
   };

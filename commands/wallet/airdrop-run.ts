@@ -27,7 +27,7 @@ export async function runAirdrop(address: string | undefined, options: { sol: st
       spinner.update(`Requesting ${options.tokens} test tokens from the coordinator faucet`);
       const api = await ctx.api({ signed: false });
       const faucet = await api.faucet({ address: owner, tokens: options.tokens });
-      result.tokens = { amount: options.tokens, signature: faucet.signature };
+      result.tokens = { amount: options.tokens, signature: faucet.signature ?? '' };
     }
     spinner.succeed(`Funded ${owner}`);
   } catch (error) {

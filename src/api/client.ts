@@ -6,6 +6,8 @@ import type {
   Claim,
   CreateLeaseRequest,
   ExtendLeaseRequest,
+  FaucetRequest,
+  FaucetResponse,
   Health,
   HeartbeatRequest,
   HeartbeatResponse,
@@ -56,6 +58,8 @@ export interface ApiClient {
   stopLease(id: string, options?: RequestOptions): Promise<StopLeaseResponse>;
   rewards(options?: RequestOptions): Promise<Rewards>;
   claimRewards(options?: RequestOptions): Promise<Claim>;
+  /** Dev networks only: test tokens (and SOL) for an address. Unsigned. */
+  faucet(body: FaucetRequest, options?: RequestOptions): Promise<FaucetResponse>;
 }
 
 /** The error the client throws for a non-2xx answer; `status` and the server's `code` are kept for callers. */
@@ -159,5 +163,6 @@ export function createApiClient(options: ApiClientOptions): ApiClient {
     stopLease: (id, o) => request('POST', `/v1/leases/${enc(id)}/stop`, { signed: true, ...o }),
     rewards: (o) => request('GET', '/v1/rewards', { signed: true, ...o }),
     claimRewards: (o) => request('POST', '/v1/rewards/claim', { signed: true, idempotent: true, ...o }),
+    faucet: (body, o) => request('POST', '/v1/faucet', { body, signed: false, ...o }),
   };
 }

@@ -193,6 +193,8 @@ export const leaseSchema = z.object({
   ports: z.array(z.number()),
   allocations: z.array(allocationSchema),
   paymentSignature: z.string().nullable(),
+  /** The on-chain refund transfer of the unused time, once one was signed. */
+  refundSignature: z.string().nullable().optional(),
   failureReason: z.string().nullable(),
   createdAt: isoTime,
   startedAt: isoTime.nullable(),
@@ -217,9 +219,8 @@ export const extendLeaseSchema = z.object({
   hours: z.number().int().positive().max(MAX_LEASE_HOURS),
   payment: z.object({ transaction: z.string().min(1).max(8192) }).optional(),
 });
-export const stopLeaseResponseSchema = z.object({ lease: leaseSchema, refund: money });
+export const stopLeaseResponseSchema = z.object({ lease: leaseSchema, refund: money, refundSignature: z.string().nullable().optional() });
 
-export const rewardsSchema = z.object({ owner: z.string(), accrued: money, claimed: money, pending: money, claimable: money });
 export const claimSchema = z.object({
   id: z.string(),
   owner: z.string(),
@@ -227,6 +228,44 @@ export const claimSchema = z.object({
   state: z.enum(['pending', 'sent', 'paid', 'failed']),
   signature: z.string().nullable(),
   createdAt: isoTime,
+});
+
+/** One balance movement of the owner's rewards account (ledger rows are signed: claims are negative). */
+export const ledgerEntrySchema = z.object({
+  kind: z.string(),
+  amount: z.number().int(),
+  leaseId: z.string().nullable(),
+  claimId: z.string().nullable(),
+  at: isoTime,
+});
+
+export const rewardsSchema = z.object({
+  owner: z.string(),
+  accrued: money,
+  claimed: money,
+  pending: money,
+  claimable: money,
+  /** Newest first: ledger rows and claims (with their transaction signatures). */
+  history: z.object({ ledger: z.array(ledgerEntrySchema), claims: z.array(claimSchema) }).optional(),
+});
+
+/** Dev faucet: whole tokens (decimal string or number, up to the token's decimals) and/or SOL. */
+export const faucetRequestSchema = z.object({
+  address: base58Key,
+  tokens: z
+    .union([z.number().positive(), z.string().regex(/^\d+(\.\d{1,6})?$/, 'must be a token amount like "500" or "0.5"')])
+    .optional(),
+  sol: z.number().nonnegative().max(100).optional(),
+});
+export const faucetResponseSchema = z.object({
+  address: z.string(),
+  /** Base units minted to the address's token account. */
+  amount: money,
+  tokenAccount: z.string().nullable(),
+  /** The token mint transaction. */
+  signature: z.string().nullable(),
+  sol: z.number(),
+  solSignature: z.string().nullable(),
 });
 
 export const networkSchema = z.object({
@@ -237,6 +276,10 @@ export const networkSchema = z.object({
   treasury: z.string().nullable(),
   feeBps: z.number().int(),
   dev: z.boolean(),
+  /** Ticker of the payment token, for display. */
+  symbol: z.string().optional(),
+  /** Whether POST /v1/faucet hands out test tokens here. */
+  faucet: z.boolean().optional(),
 });
 
 export const healthSchema = z.object({ status: z.literal('ok'), version: z.string(), engine: z.enum(['sqlite', 'postgres']), uptimeS: z.number() });
@@ -274,6 +317,9 @@ export type ExtendLeaseRequest = z.input<typeof extendLeaseSchema>;
 export type StopLeaseResponse = z.infer<typeof stopLeaseResponseSchema>;
 export type Rewards = z.infer<typeof rewardsSchema>;
 export type Claim = z.infer<typeof claimSchema>;
+export type LedgerEntry = z.infer<typeof ledgerEntrySchema>;
+export type FaucetRequest = z.input<typeof faucetRequestSchema>;
+export type FaucetResponse = z.infer<typeof faucetResponseSchema>;
 export type NetworkInfo = z.infer<typeof networkSchema>;
 export type Health = z.infer<typeof healthSchema>;
 export type ApiErrorBody = z.infer<typeof apiErrorSchema>;

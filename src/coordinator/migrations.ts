@@ -169,6 +169,25 @@ function migrations(kind: EngineKind): Record<string, Migration> {
         await db.schema.createIndex('lease_logs_lease').on('lease_logs').columns(['lease_id', 'id']).execute();
       },
     },
+    // Claims become the payout outbox for refunds too; payments get their own table so one transaction (and one quote
+    // or extension reference) pays once, checked before anything is submitted.
+    '0002_payouts_and_payments': {
+      async up(db: Kysely<any>) {
+        await db.schema.alterTable('claims').addColumn('kind', 'text', (c) => c.notNull().defaultTo('claim')).execute();
+        await db.schema.alterTable('claims').addColumn('lease_id', 'text').execute();
+        await db.schema.createIndex('claims_lease').on('claims').column('lease_id').execute();
+        await db.schema.createIndex('claims_owner').on('claims').columns(['owner', 'created_at']).execute();
+        await db.schema
+          .createTable('payments')
+          .addColumn('signature', 'text', (c) => c.primaryKey())
+          .addColumn('reference', 'text', (c) => c.notNull().unique())
+          .addColumn('renter', 'text', (c) => c.notNull())
+          .addColumn('amount', money, (c) => c.notNull())
+          .addColumn('state', 'text', (c) => c.notNull())
+          .addColumn('created_at', time, (c) => c.notNull())
+          .execute();
+      },
+    },
   };
 }
 

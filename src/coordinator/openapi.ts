@@ -27,6 +27,7 @@ const routes: RouteDoc[] = [
   { method: 'post', path: '/v1/leases/{id}/stop', summary: 'Stop a lease; refunds unused time', signed: true, response: s.stopLeaseResponseSchema },
   { method: 'get', path: '/v1/rewards', summary: 'My rewards', signed: true, response: s.rewardsSchema },
   { method: 'post', path: '/v1/rewards/claim', summary: 'Claim rewards', signed: true, response: s.claimSchema },
+  { method: 'post', path: '/v1/faucet', summary: 'Dev networks: test tokens and SOL for an address', signed: false, body: s.faucetRequestSchema, response: s.faucetResponseSchema },
   { method: 'get', path: '/v1/network', summary: 'Chain, mint, treasury and fees', signed: false, response: s.networkSchema },
 ];
 

@@ -9,7 +9,9 @@ import * as schemas from '../api/schemas.js';
 import { verifySignedRequest } from '../api/signing.js';
 import { openDatabase, type Engine } from './db.js';
 import { HttpError } from './http-error.js';
-import type { PaymentVerifier, PayoutSender } from './hooks.js';
+import { registerFaucetRoute } from './faucet.js';
+import type { Faucet, PaymentVerifier, PayoutSender } from './hooks.js';
+import type { PayoutTestPauses } from './payouts.js';
 import { Metrics } from './metrics.js';
 import { buildOpenApiDocument } from './openapi.js';
 import { CoordinatorService } from './service.js';
@@ -20,6 +22,8 @@ export interface NetworkOptions {
   mint: string | null;
   decimals: number;
   treasury: string | null;
+  /** Ticker of the payment token, for display. */
+  symbol: string;
 }
 
 export interface CoordinatorOptions {
@@ -45,6 +49,14 @@ export interface CoordinatorOptions {
   bodyLimitBytes?: number;
   paymentVerifier?: PaymentVerifier;
   payoutSender?: PayoutSender;
+  /** Dev only: hands out test tokens (the coordinator holds the mint authority). */
+  faucet?: Faucet;
+  /** Faucet grants per address and per client IP per minute (default 10). */
+  faucetPerMinute?: number;
+  /** How often payouts left open (failed send, crash) are retried (default 15 s). */
+  payoutRetryMs?: number;
+  /** Crash tests only: pause around payout sends. */
+  payoutPauses?: PayoutTestPauses;
   maxConnections?: number;
   now?: () => number;
   /** Background-task failures (the server keeps running). */
@@ -102,6 +114,7 @@ export async function startCoordinator(options: CoordinatorOptions = {}): Promis
     mint: options.network?.mint ?? null,
     decimals: options.network?.decimals ?? 6,
     treasury: options.network?.treasury ?? null,
+    symbol: options.network?.symbol ?? 'IOC',
   };
 
   const engine = await openDatabase({ dataDir: options.dataDir, databaseUrl: options.databaseUrl, maxConnections: options.maxConnections });
@@ -114,6 +127,8 @@ export async function startCoordinator(options: CoordinatorOptions = {}): Promis
     assignmentCacheMs: options.assignmentCacheMs ?? 1_000,
     paymentVerifier: options.paymentVerifier,
     payoutSender: options.payoutSender,
+    payoutPauses: options.payoutPauses,
+    onError,
     now,
   });
   const metrics = new Metrics();
@@ -243,7 +258,8 @@ export async function startCoordinator(options: CoordinatorOptions = {}): Promis
     return metrics.render(await service.gauges());
   });
   app.get('/v1/openapi.json', async () => (openapi ??= buildOpenApiDocument(version)));
-  app.get('/v1/network', async () => ({ ...network, feeBps, dev }));
+  app.get('/v1/network', async () => ({ ...network, feeBps, dev, faucet: dev && options.faucet !== undefined }));
+  registerFaucetRoute(app, { dev, faucet: options.faucet, decimals: network.decimals, perMinute: options.faucetPerMinute ?? 10, maxTokens: 1_000_000, now });
   app.get('/v1/offers', async (request) => ({ offers: await service.offers(parse(schemas.offersQuerySchema, request.query, 'query')) }));
 
   signed('POST', '/v1/nodes', async (request, actor) => service.registerNode(actor, parse(schemas.registerNodeSchema, request.body, 'body')));
@@ -300,6 +316,7 @@ export async function startCoordinator(options: CoordinatorOptions = {}): Promis
 
   try {
     await service.recoverClaims();
+    await service.recoverPayments();
     await app.listen({ port: options.port ?? 8080, host: options.host ?? '127.0.0.1' });
   } catch (error) {
     await app.close().catch(() => {});
@@ -308,6 +325,13 @@ export async function startCoordinator(options: CoordinatorOptions = {}): Promis
   }
   every(Math.min(1_000, options.heartbeatFlushMs ?? 500), () => service.flushHeartbeats(), 'heartbeat flush');
   every(options.sweepIntervalMs ?? Math.max(50, Math.min(5_000, Math.floor(heartbeatGraceMs / 3))), () => runSweep(), 'sweep');
+  if (options.payoutSender) {
+    const retryMs = options.payoutRetryMs ?? 15_000;
+    every(retryMs, async () => {
+      await service.retryStalePayouts(retryMs * 2);
+      await service.recoverPayments();
+    }, 'payout retry');
+  }
 
   const address = app.server.address();
   const port = typeof address === 'object' && address ? address.port : (options.port ?? 8080);
@@ -326,6 +350,8 @@ export async function startCoordinator(options: CoordinatorOptions = {}): Promis
       for (const timer of timers) clearInterval(timer);
       await app.close();
       await Promise.all([...inFlight]);
+      // Background refunds finish or are left to the next start's recovery (they are in the outbox either way).
+      if (service.payouts) await Promise.race([service.payouts.idle(), new Promise((resolve) => setTimeout(resolve, 5_000).unref())]);
       await sweeping;
       await service.flushHeartbeats().catch((error) => onError(error, 'final flush'));
       await engine.close();

@@ -19,8 +19,9 @@ import { placeLease, type PlacedAllocation, type PlacementNode, type PlacementRe
 import { accrueMinutes, HOUR_MS, priceQuote, refundFor, wholeMinutes } from '../domain/pricing.js';
 import type { Db, Engine } from './db.js';
 import { conflict, forbidden, HttpError, notFound } from './http-error.js';
-import type { PaymentVerifier, PayoutSender, PreparedPayout } from './hooks.js';
-import type { LeasesTable, NodesTable } from './tables.js';
+import type { PaymentVerifier, PayoutSender } from './hooks.js';
+import { PayoutOutbox, type PayoutTestPauses } from './payouts.js';
+import type { ClaimsTable, LeasesTable, NodesTable } from './tables.js';
 
 export interface ServiceOptions {
   dev: boolean;
@@ -33,6 +34,9 @@ export interface ServiceOptions {
   assignmentCacheMs: number;
   paymentVerifier?: PaymentVerifier;
   payoutSender?: PayoutSender;
+  /** Crash tests only: pause around payout sends. */
+  payoutPauses?: PayoutTestPauses;
+  onError?: (error: unknown, where: string) => void;
   now: () => number;
 }
 
@@ -66,12 +70,16 @@ export class CoordinatorService {
   private snapshotLoading: Promise<void> | undefined;
   private heartbeatBuffer = new Map<string, { at: number; telemetry: string }>();
   private nonceBuffer: Array<{ pubkey: string; nonce: string; expires_at: number }> = [];
+  /** Claims and refunds on chain; absent when no payout sender is configured. */
+  readonly payouts: PayoutOutbox | undefined;
 
   constructor(
     readonly engine: Engine,
     readonly options: ServiceOptions,
   ) {
     this.db = engine.db;
+    const onError = options.onError ?? ((error: unknown, where: string) => process.stderr.write(`coordinator ${where}: ${(error as Error)?.message ?? String(error)}\n`));
+    this.payouts = options.payoutSender ? new PayoutOutbox(engine, { sender: options.payoutSender, now: options.now, pauses: options.payoutPauses, onError }) : undefined;
   }
 
   // ---------------------------------------------------------------- nodes
@@ -505,8 +513,10 @@ export class CoordinatorService {
     const request = JSON.parse(quote.request) as QuoteInput;
     const quoted = JSON.parse(quote.allocations) as PlacedAllocation[];
     let touched: string[] = [];
+    let refundPayout: string | null = null;
     try {
       touched = await this.engine.writeTransaction(async (trx) => {
+        refundPayout = null;
         const claimed = await trx.updateTable('quotes').set({ lease_id: leaseId }).where('id', '=', quote.id).where('lease_id', 'is', null).executeTakeFirst();
         if (Number(claimed.numUpdatedRows) !== 1) throw conflict('QUOTE_USED', `Quote ${input.quoteId} was already used.`, 'Request a new quote.');
         const hours = Number(quote.hours);
@@ -538,11 +548,13 @@ export class CoordinatorService {
             accrued_minutes: 0,
           })
           .execute();
-        await trx.insertInto('ledger').values({ kind: 'payment', account: renter, amount: Number(quote.total), lease_id: leaseId, claim_id: null, created_at: now }).execute();
+        await trx.insertInto('ledger').values({ kind: 'payment', account: renter, amount: Number(quote.total), lease_id: leaseId, claim_id: paymentSignature, created_at: now }).execute();
+        if (paymentSignature) await trx.updateTable('payments').set({ state: 'used' }).where('signature', '=', paymentSignature).execute();
         const allocations = await this.allocate(trx, request, quoted);
         if (!allocations) {
           await trx.updateTable('leases').set({ state: 'failed', failure_reason: 'The quoted capacity was taken before payment completed.', refund: Number(quote.total), stopped_at: now }).where('id', '=', leaseId).execute();
           await trx.insertInto('ledger').values({ kind: 'refund', account: renter, amount: Number(quote.total), lease_id: leaseId, claim_id: null, created_at: now }).execute();
+          refundPayout = await this.queueRefund(trx, { id: leaseId, renter, payment_signature: paymentSignature }, Number(quote.total));
           return [];
         }
         for (const a of allocations) {
@@ -564,7 +576,29 @@ export class CoordinatorService {
       throw error;
     }
     this.invalidateAssignments(touched);
+    if (refundPayout) await this.payouts!.settle(refundPayout);
     return this.getLease(renter, leaseId);
+  }
+
+  /** The unused share of a paid lease goes back on chain through the payout outbox (in the caller's transaction). */
+  private async queueRefund(trx: Db, lease: { id: string | null; renter: string; payment_signature: string | null }, amount: number): Promise<string | null> {
+    // Only money that arrived on chain goes back on chain: dev-mode unpaid leases refund on the ledger only.
+    if (amount <= 0 || !lease.payment_signature || !this.payouts) return null;
+    const id = newId('refund');
+    await this.payouts.enqueue(trx, { id, kind: 'refund', owner: lease.renter, amount, leaseId: lease.id });
+    return id;
+  }
+
+  /** Claim the transaction (and the reference it pays) before anything is submitted: one transaction pays once. */
+  private async reservePayment(signature: string, reference: string, renter: string, amount: number): Promise<void> {
+    try {
+      await this.db.insertInto('payments').values({ signature, reference, renter, amount, state: 'pending', created_at: this.options.now() }).execute();
+    } catch (error) {
+      if (!isUniqueViolation(error)) throw error;
+      const bySignature = await this.db.selectFrom('payments').select(['reference']).where('signature', '=', signature).executeTakeFirst();
+      if (bySignature) throw conflict('PAYMENT_REUSED', `This payment transaction (${signature}) already paid for ${bySignature.reference}.`, 'Sign a new payment for this quote.');
+      throw conflict('ALREADY_PAID', `${reference} is already paid (or a payment for it is being confirmed).`, 'Request a new quote, or check `iocli leases`.');
+    }
   }
 
   private async takePayment(renter: string, amount: number, reference: string, payment: { transaction: string } | undefined): Promise<string | null> {
@@ -574,10 +608,23 @@ export class CoordinatorService {
       throw new HttpError(503, 'PAYMENTS_UNAVAILABLE', 'This coordinator cannot verify payments (no payment verifier configured).', 'Contact the operator; development coordinators (--dev) accept unpaid leases.');
     }
     if (!payment) throw new HttpError(402, 'PAYMENT_REQUIRED', `A payment of ${amount} base units is required (payment.transaction).`, 'iocli signs the transfer for you: run `iocli rent` with a funded wallet.');
+    let reserved: string | undefined;
+    const reserve = async (signature: string) => {
+      if (reserved === signature) return;
+      await this.reservePayment(signature, reference, renter, amount);
+      reserved = signature;
+    };
     try {
-      const verified = await verifier.verify({ renter, amount, reference, transaction: payment.transaction });
+      const verified = await verifier.verify({ renter, amount, reference, transaction: payment.transaction, reserve });
+      // A verifier that did not reserve up front is still held to one payment per transaction.
+      await reserve(verified.signature);
+      await this.db.updateTable('payments').set({ state: 'confirmed' }).where('signature', '=', verified.signature).execute();
       return verified.signature;
     } catch (error) {
+      // A definite rejection frees the reservation; anything else (RPC gone mid-wait) may still land: recoverPayments decides.
+      if (reserved && error instanceof HttpError && error.status < 500) {
+        await this.db.deleteFrom('payments').where('signature', '=', reserved).where('state', '=', 'pending').execute();
+      }
       if (error instanceof HttpError) throw error;
       throw new HttpError(402, 'PAYMENT_REJECTED', `Payment rejected: ${(error as Error).message}`);
     }
@@ -630,6 +677,14 @@ export class CoordinatorService {
       .orderBy('a.lease_id')
       .orderBy('a.gpu_uuid')
       .execute();
+    const refundRows = await this.db
+      .selectFrom('claims')
+      .select(['lease_id', 'signature'])
+      .where('kind', '=', 'refund')
+      .where('lease_id', 'in', rows.map((r) => r.id))
+      .orderBy('created_at')
+      .execute();
+    const refunds = new Map(refundRows.map((r) => [r.lease_id!, r.signature]));
     const byLease = new Map<string, Map<string, Allocation>>();
     for (const a of allocs) {
       const nodes = byLease.get(a.lease_id) ?? new Map<string, Allocation>();
@@ -656,6 +711,7 @@ export class CoordinatorService {
       ports: JSON.parse(r.ports) as number[],
       allocations: [...(byLease.get(r.id)?.values() ?? [])],
       paymentSignature: r.payment_signature,
+      refundSignature: refunds.get(r.id) ?? null,
       failureReason: r.failure_reason,
       createdAt: iso(Number(r.created_at))!,
       startedAt: iso(r.started_at === null ? null : Number(r.started_at)),
@@ -686,17 +742,20 @@ export class CoordinatorService {
         .where('id', '=', leaseId)
         .execute();
       await trx.insertInto('ledger').values({ kind: 'payment', account: renter, amount, lease_id: leaseId, claim_id: signature, created_at: now }).execute();
+      if (signature) await trx.updateTable('payments').set({ state: 'used' }).where('signature', '=', signature).execute();
     });
     this.invalidateAssignments(await this.leaseNodes(leaseId));
     return this.getLease(renter, leaseId);
   }
 
-  async stopLease(renter: string, leaseId: string): Promise<{ lease: Lease; refund: number }> {
+  /** Stop early; a paid lease's refund is sent on chain and confirmed before this returns (the retry pass covers failures). */
+  async stopLease(renter: string, leaseId: string): Promise<{ lease: Lease; refund: number; refundSignature: string | null }> {
     const row = await this.leaseRow(renter, leaseId);
     if (!isActive(row.state)) throw conflict('LEASE_ENDED', `Lease ${leaseId} has already ended (${row.state}).`);
-    await this.endLease(leaseId, 'stopped', this.options.now(), { reason: null, nodeFault: false });
+    const ended = await this.endLease(leaseId, 'stopped', this.options.now(), { reason: null, nodeFault: false }, { settle: 'now' });
+    if (ended && ended.refundPayout) await this.payouts!.settle(ended.refundPayout).catch((error) => this.options.onError?.(error, `refund ${ended.refundPayout}`));
     const lease = await this.getLease(renter, leaseId);
-    return { lease, refund: lease.refund };
+    return { lease, refund: lease.refund, refundSignature: lease.refundSignature ?? null };
   }
 
   private async leaseNodes(leaseId: string): Promise<string[]> {
@@ -708,8 +767,16 @@ export class CoordinatorService {
    * End an active lease: meter the running time it has left, refund the unused share, free its GPUs, update node reliability.
    * Idempotent: a lease that already ended is left alone.
    */
-  async endLease(leaseId: string, state: 'completed' | 'stopped' | 'failed', endedAt: number, options: { reason: string | null; nodeFault: boolean }): Promise<boolean> {
+  async endLease(
+    leaseId: string,
+    state: 'completed' | 'stopped' | 'failed',
+    endedAt: number,
+    options: { reason: string | null; nodeFault: boolean },
+    { settle = 'later' }: { settle?: 'now' | 'later' } = {},
+  ): Promise<false | { refundPayout: string | null }> {
+    let refundPayout: string | null = null;
     const nodeIds = await this.engine.writeTransaction(async (trx) => {
+      refundPayout = null;
       await this.engine.lockLease(trx, leaseId);
       const lease = await trx.selectFrom('leases').selectAll().where('id', '=', leaseId).executeTakeFirst();
       if (!lease || !isActive(lease.state)) return null;
@@ -718,6 +785,7 @@ export class CoordinatorService {
       const refund = refundFor({ totalPaid: Number(lease.total_paid), startsAt: Number(lease.starts_at), endsAt: Number(lease.ends_at) }, end);
       await trx.updateTable('leases').set({ state, stopped_at: endedAt, refund, failure_reason: options.reason }).where('id', '=', leaseId).execute();
       if (refund > 0) await trx.insertInto('ledger').values({ kind: 'refund', account: lease.renter, amount: refund, lease_id: leaseId, claim_id: null, created_at: endedAt }).execute();
+      refundPayout = await this.queueRefund(trx, lease, refund);
       const nodes = (await trx.selectFrom('lease_allocations').select('node_id').distinct().where('lease_id', '=', leaseId).execute()).map((r) => r.node_id);
       await trx.updateTable('gpus').set({ lease_id: null }).where('lease_id', '=', leaseId).execute();
       await trx.updateTable('lease_allocations').set({ active: 0 }).where('lease_id', '=', leaseId).execute();
@@ -732,8 +800,12 @@ export class CoordinatorService {
       }
       return nodes;
     });
-    if (nodeIds) this.invalidateAssignments(nodeIds);
-    return nodeIds !== null;
+    if (!nodeIds) return false;
+    this.invalidateAssignments(nodeIds);
+    // (TypeScript cannot see the assignment inside the callback.)
+    const payout = refundPayout as string | null;
+    if (payout && settle === 'later') this.payouts!.settleLater(payout);
+    return { refundPayout: payout };
   }
 
   /** Write ledger rows for confirmed running minutes up to `upTo` (accrual to each node owner, fee to the treasury). */
@@ -831,6 +903,7 @@ export class CoordinatorService {
       .selectFrom('claims')
       .select(['state', (eb) => eb.fn.sum<number>('amount').as('total')])
       .where('owner', '=', owner)
+      .where('kind', '=', 'claim')
       .where('state', '!=', 'failed')
       .groupBy('state')
       .execute();
@@ -838,7 +911,26 @@ export class CoordinatorService {
     const pending = claimedRows.filter((r) => r.state !== 'paid').reduce((n, r) => n + Number(r.total), 0);
     // claim rows in the ledger are negative: the balance is a sum, never overwritten.
     const balance = accrued + Number(sums.find((s) => s.kind === 'claim')?.total ?? 0);
-    return { owner, accrued, claimed, pending, claimable: Math.max(0, balance) };
+    const ledger = await this.db
+      .selectFrom('ledger')
+      .select(['kind', 'amount', 'lease_id', 'claim_id', 'created_at'])
+      .where('account', '=', owner)
+      .where('kind', 'in', ['accrual', 'claim'])
+      .orderBy('id', 'desc')
+      .limit(100)
+      .execute();
+    const claims = await this.db.selectFrom('claims').selectAll().where('owner', '=', owner).where('kind', '=', 'claim').orderBy('created_at', 'desc').limit(100).execute();
+    return {
+      owner,
+      accrued,
+      claimed,
+      pending,
+      claimable: Math.max(0, balance),
+      history: {
+        ledger: ledger.map((l) => ({ kind: l.kind, amount: Number(l.amount), leaseId: l.lease_id, claimId: l.claim_id, at: iso(Number(l.created_at))! })),
+        claims: claims.map(toClaim),
+      },
+    };
   }
 
   /** Outbox claim: one transaction moves the balance to a claim row with the signed transfer; then it is sent. */
@@ -847,7 +939,7 @@ export class CoordinatorService {
     if (!sender) throw new HttpError(503, 'PAYOUTS_UNAVAILABLE', 'This coordinator has no payout sender configured, so rewards cannot be claimed yet.', 'Rewards keep accruing; claim again once the operator enables payouts.');
     const now = this.options.now();
     const claimId = newId('claim');
-    const prepared = await this.engine.writeTransaction(async (trx) => {
+    await this.engine.writeTransaction(async (trx) => {
       await this.engine.lockAccount(trx, owner);
       const balance = await trx
         .selectFrom('ledger')
@@ -858,50 +950,62 @@ export class CoordinatorService {
       const amount = Number(balance?.total ?? 0);
       if (amount <= 0) throw conflict('NOTHING_TO_CLAIM', 'There is nothing to claim yet.', 'Rewards accrue per minute of confirmed running time.');
       const payout = await sender.prepare({ claimId, owner, amount });
-      await trx.insertInto('claims').values({ id: claimId, owner, amount, state: 'pending', signed_tx: payout.signedTransaction, signature: payout.signature, last_valid_block_height: payout.lastValidBlockHeight, error: null, created_at: now, updated_at: now }).execute();
+      await trx.insertInto('claims').values({ id: claimId, kind: 'claim', lease_id: null, owner, amount, state: 'pending', signed_tx: payout.signedTransaction, signature: payout.signature, last_valid_block_height: payout.lastValidBlockHeight, error: null, created_at: now, updated_at: now }).execute();
       await trx.insertInto('ledger').values({ kind: 'claim', account: owner, amount: -amount, lease_id: null, claim_id: claimId, created_at: now }).execute();
-      return payout;
     });
-    await this.sendClaim(claimId, prepared);
+    await this.payouts!.settle(claimId, { fresh: true });
     return this.getClaim(claimId);
   }
 
-  private async sendClaim(claimId: string, prepared: PreparedPayout): Promise<void> {
-    const sender = this.options.payoutSender!;
-    await this.db.updateTable('claims').set({ state: 'sent', updated_at: this.options.now() }).where('id', '=', claimId).where('state', '=', 'pending').execute();
-    let status: string;
-    try {
-      status = await sender.send(prepared);
-    } catch (error) {
-      await this.db.updateTable('claims').set({ error: (error as Error).message, updated_at: this.options.now() }).where('id', '=', claimId).execute();
-      return; // stays 'sent'; recoverClaims settles it from the chain.
-    }
-    if (status === 'confirmed') await this.db.updateTable('claims').set({ state: 'paid', updated_at: this.options.now() }).where('id', '=', claimId).execute();
+  /** On start: settle every unfinished claim and refund from the chain (re-signing only expired transfers). */
+  async recoverClaims(): Promise<void> {
+    await this.payouts?.settleOpen();
   }
 
-  /** On start: settle every unfinished claim from the chain; re-sign those whose blockhash expired unconfirmed. */
-  async recoverClaims(): Promise<void> {
-    const sender = this.options.payoutSender;
-    if (!sender) return;
-    const open = await this.db.selectFrom('claims').selectAll().where('state', 'in', ['pending', 'sent']).execute();
-    for (const claim of open) {
-      const prepared: PreparedPayout = { signedTransaction: claim.signed_tx ?? '', signature: claim.signature ?? '', lastValidBlockHeight: Number(claim.last_valid_block_height ?? 0) };
-      const status = claim.signed_tx ? await sender.status(prepared) : 'expired';
-      if (status === 'confirmed') {
-        await this.db.updateTable('claims').set({ state: 'paid', updated_at: this.options.now() }).where('id', '=', claim.id).execute();
-      } else if (status === 'expired' || status === 'failed') {
-        const next = await sender.prepare({ claimId: claim.id, owner: claim.owner, amount: Number(claim.amount) });
-        await this.db.updateTable('claims').set({ state: 'pending', signed_tx: next.signedTransaction, signature: next.signature, last_valid_block_height: next.lastValidBlockHeight, updated_at: this.options.now() }).where('id', '=', claim.id).execute();
-        await this.sendClaim(claim.id, next);
-      } else if (claim.state === 'pending') {
-        await this.sendClaim(claim.id, prepared);
+  /**
+   * Payments that landed but never became a lease or an extension (a crash, a lost RPC connection, a failed insert)
+   * are refunded in full through the outbox; reservations that never landed are dropped. Only rows older than
+   * `olderThanMs` (well past any blockhash's life) are looked at, so payments being verified right now are left alone.
+   */
+  async recoverPayments(olderThanMs = 5 * 60_000): Promise<number> {
+    const verifier = this.options.paymentVerifier;
+    if (!verifier?.status) return 0;
+    const stale = await this.db.selectFrom('payments').selectAll().where('state', 'in', ['pending', 'confirmed']).where('created_at', '<', this.options.now() - olderThanMs).limit(500).execute();
+    let refunded = 0;
+    for (const payment of stale) {
+      const outcome = await verifier.status(payment.signature).catch((error: unknown) => {
+        this.options.onError?.(error, `payment ${payment.signature}`);
+        return 'error' as const;
+      });
+      if (outcome === 'error') continue;
+      if (outcome !== 'confirmed') {
+        await this.db.deleteFrom('payments').where('signature', '=', payment.signature).where('state', '=', payment.state).execute();
+        continue;
+      }
+      const payout = await this.engine.writeTransaction(async (trx) => {
+        const taken = await trx.updateTable('payments').set({ state: 'refunded' }).where('signature', '=', payment.signature).where('state', 'in', ['pending', 'confirmed']).executeTakeFirst();
+        if (Number(taken.numUpdatedRows) !== 1) return null;
+        const now = this.options.now();
+        const amount = Number(payment.amount);
+        await trx.insertInto('ledger').values({ kind: 'payment', account: payment.renter, amount, lease_id: null, claim_id: payment.signature, created_at: now }).execute();
+        await trx.insertInto('ledger').values({ kind: 'refund', account: payment.renter, amount, lease_id: null, claim_id: payment.signature, created_at: now }).execute();
+        return this.queueRefund(trx, { id: null, renter: payment.renter, payment_signature: payment.signature }, amount);
+      });
+      if (payout) {
+        refunded++;
+        await this.payouts!.settle(payout);
       }
     }
+    return refunded;
+  }
+
+  /** Periodic retry of payouts that a failed send or a crash left open. */
+  async retryStalePayouts(olderThanMs: number): Promise<number> {
+    return (await this.payouts?.settleOpen(olderThanMs)) ?? 0;
   }
 
   private async getClaim(claimId: string): Promise<Claim> {
-    const c = await this.db.selectFrom('claims').selectAll().where('id', '=', claimId).executeTakeFirstOrThrow();
-    return { id: c.id, owner: c.owner, amount: Number(c.amount), state: c.state as Claim['state'], signature: c.signature, createdAt: iso(Number(c.created_at))! };
+    return toClaim(await this.db.selectFrom('claims').selectAll().where('id', '=', claimId).executeTakeFirstOrThrow());
   }
 
   // ---------------------------------------------------------------- metrics
@@ -921,13 +1025,17 @@ export class CoordinatorService {
   }
 }
 
+function toClaim(c: Pick<ClaimsTable, 'id' | 'owner' | 'amount' | 'state' | 'signature' | 'created_at'>): Claim {
+  return { id: c.id, owner: c.owner, amount: Number(c.amount), state: c.state as Claim['state'], signature: c.signature, createdAt: iso(Number(c.created_at))! };
+}
+
 function toAllocation(a: PlacedAllocation): Allocation {
   return { nodeId: a.nodeId, gpuUuids: a.gpuUuids, pricePerGpuHour: a.pricePerGpuHour, region: a.region };
 }
 
 function isUniqueViolation(error: unknown): boolean {
   const e = error as { code?: string };
-  return e.code === '23505' || e.code === 'SQLITE_CONSTRAINT_UNIQUE';
+  return e.code === '23505' || e.code === 'SQLITE_CONSTRAINT_UNIQUE' || e.code === 'SQLITE_CONSTRAINT_PRIMARYKEY';
 }
 
 export { randomUUID };

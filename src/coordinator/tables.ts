@@ -99,8 +99,12 @@ export interface LedgerTable {
   created_at: number;
 }
 
+/** The payout outbox: reward claims and lease refunds (kind), each paid by one stored, signed transfer. */
 export interface ClaimsTable {
   id: string;
+  kind: Generated<string>;
+  /** The refunded lease (refunds only). */
+  lease_id: string | null;
   owner: string;
   amount: number;
   state: string;
@@ -110,6 +114,16 @@ export interface ClaimsTable {
   error: string | null;
   created_at: number;
   updated_at: number;
+}
+
+/** One row per payment transaction ever accepted for checking: a signature and a reference (quote) pay once. */
+export interface PaymentsTable {
+  signature: string;
+  reference: string;
+  renter: string;
+  amount: number;
+  state: string;
+  created_at: number;
 }
 
 export interface IdempotencyTable {
@@ -144,6 +158,7 @@ export interface Database {
   lease_allocations: LeaseAllocationsTable;
   ledger: LedgerTable;
   claims: ClaimsTable;
+  payments: PaymentsTable;
   idempotency: IdempotencyTable;
   nonces: NoncesTable;
   lease_logs: LeaseLogsTable;

@@ -1,0 +1,76 @@
+// `iocli network up`: the local network (chain, mint + treasury, --dev coordinator with payments and faucet) on loopback.
+import type { CommandSpec } from '../spec.js';
+import { dataDirOf, dataDirOption, portOf } from './shared.js';
+
+export interface NetworkUpOptions {
+  dataDir?: string;
+  port: string;
+  rpcPort: string;
+  detach: boolean;
+}
+
+export const networkUp: CommandSpec<NetworkUpOptions> = {
+  path: 'network up',
+  summary: 'Start a local network: Solana chain, token mint, treasury, coordinator (loopback only)',
+  description:
+    'Starts, on 127.0.0.1, an offline Solana chain (data in DIR/chain), creates the token mint and treasury, and runs a\n' +
+    'development coordinator on SQLite (DIR/coordinator) that verifies payments, pays claims and refunds on that chain,\n' +
+    'and runs a faucet. Writes DIR/network.json. Runs in the foreground until Ctrl-C unless --detach is given.',
+  options: [
+    dataDirOption,
+    { flags: '--port <port>', description: 'coordinator port (0 = random)', defaultValue: '8787' },
+    { flags: '--rpc-port <port>', description: 'chain JSON-RPC port (WebSocket on the next one; 0 = random)', defaultValue: '8899' },
+    { flags: '--detach', description: 'run in the background (log: DIR/network.log) and return once it answers', defaultValue: false },
+  ],
+  examples: ['iocli network up', 'iocli network up --detach', 'iocli network up --data-dir /tmp/net --port 0 --rpc-port 0 --detach --json'],
+  async run(_args, options, ctx) {
+    const [dataDir, port, rpcPort] = await Promise.all([dataDirOf(options, ctx), portOf('--port', options.port), portOf('--rpc-port', options.rpcPort)]);
+    const network = await import('../../src/network/local-network.js');
+    if (options.detach) {
+      const entry = process.argv[1]!;
+      const spinner = await ctx.out.spinner(`Starting the local network in the background (${dataDir})`);
+      let info: Awaited<ReturnType<typeof network.spawnDetachedNetwork>>;
+      try {
+        info = await network.spawnDetachedNetwork(entry, ['network', 'up', '--data-dir', dataDir, '--port', String(port), '--rpc-port', String(rpcPort)], dataDir);
+        spinner.succeed(`Local network running (pid ${info.pid})`);
+      } catch (error) {
+        spinner.fail('The local network did not start');
+        throw error;
+      }
+      return upResult(info, dataDir, true);
+    }
+    const running = await network.startLocalNetwork({ dataDir, port, rpcPort, onError: (error, where) => ctx.out.warn(`${where}: ${(error as Error)?.message ?? String(error)}`) });
+    const result = upResult(running.info, dataDir, false);
+    // Foreground: print now (the command returns only at shutdown), to stderr so a --json document stays the only stdout.
+    ctx.out.info(`Local network up: API ${running.info.apiUrl}, RPC ${running.info.rpcUrl}. Ctrl-C to stop.`);
+    for (const line of nextSteps(running.info.apiUrl, running.info.rpcUrl)) ctx.out.info(`  ${line}`);
+    await new Promise<void>((resolve) => {
+      if (ctx.signal.aborted) return resolve();
+      ctx.signal.addEventListener('abort', () => resolve(), { once: true });
+    });
+    ctx.out.info('Shutting down the local network…');
+    await running.close();
+    return { data: { ...result.data, stopped: true } };
+  },
+};
+
+function nextSteps(apiUrl: string, rpcUrl: string): string[] {
+  return [
+    `export IOCLI_API_URL=${apiUrl} IOCLI_RPC_URL=${rpcUrl}   # unless you use the default ports`,
+    'iocli wallet new && iocli wallet airdrop --sol 1 --tokens 100',
+    'iocli provide --simulate-gpus 2        # in another terminal: act as a provider',
+    'iocli rent --gpus 1 --image busybox --hours 1',
+  ];
+}
+
+function upResult(info: import('../../src/network/local-network.js').NetworkFile, dataDir: string, detached: boolean) {
+  return {
+    data: { ...info, dataDir, detached },
+    human: (r: import('../output.js').HumanRenderer) => {
+      r.keyValues({ API: info.apiUrl, RPC: info.rpcUrl, WebSocket: info.wsUrl, Mint: info.mint, Treasury: info.treasury, PID: String(info.pid), 'Data dir': dataDir });
+      r.line('Next:');
+      for (const line of nextSteps(info.apiUrl, info.rpcUrl)) r.line(`  ${line}`);
+      if (detached) r.line('Stop it with: iocli network down');
+    },
+  };
+}

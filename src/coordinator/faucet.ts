@@ -1,0 +1,64 @@
+// POST /v1/faucet: test tokens (and SOL) on development networks, rate-limited per address and per client IP.
+import type { FastifyInstance } from 'fastify';
+import { faucetRequestSchema, type FaucetResponse } from '../api/schemas.js';
+import type { Faucet } from './hooks.js';
+import { HttpError } from './http-error.js';
+
+export interface FaucetRouteOptions {
+  dev: boolean;
+  faucet?: Faucet;
+  decimals: number;
+  /** Grants per address and per IP in a sliding minute. */
+  perMinute: number;
+  /** Upper bound of one grant, in whole tokens. */
+  maxTokens: number;
+  now: () => number;
+}
+
+const DEFAULT_TOKENS = '1000';
+
+/** Whole tokens ("12.5") to base units, exactly (no floating point). */
+export function tokensToBaseUnits(tokens: string | number, decimals: number): bigint {
+  const text = typeof tokens === 'number' ? tokens.toFixed(decimals) : tokens;
+  const [whole = '0', fraction = ''] = text.split('.');
+  if (fraction.replace(/0+$/, '').length > decimals) throw new HttpError(400, 'BAD_REQUEST', `tokens: at most ${decimals} decimal places.`);
+  return BigInt(whole) * 10n ** BigInt(decimals) + BigInt(fraction.padEnd(decimals, '0').slice(0, decimals) || '0');
+}
+
+export function registerFaucetRoute(app: FastifyInstance, options: FaucetRouteOptions): void {
+  const grants = new Map<string, number[]>();
+  const take = (key: string): boolean => {
+    const t = options.now();
+    const recent = (grants.get(key) ?? []).filter((at) => at > t - 60_000);
+    if (recent.length >= options.perMinute) {
+      grants.set(key, recent);
+      return false;
+    }
+    recent.push(t);
+    if (grants.size > 50_000) grants.clear();
+    grants.set(key, recent);
+    return true;
+  };
+
+  app.post('/v1/faucet', async (request): Promise<FaucetResponse> => {
+    if (!options.dev) {
+      throw new HttpError(403, 'FAUCET_DEV_ONLY', 'The faucet exists only on development coordinators (--dev).', 'On devnet use https://faucet.solana.com for SOL and ask the operator for tokens.');
+    }
+    if (!options.faucet) {
+      throw new HttpError(503, 'FAUCET_UNAVAILABLE', 'This coordinator was not given the mint authority, so it cannot hand out test tokens.', 'Start a local network with `iocli network up`, which wires the faucet in.');
+    }
+    const parsed = faucetRequestSchema.safeParse(request.body ?? {});
+    if (!parsed.success) throw new HttpError(400, 'BAD_REQUEST', `Invalid body: ${parsed.error.issues.map((i) => `${i.path.join('.') || 'body'}: ${i.message}`).join('; ')}`);
+    const { address, sol = 0 } = parsed.data;
+    const tokens = parsed.data.tokens ?? (parsed.data.sol === undefined ? DEFAULT_TOKENS : '0');
+    const amount = tokensToBaseUnits(tokens, options.decimals);
+    if (amount > BigInt(options.maxTokens) * 10n ** BigInt(options.decimals)) {
+      throw new HttpError(400, 'FAUCET_LIMIT', `The faucet hands out at most ${options.maxTokens} tokens at a time.`);
+    }
+    if (!take(`a:${address}`) || !take(`ip:${request.ip}`)) {
+      throw new HttpError(429, 'FAUCET_RATE_LIMITED', `The faucet grants at most ${options.perMinute} requests a minute per address and per client.`, 'Wait a minute and try again.');
+    }
+    const grant = await options.faucet.fund({ address, tokens: amount, sol });
+    return { address, amount: Number(amount), tokenAccount: grant.tokenAccount, signature: grant.tokenSignature, sol, solSignature: grant.solSignature };
+  });
+}

@@ -1,0 +1,146 @@
+// kill -9 the coordinator between signing a claim's transfer and its confirmation, restart on the same data:
+// every claim ends paid exactly once (checked on chain), whether the stored transfer was unsent, expired, or already landed.
+import { spawn, execFileSync, type ChildProcess } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { createInterface } from 'node:readline';
+import { Connection, PublicKey } from '@solana/web3.js';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createApiClient } from '../../src/api/client.js';
+import { bootstrapLocalNetwork, fundFromFaucet, type LocalNetwork } from '../../src/chain/bootstrap.js';
+import { startLocalChain, type LocalChain } from '../../src/chain/local-chain.js';
+import { openDatabase } from '../../src/coordinator/db.js';
+import type { Keypair } from '../../src/wallet/keypair.js';
+import { associatedTokenAddress } from '../../src/wallet/payment.js';
+import { createStorage, ENGINES, newKeypair } from '../support/coordinator.js';
+
+const root = join(import.meta.dirname, '..', '..');
+const entry = join(root, 'dist', 'src', 'coordinator', 'main-process.js');
+
+interface Child {
+  child: ChildProcess;
+  url: string;
+  /** Resolves with the payout id when the child reports a test pause. */
+  paused: Promise<string>;
+}
+
+function kill9(child: ChildProcess): Promise<void> {
+  return new Promise((resolve) => {
+    if (child.exitCode !== null || child.signalCode !== null) return resolve();
+    child.once('exit', () => resolve());
+    child.kill('SIGKILL');
+  });
+}
+
+describe.each(ENGINES)('payout crash safety on %s', (engine) => {
+  let dir: string;
+  let chain: LocalChain;
+  let connection: Connection;
+  let local: LocalNetwork;
+  let storage: Awaited<ReturnType<typeof createStorage>>;
+  const children: ChildProcess[] = [];
+  const providers = { a: newKeypair(), b: newKeypair(), c: newKeypair() };
+  const owed = { a: 1_111_111, b: 2_222_222, c: 3_333_333 };
+
+  function start(env: Record<string, string> = {}): Promise<Child> {
+    const options = {
+      port: 0,
+      dev: true,
+      rateLimit: false,
+      ...storage.location,
+      solana: { rpcUrl: chain.rpcUrl, wsUrl: chain.wsUrl, mint: local.mint, treasuryKeypairPath: local.treasury.keypairPath, treasuryTokenAccount: local.treasury.tokenAccount, pollMs: 20 },
+    };
+    const child = spawn(process.execPath, [entry, JSON.stringify(options)], { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, ...env } });
+    children.push(child);
+    let stderr = '';
+    let onPause: (id: string) => void = () => {};
+    const paused = new Promise<string>((resolve) => (onPause = resolve));
+    createInterface({ input: child.stderr! }).on('line', (line) => {
+      stderr += `${line}\n`;
+      const match = /^IOCLI_TEST_PAUSED \w+ (\S+)/.exec(line);
+      if (match) onPause(match[1]!);
+    });
+    return new Promise((resolve, reject) => {
+      createInterface({ input: child.stdout! }).once('line', (line) => resolve({ child, url: (JSON.parse(line) as { url: string }).url, paused }));
+      child.once('exit', (code) => reject(new Error(`coordinator exited with ${code}: ${stderr}`)));
+    });
+  }
+
+  const balance = async (owner: Keypair | string) => {
+    const address = associatedTokenAddress(typeof owner === 'string' ? owner : owner.publicKey, local.mint);
+    try {
+      return Number((await connection.getTokenAccountBalance(new PublicKey(address))).value.amount);
+    } catch {
+      return 0;
+    }
+  };
+
+  beforeAll(async () => {
+    if (!existsSync(entry)) execFileSync('npx', ['tsc', '-p', 'tsconfig.build.json'], { cwd: root, stdio: 'ignore' });
+    dir = await mkdtemp(join(tmpdir(), 'iocli-payout-crash-'));
+    chain = await startLocalChain({ dataDir: join(dir, 'chain') });
+    connection = new Connection(chain.rpcUrl, { commitment: 'confirmed', wsEndpoint: chain.wsUrl });
+    local = await bootstrapLocalNetwork(connection, { dataDir: join(dir, 'keys') });
+    await fundFromFaucet(chain.rpcUrl, local, local.treasury.publicKey, { tokens: 10_000_000n });
+    storage = await createStorage(engine);
+    // Earned rewards, as metering would have written them.
+    const seed = await openDatabase(storage.location);
+    for (const [key, amount] of Object.entries(owed)) {
+      await seed.db.insertInto('ledger').values({ kind: 'accrual', account: providers[key as keyof typeof providers].publicKey, amount, lease_id: null, claim_id: null, created_at: Date.now() }).execute();
+    }
+    await seed.close();
+  });
+
+  afterAll(async () => {
+    for (const child of children) await kill9(child);
+    await storage?.release();
+    await chain?.close();
+    if (dir) await rm(dir, { recursive: true, force: true });
+  });
+
+  async function claimAndKillAtPause(env: Record<string, string>, provider: Keypair): Promise<void> {
+    const c = await start(env);
+    const claim = createApiClient({ baseUrl: c.url, keypair: provider, timeoutMs: 60_000 }).claimRewards().catch(() => undefined); // the process dies mid-request
+    await c.paused;
+    await kill9(c.child);
+    await claim;
+  }
+
+  it('pays each claim exactly once across kill -9 after signing (sent later, or re-signed after expiry) and after sending', async () => {
+    const treasuryBefore = await balance(local.treasury.publicKey);
+
+    // Each restart recovers before it listens; the paused runs start with nothing left to recover.
+    const restart = async () => kill9((await start()).child);
+
+    // A: killed after the signed transfer was stored, before sending; restarted while its blockhash is still valid.
+    await claimAndKillAtPause({ IOCLI_TEST_PAUSE_AFTER_PAYOUT_SIGN: '60000' }, providers.a);
+    expect(await balance(providers.a)).toBe(0);
+    await restart();
+    expect(await balance(providers.a)).toBe(owed.a);
+
+    // C: the same, but the stored transfer's blockhash expires before the restart: it is re-signed, and pays once.
+    await claimAndKillAtPause({ IOCLI_TEST_PAUSE_AFTER_PAYOUT_SIGN: '60000' }, providers.c);
+    expect(await balance(providers.c)).toBe(0);
+    chain.advanceSlots(200);
+    await restart();
+    expect(await balance(providers.c)).toBe(owed.c);
+
+    // B: killed after the transfer landed, before the row was marked paid; its blockhash expires too.
+    await claimAndKillAtPause({ IOCLI_TEST_PAUSE_AFTER_PAYOUT_SEND: '60000' }, providers.b);
+    expect(await balance(providers.b)).toBe(owed.b);
+    chain.advanceSlots(200);
+
+    // Recovery settled everything from the chain and re-sent nothing that had landed.
+    const final = await start();
+    for (const key of ['a', 'b', 'c'] as const) {
+      expect(await balance(providers[key])).toBe(owed[key]);
+      const rewards = await createApiClient({ baseUrl: final.url, keypair: providers[key] }).rewards();
+      expect(rewards).toMatchObject({ accrued: owed[key], claimed: owed[key], pending: 0, claimable: 0 });
+      expect(rewards.history?.claims).toHaveLength(1);
+    }
+    expect(await balance(local.treasury.publicKey)).toBe(treasuryBefore - owed.a - owed.b - owed.c);
+    await kill9(final.child);
+  });
+});
