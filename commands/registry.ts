@@ -11,6 +11,10 @@ export interface NounEntry {
 }
 
 export const NOUNS: Record<string, NounEntry> = {
+  demo: {
+    summary: 'Run the whole provide → rent → earn loop on a throwaway local network',
+    load: async () => [(await import('./demo.js')).demo],
+  },
   gpus: {
     summary: "Show this machine's GPUs and host inventory",
     load: async () => [(await import('./gpus.js')).gpus],

@@ -197,7 +197,7 @@ export async function runRent(options: RentOptions, ctx: Context): Promise<Comma
       onUpdate: (current) => waiting.update(leaseProgressText(current, Date.now() - started)),
     });
     lease = outcome.lease;
-    if (lease.state === 'running') waiting.succeed(`Lease ${lease.id} is running`);
+    if (lease.state === 'running') waiting.succeed('The node started the container');
     else {
       waiting.fail(`Lease ${lease.id} is ${lease.state}`);
       if (!outcome.timedOut) throw leaseEndedError(lease, decimals, tokens);

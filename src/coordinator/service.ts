@@ -16,7 +16,7 @@ import type {
   Rewards,
 } from '../api/schemas.js';
 import { placeLease, type PlacedAllocation, type PlacementNode, type PlacementRequest, type PlacementResult } from '../domain/placement.js';
-import { accrueMinutes, HOUR_MS, priceQuote, refundFor, wholeMinutes } from '../domain/pricing.js';
+import { accrueMinutes, HOUR_MS, priceQuote, refundFor, startedMinutes, wholeMinutes } from '../domain/pricing.js';
 import type { Db, Engine } from './db.js';
 import { conflict, forbidden, HttpError, notFound } from './http-error.js';
 import type { PaymentVerifier, PayoutSender } from './hooks.js';
@@ -781,7 +781,9 @@ export class CoordinatorService {
       const lease = await trx.selectFrom('leases').selectAll().where('id', '=', leaseId).executeTakeFirst();
       if (!lease || !isActive(lease.state)) return null;
       const end = Math.min(endedAt, Number(lease.ends_at));
-      await this.accrue(trx, lease, end);
+      // A lease that ends while confirmed running (stopped by its renter, or its workload finished) pays the provider for
+      // the started minute too, as the renter is billed for it; a node fault pays only whole confirmed minutes.
+      await this.accrue(trx, lease, end, lease.state === 'running' && !options.nodeFault ? 'started' : 'whole');
       const refund = refundFor({ totalPaid: Number(lease.total_paid), startsAt: Number(lease.starts_at), endsAt: Number(lease.ends_at) }, end);
       await trx.updateTable('leases').set({ state, stopped_at: endedAt, refund, failure_reason: options.reason }).where('id', '=', leaseId).execute();
       if (refund > 0) await trx.insertInto('ledger').values({ kind: 'refund', account: lease.renter, amount: refund, lease_id: leaseId, claim_id: null, created_at: endedAt }).execute();
@@ -809,9 +811,10 @@ export class CoordinatorService {
   }
 
   /** Write ledger rows for confirmed running minutes up to `upTo` (accrual to each node owner, fee to the treasury). */
-  private async accrue(trx: Db, lease: LeasesTable, upTo: number): Promise<void> {
+  private async accrue(trx: Db, lease: LeasesTable, upTo: number, minutesCounted: 'whole' | 'started' = 'whole'): Promise<void> {
     if (lease.started_at === null) return;
-    const minutes = wholeMinutes(Number(lease.started_at), Math.min(upTo, Number(lease.ends_at)));
+    const countMinutes = minutesCounted === 'started' ? startedMinutes : wholeMinutes;
+    const minutes = countMinutes(Number(lease.started_at), Math.min(upTo, Number(lease.ends_at)));
     const already = Number(lease.accrued_minutes);
     if (minutes <= already) return;
     const perNode = await trx

@@ -57,6 +57,11 @@ export function wholeMinutes(fromMs: number, toMs: number): number {
   return toMs > fromMs ? Math.floor((toMs - fromMs) / MINUTE_MS) : 0;
 }
 
+/** Minutes started between two instants, rounded up: how a renter is billed for the time used. */
+export function startedMinutes(fromMs: number, toMs: number): number {
+  return toMs > fromMs ? Math.ceil((toMs - fromMs) / MINUTE_MS) : 0;
+}
+
 /**
  * The renter's refund when a lease ends at `endedAt` before its paid end: the unused share of what was paid,
  * with used time rounded up to the minute so the provider's accrued minutes are always covered.

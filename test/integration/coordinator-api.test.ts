@@ -270,14 +270,15 @@ describe.each(ENGINES)('coordinator API on %s', (engine) => {
       await p.heartbeat(node.id, { containers: [{ leaseId: lease.id, state: 'running' }] });
       await expect(p.claimRewards()).rejects.toMatchObject({ code: 'NOTHING_TO_CLAIM' });
       const stop = await r.stopLease(lease.id);
-      // 10 minutes at 600_000/h = 100_000 gross, 10% fee → 90_000 net; the renter gets the unused 49 minutes back.
-      expect(await p.rewards()).toMatchObject({ owner: owner.publicKey, accrued: 90_000, claimed: 0, pending: 0, claimable: 90_000 });
+      // Stopped while running after 10 min 5 s: 11 started minutes at 600_000/h = 110_000 gross, 10% fee → 99_000 net,
+      // the same 11 minutes the renter is billed for; the unused 49 minutes go back to the renter.
+      expect(await p.rewards()).toMatchObject({ owner: owner.publicKey, accrued: 99_000, claimed: 0, pending: 0, claimable: 99_000 });
       expect(stop.refund).toBe(600_000 - Math.ceil((600_000 * 11) / 60));
       const claims = await Promise.allSettled([p.claimRewards(), p.claimRewards(), p.claimRewards()]);
       const ok = claims.filter((x) => x.status === 'fulfilled');
       expect(ok).toHaveLength(1);
-      expect(sent).toEqual([{ claimId: expect.any(String), owner: owner.publicKey, amount: 90_000 }]);
-      expect(await p.rewards()).toMatchObject({ accrued: 90_000, claimed: 90_000, claimable: 0 });
+      expect(sent).toEqual([{ claimId: expect.any(String), owner: owner.publicKey, amount: 99_000 }]);
+      expect(await p.rewards()).toMatchObject({ accrued: 99_000, claimed: 99_000, claimable: 0 });
     } finally {
       await c.close();
     }

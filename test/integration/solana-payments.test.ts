@@ -125,21 +125,22 @@ describe.each(ENGINES)('Solana payments through the coordinator on %s', (engine)
     expect((await r.lease(lease.id)).refundSignature).toBe(stop.refundSignature);
     expect(await tokenBalance(renter.publicKey)).toBe(renterBefore - charged);
 
-    // 10 confirmed minutes at 600_000/h = 100_000 gross; 10% fee → 90_000 to the provider.
+    // Stopped while running: the provider is paid for the same 11 started minutes the renter is billed,
+    // 600_000/h × 11/60 = 110_000 gross; 10% fee → 99_000 to the provider, 11_000 stays in the treasury.
     const claim = await p.claimRewards();
-    expect(claim).toMatchObject({ amount: 90_000, state: 'paid', signature: expect.any(String) });
-    expect(await tokenBalance(provider.publicKey)).toBe(90_000);
-    const fee = 10_000;
-    const unaccrued = charged - 100_000; // the started 11th minute: paid by the renter, never confirmed by a heartbeat
-    expect(await treasuryBalance()).toBe(treasuryBefore + fee + unaccrued);
+    expect(claim).toMatchObject({ amount: 99_000, state: 'paid', signature: expect.any(String) });
+    expect(await tokenBalance(provider.publicKey)).toBe(99_000);
+    const fee = 11_000;
+    expect(charged).toBe(99_000 + fee);
+    expect(await treasuryBalance()).toBe(treasuryBefore + fee);
     expect((await tokenBalance(renter.publicKey)) + (await treasuryBalance()) + (await tokenBalance(provider.publicKey))).toBe(renterBefore + treasuryBefore);
 
     const rewards = await p.rewards();
-    expect(rewards).toMatchObject({ accrued: 90_000, claimed: 90_000, claimable: 0, pending: 0 });
+    expect(rewards).toMatchObject({ accrued: 99_000, claimed: 99_000, claimable: 0, pending: 0 });
     expect(rewards.history?.claims).toEqual([expect.objectContaining({ id: claim.id, signature: claim.signature, state: 'paid' })]);
     expect(rewards.history?.ledger.map((l) => [l.kind, l.amount])).toEqual([
-      ['claim', -90_000],
-      ['accrual', 90_000],
+      ['claim', -99_000],
+      ['accrual', 99_000],
     ]);
   });
 
@@ -240,7 +241,7 @@ describe.each(ENGINES)('Solana payments through the coordinator on %s', (engine)
     const { provider, p, r, lease } = await paidRunningLease(5);
     await r.stopLease(lease.id);
     const expected = (await p.rewards()).claimable;
-    expect(expected).toBe(45_000);
+    expect(expected).toBe(54_000); // 6 started minutes at 600_000/h, minus the 10% fee
     const results = await Promise.allSettled(Array.from({ length: 50 }, () => p.claimRewards()));
     const paid = results.filter((x) => x.status === 'fulfilled');
     expect(paid).toHaveLength(1);

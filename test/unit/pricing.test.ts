@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { accrueMinutes, feeOf, priceQuote, refundFor, wholeMinutes } from '../../src/domain/pricing.js';
+import { accrueMinutes, feeOf, priceQuote, refundFor, startedMinutes, wholeMinutes } from '../../src/domain/pricing.js';
 
 describe('pricing', () => {
   it('prices a quote across allocations', () => {
@@ -32,6 +32,16 @@ describe('pricing', () => {
     expect(wholeMinutes(0, 59_999)).toBe(0);
     expect(wholeMinutes(0, 120_001)).toBe(2);
     expect(wholeMinutes(10, 5)).toBe(0);
+  });
+
+  it.each([
+    [0, 1, 1],
+    [0, 60_000, 1],
+    [0, 60_001, 2],
+    [0, 0, 0],
+    [10, 5, 0],
+  ])('counts started minutes between %i and %i ms as %i', (from, to, expected) => {
+    expect(startedMinutes(from, to)).toBe(expected);
   });
 
   it.each([
