@@ -6,7 +6,8 @@ import { PublicKey, SystemProgram, Transaction, VersionedTransaction } from '@so
 import bs58 from 'bs58';
 import { Account, FailedTransactionMetadata, LiteSvm } from 'litesvm/dist/internal.js';
 import type { TransactionMetadata } from 'litesvm/dist/internal.js';
-import { keypairFromSeed, privateKeyObject } from '../wallet/keypair.js';
+import { privateKeyFromSecret } from '../api/signing.js';
+import { keypairFromSeed } from '../wallet/keypair.js';
 import type { Keypair } from '../wallet/keypair.js';
 import { BlockhashClock } from './blockhash-clock.js';
 import { TransactionHistory } from './history.js';
@@ -146,7 +147,7 @@ export class ChainState {
     for (;;) {
       const tx = new Transaction({ feePayer: new PublicKey(this.faucet.publicKey), recentBlockhash: this.clock.latest().blockhash });
       tx.add(SystemProgram.transfer({ fromPubkey: new PublicKey(this.faucet.publicKey), toPubkey: to, lamports }));
-      const signature = ed25519Sign(null, tx.serializeMessage(), privateKeyObject(this.faucet.secretKey));
+      const signature = ed25519Sign(null, tx.serializeMessage(), privateKeyFromSecret(this.faucet.secretKey));
       tx.addSignature(new PublicKey(this.faucet.publicKey), signature);
       // Two identical airdrops in one slot would be one transaction: move to a fresh blockhash instead.
       if (this.history.has(bs58.encode(signature))) {

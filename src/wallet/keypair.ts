@@ -1,11 +1,12 @@
 // Keypair files in the Solana CLI format (a JSON array of 64 bytes: 32-byte seed + 32-byte public key).
 // Uses node:crypto ed25519 and bs58 only, so commands that merely sign API requests never load web3.js.
-import { createPrivateKey, createPublicKey, generateKeyPairSync } from 'node:crypto';
+import { createPublicKey, generateKeyPairSync } from 'node:crypto';
 import { existsSync } from 'node:fs';
 import { chmod, mkdir, readFile, stat, writeFile } from 'node:fs/promises';
 import { homedir } from 'node:os';
 import { dirname, join } from 'node:path';
 import bs58 from 'bs58';
+import { privateKeyFromSecret } from '../api/signing.js';
 import { UserError } from '../errors.js';
 
 export interface Keypair {
@@ -38,15 +39,8 @@ export function keypairFromSeed(seed: Uint8Array): Keypair {
   return { publicKey: bs58.encode(publicKey), secretKey };
 }
 
-// PKCS#8 DER header for a raw ed25519 seed (RFC 8410).
-const PKCS8_ED25519_PREFIX = Buffer.from('302e020100300506032b657004220420', 'hex');
-
-export function privateKeyObject(secretKey: Uint8Array) {
-  return createPrivateKey({ key: Buffer.concat([PKCS8_ED25519_PREFIX, secretKey.subarray(0, 32)]), format: 'der', type: 'pkcs8' });
-}
-
 function publicKeyFromSeed(seed: Uint8Array): Uint8Array {
-  const jwk = createPublicKey(privateKeyObject(seed)).export({ format: 'jwk' });
+  const jwk = createPublicKey(privateKeyFromSecret(seed)).export({ format: 'jwk' });
   return new Uint8Array(Buffer.from(jwk.x!, 'base64url'));
 }
 

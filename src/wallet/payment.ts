@@ -7,7 +7,7 @@ import { PublicKey, Transaction, TransactionInstruction, VersionedTransaction } 
 import type { Connection } from '@solana/web3.js';
 import bs58 from 'bs58';
 import { UserError } from '../errors.js';
-import { privateKeyObject } from './keypair.js';
+import { privateKeyFromSecret } from '../api/signing.js';
 
 export const TOKEN_PROGRAM_ID = 'TokenkegQfeZyiNwAJbNbGKPFXCWuBvf9Ss623VQ5DA';
 export const ASSOCIATED_TOKEN_PROGRAM_ID = 'ATokenGPvbdGVxr1b2hvZbsiqW5xWH25efTNsLJA8knL';
@@ -79,7 +79,7 @@ export function createAssociatedTokenAccountIdempotentInstruction(a: { payer: st
 /** Signs with node:crypto ed25519 (much faster than web3.js's JavaScript signer). */
 export function signTransaction(tx: Transaction, signers: Signer[]): { transactionBase64: string; signature: string } {
   const message = tx.serializeMessage();
-  for (const signer of signers) tx.addSignature(new PublicKey(signer.publicKey), ed25519Sign(null, message, privateKeyObject(signer.secretKey)));
+  for (const signer of signers) tx.addSignature(new PublicKey(signer.publicKey), ed25519Sign(null, message, privateKeyFromSecret(signer.secretKey)));
   const wire = tx.serialize();
   return { transactionBase64: wire.toString('base64'), signature: bs58.encode(tx.signature!) };
 }
