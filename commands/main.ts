@@ -24,8 +24,9 @@ export async function run(argv: string[], ioOverrides: RunIO = {}): Promise<numb
   const wantsJson = argv.includes('--json');
   const removeSignalHandlers = installSignalHandlers(controller);
   try {
-    const [{ buildProgram, loadNoun }, { createContext }] = await Promise.all([import('./program.js'), import('./context.js')]);
+    const { buildProgram, loadNoun } = await import('./program.js');
     const invoke = async (spec: CommandSpec, args: string[], options: Record<string, unknown>, globals: GlobalOptions) => {
+      const { createContext } = await import('./context.js');
       const ctx = createContext({ ...globals, json: Boolean(globals.json), yes: Boolean(globals.yes), quiet: Boolean(globals.quiet) }, io);
       const result = await spec.run(args, options, ctx);
       if (result) await ctx.out.result(result);
