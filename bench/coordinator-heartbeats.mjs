@@ -1,5 +1,6 @@
 // Heartbeat ingest over real HTTP: the coordinator runs in its own process, this one signs and fires keep-alive requests.
 // Usage: npm run build && node bench/coordinator-heartbeats.mjs [sqlite|postgres|both] [seconds]   (PostgreSQL: IOCLI_TEST_PG_URL)
+// Heartbeats go over pre-opened heartbeat sessions (HMAC) as the agent sends them; BENCH_AUTH=signed signs each with ed25519.
 import { spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
@@ -10,6 +11,7 @@ import { createInterface } from 'node:readline';
 import pg from 'pg';
 import { createApiClient } from '../dist/src/api/client.js';
 import { createSigner } from '../dist/src/api/signing.js';
+import { createSessionKeyPair, deriveSessionKey, HeartbeatSessionClient } from '../dist/src/api/heartbeat-session.js';
 import { generateKeypair } from '../dist/src/wallet/keypair.js';
 
 const NODES = 2_000;
@@ -17,6 +19,7 @@ const CONNECTIONS = 32;
 const PIPELINE = 16;
 const TARGET_PER_SECOND = { sqlite: 15_000, postgres: 10_000 };
 const SECONDS = Number(process.argv[3] ?? 5);
+const AUTH = process.env.BENCH_AUTH === 'signed' ? 'signed' : 'session';
 const PG_URL = process.env.IOCLI_TEST_PG_URL ?? 'postgres://postgres:postgres@127.0.0.1:5432/postgres';
 const entry = new URL('../dist/src/coordinator/main-process.js', import.meta.url).pathname;
 
@@ -66,7 +69,14 @@ async function run(kind) {
         pricePerGpuHour: 1_000_000,
         simulated: true,
       });
-      nodes.push({ id: node.id, sign: createSigner(keypair) });
+      if (AUTH === 'signed') {
+        nodes.push({ id: node.id, sign: createSigner(keypair) });
+        continue;
+      }
+      const ours = createSessionKeyPair();
+      const opened = await client.openHeartbeatSession(node.id, ours.publicKey);
+      const session = new HeartbeatSessionClient(opened.sessionId, deriveSessionKey(ours.privateKey, opened.publicKey, { sessionId: opened.sessionId, nodeId: node.id }), opened.expiresAt);
+      nodes.push({ id: node.id, sign: (method, path, body) => session.headers(method, path, body) });
     }
     const { hostname, port } = new URL(url);
     const body = JSON.stringify({ gpus: Array.from({ length: 8 }, (_, i) => ({ uuid: `GPU-x-${i}`, utilization: 50, memoryUsedMb: 1000, temperatureC: 60 })), containers: [] });
@@ -83,7 +93,7 @@ async function run(kind) {
     const { ok, failed, elapsed } = await blast(hostname, Number(port), requests, CONNECTIONS, PIPELINE);
     const rate = ok / elapsed;
     const target = TARGET_PER_SECOND[kind];
-    console.log(`${kind}: ${ok} heartbeats in ${elapsed.toFixed(2)} s = ${Math.round(rate)}/s (non-200: ${failed}); ${NODES} nodes, ${CONNECTIONS} connections x ${PIPELINE} pipelined`);
+    console.log(`${kind} (${AUTH}): ${ok} heartbeats in ${elapsed.toFixed(2)} s = ${Math.round(rate)}/s (non-200: ${failed}); ${NODES} nodes, ${CONNECTIONS} connections x ${PIPELINE} pipelined`);
     console.log(`  target >= ${target}/s: ${rate >= target ? 'met' : 'NOT met'} (load generator shares this machine's cores)`);
   } finally {
     child.kill('SIGTERM');

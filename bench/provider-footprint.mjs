@@ -140,7 +140,7 @@ try {
     }
     console.log(`latency, ${LEASES} leases, image present, ${intervalS} s heartbeat:`);
     console.log(`  assignment received → container running: median ${median(assignToRunning).toFixed(0)} ms, max ${Math.max(...assignToRunning).toFixed(0)} ms (agent's own docker run: median ${median(agentMs)} ms)`);
-    console.log(`  lease created → container running:       median ${median(toRunning).toFixed(0)} ms, max ${Math.max(...toRunning).toFixed(0)} ms (includes waiting for the next heartbeat)`);
+    console.log(`  lease created → container running:       median ${median(toRunning).toFixed(0)} ms, max ${Math.max(...toRunning).toFixed(0)} ms (the agent long-polls for assignment changes)`);
   }
 } finally {
   for (const child of children) if (child.exitCode === null) child.kill('SIGKILL');

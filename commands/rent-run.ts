@@ -227,7 +227,7 @@ export function renderLease(r: HumanRenderer, lease: Lease, decimals: number, pa
     ['Node', reach.nodes.length ? reach.nodes.join(', ') : undefined],
     ['Image', lease.image],
     ['Command', lease.command?.join(' ')],
-    ['Ports', reach.endpoints.length ? reach.endpoints.map((e) => `${e.port} on node ${e.nodeId}`).join(', ') : undefined],
+    ['Ports', reach.endpoints.length ? reach.endpoints.map((e) => e.address ?? `${e.port} on node ${e.nodeId}`).join(', ') : undefined],
     ['Price', `${tokens(lease.perHour, decimals)} tokens/h (${tokens(lease.pricePerGpuHour, decimals)} per GPU-hour)`],
     ['Paid', `${tokens(lease.totalPaid, decimals)} tokens for ${lease.hours} h`],
     ['Refund', lease.refund > 0 ? `${tokens(lease.refund, decimals)} tokens` : undefined],

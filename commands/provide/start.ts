@@ -17,6 +17,8 @@ export interface ProvideFlags {
   dataDir?: string;
   stopWorkloads?: boolean;
   stopTimeout?: string;
+  drainTimeout?: string;
+  publicHost?: string;
   logs?: boolean;
   verify?: boolean;
 }
@@ -31,6 +33,8 @@ export const provideOptions = [
   { flags: '--machine-id <id>', description: 'override the stable machine id (several agents on one host)' },
   { flags: '--data-dir <path>', description: 'agent state and log folder (default ~/.local/share/iocli/provider, env IOCLI_PROVIDER_DIR)' },
   { flags: '--stop-workloads', description: 'on Ctrl-C, stop running lease containers instead of leaving them for the next start' },
+  { flags: '--drain-timeout <seconds>', description: 'on Ctrl-C, keep heartbeating running leases until they finish, at most this long (default: until they finish; 0: leave them at once)' },
+  { flags: '--public-host <host>', description: 'host name or IP renters use to reach --port workloads (default: this machine\'s hostname; 127.0.0.1 with a loopback coordinator)' },
   { flags: '--stop-timeout <seconds>', description: 'grace period between SIGTERM and SIGKILL when a lease container is stopped (default 10)' },
   { flags: '--no-logs', description: 'do not ship lease container logs to the coordinator' },
   { flags: '--no-verify', description: 'skip the one-time CUDA matmul benchmark of real GPUs at start' },
@@ -43,7 +47,8 @@ export const provide: CommandSpec<ProvideFlags> = {
     'Checks Docker, the NVIDIA container runtime, GPUs, driver/CUDA and disk (alone: --preflight), asks on first run which GPUs ' +
     'to share, at what price and in which region (remembered in the config; flags for scripts), registers this machine and runs ' +
     'the agent: heartbeats, runs assigned lease containers with the security profile, stops what is no longer assigned. ' +
-    'Ctrl-C drains: running containers keep running and are re-adopted on the next start (unless --stop-workloads).',
+    'Ctrl-C drains: the node takes no new leases and keeps heartbeating its running ones until they finish (a second Ctrl-C ' +
+    'leaves them running for the next start; --stop-workloads stops them).',
   options: provideOptions,
   examples: [
     'iocli provide --preflight',
@@ -53,6 +58,23 @@ export const provide: CommandSpec<ProvideFlags> = {
   ],
   run: (_args, flags, ctx) => runProvide(flags, ctx),
 };
+
+function parseDrainTimeout(raw: string | undefined): number {
+  if (raw === undefined) return Number.POSITIVE_INFINITY;
+  const seconds = Number(raw);
+  if (!/^\d+$/.test(raw) || !Number.isSafeInteger(seconds)) {
+    throw new UsageError(`Invalid --drain-timeout "${raw}".`, { hint: 'Whole seconds (0 leaves running leases at once).' });
+  }
+  return seconds * 1000;
+}
+
+/** Renters on a loopback network reach workloads on 127.0.0.1; elsewhere the machine's name is the best guess. */
+async function defaultPublicHost(apiUrl: string): Promise<string> {
+  const host = new URL(apiUrl).hostname;
+  if (host === '127.0.0.1' || host === 'localhost' || host === '[::1]') return '127.0.0.1';
+  const { hostname } = await import('node:os');
+  return hostname();
+}
 
 function parseInterval(raw: string | undefined): number {
   const seconds = Number(raw ?? '5');
@@ -294,7 +316,9 @@ async function runAgent(
   const dataDir = path.resolve(input.flags.dataDir ? expandHome(input.flags.dataDir) : defaultDataDir(ctx.env));
   await ensureDataDir(dataDir);
   const machineId = await resolveMachineId({ dataDir, owner: keypair.publicKey, override: input.flags.machineId });
+  const drainTimeoutMs = parseDrainTimeout(input.flags.drainTimeout);
   const registration = buildRegistration({
+    publicHost: input.flags.publicHost ?? (await defaultPublicHost(api.baseUrl)),
     preflight: input.preflight,
     machineId,
     selection: input.selection,
@@ -330,6 +354,7 @@ async function runAgent(
     heartbeatIntervalMs: input.intervalMs,
     stopTimeoutSec: input.stopTimeoutSec,
     stopWorkloadsOnExit: input.flags.stopWorkloads === true,
+    drainTimeoutMs,
     shipLogs: input.flags.logs !== false,
     verify: input.flags.verify !== false,
     onEvent: (event) => {

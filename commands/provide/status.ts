@@ -1,4 +1,5 @@
-// `iocli provide status`: this machine's node, its GPUs, the lease containers running here, and earnings so far.
+// `iocli provide status`: this machine's node as the coordinator sees it (status, GPUs, leases; local data when it cannot
+// be reached), the lease containers running here, and earnings so far.
 import type { HumanRenderer } from '../output.js';
 import type { CommandSpec } from '../spec.js';
 import { dataDirFrom, withParentFlags } from './shared.js';
@@ -35,6 +36,13 @@ export const provideStatus: CommandSpec<{ dataDir?: string }> = {
     }
     let earnings: { accrued: number; claimed: number; pending: number; claimable: number } | null = null;
     let earningsError: string | undefined;
+    let remote: import('../../src/api/schemas.js').NodeDetail | null = null;
+    let coordinatorError: string | undefined;
+    try {
+      remote = await (await ctx.api()).node(state.nodeId, { signal: ctx.signal });
+    } catch (error) {
+      coordinatorError = (error as Error).message;
+    }
     try {
       const rewards = await (await ctx.api()).rewards({ signal: ctx.signal });
       earnings = { accrued: rewards.accrued, claimed: rewards.claimed, pending: rewards.pending, claimable: rewards.claimable };
@@ -46,15 +54,24 @@ export const provideStatus: CommandSpec<{ dataDir?: string }> = {
       owner: state.owner ?? null,
       machineId: state.node.machineId,
       agent: pid !== undefined ? { running: true, pid } : { running: false, pid: null },
-      simulated: state.node.simulated,
-      region: state.node.region,
-      pricePerGpuHour: state.node.pricePerGpuHour,
-      gpus: state.node.gpus,
+      /** From the coordinator (online | offline | draining); null when it could not be asked. */
+      status: remote?.status ?? null,
+      source: remote ? ('coordinator' as const) : ('local' as const),
+      simulated: remote?.simulated ?? state.node.simulated,
+      verified: remote?.verified ?? null,
+      publicHost: remote?.publicHost ?? null,
+      region: remote?.region ?? state.node.region,
+      pricePerGpuHour: remote?.pricePerGpuHour ?? state.node.pricePerGpuHour,
+      gpus: remote?.gpus ?? state.node.gpus,
+      lastHeartbeatAt: remote?.lastHeartbeatAt ?? null,
+      /** Leases the coordinator has placed on this node. */
+      assignedLeases: remote?.leases ?? null,
       leases,
       earnings,
       verification: state.verification ?? null,
       ...(dockerError ? { dockerError } : {}),
       ...(earningsError ? { earningsError } : {}),
+      ...(coordinatorError ? { coordinatorError } : {}),
       dataDir,
     };
     return {
@@ -63,13 +80,17 @@ export const provideStatus: CommandSpec<{ dataDir?: string }> = {
         r.keyValues([
           ['Node', state.nodeId],
           ['Agent', pid !== undefined ? r.colors.green(`running (pid ${pid})`) : r.colors.yellow('not running')],
-          ['GPUs', `${state.node!.gpus.length}${state.node!.simulated ? ' (SIMULATED)' : ''}`],
-          ['Price', `${formatTokenAmount(state.node!.pricePerGpuHour)} tokens per GPU-hour`],
-          ['Region', state.node!.region],
+          ['Status', remote ? (remote.status === 'online' ? r.colors.green('online') : r.colors.yellow(remote.status)) : r.colors.yellow(`unknown (coordinator unreachable: ${coordinatorError}); showing local data`)],
+          ['GPUs', `${data.gpus.length}${data.simulated ? ' (SIMULATED)' : remote ? (remote.verified ? ' (verified)' : ' (unverified)') : ''}`],
+          ['Price', `${formatTokenAmount(data.pricePerGpuHour)} tokens per GPU-hour`],
+          ['Region', data.region],
+          ['Public host', data.publicHost ?? undefined],
+          ['Last heartbeat', data.lastHeartbeatAt ?? undefined],
           ['Earned', earnings ? `${formatTokenAmount(earnings.accrued)} tokens (claimable ${formatTokenAmount(earnings.claimable)}, claimed ${formatTokenAmount(earnings.claimed)})` : `unknown: ${earningsError}`],
         ]);
         r.line();
-        r.table(['#', 'Model', 'VRAM', 'UUID'], state.node!.gpus.map((g) => [g.index, g.model, `${Math.round(g.vramMb / 1024)} GiB`, g.uuid]));
+        r.table(['#', 'Model', 'VRAM', 'UUID'], data.gpus.map((g) => [g.index, g.model, `${Math.round(g.vramMb / 1024)} GiB`, g.uuid]));
+        if (remote && remote.leases.length > 0) r.table(['Assigned lease', 'State', 'Image', 'GPUs', 'Ends'], remote.leases.map((l) => [l.id, l.state, l.image, l.gpuUuids.length, l.endsAt]));
         if (dockerError) r.line(r.colors.yellow(`Cannot list containers: ${dockerError}`));
         else if (leases.length === 0) r.line('No lease containers on this machine.');
         else r.table(['Lease', 'Container', 'Image', 'State', 'Exit', 'Started'], leases.map((l) => [l.leaseId, l.containerId, l.image, l.state, l.exitCode, l.startedAt]));

@@ -1,8 +1,12 @@
 // Typed coordinator client: signs requests when it has a keypair, adds Idempotency-Key to creates, maps HTTP errors to iocli errors.
 import { randomUUID } from 'node:crypto';
 import { ExitCode, ExternalError, UserError } from '../errors.js';
+import { createSessionKeyPair, deriveSessionKey, HeartbeatSessionClient } from './heartbeat-session.js';
 import type {
   ApiErrorBody,
+  AssignmentsResponse,
+  HeartbeatSession,
+  NodeDetail,
   Claim,
   CreateLeaseRequest,
   ExtendLeaseRequest,
@@ -33,6 +37,11 @@ export interface ApiClientOptions {
   fetch?: typeof fetch;
   /** Per request; default 30 s. */
   timeoutMs?: number;
+  /**
+   * Node requests (heartbeat, assignments) over a heartbeat session: one ed25519-signed handshake per node, then an HMAC
+   * per request (default on). Off, or against a coordinator without sessions, every request is signed.
+   */
+  heartbeatSessions?: boolean;
 }
 
 export interface RequestOptions {
@@ -47,6 +56,12 @@ export interface ApiClient {
   network(): Promise<NetworkInfo>;
   registerNode(body: RegisterNodeRequest, options?: RequestOptions): Promise<Node>;
   heartbeat(nodeId: string, body: HeartbeatRequest, options?: RequestOptions): Promise<HeartbeatResponse>;
+  /** Long-poll: the node's assignments once they differ from version `after`, or after `waitMs` (≤ 25 s). */
+  assignments(nodeId: string, query?: { after?: string; waitMs?: number }, options?: RequestOptions): Promise<AssignmentsResponse>;
+  /** The owner's view of a node: status, GPUs, running leases. */
+  node(nodeId: string, options?: RequestOptions): Promise<NodeDetail>;
+  /** Open a heartbeat session by hand (heartbeat() does this by itself). */
+  openHeartbeatSession(nodeId: string, publicKey: string, options?: RequestOptions): Promise<HeartbeatSession>;
   uploadLogs(nodeId: string, leaseId: string, body: UploadLogsRequest, options?: RequestOptions): Promise<{ ok: boolean }>;
   offers(query?: OffersQuery, options?: RequestOptions): Promise<OffersResponse>;
   quote(body: QuoteRequest, options?: RequestOptions): Promise<Quote>;
@@ -91,11 +106,13 @@ export function createApiClient(options: ApiClientOptions): ApiClient {
   const sign = options.keypair ? createSigner(options.keypair) : undefined;
   const basePath = new URL(baseUrl).pathname.replace(/\/+$/, '');
 
-  async function request<T>(method: 'GET' | 'POST', path: string, config: { body?: unknown; signed: boolean; idempotent?: boolean } & RequestOptions): Promise<T> {
+  async function request<T>(method: 'GET' | 'POST', path: string, config: { body?: unknown; signed: boolean; idempotent?: boolean; session?: HeartbeatSessionClient } & RequestOptions): Promise<T> {
     const body = config.body === undefined ? (method === 'POST' ? '{}' : '') : JSON.stringify(config.body);
     const headers: Record<string, string> = { accept: 'application/json' };
     if (method === 'POST') headers['content-type'] = 'application/json';
-    if (config.signed) {
+    if (config.session) {
+      Object.assign(headers, config.session.headers(method, `${basePath}${path}`, body));
+    } else if (config.signed) {
       if (!sign) throw new UserError('This request needs a wallet to sign it.', { code: 'KEYPAIR_REQUIRED', hint: 'Create one with `iocli wallet new` or pass --keypair PATH.' });
       Object.assign(headers, sign(method, `${basePath}${path}`, body));
     }
@@ -145,13 +162,70 @@ export function createApiClient(options: ApiClientOptions): ApiClient {
     return new ApiError(status, message, { code, hint: error?.hint, details, exitCode });
   }
 
+  // One session per node id; null means this coordinator has no sessions (every request is signed instead).
+  const sessions = new Map<string, Promise<HeartbeatSessionClient | null>>();
+  const useSessions = options.heartbeatSessions !== false && sign !== undefined;
+  const RENEW_BEFORE_MS = 60_000;
+
+  const openSession = (nodeId: string, publicKey: string, o?: RequestOptions) =>
+    request<HeartbeatSession>('POST', `/v1/nodes/${enc(nodeId)}/sessions`, { body: { publicKey }, signed: true, signal: o?.signal });
+
+  async function handshake(nodeId: string, signal?: AbortSignal): Promise<HeartbeatSessionClient | null> {
+    const ours = createSessionKeyPair();
+    try {
+      const opened = await openSession(nodeId, ours.publicKey, { signal });
+      return new HeartbeatSessionClient(opened.sessionId, deriveSessionKey(ours.privateKey, opened.publicKey, { sessionId: opened.sessionId, nodeId }), opened.expiresAt);
+    } catch (error) {
+      // An older coordinator without the route: fall back to signing every request.
+      if (error instanceof ApiError && error.status === 404 && error.code === 'NOT_FOUND' && error.message.startsWith('No route')) return null;
+      throw error;
+    }
+  }
+
+  async function sessionFor(nodeId: string, signal?: AbortSignal): Promise<HeartbeatSessionClient | null> {
+    const pending = sessions.get(nodeId);
+    if (pending) {
+      const current = await pending.catch(() => undefined);
+      if (current === null) return null;
+      if (current && current.expiresAt - Date.now() > RENEW_BEFORE_MS) return current;
+      // Someone else already replaced it while we waited.
+      if (sessions.get(nodeId) !== pending) return sessionFor(nodeId, signal);
+    }
+    const next = handshake(nodeId, signal);
+    sessions.set(nodeId, next);
+    next.catch(() => {
+      if (sessions.get(nodeId) === next) sessions.delete(nodeId);
+    });
+    return next;
+  }
+
+  /** A node request over its session; the server forgetting or expiring the session costs one new handshake and a retry. */
+  async function nodeRequest<T>(method: 'GET' | 'POST', nodeId: string, path: string, config: { body?: unknown } & RequestOptions): Promise<T> {
+    if (!useSessions) return request<T>(method, path, { ...config, signed: true });
+    for (let attempt = 0; ; attempt++) {
+      const session = await sessionFor(nodeId, config.signal);
+      if (!session) return request<T>(method, path, { ...config, signed: true });
+      try {
+        return await request<T>(method, path, { ...config, signed: false, session });
+      } catch (error) {
+        const code = error instanceof ApiError && error.status === 401 ? error.code : undefined;
+        if (attempt > 0 || (code !== 'SESSION_UNKNOWN' && code !== 'SESSION_EXPIRED')) throw error;
+        const pending = sessions.get(nodeId);
+        if (pending && (await pending.catch(() => undefined)) === session) sessions.delete(nodeId);
+      }
+    }
+  }
+
   return {
     baseUrl,
     publicKey: options.keypair?.publicKey,
     health: () => request('GET', '/healthz', { signed: false }),
     network: () => request('GET', '/v1/network', { signed: false }),
     registerNode: (body, o) => request('POST', '/v1/nodes', { body, signed: true, ...o }),
-    heartbeat: (nodeId, body, o) => request('POST', `/v1/nodes/${enc(nodeId)}/heartbeat`, { body, signed: true, ...o }),
+    heartbeat: (nodeId, body, o) => nodeRequest('POST', nodeId, `/v1/nodes/${enc(nodeId)}/heartbeat`, { body, ...o }),
+    assignments: (nodeId, query, o) => nodeRequest('GET', nodeId, `/v1/nodes/${enc(nodeId)}/assignments${queryString(query)}`, { ...o }),
+    node: (nodeId, o) => request('GET', `/v1/nodes/${enc(nodeId)}`, { signed: true, ...o }),
+    openHeartbeatSession: (nodeId, publicKey, o) => openSession(nodeId, publicKey, o),
     uploadLogs: (nodeId, leaseId, body, o) => request('POST', `/v1/nodes/${enc(nodeId)}/leases/${enc(leaseId)}/logs`, { body, signed: true, ...o }),
     offers: (query, o) => request('GET', `/v1/offers${queryString(query as Record<string, string | number | boolean | undefined>)}`, { signed: false, ...o }),
     quote: (body, o) => request('POST', '/v1/leases/quote', { body, signed: true, ...o }),

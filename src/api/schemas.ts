@@ -24,6 +24,25 @@ export const gpuSpecSchema = z.object({
   vramMb: z.number().int().positive().max(10_000_000),
 });
 
+/** Where a node's workloads are reached: a DNS name or an IPv4/IPv6 address (no scheme, no port). */
+export const publicHostSchema = z
+  .string()
+  .min(1)
+  .max(253)
+  .regex(/^(?:[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?)*|[0-9A-Fa-f:.]+)$/, 'must be a host name or an IP address');
+
+/** The node's GPU benchmark (src/provider/verify.ts): simulated GPUs are never benchmarked. */
+export const verificationSchema = z.discriminatedUnion('kind', [
+  z.object({ kind: z.literal('simulated') }),
+  z.object({
+    kind: z.literal('benchmark'),
+    /** The slowest GPU's measured FP16 TFLOPS. */
+    tflops: z.number().nonnegative().max(1_000_000),
+    expectedTflops: z.number().positive().max(1_000_000).nullable(),
+    passed: z.boolean(),
+  }),
+]);
+
 export const registerNodeSchema = z.object({
   /** Stable per machine: re-registering the same owner + machine id updates the node. */
   machineId: id,
@@ -37,6 +56,8 @@ export const registerNodeSchema = z.object({
   region: z.string().min(1).max(64),
   pricePerGpuHour: money.refine((v) => v > 0, 'must be positive'),
   simulated: z.boolean().default(false),
+  publicHost: publicHostSchema.optional(),
+  verification: verificationSchema.optional(),
 });
 
 export const nodeSchema = z.object({
@@ -47,10 +68,35 @@ export const nodeSchema = z.object({
   pricePerGpuHour: money,
   simulated: z.boolean(),
   verified: z.boolean(),
-  status: z.enum(['online', 'offline']),
+  status: z.enum(['online', 'offline', 'draining']),
   gpus: z.array(gpuSpecSchema),
+  publicHost: z.string().nullable().optional(),
+  verification: verificationSchema.nullable().optional(),
   lastHeartbeatAt: isoTime.nullable(),
   createdAt: isoTime,
+});
+
+/** GET /v1/nodes/:id (owner only): the node with the leases it is running or about to run. */
+export const nodeDetailSchema = nodeSchema.extend({
+  leases: z.array(
+    z.object({
+      id: z.string(),
+      state: z.string(),
+      image: z.string(),
+      gpuUuids: z.array(z.string()),
+      ports: z.array(z.number()),
+      startedAt: isoTime.nullable(),
+      endsAt: isoTime,
+    }),
+  ),
+});
+
+export const openSessionSchema = z.object({ publicKey: z.string().regex(/^[A-Za-z0-9_-]{43}$/, 'must be a base64url X25519 public key') });
+export const sessionSchema = z.object({ sessionId: z.string(), publicKey: z.string(), expiresAt: z.number().int() });
+
+export const assignmentsQuerySchema = z.object({
+  after: z.string().max(64).optional(),
+  waitMs: z.coerce.number().int().nonnegative().max(25_000).default(0),
 });
 
 export const containerStateSchema = z.enum(['pending', 'pulling', 'starting', 'running', 'exited', 'failed', 'stopped']);
@@ -79,6 +125,9 @@ export const heartbeatSchema = z.object({
     )
     .max(256)
     .default([]),
+  /** The agent is shutting down: no new placements, running leases continue while it keeps heartbeating. */
+  draining: z.boolean().optional(),
+  verification: verificationSchema.optional(),
   logs: z.array(z.object({ leaseId: id, stream: z.enum(['stdout', 'stderr']).default('stdout'), data: z.string().max(65536) })).max(256).optional(),
 });
 
@@ -94,7 +143,12 @@ export const assignmentSchema = z.object({
   endsAt: isoTime,
 });
 
-export const heartbeatResponseSchema = z.object({ assignments: z.array(assignmentSchema) });
+export const heartbeatResponseSchema = z.object({
+  assignments: z.array(assignmentSchema),
+  /** Changes whenever the assignments do: pass as ?after= to GET /v1/nodes/:id/assignments. */
+  version: z.string().optional(),
+});
+export const assignmentsResponseSchema = z.object({ assignments: z.array(assignmentSchema), version: z.string() });
 
 export const uploadLogsSchema = z.object({
   chunks: z.array(z.object({ stream: z.enum(['stdout', 'stderr']).default('stdout'), data: z.string().max(65536) })).min(1).max(256),
@@ -123,6 +177,8 @@ export const offerSchema = z.object({
   reliability: z.number(),
   verified: z.boolean(),
   simulated: z.boolean(),
+  /** verified: a real GPU benchmark passed; simulated: GPUs that do not exist (dev networks); unverified: neither yet. */
+  verification: z.enum(['verified', 'unverified', 'simulated']).optional(),
 });
 
 export const offersResponseSchema = z.object({ offers: z.array(offerSchema) });
@@ -143,7 +199,14 @@ export const quoteRequestSchema = z.object({
   ports: z.array(port).max(32).default([]),
 });
 
-export const allocationSchema = z.object({ nodeId: z.string(), gpuUuids: z.array(z.string()), pricePerGpuHour: money, region: z.string() });
+export const allocationSchema = z.object({
+  nodeId: z.string(),
+  gpuUuids: z.array(z.string()),
+  pricePerGpuHour: money,
+  region: z.string(),
+  /** Where the node serves the lease's ports (absent in quotes and for nodes that registered none). */
+  publicHost: z.string().nullable().optional(),
+});
 
 export const quoteSchema = z.object({
   quoteId: z.string(),
@@ -294,6 +357,10 @@ export type GpuSpec = z.infer<typeof gpuSpecSchema>;
 export type RegisterNodeRequest = z.input<typeof registerNodeSchema>;
 export type RegisterNodeInput = z.output<typeof registerNodeSchema>;
 export type Node = z.infer<typeof nodeSchema>;
+export type NodeDetail = z.infer<typeof nodeDetailSchema>;
+export type Verification = z.infer<typeof verificationSchema>;
+export type HeartbeatSession = z.infer<typeof sessionSchema>;
+export type AssignmentsResponse = z.infer<typeof assignmentsResponseSchema>;
 export type HeartbeatRequest = z.input<typeof heartbeatSchema>;
 export type HeartbeatInput = z.output<typeof heartbeatSchema>;
 export type ContainerState = z.infer<typeof containerStateSchema>;

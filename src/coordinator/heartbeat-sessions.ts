@@ -19,7 +19,12 @@ export interface SessionPersistence {
 
 interface LiveSession extends StoredSession {
   lastSeq: number;
+  /** Bit i set: sequence number lastSeq - i was seen. Requests sent close together (a heartbeat and a long-poll over two
+   * connections) may arrive out of order; a window accepts each once instead of rejecting the later-arriving lower one. */
+  window: number;
 }
+
+const REPLAY_WINDOW = 32;
 
 export type SessionAuthResult = { ok: true; owner: string; nodeId: string } | { ok: false; code: 'SESSION_UNKNOWN' | 'SESSION_EXPIRED' | 'UNAUTHORIZED' | 'CLOCK_SKEW' | 'REPLAYED'; message: string };
 
@@ -34,7 +39,7 @@ export class HeartbeatSessions {
     const id = `hs_${randomBytes(16).toString('hex')}`;
     const ours = createSessionKeyPair();
     const key = deriveSessionKey(ours.privateKey, peerPublicKey, { sessionId: id, nodeId });
-    const session: LiveSession = { id, nodeId, owner, key, expiresAt: this.options.now() + this.options.ttlMs, lastSeq: 0 };
+    const session: LiveSession = { id, nodeId, owner, key, expiresAt: this.options.now() + this.options.ttlMs, lastSeq: 0, window: 0 };
     await this.options.persistence?.save(session);
     this.remember(session);
     return { sessionId: id, publicKey: ours.publicKey, expiresAt: session.expiresAt };
@@ -57,7 +62,7 @@ export class HeartbeatSessions {
     let session = this.live.get(sessionId);
     if (!session && this.options.persistence && /^hs_[0-9a-f]{32}$/.test(sessionId)) {
       const stored = await this.options.persistence.load(sessionId);
-      if (stored) session = this.remember({ ...stored, lastSeq: 0 });
+      if (stored) session = this.remember({ ...stored, lastSeq: 0, window: 0 });
     }
     if (!session || session.nodeId !== nodeId) return { ok: false, code: 'SESSION_UNKNOWN', message: 'Unknown heartbeat session; open a new one.' };
     if (session.expiresAt <= now) {
@@ -71,8 +76,17 @@ export class HeartbeatSessions {
       return { ok: false, code: 'UNAUTHORIZED', message: 'Heartbeat MAC does not match the session.' };
     }
     const seq = Number(seqText);
-    if (seq <= session.lastSeq) return { ok: false, code: 'REPLAYED', message: 'This heartbeat sequence number was already used (replay).' };
-    session.lastSeq = seq;
+    if (seq > session.lastSeq) {
+      const shift = seq - session.lastSeq;
+      session.window = shift >= REPLAY_WINDOW ? 1 : ((session.window << shift) | 1) >>> 0;
+      session.lastSeq = seq;
+    } else {
+      const back = session.lastSeq - seq;
+      if (seq === 0 || back >= REPLAY_WINDOW || ((session.window >>> back) & 1) === 1) {
+        return { ok: false, code: 'REPLAYED', message: 'This heartbeat sequence number was already used (replay).' };
+      }
+      session.window = (session.window | (1 << back)) >>> 0;
+    }
     return { ok: true, owner: session.owner, nodeId: session.nodeId };
   }
 

@@ -188,6 +188,24 @@ function migrations(kind: EngineKind): Record<string, Migration> {
           .execute();
       },
     },
+    // Heartbeat sessions survive restarts and are shared by replicas; nodes learn drain, reachability and verification.
+    '0003_node_sessions': {
+      async up(db: Kysely<any>) {
+        await db.schema
+          .createTable('node_sessions')
+          .addColumn('id', 'text', (c) => c.primaryKey())
+          .addColumn('node_id', 'text', (c) => c.notNull())
+          .addColumn('owner', 'text', (c) => c.notNull())
+          .addColumn('key', 'text', (c) => c.notNull())
+          .addColumn('expires_at', time, (c) => c.notNull())
+          .addColumn('created_at', time, (c) => c.notNull())
+          .execute();
+        await db.schema.createIndex('node_sessions_expiry').on('node_sessions').column('expires_at').execute();
+        await db.schema.alterTable('nodes').addColumn('draining', 'integer', (c) => c.notNull().defaultTo(0)).execute();
+        await db.schema.alterTable('nodes').addColumn('public_host', 'text').execute();
+        await db.schema.alterTable('nodes').addColumn('verification', 'text').execute();
+      },
+    },
   };
 }
 

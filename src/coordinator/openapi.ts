@@ -15,7 +15,10 @@ interface RouteDoc {
 const routes: RouteDoc[] = [
   { method: 'get', path: '/healthz', summary: 'Liveness', signed: false, response: s.healthSchema },
   { method: 'post', path: '/v1/nodes', summary: 'Register or update a node', signed: true, body: s.registerNodeSchema, response: s.nodeSchema },
-  { method: 'post', path: '/v1/nodes/{id}/heartbeat', summary: 'Heartbeat; returns the desired state', signed: true, body: s.heartbeatSchema, response: s.heartbeatResponseSchema },
+  { method: 'get', path: '/v1/nodes/{id}', summary: "The owner's view of a node: status, GPUs, running leases", signed: true, response: s.nodeDetailSchema },
+  { method: 'post', path: '/v1/nodes/{id}/sessions', summary: 'Open a heartbeat session (X25519 handshake; then x-iocli-session/seq/timestamp/mac headers)', signed: true, body: s.openSessionSchema, response: s.sessionSchema },
+  { method: 'post', path: '/v1/nodes/{id}/heartbeat', summary: 'Heartbeat (session MAC or signature); returns the desired state', signed: true, body: s.heartbeatSchema, response: s.heartbeatResponseSchema },
+  { method: 'get', path: '/v1/nodes/{id}/assignments', summary: 'Long-poll: the desired state once it differs from ?after=version (or at ?waitMs=, max 25 s)', signed: true, query: s.assignmentsQuerySchema, response: s.assignmentsResponseSchema },
   { method: 'post', path: '/v1/nodes/{id}/leases/{leaseId}/logs', summary: 'Upload log chunks of a lease', signed: true, body: s.uploadLogsSchema, response: z.object({ ok: z.boolean() }) },
   { method: 'get', path: '/v1/offers', summary: 'Available capacity, cheapest first', signed: false, query: s.offersQuerySchema, response: s.offersResponseSchema },
   { method: 'post', path: '/v1/leases/quote', summary: 'Price a lease (409 NO_CAPACITY explains what excluded what)', signed: true, body: s.quoteRequestSchema, response: s.quoteSchema },

@@ -9,6 +9,8 @@ import * as schemas from '../api/schemas.js';
 import { verifySignedRequest } from '../api/signing.js';
 import { openDatabase, type Engine } from './db.js';
 import { HttpError } from './http-error.js';
+import { HeartbeatSessions } from './heartbeat-sessions.js';
+import { databaseSessionPersistence } from './session-store.js';
 import { registerFaucetRoute } from './faucet.js';
 import type { Faucet, PaymentVerifier, PayoutSender } from './hooks.js';
 import type { PayoutTestPauses } from './payouts.js';
@@ -44,6 +46,8 @@ export interface CoordinatorOptions {
   quoteTtlMs?: number;
   assignmentCacheMs?: number;
   maxClockSkewMs?: number;
+  /** How long a heartbeat session lasts before the agent must open a new one (default 1 h). */
+  sessionTtlMs?: number;
   /** Requests per second per public key (or IP for unsigned requests); false turns limiting off. */
   rateLimit?: { perSecond: number; burst: number } | false;
   bodyLimitBytes?: number;
@@ -132,6 +136,9 @@ export async function startCoordinator(options: CoordinatorOptions = {}): Promis
     now,
   });
   const metrics = new Metrics();
+  const sessions = new HeartbeatSessions({ ttlMs: options.sessionTtlMs ?? 60 * 60_000, maxSkewMs: maxSkew, now, persistence: databaseSessionPersistence(engine.db) });
+  // Long-polls end when the server closes rather than holding close() up for their full wait.
+  const closing = new AbortController();
   const keyCache = new Map<string, KeyObject>();
   const recentNonces = new Map<string, number>();
   const buckets = new Map<string, { tokens: number; at: number }>();
@@ -152,10 +159,11 @@ export async function startCoordinator(options: CoordinatorOptions = {}): Promis
     }
   });
 
-  app.addHook('onRequest', async (request, reply) => {
-    if (!rateLimit) return;
+  // Hooks are callback-style and registered only when needed: an async hook costs a promise on every request.
+  if (rateLimit) app.addHook('onRequest', (request, reply, done) => {
     const pubkey = request.headers['x-iocli-pubkey'];
-    const key = typeof pubkey === 'string' ? `k:${pubkey}` : `ip:${request.ip}`;
+    const session = request.headers['x-iocli-session'];
+    const key = typeof pubkey === 'string' ? `k:${pubkey}` : typeof session === 'string' ? `s:${session}` : `ip:${request.ip}`;
     const t = now();
     let bucket = buckets.get(key);
     if (!bucket) {
@@ -167,13 +175,15 @@ export async function startCoordinator(options: CoordinatorOptions = {}): Promis
     bucket.at = t;
     if (bucket.tokens < 1) {
       reply.header('retry-after', '1');
-      throw new HttpError(429, 'RATE_LIMITED', 'Too many requests; slow down.', 'Retry after a second.');
+      return done(new HttpError(429, 'RATE_LIMITED', 'Too many requests; slow down.', 'Retry after a second.'));
     }
     bucket.tokens -= 1;
+    done();
   });
 
-  app.addHook('onResponse', async (request, reply) => {
+  app.addHook('onResponse', (request, reply, done) => {
     metrics.observe(request.method, request.routeOptions.url ?? 'unmatched', reply.statusCode, reply.elapsedTime / 1000);
+    done();
   });
 
   app.setErrorHandler((error: unknown, _request, reply) => {
@@ -212,6 +222,19 @@ export async function startCoordinator(options: CoordinatorOptions = {}): Promis
   }
 
   type Handler = (request: FastifyRequest, actor: string) => Promise<unknown>;
+  type NodeHandler = (request: FastifyRequest, actor: string, reply: FastifyReply) => Promise<unknown>;
+
+  /** A node's own routes (heartbeat, assignments): a session MAC when the request carries one, else an ed25519 signature. */
+  async function authenticateNode(request: FastifyRequest): Promise<string> {
+    if (!HeartbeatSessions.present(request.headers)) return authenticate(request, false);
+    const result = await sessions.authenticate(request.method, request.url, (request.params as Record<string, string>).id!, request.headers, request.rawBody ?? '');
+    if (!result.ok) throw new HttpError(401, result.code, result.message, result.code === 'SESSION_UNKNOWN' || result.code === 'SESSION_EXPIRED' ? 'Open a new session (POST /v1/nodes/:id/sessions).' : undefined);
+    return result.owner;
+  }
+
+  function nodeRoute(method: 'GET' | 'POST', url: string, handler: NodeHandler) {
+    app.route({ method, url, handler: async (request: FastifyRequest, reply: FastifyReply) => handler(request, await authenticateNode(request), reply) });
+  }
 
   /** A signed route; POSTs honour Idempotency-Key (same key + same wallet → the first response again). */
   function signed(method: 'GET' | 'POST', url: string, handler: Handler, opts: { persistNonce?: boolean } = {}) {
@@ -263,12 +286,25 @@ export async function startCoordinator(options: CoordinatorOptions = {}): Promis
   app.get('/v1/offers', async (request) => ({ offers: await service.offers(parse(schemas.offersQuerySchema, request.query, 'query')) }));
 
   signed('POST', '/v1/nodes', async (request, actor) => service.registerNode(actor, parse(schemas.registerNodeSchema, request.body, 'body')));
-  signed(
-    'POST',
-    '/v1/nodes/:id/heartbeat',
-    async (request, actor) => ({ assignments: await service.heartbeat(params(request).id!, actor, parse(schemas.heartbeatSchema, request.body, 'body')) }),
-    { persistNonce: false },
-  );
+  signed('GET', '/v1/nodes/:id', async (request, actor) => service.nodeDetail(params(request).id!, actor));
+  signed('POST', '/v1/nodes/:id/sessions', async (request, actor) => {
+    const body = parse(schemas.openSessionSchema, request.body, 'body');
+    await service.requireNodeOwner(params(request).id!, actor);
+    try {
+      return await sessions.open(params(request).id!, actor, body.publicKey);
+    } catch (error) {
+      if (error instanceof HttpError) throw error;
+      throw new HttpError(400, 'BAD_REQUEST', 'publicKey is not a usable X25519 public key.');
+    }
+  });
+  nodeRoute('POST', '/v1/nodes/:id/heartbeat', async (request, actor) => service.heartbeat(params(request).id!, actor, parse(schemas.heartbeatSchema, request.body, 'body')));
+  nodeRoute('GET', '/v1/nodes/:id/assignments', async (request, actor, reply) => {
+    const query = parse(schemas.assignmentsQuerySchema, request.query, 'query');
+    // A client that goes away ends its wait (no timer or waiter is left behind).
+    const gone = new AbortController();
+    reply.raw.once('close', () => gone.abort());
+    return service.waitForAssignments(params(request).id!, actor, query.after, query.waitMs, AbortSignal.any([gone.signal, closing.signal]));
+  });
   signed('POST', '/v1/nodes/:id/leases/:leaseId/logs', async (request, actor) => {
     const body = parse(schemas.uploadLogsSchema, request.body, 'body');
     await service.uploadLogs(params(request).id!, actor, params(request).leaseId!, body.chunks);
@@ -348,6 +384,7 @@ export async function startCoordinator(options: CoordinatorOptions = {}): Promis
       if (closed) return;
       closed = true;
       for (const timer of timers) clearInterval(timer);
+      closing.abort();
       await app.close();
       await Promise.all([...inFlight]);
       // Background refunds finish or are left to the next start's recovery (they are in the outbox either way).

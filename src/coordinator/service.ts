@@ -1,5 +1,5 @@
 // The coordinator's business logic over the store: nodes, heartbeats, quotes, leases, metering, rewards. No HTTP here.
-import { randomBytes, randomUUID } from 'node:crypto';
+import { createHash, randomBytes, randomUUID } from 'node:crypto';
 import { sql } from 'kysely';
 import type {
   Allocation,
@@ -9,11 +9,13 @@ import type {
   Lease,
   LogsResponse,
   Node,
+  NodeDetail,
   Offer,
   QuoteInput,
   Quote,
   RegisterNodeInput,
   Rewards,
+  Verification,
 } from '../api/schemas.js';
 import { placeLease, type PlacedAllocation, type PlacementNode, type PlacementRequest, type PlacementResult } from '../domain/placement.js';
 import { accrueMinutes, HOUR_MS, priceQuote, refundFor, startedMinutes, wholeMinutes } from '../domain/pricing.js';
@@ -47,12 +49,23 @@ const isActive = (state: string): state is Active => (ACTIVE as readonly string[
 interface CachedNode {
   owner: string;
   status: string;
+  draining: boolean;
+  simulated: boolean;
+  /** JSON of the last verification stored, so a repeated report costs no write. */
+  verification: string | null;
 }
 
 interface CachedAssignments {
   loadedAt: number;
   assignments: Assignment[];
   states: Map<string, string>;
+  /** Content hash of `assignments`, computed on first use (long-polls compare it). */
+  version?: string;
+}
+
+function versionOf(entry: CachedAssignments): string {
+  entry.version ??= createHash('sha256').update(JSON.stringify(entry.assignments)).digest('base64url').slice(0, 22);
+  return entry.version;
 }
 
 const EMPTY_ASSIGNMENTS: CachedAssignments = { loadedAt: 0, assignments: [], states: new Map() };
@@ -66,9 +79,12 @@ export class CoordinatorService {
   private readonly assignmentCache = new Map<string, CachedAssignments>();
   private readonly dirtyNodes = new Set<string>();
   private readonly changeListeners = new Set<Set<string>>();
+  /** Long-polls waiting for a node's assignments to change: woken by local changes (other replicas' by the re-check). */
+  private readonly assignmentWaiters = new Map<string, Set<() => void>>();
   private snapshotLoadedAt = 0;
   private snapshotLoading: Promise<void> | undefined;
-  private heartbeatBuffer = new Map<string, { at: number; telemetry: string }>();
+  /** Latest heartbeat per node until the next flush; telemetry is serialised then, once per node rather than per heartbeat. */
+  private heartbeatBuffer = new Map<string, { at: number; telemetry: HeartbeatInput['gpus'] }>();
   private nonceBuffer: Array<{ pubkey: string; nonce: string; expires_at: number }> = [];
   /** Claims and refunds on chain; absent when no payout sender is configured. */
   readonly payouts: PayoutOutbox | undefined;
@@ -88,6 +104,7 @@ export class CoordinatorService {
     if (input.simulated && !this.options.dev) {
       throw new HttpError(403, 'SIMULATED_REFUSED', 'Simulated GPUs are only accepted by a coordinator running in development mode (--dev).', 'Use real GPUs, or run against a local network (`iocli network up`).');
     }
+    const verification = input.verification ? this.checkVerification(input.verification, input.simulated) : undefined;
     const uuids = new Set(input.gpus.map((g) => g.uuid));
     if (uuids.size !== input.gpus.length) throw new HttpError(400, 'BAD_REQUEST', 'GPU uuids must be unique within a node.');
     const now = this.options.now();
@@ -106,11 +123,14 @@ export class CoordinatorService {
         max_vram_mb: maxVram,
         total_gpus: input.gpus.length,
         status: 'online',
+        draining: 0,
+        public_host: input.publicHost ?? null,
+        ...(verification ? { verification: verification.json, verified: verification.verified ? 1 : 0 } : {}),
         last_heartbeat_at: now,
         updated_at: now,
       };
       if (existing) await trx.updateTable('nodes').set(row).where('id', '=', id).execute();
-      else await trx.insertInto('nodes').values({ ...row, id, owner, machine_id: input.machineId, verified: 0, free_gpus: 0, reliability: reliabilityOf(0, 0), leases_completed: 0, leases_failed: 0, telemetry: null, created_at: now }).execute();
+      else await trx.insertInto('nodes').values({ verified: 0, verification: null, ...row, id, owner, machine_id: input.machineId, free_gpus: 0, reliability: reliabilityOf(0, 0), leases_completed: 0, leases_failed: 0, telemetry: null, created_at: now }).execute();
       const current = await trx.selectFrom('gpus').select(['id', 'uuid', 'lease_id']).where('node_id', '=', id).execute();
       // GPUs that disappeared are dropped unless a lease holds them (the lease ends through the normal path).
       const gone = current.filter((g) => !uuids.has(g.uuid) && g.lease_id === null).map((g) => g.id);
@@ -125,9 +145,56 @@ export class CoordinatorService {
       await this.recountFreeGpus(trx, [id]);
       return id;
     });
-    this.nodeCache.set(nodeId, { owner, status: 'online' });
+    // The cache is re-read on next use: the stored verification may predate this registration.
+    this.nodeCache.delete(nodeId);
     this.invalidateAssignments([nodeId]);
     return this.getNode(nodeId);
+  }
+
+  /** Which verifications this coordinator accepts, and whether one makes the node verified (a passed real benchmark only). */
+  private checkVerification(verification: Verification, simulated: boolean): { json: string; verified: boolean } {
+    if (verification.kind === 'simulated' && !this.options.dev) {
+      throw new HttpError(403, 'SIMULATED_REFUSED', 'A simulated GPU verification is only accepted by a coordinator running in development mode (--dev).', 'Run the GPU benchmark on real GPUs (iocli provide without --no-verify).');
+    }
+    return { json: JSON.stringify(verification), verified: verification.kind === 'benchmark' && verification.passed && !simulated };
+  }
+
+  private async recordVerification(nodeId: string, node: CachedNode, verification: Verification): Promise<void> {
+    const checked = this.checkVerification(verification, node.simulated);
+    if (checked.json === node.verification) return;
+    await this.db.updateTable('nodes').set({ verification: checked.json, verified: checked.verified ? 1 : 0 }).where('id', '=', nodeId).execute();
+    node.verification = checked.json;
+  }
+
+  /** The owner's view of one node: status, GPUs and the leases it runs. */
+  async nodeDetail(nodeId: string, actor: string): Promise<NodeDetail> {
+    await this.nodeFor(nodeId, actor);
+    const node = await this.getNode(nodeId);
+    const rows = await this.db
+      .selectFrom('lease_allocations as a')
+      .innerJoin('leases as l', 'l.id', 'a.lease_id')
+      .select(['l.id', 'l.state', 'l.image', 'l.ports', 'l.started_at', 'l.ends_at', 'a.gpu_uuid'])
+      .where('a.node_id', '=', nodeId)
+      .where('a.active', '=', 1)
+      .where('l.state', 'in', [...ACTIVE])
+      .orderBy('l.id')
+      .orderBy('a.gpu_uuid')
+      .execute();
+    const leases = new Map<string, NodeDetail['leases'][number]>();
+    for (const r of rows) {
+      let lease = leases.get(r.id);
+      if (!lease) {
+        lease = { id: r.id, state: r.state, image: r.image, gpuUuids: [], ports: JSON.parse(r.ports) as number[], startedAt: iso(r.started_at === null ? null : Number(r.started_at)), endsAt: iso(Number(r.ends_at))! };
+        leases.set(r.id, lease);
+      }
+      lease.gpuUuids.push(r.gpu_uuid);
+    }
+    return { ...node, leases: [...leases.values()] };
+  }
+
+  /** Throws unless `actor` owns the node (404 for an unknown node). */
+  async requireNodeOwner(nodeId: string, actor: string): Promise<void> {
+    await this.nodeFor(nodeId, actor);
   }
 
   async getNode(nodeId: string): Promise<Node> {
@@ -142,8 +209,10 @@ export class CoordinatorService {
       pricePerGpuHour: Number(row.price_per_gpu_hour),
       simulated: Boolean(row.simulated),
       verified: Boolean(row.verified),
-      status: row.status === 'online' ? 'online' : 'offline',
+      status: row.status !== 'online' ? 'offline' : row.draining ? 'draining' : 'online',
       gpus: gpus.map((g) => ({ index: g.idx, uuid: g.uuid, model: g.model, vramMb: g.vram_mb })),
+      publicHost: row.public_host,
+      verification: row.verification ? (JSON.parse(row.verification) as Verification) : null,
       lastHeartbeatAt: iso(row.last_heartbeat_at === null ? null : Number(row.last_heartbeat_at)),
       createdAt: iso(Number(row.created_at))!,
     };
@@ -152,9 +221,9 @@ export class CoordinatorService {
   private async nodeFor(nodeId: string, actor: string): Promise<CachedNode> {
     let node = this.nodeCache.get(nodeId);
     if (!node) {
-      const row = await this.db.selectFrom('nodes').select(['owner', 'status']).where('id', '=', nodeId).executeTakeFirst();
+      const row = await this.db.selectFrom('nodes').select(['owner', 'status', 'draining', 'simulated', 'verification']).where('id', '=', nodeId).executeTakeFirst();
       if (!row) throw notFound('Node', nodeId);
-      node = { owner: row.owner, status: row.status };
+      node = { owner: row.owner, status: row.status, draining: Boolean(row.draining), simulated: Boolean(row.simulated), verification: row.verification };
       if (this.nodeCache.size > 200_000) this.nodeCache.clear();
       this.nodeCache.set(nodeId, node);
     }
@@ -178,10 +247,16 @@ export class CoordinatorService {
    * Record a heartbeat and return the node's desired state. Liveness/telemetry is buffered (flushHeartbeats);
    * lease transitions the heartbeat reveals are written at once.
    */
-  async heartbeat(nodeId: string, actor: string, input: HeartbeatInput): Promise<Assignment[]> {
+  async heartbeat(nodeId: string, actor: string, input: HeartbeatInput): Promise<{ assignments: Assignment[]; version: string }> {
     const node = await this.nodeFor(nodeId, actor);
     const now = this.options.now();
-    this.heartbeatBuffer.set(nodeId, { at: now, telemetry: JSON.stringify(input.gpus) });
+    this.heartbeatBuffer.set(nodeId, { at: now, telemetry: input.gpus });
+    if (input.verification) await this.recordVerification(nodeId, node, input.verification);
+    if (input.draining !== undefined && input.draining !== node.draining) {
+      // Written at once (not buffered): placement must stop choosing this node now, on every replica.
+      await this.db.updateTable('nodes').set({ draining: input.draining ? 1 : 0 }).where('id', '=', nodeId).execute();
+      node.draining = input.draining;
+    }
     if (node.status !== 'online') {
       await this.db.updateTable('nodes').set({ status: 'online', last_heartbeat_at: now }).where('id', '=', nodeId).execute();
       node.status = 'online';
@@ -207,7 +282,40 @@ export class CoordinatorService {
       }
     }
     if (changed) current = await this.assignmentsFor(nodeId, true);
-    return current.assignments;
+    return { assignments: current.assignments, version: versionOf(current) };
+  }
+
+  /**
+   * Long-poll: the node's assignments as soon as they differ from version `after`, or at `waitMs`. Local changes wake
+   * the wait at once; a periodic re-check (the snapshot refresh) catches changes made by other replicas.
+   */
+  async waitForAssignments(nodeId: string, actor: string, after: string | undefined, waitMs: number, signal?: AbortSignal): Promise<{ assignments: Assignment[]; version: string }> {
+    await this.nodeFor(nodeId, actor);
+    const deadline = Date.now() + waitMs;
+    const recheckMs = Math.max(250, this.options.assignmentCacheMs);
+    for (;;) {
+      const current = await this.assignmentsFor(nodeId);
+      const version = versionOf(current);
+      const left = deadline - Date.now();
+      if (version !== after || left <= 0 || signal?.aborted) return { assignments: current.assignments, version };
+      await new Promise<void>((resolve) => {
+        let waiters = this.assignmentWaiters.get(nodeId);
+        if (!waiters) {
+          waiters = new Set();
+          this.assignmentWaiters.set(nodeId, waiters);
+        }
+        const done = () => {
+          clearTimeout(timer);
+          signal?.removeEventListener('abort', done);
+          waiters.delete(done);
+          if (waiters.size === 0 && this.assignmentWaiters.get(nodeId) === waiters) this.assignmentWaiters.delete(nodeId);
+          resolve();
+        };
+        const timer = setTimeout(done, Math.min(left, recheckMs));
+        signal?.addEventListener('abort', done, { once: true });
+        waiters.add(done);
+      });
+    }
   }
 
   /**
@@ -289,6 +397,8 @@ export class CoordinatorService {
     for (const id of nodeIds) {
       this.dirtyNodes.add(id);
       for (const listener of this.changeListeners) listener.add(id);
+      const waiters = this.assignmentWaiters.get(id);
+      if (waiters) for (const wake of [...waiters]) wake();
     }
   }
 
@@ -313,16 +423,18 @@ export class CoordinatorService {
     if (this.engine.kind === 'postgres') {
       for (let i = 0; i < entries.length; i += 1000) {
         const chunk = entries.slice(i, i + 1000);
-        const values = sql.join(chunk.map(([id, b]) => sql`(${id}::text, ${b.at}::bigint, ${b.telemetry}::text)`));
+        const values = sql.join(chunk.map(([id, b]) => sql`(${id}::text, ${b.at}::bigint, ${JSON.stringify(b.telemetry)}::text)`));
         await sql`update nodes as n set last_heartbeat_at = greatest(coalesce(n.last_heartbeat_at, 0), v.at), telemetry = v.t, status = 'online' from (values ${values}) as v(id, at, t) where n.id = v.id`.execute(this.db);
       }
       for (let i = 0; i < nonces.length; i += 1000) {
         await this.db.insertInto('nonces').values(nonces.slice(i, i + 1000)).onConflict((oc) => oc.doNothing()).execute();
       }
     } else {
+      // One UPDATE … FROM (VALUES …) per 300 nodes: compiling and preparing a statement per node cost more than running it.
       await this.engine.writeTransaction(async (trx) => {
-        for (const [id, b] of entries) {
-          await trx.updateTable('nodes').set({ last_heartbeat_at: b.at, telemetry: b.telemetry, status: 'online' }).where('id', '=', id).execute();
+        for (let i = 0; i < entries.length; i += 300) {
+          const values = sql.join(entries.slice(i, i + 300).map(([id, b]) => sql`(${id}, ${b.at}, ${JSON.stringify(b.telemetry)})`));
+          await sql`update nodes set last_heartbeat_at = max(coalesce(nodes.last_heartbeat_at, 0), v.column2), telemetry = v.column3, status = 'online' from (values ${values}) as v where nodes.id = v.column1`.execute(trx);
         }
         for (let i = 0; i < nonces.length; i += 200) {
           await trx.insertInto('nonces').values(nonces.slice(i, i + 200)).onConflict((oc) => oc.doNothing()).execute();
@@ -362,6 +474,7 @@ export class CoordinatorService {
       .innerJoin('nodes as n', 'n.id', 'g.node_id')
       .select((eb) => ['n.id', 'g.model', 'n.price_per_gpu_hour', 'n.region', 'n.reliability', 'n.verified', 'n.simulated', 'n.total_gpus', eb.fn.min('g.vram_mb').as('vram'), eb.fn.countAll<number>().as('free')])
       .where('n.status', '=', 'online')
+      .where('n.draining', '=', 0)
       .where('g.lease_id', 'is', null);
     if (query.model) q = q.where(sql<string>`lower(g.model)`, 'like', `%${query.model.toLowerCase()}%`);
     if (query.minVram !== undefined) q = q.where('g.vram_mb', '>=', query.minVram);
@@ -385,6 +498,7 @@ export class CoordinatorService {
       reliability: Math.round(Number(r.reliability) * 1000) / 1000,
       verified: Boolean(r.verified),
       simulated: Boolean(r.simulated),
+      verification: r.simulated ? ('simulated' as const) : r.verified ? ('verified' as const) : ('unverified' as const),
     }));
   }
 
@@ -427,7 +541,7 @@ export class CoordinatorService {
     exclude: ReadonlySet<string>,
     includeFull = false,
   ): Promise<PlacementNode[]> {
-    let q = db.selectFrom('nodes').select(['id', 'region', 'price_per_gpu_hour', 'reliability', 'verified']).where('status', '=', 'online');
+    let q = db.selectFrom('nodes').select(['id', 'region', 'price_per_gpu_hour', 'reliability', 'verified']).where('status', '=', 'online').where('draining', '=', 0);
     if (!includeFull) q = q.where('free_gpus', '>=', minFree);
     if (request.maxPrice !== undefined) q = q.where('price_per_gpu_hour', '<=', request.maxPrice);
     if (request.region) q = q.where(sql<string>`lower(region)`, '=', request.region.toLowerCase());
@@ -672,7 +786,7 @@ export class CoordinatorService {
     const allocs = await this.db
       .selectFrom('lease_allocations as a')
       .innerJoin('nodes as n', 'n.id', 'a.node_id')
-      .select(['a.lease_id', 'a.node_id', 'a.gpu_uuid', 'a.price_per_gpu_hour', 'n.region'])
+      .select(['a.lease_id', 'a.node_id', 'a.gpu_uuid', 'a.price_per_gpu_hour', 'n.region', 'n.public_host'])
       .where('a.lease_id', 'in', rows.map((r) => r.id))
       .orderBy('a.lease_id')
       .orderBy('a.gpu_uuid')
@@ -689,7 +803,7 @@ export class CoordinatorService {
     for (const a of allocs) {
       const nodes = byLease.get(a.lease_id) ?? new Map<string, Allocation>();
       byLease.set(a.lease_id, nodes);
-      const entry = nodes.get(a.node_id) ?? { nodeId: a.node_id, gpuUuids: [], pricePerGpuHour: Number(a.price_per_gpu_hour), region: a.region };
+      const entry = nodes.get(a.node_id) ?? { nodeId: a.node_id, gpuUuids: [], pricePerGpuHour: Number(a.price_per_gpu_hour), region: a.region, publicHost: a.public_host };
       entry.gpuUuids.push(a.gpu_uuid);
       nodes.set(a.node_id, entry);
     }
@@ -868,6 +982,7 @@ export class CoordinatorService {
     for (const lease of due) if (await this.endLease(lease.id, 'completed', now, { reason: null, nodeFault: false })) completed.push(lease.id);
     if (options.meter) await this.meterRunning(now);
     await this.db.deleteFrom('nonces').where('expires_at', '<', now).execute();
+    await this.db.deleteFrom('node_sessions').where('expires_at', '<', now).execute();
     return { offline, failed, completed };
   }
 

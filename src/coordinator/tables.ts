@@ -20,6 +20,11 @@ export interface NodesTable {
   leases_completed: number;
   leases_failed: number;
   telemetry: string | null;
+  /** 1 while the agent drains: no new placements, running leases continue. */
+  draining: number;
+  public_host: string | null;
+  /** The last GPU verification the agent reported (JSON of the API's Verification). */
+  verification: string | null;
   last_heartbeat_at: number | null;
   created_at: number;
   updated_at: number;
@@ -142,6 +147,17 @@ export interface NoncesTable {
   expires_at: number;
 }
 
+/** Heartbeat sessions (src/coordinator/heartbeat-sessions.ts): the HMAC key lives here so any replica can check MACs. */
+export interface NodeSessionsTable {
+  id: string;
+  node_id: string;
+  owner: string;
+  /** 32-byte HMAC key, base64. */
+  key: string;
+  expires_at: number;
+  created_at: number;
+}
+
 export interface LeaseLogsTable {
   id: Generated<number>;
   lease_id: string;
@@ -162,4 +178,5 @@ export interface Database {
   idempotency: IdempotencyTable;
   nonces: NoncesTable;
   lease_logs: LeaseLogsTable;
+  node_sessions: NodeSessionsTable;
 }

@@ -1,6 +1,6 @@
 // The provider agent: registers the node, heartbeats telemetry and container states, and converges the node's containers to
 // the assignments each reply carries. Emits typed events; the command renders them. Pulls and stops never block heartbeats.
-import type { HeartbeatRequest, Node, RegisterNodeRequest, UploadLogsRequest, HeartbeatResponse } from '../api/schemas.js';
+import type { AssignmentsResponse, HeartbeatRequest, Node, RegisterNodeRequest, UploadLogsRequest, HeartbeatResponse, Verification } from '../api/schemas.js';
 import type { ContainerRuntime, ManagedContainer, PullProgress } from '../docker/runtime.js';
 import {
   nextStartFailure,
@@ -22,6 +22,8 @@ export interface ProviderApi {
   registerNode(body: RegisterNodeRequest, options?: { signal?: AbortSignal }): Promise<Node>;
   heartbeat(nodeId: string, body: HeartbeatRequest, options?: { signal?: AbortSignal }): Promise<HeartbeatResponse>;
   uploadLogs(nodeId: string, leaseId: string, body: UploadLogsRequest, options?: { signal?: AbortSignal }): Promise<unknown>;
+  /** Long-poll for assignment changes (absent: changes arrive with the next heartbeat only). */
+  assignments?(nodeId: string, query: { after?: string; waitMs?: number }, options?: { signal?: AbortSignal }): Promise<AssignmentsResponse>;
 }
 
 export type AgentEvent =
@@ -42,7 +44,7 @@ export type AgentEvent =
   | { type: 'logs-shipped'; leaseId: string; bytes: number }
   | { type: 'warning'; message: string; code?: string }
   | { type: 'verification'; results: GpuVerification[] }
-  | { type: 'draining'; stopWorkloads: boolean }
+  | { type: 'draining'; stopWorkloads: boolean; waitingFor?: string[] }
   | { type: 'stopped'; leftRunning: string[]; stoppedLeases: string[] };
 
 export interface ProviderAgentOptions {
@@ -60,6 +62,15 @@ export interface ProviderAgentOptions {
   /** Seconds a container gets between SIGTERM and SIGKILL. */
   stopTimeoutSec?: number;
   stopWorkloadsOnExit?: boolean;
+  /**
+   * After `signal` aborts (and without stopWorkloadsOnExit): how long to keep heartbeating, as draining, the containers
+   * still running, so their leases finish and are paid. 0 (the default) leaves them running at once for the next start.
+   */
+  drainTimeoutMs?: number;
+  /** Ends a drain early (a second Ctrl-C): running containers are left for the next start. */
+  forceSignal?: AbortSignal;
+  /** Long-poll wait per request (ms, ≤ 25 000); 0 turns the long-poll off. */
+  longPollMs?: number;
   shipLogs?: boolean;
   onEvent?: (event: AgentEvent) => void;
   now?: () => number;
@@ -150,7 +161,14 @@ export async function runProviderAgent(options: ProviderAgentOptions): Promise<A
   const { signal, api } = options;
   const simulated = options.registration.simulated === true;
   const sharedGpuUuids = options.registration.gpus.map((gpu) => gpu.uuid);
-  const sleeper = createSleeper(signal);
+  let sleeper = createSleeper(signal);
+  // While draining, the loop runs on past `signal` until the workloads finish or `forceSignal` aborts.
+  let loopSignal: AbortSignal = signal;
+  let draining = false;
+  let version: string | undefined;
+  let pendingVerification: Verification | undefined;
+  /** Running lease containers at the last tick (-1: unknown). */
+  let runningCount = -1;
   // Work in flight (pulls, stops) is cancelled separately from the loop: a drain waits for stops, but aborts pulls.
   const workController = new AbortController();
 
@@ -205,9 +223,11 @@ export async function runProviderAgent(options: ProviderAgentOptions): Promise<A
         simulated,
         signal: workController.signal,
       });
-      // The API has no field for this yet: it is kept locally (provide status) and in the agent log.
+      // Kept locally (provide status) and sent with the next heartbeat (the coordinator marks the node verified).
       state.verification = { at: new Date(now()).toISOString(), results };
       stateDirty = true;
+      const { summarizeVerification } = await import('./verify.js');
+      pendingVerification = summarizeVerification(results);
       emit({ type: 'verification', results });
     })().catch((error) => emit({ type: 'warning', message: `GPU verification failed: ${errorText(error)}` }));
   }
@@ -327,6 +347,7 @@ export async function runProviderAgent(options: ProviderAgentOptions): Promise<A
     } catch (error) {
       emit({ type: 'warning', message: `Cannot list containers: ${errorText(error)}`, code: errorCode(error) });
     }
+    runningCount = actual ? actual.filter((c) => c.running).length : -1;
     const settled = (actual ?? []).filter((c) => !inFlight.has(c.leaseId));
     for (const container of settled) {
       if ((container.state === 'exited' || container.state === 'dead') && !seenExited.has(container.id)) {
@@ -337,7 +358,7 @@ export async function runProviderAgent(options: ProviderAgentOptions): Promise<A
 
     // Reports describe the state against what the coordinator last asked for.
     const reports: LeaseReport[] = actual
-      ? reconcile({ ...limitsInput, desired, actual: settled, failures, now: now() }).reports.filter((r) => !inFlight.has(r.leaseId))
+      ? reconcile({ ...limitsInput, desired, actual: settled, failures, draining, now: now() }).reports.filter((r) => !inFlight.has(r.leaseId))
       : [];
     for (const [leaseId, entry] of inFlight) {
       if (entry.phase === 'pulling' || entry.phase === 'starting') reports.push({ leaseId, state: entry.phase });
@@ -369,14 +390,17 @@ export async function runProviderAgent(options: ProviderAgentOptions): Promise<A
       gpus,
       containers: reports.map((r) => ({ leaseId: r.leaseId, state: r.state, ...(r.exitCode !== undefined ? { exitCode: r.exitCode } : {}), ...(r.message ? { message: r.message.slice(0, 1000) } : {}) })),
       ...(heartbeatBatches.length > 0 ? { logs: heartbeatBatches.flatMap((b) => b.chunks.map((c) => ({ leaseId: b.leaseId, stream: c.stream, data: c.data }))) } : {}),
+      draining,
+      ...(pendingVerification ? { verification: pendingVerification } : {}),
     };
+    const sentVerification = pendingVerification;
 
     const sentAt = now();
     let response: HeartbeatResponse;
     try {
-      response = await api.heartbeat(nodeId, body, { signal });
+      response = await api.heartbeat(nodeId, body, { signal: loopSignal });
     } catch (error) {
-      if (signal.aborted) return;
+      if (loopSignal.aborted) return;
       consecutiveFailures += 1;
       emit({ type: 'heartbeat-failed', error: errorText(error), code: errorCode(error), consecutive: consecutiveFailures });
       if (httpStatus(error) === 404) {
@@ -390,13 +414,15 @@ export async function runProviderAgent(options: ProviderAgentOptions): Promise<A
     }
     consecutiveFailures = 0;
     summary.heartbeats += 1;
+    if (pendingVerification === sentVerification) pendingVerification = undefined;
+    if (response.version) version = response.version;
     for (const batch of heartbeatBatches) acceptLogs(batch);
     for (const { batch } of uploadBatches) {
       try {
-        await api.uploadLogs(nodeId, batch.leaseId, { chunks: batch.chunks }, { signal });
+        await api.uploadLogs(nodeId, batch.leaseId, { chunks: batch.chunks }, { signal: loopSignal });
         acceptLogs(batch);
       } catch (error) {
-        if (signal.aborted) return;
+        if (loopSignal.aborted) return;
         emit({ type: 'warning', message: `Cannot upload logs of lease ${batch.leaseId}: ${errorText(error)}`, code: errorCode(error) });
       }
     }
@@ -411,26 +437,86 @@ export async function runProviderAgent(options: ProviderAgentOptions): Promise<A
     const running = settled.filter((c) => c.running).length;
     emit({ type: 'heartbeat', assignments: desired.length, running, latencyMs: now() - sentAt });
 
-    if (!actual || signal.aborted) return;
-    const plan = reconcile({ ...limitsInput, desired, actual: settled, failures, draining: false, now: now() });
+    if (!actual || loopSignal.aborted) return;
+    const plan = reconcile({ ...limitsInput, desired, actual: settled, failures, draining, now: now() });
     for (const action of plan.actions) if (!inFlight.has(action.leaseId)) launch(action);
   }
 
-  while (!signal.aborted) {
-    const started = now();
-    await tick();
-    if (stateDirty) {
-      stateDirty = false;
-      await writeAgentState(options.dataDir, state).catch((error) => emit({ type: 'warning', message: `Cannot save agent state: ${errorText(error)}` }));
+  // ---- long-poll: a change of assignments wakes the loop at once instead of a heartbeat interval later.
+  const longPollMs = Math.min(25_000, options.longPollMs ?? 25_000);
+  // It follows the loop: through a drain too (a renter stopping a lease there is noticed at once), until pollStop.
+  const pollStop = new AbortController();
+  const pause = (ms: number) =>
+    new Promise<void>((resolve) => {
+      const timer = setTimeout(done, ms);
+      function done() {
+        clearTimeout(timer);
+        pollStop.signal.removeEventListener('abort', done);
+        resolve();
+      }
+      pollStop.signal.addEventListener('abort', done, { once: true });
+    });
+  const longPoll = (async () => {
+    if (!api.assignments || longPollMs <= 0) return;
+    let failuresInRow = 0;
+    while (!pollStop.signal.aborted) {
+      const current = loopSignal;
+      if (current.aborted) {
+        await pause(50);
+        continue;
+      }
+      try {
+        const answer = await api.assignments(nodeId, { after: version, waitMs: longPollMs }, { signal: AbortSignal.any([pollStop.signal, current]) });
+        failuresInRow = 0;
+        if (answer.version !== version) {
+          version = answer.version;
+          sleeper.wake();
+        }
+      } catch {
+        if (pollStop.signal.aborted || current.aborted) continue;
+        // The heartbeat loop reports coordinator trouble; this only backs off (an old coordinator answers 404 forever).
+        failuresInRow += 1;
+        await pause(Math.min(60_000, 1_000 * 2 ** Math.min(failuresInRow, 6)));
+      }
     }
-    if (signal.aborted) break;
-    const backoff = consecutiveFailures > 0 ? Math.min(30_000, interval * 2 ** Math.min(consecutiveFailures - 1, 3)) : interval;
-    await sleeper.sleep(Math.max(0, backoff - (now() - started)));
-  }
+  })();
 
-  // ---- drain. The API has no drain call: stopping heartbeats is how this node stops taking work.
-  emit({ type: 'draining', stopWorkloads: options.stopWorkloadsOnExit === true });
+  const runLoop = async (until: () => boolean) => {
+    while (!loopSignal.aborted) {
+      const started = now();
+      await tick();
+      if (stateDirty) {
+        stateDirty = false;
+        await writeAgentState(options.dataDir, state).catch((error) => emit({ type: 'warning', message: `Cannot save agent state: ${errorText(error)}` }));
+      }
+      if (loopSignal.aborted || until()) break;
+      const backoff = consecutiveFailures > 0 ? Math.min(30_000, interval * 2 ** Math.min(consecutiveFailures - 1, 3)) : interval;
+      await sleeper.sleep(Math.max(0, backoff - (now() - started)));
+    }
+  };
+  await runLoop(() => false);
+
+  // ---- drain: tell the coordinator (no new placements), then either wait for the running leases to finish while
+  // heartbeating them, stop them (--stop-workloads), or leave them for the next start.
+  draining = true;
   workController.abort();
+  const drainTimeoutMs = options.stopWorkloadsOnExit ? 0 : (options.drainTimeoutMs ?? 0);
+  const forceSignal = options.forceSignal ?? new AbortController().signal;
+  const drainSignal = Number.isFinite(drainTimeoutMs) ? AbortSignal.any([forceSignal, AbortSignal.timeout(drainTimeoutMs + 5_000)]) : forceSignal;
+  loopSignal = drainSignal;
+  sleeper = createSleeper(drainSignal);
+  const runningLeases = async () => (await runtime.listManaged().catch(() => [])).filter((c) => c.running).map((c) => c.leaseId);
+  const waitingFor = drainTimeoutMs > 0 ? await runningLeases() : [];
+  emit({ type: 'draining', stopWorkloads: options.stopWorkloadsOnExit === true, ...(waitingFor.length > 0 ? { waitingFor } : {}) });
+  if (waitingFor.length > 0) {
+    const drainStarted = now();
+    await runLoop(() => (runningCount === 0 && inFlight.size === 0) || now() - drainStarted >= drainTimeoutMs);
+  } else {
+    // One heartbeat that says so, best effort: placement stops choosing this node before the grace period runs out.
+    await api.heartbeat(nodeId, { gpus: [], containers: [], draining: true }, { signal: AbortSignal.any([forceSignal, AbortSignal.timeout(5_000)]) }).catch(() => {});
+  }
+  pollStop.abort();
+  await longPoll;
   await Promise.all([...inFlight.values()].map((entry) => entry.done));
   await verification;
   let remaining: ManagedContainer[] = [];

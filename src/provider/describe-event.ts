@@ -76,7 +76,9 @@ export function describeAgentEvent(event: AgentEvent): EventLine | undefined {
         level: 'info',
         text: event.stopWorkloads
           ? 'Draining: no new work; stopping running workloads (--stop-workloads)…'
-          : 'Draining: no new work; running workloads keep running and are re-adopted on the next start.',
+          : event.waitingFor?.length
+            ? `Draining: no new work; heartbeating until lease${event.waitingFor.length === 1 ? '' : 's'} ${event.waitingFor.join(', ')} finish (Ctrl-C again to leave them running).`
+            : 'Draining: no new work; running workloads keep running and are re-adopted on the next start.',
       };
     case 'stopped':
       return {

@@ -12,6 +12,8 @@ export interface NodeSpecInput {
   simulate?: SimulatedGpuRequest;
   region: string;
   pricePerGpuHour: number;
+  /** Where renters reach this node's --port workloads. */
+  publicHost?: string;
 }
 
 export function buildRegistration(input: NodeSpecInput): RegisterNodeRequest {
@@ -44,6 +46,7 @@ export function buildRegistration(input: NodeSpecInput): RegisterNodeRequest {
     region: input.region,
     pricePerGpuHour: input.pricePerGpuHour,
     simulated: Boolean(input.simulate),
+    ...(input.publicHost ? { publicHost: input.publicHost } : {}),
   };
 }
 

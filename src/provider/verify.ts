@@ -1,6 +1,7 @@
 // GPU verification: a short CUDA matmul benchmark per real GPU, compared with the catalogue's datasheet FP16 figure.
 // Simulated GPUs are never benchmarked: they report 'simulated'. The benchmark needs real NVIDIA hardware, the NVIDIA
 // container runtime and the image below (pulled like any lease image); it cannot run on a machine without GPUs.
+import type { Verification } from '../api/schemas.js';
 import type { ContainerRuntime } from '../docker/runtime.js';
 import { getGpuCatalogueEntry } from '../domain/gpu-catalogue.js';
 
@@ -44,6 +45,18 @@ export function judgeVerification(uuid: string, model: string, tflops: number): 
   const expected = getGpuCatalogueEntry(model)?.fp16Tflops ?? null;
   const ratio = expected ? Math.round((tflops / expected) * 100) / 100 : null;
   return { uuid, status: ratio !== null && ratio < MIN_RATIO ? 'slow' : 'passed', tflops, expectedTflops: expected, ratio };
+}
+
+/** The node's verification as the coordinator takes it: the slowest GPU counts; passed only if every GPU passed. */
+export function summarizeVerification(results: readonly GpuVerification[]): Verification {
+  if (results.length > 0 && results.every((r) => r.status === 'simulated')) return { kind: 'simulated' };
+  const measured = results.filter((r): r is Extract<GpuVerification, { tflops: number }> => 'tflops' in r);
+  return {
+    kind: 'benchmark',
+    tflops: measured.length > 0 ? Math.min(...measured.map((r) => r.tflops)) : 0,
+    expectedTflops: measured.find((r) => r.expectedTflops !== null)?.expectedTflops ?? null,
+    passed: results.length > 0 && results.every((r) => r.status === 'passed'),
+  };
 }
 
 export interface VerifyOptions {

@@ -26,7 +26,7 @@ export function offerRow(offer: Offer, decimals = DEFAULT_DECIMALS): string[] {
     tokens(offer.pricePerGpuHour, decimals),
     offer.region,
     `${Math.round(offer.reliability * 100)}%`,
-    offer.verified ? 'yes' : offer.simulated ? 'simulated' : 'no',
+    offer.verification ?? (offer.simulated ? 'simulated' : offer.verified ? 'verified' : 'unverified'),
   ];
 }
 
@@ -100,8 +100,8 @@ export interface ReachInfo {
   state: Lease['state'];
   nodes: string[];
   ports: number[];
-  /** Where each requested port is served (node + port; the node's address comes from its provider). */
-  endpoints: Array<{ nodeId: string; port: number }>;
+  /** Where each requested port is served: the node's public host (as its provider registered it) and the port. */
+  endpoints: Array<{ nodeId: string; port: number; host: string | null; address: string | null }>;
   endsAt: string;
   commands: { logs: string; stop: string; extend: string; show: string };
 }
@@ -114,7 +114,10 @@ export function reachInfo(lease: Lease): ReachInfo {
     state: lease.state,
     nodes,
     ports: lease.ports,
-    endpoints: nodes.flatMap((nodeId) => lease.ports.map((port) => ({ nodeId, port }))),
+    endpoints: nodes.flatMap((nodeId) => {
+      const host = lease.allocations.find((a) => a.nodeId === nodeId)?.publicHost ?? null;
+      return lease.ports.map((port) => ({ nodeId, port, host, address: host ? hostPort(host, port) : null }));
+    }),
     endsAt: lease.endsAt,
     commands: {
       logs: `iocli lease logs ${lease.id} --follow`,
@@ -123,6 +126,11 @@ export function reachInfo(lease: Lease): ReachInfo {
       show: `iocli lease show ${lease.id}`,
     },
   };
+}
+
+/** "host:port", with IPv6 addresses in brackets. */
+export function hostPort(host: string, port: number): string {
+  return host.includes(':') ? `[${host}]:${port}` : `${host}:${port}`;
 }
 
 export const TERMINAL_LEASE_STATES: ReadonlySet<Lease['state']> = new Set(['completed', 'stopped', 'failed']);

@@ -130,7 +130,16 @@ describe.skipIf(!hasDocker)('provider agent restart safety (spawned binary)', ()
       gpus: [{ uuid: `SIM-restart-${RUN}-0` }, { uuid: `SIM-restart-${RUN}-1` }],
       leases: [{ leaseId: lease.id, state: 'running' }],
       earnings: { accrued: expect.any(Number) },
+      // The coordinator's view (GET /v1/nodes/:id): a loopback coordinator makes 127.0.0.1 the default public host.
+      source: 'coordinator',
+      status: 'online',
+      publicHost: '127.0.0.1',
+      assignedLeases: [{ id: lease.id, state: 'running' }],
     });
+    // Coordinator unreachable: local data, said so.
+    const offline = await runCli(['provide', 'status', '--json', '--data-dir', dataDir, '--api-url', 'http://127.0.0.1:9', '--keypair', keypairPath], { env: cliEnv });
+    expect(offline.code).toBe(0);
+    expect(JSON.parse(offline.stdout)).toMatchObject({ nodeId, source: 'local', status: null, coordinatorError: expect.any(String), gpus: [{ uuid: `SIM-restart-${RUN}-0` }, { uuid: `SIM-restart-${RUN}-1` }] });
     const agentLog = await runCli(['provide', 'logs', '--data-dir', dataDir], { env: cliEnv });
     expect(agentLog.stdout).toMatch(/Re-adopted 1 container/);
     const leaseLog = await runCli(['provide', 'logs', '--lease', lease.id, '--data-dir', dataDir], { env: cliEnv });

@@ -53,6 +53,21 @@ describe('heartbeat sessions', () => {
     await expect(server.authenticate('POST', PATH, nodeId, headers, sentBody)).resolves.toMatchObject({ ok: false, code });
   });
 
+  it('accepts requests that arrive slightly out of order, each once', async () => {
+    const { server, now } = setup();
+    const client = await openClient(server);
+    const body = '{}';
+    const first = client.headers('POST', PATH, body, now.t);
+    const second = client.headers('POST', PATH, body, now.t);
+    await expect(server.authenticate('POST', PATH, 'node-1', second, body)).resolves.toMatchObject({ ok: true });
+    await expect(server.authenticate('POST', PATH, 'node-1', first, body)).resolves.toMatchObject({ ok: true });
+    await expect(server.authenticate('POST', PATH, 'node-1', first, body)).resolves.toMatchObject({ ok: false, code: 'REPLAYED' });
+    // Held back until it is far behind the newest: outside the window, refused.
+    const held = client.headers('POST', PATH, body, now.t);
+    for (let i = 0; i < 40; i++) await server.authenticate('POST', PATH, 'node-1', client.headers('POST', PATH, body, now.t), body);
+    await expect(server.authenticate('POST', PATH, 'node-1', held, body)).resolves.toMatchObject({ ok: false, code: 'REPLAYED' });
+  });
+
   it('recognises a persisted session after a restart (or on another replica)', async () => {
     const first = setup();
     const client = await openClient(first.server);

@@ -105,6 +105,13 @@ describe('node registration', () => {
     expect(body).toMatchObject({ simulated: false, driverVersion: '550.54', cudaVersion: '12.4', gpus: [{ index: 0, uuid: 'GPU-1', model: 'H100-SXM-80GB', vramMb: 81559 }] });
   });
 
+  it('registers the public host renters reach workloads on', () => {
+    const body = buildRegistration({ preflight: preflight(), machineId: 'm-3', selection: 'all', simulate: parseSimulateGpus('1'), region: 'local', pricePerGpuHour: 1, publicHost: 'gpu-7.example.net' });
+    expect(body.publicHost).toBe('gpu-7.example.net');
+    expect(registerNodeSchema.safeParse(body).success).toBe(true);
+    expect(registerNodeSchema.safeParse({ ...body, publicHost: 'http://x:80' }).success).toBe(false);
+  });
+
   it('splits host memory and CPUs over the shared GPUs, keeping some for the host', () => {
     const limits = limitsFor({ memoryMb: 65_536, cpu: { cores: 16 } }, 4);
     expect(limits.cpusPerGpu).toBeCloseTo(3.87, 2);
@@ -124,5 +131,15 @@ describe('GPU verification', () => {
     // Simulated GPUs are never run.
     const results = await verifyGpus({ runtime: {} as never, nodeId: 'n', gpus: [{ uuid: 'SIM-m-0', model: 'H100-SXM-80GB' }], simulated: true });
     expect(results).toEqual([{ uuid: 'SIM-m-0', status: 'simulated' }]);
+  });
+
+  it('summarises per-GPU results into the verification the coordinator takes (the slowest GPU counts)', async () => {
+    const { summarizeVerification } = await import('../../src/provider/verify.js');
+    expect(summarizeVerification([{ uuid: 'SIM-0', status: 'simulated' }])).toEqual({ kind: 'simulated' });
+    const passed = { uuid: 'GPU-0', status: 'passed' as const, tflops: 700, expectedTflops: 989.4, ratio: 0.71 };
+    expect(summarizeVerification([passed, { ...passed, uuid: 'GPU-1', tflops: 650 }])).toEqual({ kind: 'benchmark', tflops: 650, expectedTflops: 989.4, passed: true });
+    expect(summarizeVerification([passed, { uuid: 'GPU-1', status: 'slow', tflops: 200, expectedTflops: 989.4, ratio: 0.2 }])).toMatchObject({ tflops: 200, passed: false });
+    expect(summarizeVerification([passed, { uuid: 'GPU-1', status: 'failed', error: 'no CUDA' }])).toMatchObject({ tflops: 700, passed: false });
+    expect(summarizeVerification([])).toMatchObject({ kind: 'benchmark', passed: false });
   });
 });

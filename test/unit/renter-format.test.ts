@@ -51,9 +51,9 @@ describe('tokens and sizes', () => {
 describe('offerRow', () => {
   const offer: Offer = { nodeId: 'node_a', model: 'NVIDIA H100 80GB HBM3', vramMb: 81_559, freeGpus: 6, totalGpus: 8, pricePerGpuHour: 2_250_000, region: 'us-east', reliability: 0.987, verified: true, simulated: false };
   it.each([
-    [offer, ['node_a', '6/8 × NVIDIA H100 80GB HBM3', '80 GB', '2.25', 'us-east', '99%', 'yes']],
+    [offer, ['node_a', '6/8 × NVIDIA H100 80GB HBM3', '80 GB', '2.25', 'us-east', '99%', 'verified']],
     [{ ...offer, verified: false, simulated: true }, ['node_a', '6/8 × NVIDIA H100 80GB HBM3', '80 GB', '2.25', 'us-east', '99%', 'simulated']],
-    [{ ...offer, verified: false }, ['node_a', '6/8 × NVIDIA H100 80GB HBM3', '80 GB', '2.25', 'us-east', '99%', 'no']],
+    [{ ...offer, verified: false }, ['node_a', '6/8 × NVIDIA H100 80GB HBM3', '80 GB', '2.25', 'us-east', '99%', 'unverified']],
   ])('%#', (o, row) => expect(offerRow(o)).toEqual(row));
 });
 
@@ -127,13 +127,16 @@ describe('reachInfo', () => {
   it('lists the node, each port on it, and the next commands', () => {
     const info = reachInfo(lease());
     expect(info.nodes).toEqual(['node_a']);
-    expect(info.endpoints).toEqual([{ nodeId: 'node_a', port: 8888 }, { nodeId: 'node_a', port: 22 }]);
+    expect(info.endpoints).toEqual([{ nodeId: 'node_a', port: 8888, host: null, address: null }, { nodeId: 'node_a', port: 22, host: null, address: null }]);
     expect(info.commands.logs).toBe('iocli lease logs lease_1 --follow');
     expect(info.commands.stop).toBe('iocli lease stop lease_1');
   });
   it('spans nodes for multi-node leases', () => {
-    const info = reachInfo(lease({ ports: [80], allocations: [{ nodeId: 'a', gpuUuids: ['1'], pricePerGpuHour: 1, region: 'x' }, { nodeId: 'b', gpuUuids: ['2'], pricePerGpuHour: 1, region: 'x' }] }));
-    expect(info.endpoints).toEqual([{ nodeId: 'a', port: 80 }, { nodeId: 'b', port: 80 }]);
+    const info = reachInfo(lease({ ports: [80], allocations: [{ nodeId: 'a', gpuUuids: ['1'], pricePerGpuHour: 1, region: 'x', publicHost: 'gpu-a.example' }, { nodeId: 'b', gpuUuids: ['2'], pricePerGpuHour: 1, region: 'x', publicHost: '2001:db8::1' }] }));
+    expect(info.endpoints).toEqual([
+      { nodeId: 'a', port: 80, host: 'gpu-a.example', address: 'gpu-a.example:80' },
+      { nodeId: 'b', port: 80, host: '2001:db8::1', address: '[2001:db8::1]:80' },
+    ]);
   });
 });
 

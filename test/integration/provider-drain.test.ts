@@ -1,0 +1,110 @@
+// The provider agent's long-poll, drain and verification report against a real coordinator and real Docker (simulated GPUs):
+// a placed lease starts without waiting for the next heartbeat; Ctrl-C drains (no new placements, the running lease keeps
+// being heartbeated until its renter stops it); the 'simulated' verification reaches the coordinator.
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { ApiClient } from '../../src/api/client.js';
+import { createDockerRuntime } from '../../src/docker/runtime.js';
+import { runProviderAgent, type AgentEvent, type AgentSummary } from '../../src/provider/agent.js';
+import { simulatedGpus, parseSimulateGpus } from '../../src/provider/options.js';
+import { simulatedTelemetry } from '../../src/provider/telemetry.js';
+import { dockerOk, ensureDocker, ensureTestImage, removeContainersByLabel } from '../support/docker.js';
+import { newKeypair, startTestCoordinator, type TestCoordinator } from '../support/coordinator.js';
+
+const hasDocker = await ensureDocker();
+const MACHINE = `drain-test-${process.pid}-${Date.now().toString(36)}`;
+
+async function waitFor<T>(what: string, probe: () => Promise<T | undefined | false>, timeoutMs = 20_000): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const value = await probe().catch(() => undefined);
+    if (value) return value;
+    if (Date.now() > deadline) throw new Error(`Timed out waiting for ${what}`);
+    await new Promise((resolve) => setTimeout(resolve, 50));
+  }
+}
+
+describe.skipIf(!hasDocker)('provider agent: long-poll, drain, verification', () => {
+  let coordinator: TestCoordinator;
+  let renter: ApiClient;
+  let owner: ApiClient;
+  let dataDir: string;
+  let image: string;
+  let nodeId: string | undefined;
+  const controller = new AbortController();
+  const events: AgentEvent[] = [];
+  let agentDone: Promise<AgentSummary> | undefined;
+
+  beforeAll(async () => {
+    image = await ensureTestImage();
+    coordinator = await startTestCoordinator('sqlite', { heartbeatGraceMs: 60_000, sweepIntervalMs: 60_000 });
+    dataDir = await mkdtemp(join(tmpdir(), 'iocli-drain-'));
+    renter = coordinator.client(newKeypair());
+    const keypair = newKeypair();
+    owner = coordinator.client(keypair);
+    const gpus = simulatedGpus(MACHINE, parseSimulateGpus('1:RTX4090'));
+    agentDone = runProviderAgent({
+      api: coordinator.client(keypair),
+      createRuntime: (id) => {
+        if (!id.endsWith('.verify')) nodeId = id;
+        return createDockerRuntime({ nodeId: id });
+      },
+      registration: { machineId: MACHINE, gpus, cpu: { model: 'test', cores: 2 }, memoryMb: 4096, region: 'local', pricePerGpuHour: 1, simulated: true, publicHost: '127.0.0.1' },
+      dataDir,
+      telemetry: simulatedTelemetry(gpus.map((g) => g.uuid)),
+      limits: { memoryBytesPerGpu: 64 * 1024 * 1024, cpusPerGpu: 0.5, pidsLimit: 128, readOnlyRoot: false },
+      signal: controller.signal,
+      // Long on purpose: only the long-poll can make a lease start quickly.
+      heartbeatIntervalMs: 10_000,
+      stopTimeoutSec: 0,
+      drainTimeoutMs: 60_000,
+      verify: true,
+      onEvent: (event) => events.push(event),
+    });
+    await waitFor('registration and a first heartbeat', async () => events.some((e) => e.type === 'heartbeat'));
+  });
+
+  afterAll(async () => {
+    controller.abort();
+    if (nodeId) await removeContainersByLabel(`iocli.node=${nodeId}`).catch(() => {});
+    await Promise.race([agentDone?.catch(() => {}), new Promise((r) => setTimeout(r, 5_000))]);
+    await coordinator?.close();
+    if (dataDir) await rm(dataDir, { recursive: true, force: true });
+  });
+
+  it('reports the simulated verification to the coordinator', async () => {
+    await waitFor('verification sent', async () => (await owner.node(nodeId!)).verification?.kind === 'simulated');
+    expect((await owner.node(nodeId!)).verified).toBe(false);
+  });
+
+  it('starts a placed lease well before the next heartbeat is due (long-poll)', async () => {
+    const quote = await renter.quote({ gpus: 1, image, command: ['sleep', '600'], ports: [9] });
+    const t0 = Date.now();
+    const lease = await renter.createLease({ quoteId: quote.quoteId });
+    await waitFor('container running', async () => (await dockerOk(['ps', '-q', '--filter', `label=iocli.lease=${lease.id}`, '--filter', 'status=running'])).trim() !== '', 8_000);
+    expect(Date.now() - t0).toBeLessThan(5_000);
+    expect((await renter.lease(lease.id)).allocations[0]!.publicHost).toBe('127.0.0.1');
+  });
+
+  it('drains on abort: no new placements, the running lease is heartbeated until its renter stops it, then the agent exits', async () => {
+    const [lease] = (await renter.leases()).leases;
+    await waitFor('lease running on the coordinator', async () => (await renter.lease(lease!.id)).state === 'running', 15_000);
+    controller.abort();
+    await waitFor('draining status', async () => (await owner.node(nodeId!)).status === 'draining', 15_000);
+    await expect(renter.quote({ gpus: 1, image })).rejects.toMatchObject({ code: 'NO_CAPACITY' });
+    expect(events.find((e) => e.type === 'draining')).toMatchObject({ waitingFor: [lease!.id] });
+    await coordinator.server.sweep();
+    expect((await renter.lease(lease!.id)).state).toBe('running');
+    let finished = false;
+    void agentDone!.then(() => (finished = true));
+    await new Promise((r) => setTimeout(r, 300));
+    expect(finished).toBe(false);
+
+    await renter.stopLease(lease!.id);
+    const summary = await Promise.race([agentDone!, new Promise<never>((_, reject) => setTimeout(() => reject(new Error('agent did not finish draining')), 20_000))]);
+    expect(summary.leftRunning).toEqual([]);
+    expect((await dockerOk(['ps', '-aq', '--filter', `label=iocli.lease=${lease!.id}`])).trim()).toBe('');
+  }, 60_000);
+});
