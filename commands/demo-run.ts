@@ -5,6 +5,7 @@ import { existsSync, mkdtempSync, openSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { formatTokenAmount } from '../src/domain/money.js';
 import { CancelledError, ExternalError, UsageError, UserError } from '../src/errors.js';
 import type { Context } from './context.js';
 import type { DemoOptions } from './demo.js';
@@ -171,7 +172,7 @@ export async function runDemo(options: DemoOptions, ctx: Context): Promise<Comma
 
     step('Stop the lease early: the unused time is refunded on chain');
     const stopped = await json<{ refund: number; refundSignature?: string | null }>(['lease', 'stop', lease.id, '--yes', '--keypair', renter]);
-    say(`  refund ${formatTokens(stopped.refund)} tokens${stopped.refundSignature ? ` (signature ${stopped.refundSignature})` : ''}`);
+    say(`  refund ${formatTokenAmount(stopped.refund)} tokens${stopped.refundSignature ? ` (signature ${stopped.refundSignature})` : ''}`);
     summary.refund = stopped;
 
     step("Provider's rewards for the verified running time");
@@ -182,7 +183,7 @@ export async function runDemo(options: DemoOptions, ctx: Context): Promise<Comma
     summary.claim = JSON.parse(claim.stdout || 'null');
     if (claim.code === 0) {
       const { claim: claimed } = summary.claim as { claim: { amount: number; signature: string | null } };
-      say(`  claimed ${formatTokens(claimed.amount)} tokens${claimed.signature ? ` (signature ${claimed.signature})` : ''}`);
+      say(`  claimed ${formatTokenAmount(claimed.amount)} tokens${claimed.signature ? ` (signature ${claimed.signature})` : ''}`);
     } else say('  nothing to claim yet (providers earn per confirmed running minute)');
 
     step('On-chain balances');
@@ -219,10 +220,6 @@ export async function runDemo(options: DemoOptions, ctx: Context): Promise<Comma
       spinner.succeed('Cleaned up: provider stopped, containers removed, local network down, temporary folder deleted');
     }
   }
-}
-
-function formatTokens(baseUnits: number): string {
-  return (baseUnits / 1_000_000).toFixed(6).replace(/\.?0+$/, '');
 }
 
 function sleep(ms: number, signal: AbortSignal): Promise<void> {

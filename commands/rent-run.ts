@@ -5,7 +5,8 @@ import { parseImageRef } from '../src/domain/image-ref.js';
 import { CancelledError, UsageError, UserError } from '../src/errors.js';
 import { DEFAULT_DECIMALS, OFFER_TABLE_HEAD, leaseProgressText, offerRow, quoteLines, reachInfo, timeLeft, tokens } from '../src/renter/format.js';
 import { createLeaseOnce, leaseEndedError, paymentRpcUrl, requestQuote, waitForLease, withRetryHint } from '../src/renter/lease-flow.js';
-import { parseEnvPairs, parseHours, parsePorts, parsePositiveInt, parseTokenFlag, splitCommand, validateIdempotencyKey } from '../src/renter/parse.js';
+import { parseTokenAmount } from '../src/domain/money.js';
+import { parseEnvPairs, parseHours, parsePorts, parsePositiveInt, splitCommand, validateIdempotencyKey } from '../src/renter/parse.js';
 import { explorerLink } from '../src/wallet/explorer.js';
 import type { Context } from './context.js';
 import type { OffersOptions } from './offers.js';
@@ -26,7 +27,7 @@ export async function runOffers(options: OffersOptions, ctx: Context): Promise<C
     model: options.model,
     minVram: options.minVram !== undefined ? vramFlagToMb(options.minVram) : undefined,
     gpus: options.gpus !== undefined ? parsePositiveInt(options.gpus, '--gpus', 1024) : undefined,
-    maxPrice: options.maxPrice !== undefined ? parseTokenFlag(options.maxPrice, '--max-price', DEFAULT_DECIMALS) : undefined,
+    maxPrice: options.maxPrice !== undefined ? parseTokenAmount(options.maxPrice, { flag: '--max-price', decimals: DEFAULT_DECIMALS }) : undefined,
     region: options.region,
     sort: options.sort ?? 'price',
     limit: options.limit !== undefined ? parsePositiveInt(options.limit, '--limit', 1000) : undefined,
@@ -115,7 +116,7 @@ export async function runRent(options: RentOptions, ctx: Context): Promise<Comma
   const [api, settings] = await Promise.all([ctx.api(), ctx.settings()]);
   const network = await api.network();
   const decimals = network.decimals;
-  const maxPrice = parsed.maxPriceText !== undefined ? parseTokenFlag(parsed.maxPriceText, '--max-price', decimals) : undefined;
+  const maxPrice = parsed.maxPriceText !== undefined ? parseTokenAmount(parsed.maxPriceText, { flag: '--max-price', decimals }) : undefined;
   const request: QuoteRequest = { ...parsed.request, image, ...(maxPrice !== undefined ? { maxPrice } : {}) };
 
   const spinner = await ctx.out.spinner(`Requesting a quote for ${request.gpus} × ${request.model ?? 'GPU'}`);

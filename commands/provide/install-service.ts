@@ -60,9 +60,10 @@ export const provideInstallService: CommandSpec<InstallServiceFlags> = {
         import('../../src/provider/options.js'),
         import('../../src/wallet/keypair.js'),
       ]);
+    const { parseTokenAmount } = await import('../../src/domain/money.js');
     // Fail now on values the service would reject at every restart.
     if (flags.gpus !== undefined) options.parseGpuSelection(flags.gpus);
-    if (flags.price !== undefined) options.parseTokenAmount(flags.price);
+    if (flags.price !== undefined) parseTokenAmount(flags.price, { flag: '--price', positive: true });
     if (flags.region !== undefined) options.validateRegion(flags.region);
     if (flags.simulateGpus !== undefined) options.parseSimulateGpus(flags.simulateGpus);
 

@@ -85,8 +85,9 @@ function parseInterval(raw: string | undefined): number {
 }
 
 export async function runProvide(flags: ProvideFlags, ctx: Context) {
-  const [{ parseSimulateGpus, parseGpuSelection, parseTokenAmount, validateRegion }, { createDockerRuntime }, { runProviderPreflight }] = await Promise.all([
+  const [{ parseSimulateGpus, parseGpuSelection, validateRegion }, { parseTokenAmount }, { createDockerRuntime }, { runProviderPreflight }] = await Promise.all([
     import('../../src/provider/options.js'),
+    import('../../src/domain/money.js'),
     import('../../src/docker/runtime.js'),
     import('../../src/provider/preflight.js'),
   ]);
@@ -99,7 +100,7 @@ export async function runProvide(flags: ProvideFlags, ctx: Context) {
     throw new UsageError(`Invalid --stop-timeout "${flags.stopTimeout}".`, { hint: 'Whole seconds from 0 to 3600 (default 10).' });
   }
   const flagSelection = flags.gpus !== undefined ? parseGpuSelection(flags.gpus) : undefined;
-  const flagPrice = flags.price !== undefined ? parseTokenAmount(flags.price) : undefined;
+  const flagPrice = flags.price !== undefined ? parseTokenAmount(flags.price, { flag: '--price', positive: true }) : undefined;
   const flagRegion = flags.region !== undefined ? validateRegion(flags.region) : undefined;
 
   const spinner = await ctx.out.spinner('Checking this machine');
@@ -199,13 +200,14 @@ async function resolveSetup(
   simulate: SimulatedGpuRequest | undefined,
   given: { selection?: GpuSelection; price?: number; region?: string },
 ): Promise<Setup> {
-  const [{ parseGpuSelection, parseTokenAmount, validateRegion, formatTokenAmount, formatGpuSelection }, { resolveGpuModel, getGpuCatalogueEntry }] = await Promise.all([
+  const [{ parseGpuSelection, validateRegion, formatGpuSelection }, { parseTokenAmount, formatTokenAmount }, { resolveGpuModel, getGpuCatalogueEntry }] = await Promise.all([
     import('../../src/provider/options.js'),
+    import('../../src/domain/money.js'),
     import('../../src/domain/gpu-catalogue.js'),
   ]);
   const settings = await ctx.settings();
   let selection = given.selection ?? (settings.shareGpus ? parseGpuSelection(settings.shareGpus, 'share-gpus setting') : undefined);
-  let price = given.price ?? (settings.pricePerGpuHour ? parseTokenAmount(settings.pricePerGpuHour, 'price-per-gpu-hour setting') : undefined);
+  let price = given.price ?? (settings.pricePerGpuHour ? parseTokenAmount(settings.pricePerGpuHour, { flag: 'price-per-gpu-hour setting', positive: true }) : undefined);
   let region = given.region ?? (settings.region ? validateRegion(settings.region, 'region setting') : undefined);
 
   const detected = preflight.inventory?.gpus ?? [];
@@ -243,7 +245,7 @@ async function resolveSetup(
           default: suggested ? formatTokenAmount(suggested) : undefined,
           validate: (value) => {
             try {
-              parseTokenAmount(value);
+              parseTokenAmount(value, { flag: '--price', positive: true });
               return true;
             } catch (error) {
               return (error as Error).message;
@@ -251,7 +253,7 @@ async function resolveSetup(
           },
         },
       );
-      price = parseTokenAmount(answer);
+      price = parseTokenAmount(answer, { flag: '--price', positive: true });
     }
     if (region === undefined) {
       const answer = await ctx.prompter.input('Region label (lowercase, e.g. us-east, eu-west):', {

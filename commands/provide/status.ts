@@ -15,7 +15,7 @@ export const provideStatus: CommandSpec<{ dataDir?: string }> = {
       import('../../src/provider/data-dir.js'),
       import('../../src/docker/runtime.js'),
       import('../../src/errors.js'),
-      import('../../src/provider/options.js'),
+      import('../../src/domain/money.js'),
     ]);
     const dataDir = await dataDirFrom(flags.dataDir, ctx);
     const state = await readAgentState(dataDir);

@@ -1,4 +1,5 @@
 // Reads SPL Token / Token-2022 account and mint layouts, for token balances in transaction meta and token RPC methods.
+import { formatTokenAmount } from '../domain/money.js';
 
 export const TOKEN_PROGRAM = 'TokenkegQfeZyiNwAJbNbGKPFXCWuBvf9Ss623VQ5DA';
 export const TOKEN_2022_PROGRAM = 'TokenzQdBNbLqP5VEhdkAS6EPFLC1PHnBqCXEpPxuEb';
@@ -53,9 +54,6 @@ export function parseMintDecimals(data: Uint8Array): number | undefined {
 }
 
 export function uiTokenAmount(amount: bigint, decimals: number): UiTokenAmount {
-  const text = amount.toString().padStart(decimals + 1, '0');
-  const whole = text.slice(0, text.length - decimals);
-  const fraction = text.slice(text.length - decimals).replace(/0+$/, '');
-  const uiAmountString = fraction ? `${whole}.${fraction}` : whole;
+  const uiAmountString = formatTokenAmount(amount, decimals);
   return { amount: amount.toString(), decimals, uiAmount: Number(uiAmountString), uiAmountString };
 }

@@ -3,6 +3,7 @@ import type { FastifyInstance } from 'fastify';
 import { faucetRequestSchema, type FaucetResponse } from '../api/schemas.js';
 import type { Faucet } from './hooks.js';
 import { HttpError } from './http-error.js';
+import { parseTokenAmount } from '../domain/money.js';
 
 export interface FaucetRouteOptions {
   dev: boolean;
@@ -17,12 +18,13 @@ export interface FaucetRouteOptions {
 
 const DEFAULT_TOKENS = '1000';
 
-/** Whole tokens ("12.5") to base units, exactly (no floating point). */
-export function tokensToBaseUnits(tokens: string | number, decimals: number): bigint {
-  const text = typeof tokens === 'number' ? tokens.toFixed(decimals) : tokens;
-  const [whole = '0', fraction = ''] = text.split('.');
-  if (fraction.replace(/0+$/, '').length > decimals) throw new HttpError(400, 'BAD_REQUEST', `tokens: at most ${decimals} decimal places.`);
-  return BigInt(whole) * 10n ** BigInt(decimals) + BigInt(fraction.padEnd(decimals, '0').slice(0, decimals) || '0');
+/** Whole tokens ("12.5") to base units, exactly; a bad amount is the client's mistake (400). */
+function tokensToBaseUnits(tokens: string | number, decimals: number): bigint {
+  try {
+    return BigInt(parseTokenAmount(String(tokens), { flag: 'tokens', decimals }));
+  } catch (error) {
+    throw new HttpError(400, 'BAD_REQUEST', (error as Error).message);
+  }
 }
 
 export function registerFaucetRoute(app: FastifyInstance, options: FaucetRouteOptions): void {

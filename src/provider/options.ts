@@ -2,9 +2,6 @@
 import { compileModelFilter, getGpuCatalogueEntry, GPU_CATALOGUE, type GpuCatalogueEntry } from '../domain/gpu-catalogue.js';
 import { UsageError } from '../errors.js';
 
-export const TOKEN_DECIMALS = 6;
-const TOKEN = 10 ** TOKEN_DECIMALS;
-
 export type GpuSelection = 'all' | number[];
 
 /** "all" or "0,1,3" → indices (sorted, unique). */
@@ -19,24 +16,6 @@ export function parseGpuSelection(raw: string, flag = '--gpus'): GpuSelection {
 
 export function formatGpuSelection(selection: GpuSelection): string {
   return selection === 'all' ? 'all' : selection.join(',');
-}
-
-/** Token amount with at most 6 decimals ("1.25") → integer base units, exactly (no float rounding). */
-export function parseTokenAmount(raw: string, flag = '--price'): number {
-  const match = /^(\d{1,9})(?:\.(\d{1,6}))?$/.exec(raw.trim());
-  if (!match) {
-    throw new UsageError(`Invalid ${flag} "${raw}".`, { hint: 'Give an amount in tokens with at most 6 decimals, e.g. 1.25.' });
-  }
-  const units = Number(match[1]) * TOKEN + Number((match[2] ?? '').padEnd(TOKEN_DECIMALS, '0'));
-  if (units <= 0) throw new UsageError(`Invalid ${flag} "${raw}": must be more than 0.`, { hint: 'e.g. 1.25' });
-  return units;
-}
-
-/** Base units → "1.25" (no trailing zeros). */
-export function formatTokenAmount(units: number): string {
-  const whole = Math.floor(units / TOKEN);
-  const fraction = String(units % TOKEN).padStart(TOKEN_DECIMALS, '0').replace(/0+$/, '');
-  return fraction ? `${whole}.${fraction}` : String(whole);
 }
 
 export function validateRegion(raw: string, flag = '--region'): string {

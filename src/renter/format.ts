@@ -1,6 +1,6 @@
 // Pure presentation decisions for renters: token amounts, quote summaries, why nothing fits, and how to reach a workload.
 import type { Lease, NoCapacityDetails, Offer, Quote } from '../api/schemas.js';
-import { formatTokenAmount } from '../wallet/rpc.js';
+import { formatTokenAmount } from '../domain/money.js';
 
 export const DEFAULT_DECIMALS = 6;
 

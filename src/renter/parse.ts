@@ -49,16 +49,6 @@ export function parseHours(value: string): number {
 }
 
 /** A token amount such as "2.5" → integer base units; `flag` names the offending flag. */
-export function parseTokenFlag(value: string, flag: string, decimals: number): number {
-  const match = /^(\d+)(?:\.(\d+))?$/.exec(value.trim());
-  if (!match || (match[2]?.length ?? 0) > decimals) {
-    throw new UsageError(`Invalid ${flag} "${value}".`, { hint: `Use an amount in tokens with at most ${decimals} decimals, e.g. ${flag} 2.5.` });
-  }
-  const units = BigInt(match[1]!) * 10n ** BigInt(decimals) + BigInt((match[2] ?? '').padEnd(decimals, '0') || '0');
-  if (units > BigInt(Number.MAX_SAFE_INTEGER)) throw new UsageError(`${flag} ${value} is too large.`);
-  return Number(units);
-}
-
 /** Idempotency keys: what the API accepts (letters, digits, _ . : -), long enough to be unique. */
 export function validateIdempotencyKey(value: string): string {
   if (!/^[A-Za-z0-9_.:-]{8,100}$/.test(value)) {

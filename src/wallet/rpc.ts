@@ -1,4 +1,5 @@
 // A minimal Solana JSON-RPC caller over fetch, for reads that do not need web3.js (and its ~190 ms import).
+import { formatTokenAmount } from '../domain/money.js';
 import { ExternalError, UserError } from '../errors.js';
 
 export interface RpcOptions {
@@ -66,23 +67,4 @@ export async function fetchWalletBalances(rpcUrl: string, address: string, mint?
     balances.token = { mint, amount: amount.toString(), decimals, uiAmount: formatTokenAmount(amount, decimals) };
   }
   return balances;
-}
-
-/** Integer base units → decimal string without float rounding, e.g. 1234500n,6 → "1.2345". */
-export function formatTokenAmount(amount: bigint, decimals: number): string {
-  const negative = amount < 0n;
-  const abs = negative ? -amount : amount;
-  const base = 10n ** BigInt(decimals);
-  const whole = abs / base;
-  const fraction = (abs % base).toString().padStart(decimals, '0').replace(/0+$/, '');
-  return `${negative ? '-' : ''}${whole}${fraction ? `.${fraction}` : ''}`;
-}
-
-/** Decimal string → integer base units; rejects more decimals than the token has. */
-export function parseTokenAmount(text: string, decimals: number): bigint {
-  const match = /^(\d+)(?:\.(\d+))?$/.exec(text.trim());
-  if (!match || (match[2]?.length ?? 0) > decimals) {
-    throw new UserError(`Invalid amount "${text}".`, { hint: `Use a positive number with at most ${decimals} decimals, e.g. 12.5.` , exitCode: 2, code: 'USAGE' });
-  }
-  return BigInt(match[1]!) * 10n ** BigInt(decimals) + BigInt((match[2] ?? '').padEnd(decimals, '0') || '0');
 }

@@ -6,7 +6,6 @@ import bs58 from 'bs58';
 import { afterAll, describe, expect, it } from 'vitest';
 import { UserError } from '../../src/errors.js';
 import { generateKeypair, loadKeypairFile, parseKeypair, writeKeypairFile } from '../../src/wallet/keypair.js';
-import { formatTokenAmount, parseTokenAmount } from '../../src/wallet/rpc.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'iocli-keypair-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
@@ -48,18 +47,3 @@ describe('keypair files', () => {
   });
 });
 
-describe('token amounts', () => {
-  it.each([
-    ['1', 6, 1_000_000n],
-    ['0.000001', 6, 1n],
-    ['12.5', 6, 12_500_000n],
-    ['1234567.891', 6, 1_234_567_891_000n],
-  ])('parses %s', (text, decimals, expected) => {
-    expect(parseTokenAmount(text, decimals)).toBe(expected);
-    expect(formatTokenAmount(expected, decimals)).toBe(text);
-  });
-
-  it.each(['-1', '1.0000001', 'abc', '', '1e6'])('rejects %j', (text) => {
-    expect(() => parseTokenAmount(text, 6)).toThrow(UserError);
-  });
-});

@@ -1,21 +1,8 @@
-// Pure checks behind the faucet and the payment verifier: token amounts to base units, and who may pay for a quote.
+// Pure checks behind the payment verifier: who may pay for a quote.
 import { describe, expect, it } from 'vitest';
-import { tokensToBaseUnits } from '../../src/coordinator/faucet.js';
 import { paymentProblems } from '../../src/coordinator/solana-payments.js';
 import { generateKeypair } from '../../src/wallet/keypair.js';
 import { associatedTokenAddress, buildLeasePayment, decodeLeasePayment } from '../../src/wallet/payment.js';
-
-describe('tokensToBaseUnits', () => {
-  it.each([
-    ['500', 500_000_000n],
-    ['0.5', 500_000n],
-    ['1.000001', 1_000_001n],
-    [2.5, 2_500_000n],
-    ['0', 0n],
-  ])('%s tokens → %s base units', (tokens, expected) => {
-    expect(tokensToBaseUnits(tokens, 6)).toBe(expected);
-  });
-});
 
 describe('paymentProblems', () => {
   const mint = generateKeypair().publicKey;

@@ -1,10 +1,8 @@
 // Provider choices: GPU selection, prices in base units, regions, simulated GPUs, registration and limits.
 import { describe, expect, it } from 'vitest';
 import {
-  formatTokenAmount,
   parseGpuSelection,
   parseSimulateGpus,
-  parseTokenAmount,
   selectGpus,
   simulatedGpus,
   validateRegion,
@@ -26,24 +24,6 @@ describe('provider options', () => {
 
   it.each(['', 'some', '-1', '0;1', '1,,2'])('rejects --gpus %j', (raw) => {
     expect(() => parseGpuSelection(raw)).toThrow(/--gpus/);
-  });
-
-  it.each([
-    ['1', 1_000_000],
-    ['1.25', 1_250_000],
-    ['0.000001', 1],
-    ['2.1', 2_100_000],
-  ])('--price %s is %i base units, exactly', (raw, units) => {
-    expect(parseTokenAmount(raw)).toBe(units);
-    expect(parseTokenAmount(formatTokenAmount(units))).toBe(units);
-  });
-
-  it.each(['0', '1.2345678', '-1', 'abc', '1e3', ''])('rejects --price %j', (raw) => {
-    expect(() => parseTokenAmount(raw)).toThrow(/--price/);
-  });
-
-  it('formats base units without trailing zeros', () => {
-    expect([formatTokenAmount(2_000_000), formatTokenAmount(2_500_000), formatTokenAmount(1)]).toEqual(['2', '2.5', '0.000001']);
   });
 
   it('validates regions', () => {

@@ -2,7 +2,7 @@
 import { describe, expect, it } from 'vitest';
 import { parseRentOptions, vramFlagToMb } from '../../commands/rent-run.js';
 import { UsageError } from '../../src/errors.js';
-import { parseEnvPairs, parseHours, parsePorts, parsePositiveInt, parseTokenFlag, splitCommand, validateIdempotencyKey } from '../../src/renter/parse.js';
+import { parseEnvPairs, parseHours, parsePorts, parsePositiveInt, splitCommand, validateIdempotencyKey } from '../../src/renter/parse.js';
 
 describe('parseEnvPairs', () => {
   it.each([
@@ -52,20 +52,6 @@ describe('numbers', () => {
   it('parsePositiveInt names the flag and the range', () => {
     expect(() => parsePositiveInt('0', '--gpus', 1024)).toThrow(/Invalid --gpus "0"/);
     expect(parsePositiveInt('8', '--gpus', 1024)).toBe(8);
-  });
-
-  it.each([
-    ['1', 6, 1_000_000],
-    ['2.5', 6, 2_500_000],
-    ['0.000001', 6, 1],
-    ['0', 6, 0],
-    ['12', 2, 1200],
-  ])('parseTokenFlag(%j, %d decimals) = %d base units', (text, decimals, units) => {
-    expect(parseTokenFlag(text, '--max-price', decimals)).toBe(units);
-  });
-
-  it.each([['1.0000001'], ['-1'], ['1e3'], ['abc'], ['99999999999999999999']])('parseTokenFlag rejects %j', (text) => {
-    expect(() => parseTokenFlag(text, '--max-price', 6)).toThrow(/--max-price/);
   });
 
   it.each([
