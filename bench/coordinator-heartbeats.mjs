@@ -2,13 +2,9 @@
 // Usage: npm run build && node bench/coordinator-heartbeats.mjs [sqlite|postgres|both] [seconds]   (PostgreSQL: IOCLI_TEST_PG_URL)
 // Heartbeats go over pre-opened heartbeat sessions (HMAC) as the agent sends them; BENCH_AUTH=signed signs each with ed25519.
 import { spawn } from 'node:child_process';
-import { randomBytes } from 'node:crypto';
-import { mkdtempSync, rmSync } from 'node:fs';
 import net from 'node:net';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { createInterface } from 'node:readline';
-import pg from 'pg';
+import { createBenchDatabase } from './bench-database.mjs';
 import { createApiClient } from '../dist/src/api/client.js';
 import { createSigner } from '../dist/src/api/signing.js';
 import { createSessionKeyPair, deriveSessionKey, HeartbeatSessionClient } from '../dist/src/api/heartbeat-session.js';
@@ -20,7 +16,6 @@ const PIPELINE = 16;
 const TARGET_PER_SECOND = { sqlite: 15_000, postgres: 10_000 };
 const SECONDS = Number(process.argv[3] ?? 5);
 const AUTH = process.env.BENCH_AUTH === 'signed' ? 'signed' : 'session';
-const PG_URL = process.env.IOCLI_TEST_PG_URL ?? 'postgres://postgres:postgres@127.0.0.1:5432/postgres';
 const entry = new URL('../dist/src/coordinator/main-process.js', import.meta.url).pathname;
 
 function startCoordinator(options) {
@@ -32,28 +27,7 @@ function startCoordinator(options) {
 }
 
 async function run(kind) {
-  let cleanup = async () => {};
-  let location;
-  if (kind === 'sqlite') {
-    const dir = mkdtempSync(join(tmpdir(), 'iocli-hb-'));
-    location = { dataDir: dir };
-    cleanup = async () => rmSync(dir, { recursive: true, force: true });
-  } else {
-    const name = `iocli_bench_${randomBytes(4).toString('hex')}`;
-    const admin = new pg.Client({ connectionString: PG_URL });
-    await admin.connect();
-    await admin.query(`CREATE DATABASE ${name}`);
-    await admin.end();
-    const url = new URL(PG_URL);
-    url.pathname = `/${name}`;
-    location = { databaseUrl: url.toString() };
-    cleanup = async () => {
-      const c = new pg.Client({ connectionString: PG_URL });
-      await c.connect();
-      await c.query(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`);
-      await c.end();
-    };
-  }
+  const { location, cleanup } = await createBenchDatabase(kind);
   const { child, url } = await startCoordinator(location);
   try {
     const nodes = [];

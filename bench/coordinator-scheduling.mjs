@@ -1,10 +1,6 @@
 // Scheduling latency through the real store: 10,000 nodes / 80,000 GPUs, p50/p99 of placement and of a full quote.
 // Usage: npm run build && node bench/coordinator-scheduling.mjs [sqlite|postgres|both]   (PostgreSQL: IOCLI_TEST_PG_URL)
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { randomBytes } from 'node:crypto';
-import pg from 'pg';
+import { createBenchDatabase } from './bench-database.mjs';
 import { sql } from 'kysely';
 import { openDatabase } from '../dist/src/coordinator/db.js';
 import { CoordinatorService } from '../dist/src/coordinator/service.js';
@@ -13,7 +9,6 @@ const NODES = 10_000;
 const GPUS_PER_NODE = 8;
 const ITERATIONS = 2_000;
 const MODELS = ['NVIDIA GeForce RTX 4090', 'NVIDIA A100 80GB', 'NVIDIA H100 80GB', 'NVIDIA L40S'];
-const PG_URL = process.env.IOCLI_TEST_PG_URL ?? 'postgres://postgres:postgres@127.0.0.1:5432/postgres';
 
 function percentile(sorted, p) {
   return sorted[Math.min(sorted.length - 1, Math.floor((sorted.length * p) / 100))];
@@ -38,28 +33,7 @@ async function seed(db) {
 }
 
 async function run(kind) {
-  let cleanup = async () => {};
-  let location;
-  if (kind === 'sqlite') {
-    const dir = mkdtempSync(join(tmpdir(), 'iocli-bench-'));
-    location = { dataDir: dir };
-    cleanup = async () => rmSync(dir, { recursive: true, force: true });
-  } else {
-    const name = `iocli_bench_${randomBytes(4).toString('hex')}`;
-    const admin = new pg.Client({ connectionString: PG_URL });
-    await admin.connect();
-    await admin.query(`CREATE DATABASE ${name}`);
-    await admin.end();
-    const url = new URL(PG_URL);
-    url.pathname = `/${name}`;
-    location = { databaseUrl: url.toString() };
-    cleanup = async () => {
-      const c = new pg.Client({ connectionString: PG_URL });
-      await c.connect();
-      await c.query(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`);
-      await c.end();
-    };
-  }
+  const { location, cleanup } = await createBenchDatabase(kind);
   const engine = await openDatabase(location);
   try {
     const t0 = performance.now();
