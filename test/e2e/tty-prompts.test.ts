@@ -1,0 +1,60 @@
+// Prompts appear only on a real terminal: run the binary on a pseudo-terminal (util-linux `script`) and answer them.
+import { spawn, spawnSync } from 'node:child_process';
+import { afterAll, describe, expect, it } from 'vitest';
+import { assertBuilt, BIN, runCli, tempHome } from '../support/cli.js';
+
+const hasScript = spawnSync('script', ['--version']).status === 0;
+const home = tempHome();
+afterAll(() => home.cleanup());
+
+/** Runs `iocli …args` on a pty; types `answer` once `prompt` shows up. Resolves with the exit code and what the terminal showed. */
+function onTerminal(args: string[], prompt: RegExp, answer: string): Promise<{ code: number; screen: string }> {
+  assertBuilt();
+  const command = [process.execPath, BIN, ...args].map((part) => `'${part.replace(/'/g, `'\\''`)}'`).join(' ');
+  return new Promise((resolve, reject) => {
+    // Not CI: that alone would make iocli treat the terminal as non-interactive.
+    const { CI: _ci, ...env } = { ...process.env, ...home.env, NO_COLOR: '1' };
+    const child = spawn('script', ['-qfec', command, '/dev/null'], { env, stdio: ['pipe', 'pipe', 'pipe'] });
+    let screen = '';
+    let answered = false;
+    const timer = setTimeout(() => {
+      child.kill('SIGKILL');
+      reject(new Error(`no exit within 20 s; screen:\n${screen}`));
+    }, 20_000);
+    child.stdout.on('data', (chunk: Buffer) => {
+      screen += chunk.toString();
+      if (!answered && prompt.test(screen)) {
+        answered = true;
+        child.stdin.write(answer);
+      }
+    });
+    child.on('close', (code) => {
+      clearTimeout(timer);
+      child.stdin.destroy();
+      resolve({ code: code ?? -1, screen });
+    });
+  });
+}
+
+describe.skipIf(!hasScript)('prompts on a terminal', () => {
+  it('asks before resetting all settings; "n" cancels with exit 130 and keeps them', async () => {
+    expect((await runCli(['config', 'set', 'region', 'us-east'], { env: home.env })).code).toBe(0);
+    const declined = await onTerminal(['config', 'reset'], /\(y\/N\)/, 'n\r');
+    expect(declined.code).toBe(130);
+    expect(declined.screen).toContain('Reset all iocli settings');
+    expect(declined.screen).toContain('Nothing was reset.');
+    expect(JSON.parse((await runCli(['config', 'get', 'region', '--json'], { env: home.env })).stdout).value).toBe('us-east');
+  });
+
+  it('"y" confirms and resets', async () => {
+    const confirmed = await onTerminal(['config', 'reset'], /\(y\/N\)/, 'y\r');
+    expect(confirmed.code).toBe(0);
+    expect(JSON.parse((await runCli(['config', 'get', 'region', '--json'], { env: home.env })).stdout).value).toBeNull();
+  });
+
+  it('never prompts when --json is given, even on a terminal', async () => {
+    const result = await onTerminal(['config', 'reset', '--json'], /\(y\/N\)/, 'y\r');
+    expect(result.code).toBe(2);
+    expect(result.screen).not.toContain('(y/N)');
+  });
+});
