@@ -13,7 +13,8 @@ function onTerminal(args: string[], prompt: RegExp, answer: string): Promise<{ c
   const command = [process.execPath, BIN, ...args].map((part) => `'${part.replace(/'/g, `'\\''`)}'`).join(' ');
   return new Promise((resolve, reject) => {
     // Not CI: that alone would make iocli treat the terminal as non-interactive.
-    const { CI: _ci, ...env } = { ...process.env, ...home.env, NO_COLOR: '1' };
+    const env: NodeJS.ProcessEnv = { ...process.env, ...home.env, NO_COLOR: '1' };
+    delete env.CI;
     const child = spawn('script', ['-qfec', command, '/dev/null'], { env, stdio: ['pipe', 'pipe', 'pipe'] });
     let screen = '';
     let answered = false;
