@@ -40,7 +40,7 @@ export async function runDemo(options: DemoOptions, ctx: Context): Promise<Comma
   const preflight = await runPreflight(docker);
   if (!preflight.daemonReachable) {
     const problem = preflight.problems.find((p) => p.blocking) ?? preflight.problems[0];
-    throw new ExternalError(`The demo runs real containers, but ${problem?.message ?? 'no Docker daemon answers'}.`, {
+    throw new ExternalError(`The demo runs real containers and needs Docker. ${problem?.message ?? 'No Docker daemon answers.'}`, {
       code: 'DOCKER_UNAVAILABLE',
       hint: problem?.hint ?? 'Install Docker (sudo apt-get install -y docker.io) and start it (sudo systemctl start docker, or: sudo dockerd &).',
     });
