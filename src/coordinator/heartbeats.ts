@@ -1,0 +1,55 @@
+// A node's heartbeat (liveness, telemetry, the container states it reports) and its long-poll for new assignments.
+import type { Assignment, HeartbeatInput } from '../api/schemas.js';
+import { versionOf } from './assignments.js';
+import type { CoordinatorContext } from './context.js';
+import { endLease, markRunning } from './leases.js';
+import { appendLogs } from './logs.js';
+import { nodeFor, recordVerification } from './nodes.js';
+
+/**
+ * Record a heartbeat and return the node's desired state. Liveness/telemetry is buffered (HeartbeatBuffer.flush);
+ * lease transitions the heartbeat reveals are written at once.
+ */
+export async function recordHeartbeat(ctx: CoordinatorContext, nodeId: string, actor: string, input: HeartbeatInput): Promise<{ assignments: Assignment[]; version: string }> {
+  const node = await nodeFor(ctx, nodeId, actor);
+  const now = ctx.options.now();
+  ctx.heartbeats.record(nodeId, now, input.gpus);
+  if (input.verification) await recordVerification(ctx, nodeId, node, input.verification);
+  if (input.draining !== undefined && input.draining !== node.draining) {
+    // Written at once (not buffered): placement must stop choosing this node now, on every replica.
+    await ctx.db.updateTable('nodes').set({ draining: input.draining ? 1 : 0 }).where('id', '=', nodeId).execute();
+    node.draining = input.draining;
+  }
+  if (node.status !== 'online') {
+    await ctx.db.updateTable('nodes').set({ status: 'online', last_heartbeat_at: now }).where('id', '=', nodeId).execute();
+    node.status = 'online';
+  }
+  let current = await ctx.assignments.forNode(nodeId);
+  let changed = false;
+  for (const container of input.containers) {
+    const state = current.states.get(container.leaseId);
+    if (!state) continue;
+    if (container.state === 'running' && (state === 'scheduled' || state === 'paid')) {
+      await markRunning(ctx, container.leaseId, now);
+      changed = true;
+    } else if (container.state === 'exited' || container.state === 'failed') {
+      const ok = container.state === 'exited' && container.exitCode === 0;
+      const reason = ok ? null : container.message ?? `container ${container.state}${container.exitCode != null ? ` with exit code ${container.exitCode}` : ''}`;
+      await endLease(ctx, container.leaseId, ok ? 'completed' : 'failed', now, { reason, nodeFault: false });
+      changed = true;
+    }
+  }
+  if (input.logs?.length) {
+    for (const log of input.logs) {
+      if (current.states.has(log.leaseId)) await appendLogs(ctx, log.leaseId, [{ stream: log.stream, data: log.data }], now);
+    }
+  }
+  if (changed) current = await ctx.assignments.forNode(nodeId, true);
+  return { assignments: current.assignments, version: versionOf(current) };
+}
+
+/** Long-poll for the node's assignments once its owner is checked (see AssignmentBoard.waitForChange). */
+export async function waitForAssignments(ctx: CoordinatorContext, nodeId: string, actor: string, after: string | undefined, waitMs: number, signal?: AbortSignal): Promise<{ assignments: Assignment[]; version: string }> {
+  await nodeFor(ctx, nodeId, actor);
+  return ctx.assignments.waitForChange(nodeId, after, waitMs, signal);
+}

@@ -1,0 +1,28 @@
+// Lease logs: chunks the node uploads (or sends with heartbeats), read back by the renter.
+import type { LogsResponse } from '../api/schemas.js';
+import { iso, type CoordinatorContext } from './context.js';
+import { forbidden } from './http-error.js';
+import { leaseRow } from './lease-views.js';
+import { nodeFor } from './nodes.js';
+
+export type LogChunk = { stream: 'stdout' | 'stderr'; data: string };
+
+export async function appendLogs(ctx: CoordinatorContext, leaseId: string, chunks: LogChunk[], now = ctx.options.now()): Promise<void> {
+  await ctx.db.insertInto('lease_logs').values(chunks.map((c) => ({ lease_id: leaseId, stream: c.stream, data: c.data, created_at: now }))).execute();
+}
+
+export async function uploadLogs(ctx: CoordinatorContext, nodeId: string, actor: string, leaseId: string, chunks: LogChunk[]): Promise<void> {
+  await nodeFor(ctx, nodeId, actor);
+  const allocated = await ctx.db.selectFrom('lease_allocations').select('lease_id').where('lease_id', '=', leaseId).where('node_id', '=', nodeId).executeTakeFirst();
+  if (!allocated) throw forbidden(`Lease ${leaseId} does not run on node ${nodeId}.`);
+  await appendLogs(ctx, leaseId, chunks);
+}
+
+export async function leaseLogs(ctx: CoordinatorContext, renter: string, leaseId: string, query: { tail?: number; since?: number }): Promise<LogsResponse> {
+  await leaseRow(ctx, renter, leaseId);
+  let q = ctx.db.selectFrom('lease_logs').select(['id', 'stream', 'data', 'created_at']).where('lease_id', '=', leaseId);
+  if (query.since !== undefined) q = q.where('id', '>', query.since);
+  const rows = query.tail ? (await q.orderBy('id', 'desc').limit(query.tail).execute()).reverse() : await q.orderBy('id').limit(10_000).execute();
+  const entries = rows.map((r) => ({ cursor: Number(r.id), stream: r.stream === 'stderr' ? ('stderr' as const) : ('stdout' as const), data: r.data, at: iso(Number(r.created_at))! }));
+  return { entries, cursor: entries.length > 0 ? entries[entries.length - 1]!.cursor : (query.since ?? 0) };
+}

@@ -1,0 +1,112 @@
+// Offers (free GPUs grouped per node) and the placement search: SQL narrows the candidates, the pure placement decides.
+import { sql } from 'kysely';
+import type { Offer } from '../api/schemas.js';
+import { placeLease, type PlacementNode, type PlacementRequest, type PlacementResult } from '../domain/placement.js';
+import type { CoordinatorContext } from './context.js';
+import type { Db } from './db.js';
+
+export interface OffersQuery {
+  model?: string;
+  minVram?: number;
+  gpus?: number;
+  maxPrice?: number;
+  region?: string;
+  sort: 'price' | 'reliability';
+  limit: number;
+}
+
+export async function listOffers(ctx: CoordinatorContext, query: OffersQuery): Promise<Offer[]> {
+  let q = ctx.db
+    .selectFrom('gpus as g')
+    .innerJoin('nodes as n', 'n.id', 'g.node_id')
+    .select((eb) => ['n.id', 'g.model', 'n.price_per_gpu_hour', 'n.region', 'n.reliability', 'n.verified', 'n.simulated', 'n.total_gpus', eb.fn.min('g.vram_mb').as('vram'), eb.fn.countAll<number>().as('free')])
+    .where('n.status', '=', 'online')
+    .where('n.draining', '=', 0)
+    .where('g.lease_id', 'is', null);
+  if (query.model) q = q.where(sql<string>`lower(g.model)`, 'like', `%${query.model.toLowerCase()}%`);
+  if (query.minVram !== undefined) q = q.where('g.vram_mb', '>=', query.minVram);
+  if (query.maxPrice !== undefined) q = q.where('n.price_per_gpu_hour', '<=', query.maxPrice);
+  if (query.region) q = q.where(sql<string>`lower(n.region)`, '=', query.region.toLowerCase());
+  let grouped = q.groupBy(['n.id', 'g.model', 'n.price_per_gpu_hour', 'n.region', 'n.reliability', 'n.verified', 'n.simulated', 'n.total_gpus']);
+  if (query.gpus !== undefined) grouped = grouped.having((eb) => eb.fn.countAll(), '>=', query.gpus);
+  const ordered =
+    query.sort === 'reliability'
+      ? grouped.orderBy('n.reliability', 'desc').orderBy('n.price_per_gpu_hour', 'asc')
+      : grouped.orderBy('n.price_per_gpu_hour', 'asc').orderBy('n.reliability', 'desc');
+  const rows = await ordered.orderBy('n.id').limit(query.limit).execute();
+  return rows.map((r) => ({
+    nodeId: r.id,
+    model: r.model,
+    vramMb: Number(r.vram),
+    freeGpus: Number(r.free),
+    totalGpus: Number(r.total_gpus),
+    pricePerGpuHour: Number(r.price_per_gpu_hour),
+    region: r.region,
+    reliability: Math.round(Number(r.reliability) * 1000) / 1000,
+    verified: Boolean(r.verified),
+    simulated: Boolean(r.simulated),
+    verification: r.simulated ? ('simulated' as const) : r.verified ? ('verified' as const) : ('unverified' as const),
+  }));
+}
+
+/**
+ * Find a placement through the store: SQL narrows to the cheapest nodes with enough free GPUs (indexed), the pure
+ * placement decides. Falls back to a full scan only to explain a failure.
+ */
+export async function findPlacement(db: Db, request: PlacementRequest, exclude: ReadonlySet<string> = new Set()): Promise<PlacementResult> {
+  const batch = 64;
+  for (let page = 0; page < 8; page++) {
+    const nodes = await candidateNodes(db, request, request.gpus, batch, page * batch, exclude);
+    if (nodes.length === 0) break;
+    const result = placeLease(nodes, { ...request, multiNode: false });
+    if (result.ok) return result;
+    if (nodes.length < batch) break;
+  }
+  if (request.multiNode) {
+    const pool: PlacementNode[] = [];
+    let free = 0;
+    for (let page = 0; page < 64 && free < request.gpus; page++) {
+      const nodes = await candidateNodes(db, request, 1, 256, page * 256, exclude);
+      pool.push(...nodes);
+      free += nodes.reduce((n, node) => n + node.freeGpus.length, 0);
+      if (nodes.length < 256) break;
+    }
+    const result = placeLease(pool, request);
+    if (result.ok) return result;
+  }
+  // Nothing fits: explain over every online node (slow path, only on failure).
+  const all = await candidateNodes(db, { gpus: 0 }, 0, 1_000_000, 0, exclude, true);
+  return placeLease(all, request);
+}
+
+async function candidateNodes(
+  db: Db,
+  request: PlacementRequest,
+  minFree: number,
+  limit: number,
+  offset: number,
+  exclude: ReadonlySet<string>,
+  includeFull = false,
+): Promise<PlacementNode[]> {
+  let q = db.selectFrom('nodes').select(['id', 'region', 'price_per_gpu_hour', 'reliability', 'verified']).where('status', '=', 'online').where('draining', '=', 0);
+  if (!includeFull) q = q.where('free_gpus', '>=', minFree);
+  if (request.maxPrice !== undefined) q = q.where('price_per_gpu_hour', '<=', request.maxPrice);
+  if (request.region) q = q.where(sql<string>`lower(region)`, '=', request.region.toLowerCase());
+  if (request.model) q = q.where('models', 'like', `%${request.model.toLowerCase()}%`);
+  if (request.minVram) q = q.where('max_vram_mb', '>=', request.minVram);
+  const nodes = await q.orderBy('price_per_gpu_hour').orderBy('reliability', 'desc').orderBy('free_gpus').orderBy('id').limit(limit).offset(offset).execute();
+  if (nodes.length === 0) return [];
+  const byNode = new Map<string, PlacementNode>();
+  for (const n of nodes) {
+    byNode.set(n.id, { id: n.id, region: n.region, pricePerGpuHour: Number(n.price_per_gpu_hour), reliability: Number(n.reliability), verified: Boolean(n.verified), freeGpus: [] });
+  }
+  const ids = [...byNode.keys()];
+  for (let i = 0; i < ids.length; i += 500) {
+    const gpus = await db.selectFrom('gpus').select(['id', 'node_id', 'uuid', 'idx', 'model', 'vram_mb']).where('node_id', 'in', ids.slice(i, i + 500)).where('lease_id', 'is', null).execute();
+    for (const g of gpus) {
+      if (exclude.has(g.id)) continue;
+      byNode.get(g.node_id)!.freeGpus.push({ id: g.id, uuid: g.uuid, index: g.idx, model: g.model, vramMb: g.vram_mb });
+    }
+  }
+  return [...byNode.values()];
+}
