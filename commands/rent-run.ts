@@ -3,9 +3,9 @@ import { randomUUID } from 'node:crypto';
 import type { Lease, OffersQuery, Quote, QuoteRequest } from '../src/api/schemas.js';
 import { parseImageRef } from '../src/domain/image-ref.js';
 import { CancelledError, UsageError, UserError } from '../src/errors.js';
-import { DEFAULT_DECIMALS, OFFER_TABLE_HEAD, leaseProgressText, offerRow, quoteLines, reachInfo, timeLeft, tokens } from '../src/renter/format.js';
+import { OFFER_TABLE_HEAD, leaseProgressText, offerRow, quoteLines, reachInfo, timeLeft, tokens } from '../src/renter/format.js';
 import { createLeaseOnce, leaseEndedError, paymentRpcUrl, requestQuote, waitForLease, withRetryHint } from '../src/renter/lease-flow.js';
-import { parseTokenAmount } from '../src/domain/money.js';
+import { parseTokenAmount, TOKEN_DECIMALS } from '../src/domain/money.js';
 import { parseEnvPairs, parseHours, parsePorts, parsePositiveInt, splitCommand, validateIdempotencyKey } from '../src/renter/parse.js';
 import { explorerLink } from '../src/wallet/explorer.js';
 import type { Context } from './context.js';
@@ -27,7 +27,7 @@ export async function runOffers(options: OffersOptions, ctx: Context): Promise<C
     model: options.model,
     minVram: options.minVram !== undefined ? vramFlagToMb(options.minVram) : undefined,
     gpus: options.gpus !== undefined ? parsePositiveInt(options.gpus, '--gpus', 1024) : undefined,
-    maxPrice: options.maxPrice !== undefined ? parseTokenAmount(options.maxPrice, { flag: '--max-price', decimals: DEFAULT_DECIMALS }) : undefined,
+    maxPrice: options.maxPrice !== undefined ? parseTokenAmount(options.maxPrice, { flag: '--max-price', decimals: TOKEN_DECIMALS }) : undefined,
     region: options.region,
     sort: options.sort ?? 'price',
     limit: options.limit !== undefined ? parsePositiveInt(options.limit, '--limit', 1000) : undefined,

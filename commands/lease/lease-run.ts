@@ -3,22 +3,24 @@ import { randomUUID } from 'node:crypto';
 import type { ApiClient } from '../../src/api/client.js';
 import type { Lease, NetworkInfo } from '../../src/api/schemas.js';
 import { CancelledError, UsageError } from '../../src/errors.js';
-import { DEFAULT_DECIMALS, extensionCost, isTerminal, reachInfo, timeLeft, tokens } from '../../src/renter/format.js';
+import { extensionCost, isTerminal, reachInfo, timeLeft, tokens } from '../../src/renter/format.js';
 import { followLogs, paymentRpcUrl, withRetries, withRetryHint } from '../../src/renter/lease-flow.js';
-import { MAX_LEASE_HOURS, parseHours, parsePositiveInt, validateIdempotencyKey } from '../../src/renter/parse.js';
+import { MAX_LEASE_HOURS } from '../../src/domain/pricing.js';
+import { parseHours, parsePositiveInt, validateIdempotencyKey } from '../../src/renter/parse.js';
 import { explorerLink } from '../../src/wallet/explorer.js';
 import type { Context } from '../context.js';
 import { renderLease } from '../rent-run.js';
 import type { CommandResult } from '../spec.js';
 import type { LeaseExtendOptions } from './extend.js';
 import type { LeaseLogsOptions } from './logs.js';
+import { TOKEN_DECIMALS } from '../../src/domain/money.js';
 
 /** The network's facts; display falls back to the token's 6 decimals when an older coordinator cannot say. */
 async function networkOrDefault(api: ApiClient): Promise<Pick<NetworkInfo, 'decimals'> & Partial<NetworkInfo>> {
   try {
     return await api.network();
   } catch {
-    return { decimals: DEFAULT_DECIMALS };
+    return { decimals: TOKEN_DECIMALS };
   }
 }
 

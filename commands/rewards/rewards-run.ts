@@ -3,12 +3,13 @@ import { randomUUID } from 'node:crypto';
 import type { ApiClient } from '../../src/api/client.js';
 import type { Claim, NetworkInfo } from '../../src/api/schemas.js';
 import { CancelledError, ExitCode, UsageError, UserError } from '../../src/errors.js';
-import { DEFAULT_DECIMALS, tokens } from '../../src/renter/format.js';
+import { tokens } from '../../src/renter/format.js';
 import { paymentRpcUrl, withRetries, withRetryHint } from '../../src/renter/lease-flow.js';
 import { validateIdempotencyKey } from '../../src/renter/parse.js';
 import { explorerLink } from '../../src/wallet/explorer.js';
 import type { Context } from '../context.js';
 import type { CommandResult } from '../spec.js';
+import { TOKEN_DECIMALS } from '../../src/domain/money.js';
 
 async function networkOrUndefined(api: ApiClient): Promise<NetworkInfo | undefined> {
   try {
@@ -21,7 +22,7 @@ async function networkOrUndefined(api: ApiClient): Promise<NetworkInfo | undefin
 export async function runRewards(ctx: Context): Promise<CommandResult> {
   const api = await ctx.api();
   const [rewards, network] = await Promise.all([api.rewards({ signal: ctx.signal }), networkOrUndefined(api)]);
-  const decimals = network?.decimals ?? DEFAULT_DECIMALS;
+  const decimals = network?.decimals ?? TOKEN_DECIMALS;
   return {
     data: rewards,
     human: (r) => {
@@ -54,7 +55,7 @@ export async function runRewardsClaim(options: { idempotencyKey?: string }, ctx:
   }
   const [api, settings] = await Promise.all([ctx.api(), ctx.settings()]);
   const [rewards, network] = await Promise.all([api.rewards({ signal: ctx.signal }), networkOrUndefined(api)]);
-  const decimals = network?.decimals ?? DEFAULT_DECIMALS;
+  const decimals = network?.decimals ?? TOKEN_DECIMALS;
   // A retry with a key names an earlier claim: let the coordinator answer it even though nothing is claimable any more.
   if (rewards.claimable <= 0 && options.idempotencyKey === undefined) {
     throw new UserError('Nothing to claim: your claimable balance is 0.', {

@@ -1,5 +1,6 @@
 // The coordinator API's wire format: zod schemas shared by the server (validation, OpenAPI) and typed clients.
 import { z } from 'zod';
+import { MAX_LEASE_HOURS } from '../domain/pricing.js';
 
 const money = z.number().int().nonnegative().max(Number.MAX_SAFE_INTEGER);
 const base58Key = z.string().regex(/^[1-9A-HJ-NP-Za-km-z]{32,44}$/, 'must be a base58 public key');
@@ -183,7 +184,6 @@ export const offerSchema = z.object({
 
 export const offersResponseSchema = z.object({ offers: z.array(offerSchema) });
 
-export const MAX_LEASE_HOURS = 720;
 
 export const quoteRequestSchema = z.object({
   gpus: z.number().int().positive().max(1024),

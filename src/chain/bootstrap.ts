@@ -9,7 +9,7 @@ import { UserError } from '../errors.js';
 import { clusterOf } from '../wallet/connection.js';
 import { generateKeypair, loadKeypairFile, writeKeypairFile } from '../wallet/keypair.js';
 import type { Keypair } from '../wallet/keypair.js';
-import { TOKEN_DECIMALS } from '../wallet/payment.js';
+import { TOKEN_DECIMALS } from '../domain/money.js';
 
 export interface LocalNetwork {
   rpcUrl: string;

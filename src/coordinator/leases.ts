@@ -12,6 +12,7 @@ import { recountFreeGpus } from './nodes.js';
 import { findPlacement } from './offers.js';
 import { queueRefund, takePayment } from './payments.js';
 import type { NodesTable } from './tables.js';
+import { MAX_LEASE_HOURS } from '../domain/pricing.js';
 
 export async function createLease(ctx: CoordinatorContext, renter: string, input: { quoteId: string; payment?: { transaction: string } }): Promise<Lease> {
   const now = ctx.options.now();
@@ -119,7 +120,6 @@ export async function markRunning(ctx: CoordinatorContext, leaseId: string, now:
 export async function extendLease(ctx: CoordinatorContext, renter: string, leaseId: string, input: { hours: number; payment?: { transaction: string } }): Promise<Lease> {
   const row = await leaseRow(ctx, renter, leaseId);
   if (!isActive(row.state)) throw conflict('LEASE_ENDED', `Lease ${leaseId} has ended (${row.state}) and cannot be extended.`, 'Rent again with `iocli rent`.');
-  const { MAX_LEASE_HOURS } = await import('../api/schemas.js');
   if (Number(row.hours) + input.hours > MAX_LEASE_HOURS) throw new HttpError(400, 'BAD_REQUEST', `A lease may last at most ${MAX_LEASE_HOURS} hours in total.`);
   const amount = Number(row.per_hour) * input.hours;
   const signature = await takePayment(ctx, renter, amount, `extend:${leaseId}:${Number(row.hours) + input.hours}`, input.payment);

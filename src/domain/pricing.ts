@@ -3,6 +3,8 @@
 export const BPS_DENOMINATOR = 10_000;
 export const MINUTE_MS = 60_000;
 export const HOUR_MS = 3_600_000;
+/** The longest a lease may run, in hours (30 days): spending is always bounded. */
+export const MAX_LEASE_HOURS = 720;
 
 export interface PricedAllocation {
   pricePerGpuHour: number;

@@ -1,11 +1,10 @@
 // Pure presentation decisions for renters: token amounts, quote summaries, why nothing fits, and how to reach a workload.
 import type { Lease, NoCapacityDetails, Offer, Quote } from '../api/schemas.js';
-import { formatTokenAmount } from '../domain/money.js';
+import { formatTokenAmount, TOKEN_DECIMALS } from '../domain/money.js';
 
-export const DEFAULT_DECIMALS = 6;
 
 /** Base units → "1.5" (tokens), exact. */
-export function tokens(amount: number | bigint, decimals = DEFAULT_DECIMALS): string {
+export function tokens(amount: number | bigint, decimals = TOKEN_DECIMALS): string {
   return formatTokenAmount(BigInt(amount), decimals);
 }
 
@@ -18,7 +17,7 @@ export function formatVram(vramMb: number): string {
 }
 
 /** One offers-table row: node, GPUs × model, VRAM, price/GPU-h, region, reliability, verified. */
-export function offerRow(offer: Offer, decimals = DEFAULT_DECIMALS): string[] {
+export function offerRow(offer: Offer, decimals = TOKEN_DECIMALS): string[] {
   return [
     offer.nodeId,
     `${offer.freeGpus}/${offer.totalGpus} × ${offer.model}`,
@@ -33,7 +32,7 @@ export function offerRow(offer: Offer, decimals = DEFAULT_DECIMALS): string[] {
 export const OFFER_TABLE_HEAD = ['Node', 'GPUs free × model', 'VRAM', 'Price/GPU-h', 'Region', 'Reliability', 'Verified'];
 
 /** The quote as labelled lines for the confirmation screen (amounts in tokens). */
-export function quoteLines(quote: Quote, decimals = DEFAULT_DECIMALS, symbol = 'tokens'): Array<[string, string]> {
+export function quoteLines(quote: Quote, decimals = TOKEN_DECIMALS, symbol = 'tokens'): Array<[string, string]> {
   const nodes = [...new Set(quote.placement.map((p) => p.nodeId))];
   return [
     ['GPUs', gpuLabel(quote.gpus, quote.model)],
@@ -68,7 +67,7 @@ export interface CapacityExplanation {
 }
 
 /** Why nothing fits, from the coordinator's no-capacity details, and the nearest request that would succeed. */
-export function explainNoCapacity(details: NoCapacityDetails, decimals = DEFAULT_DECIMALS): CapacityExplanation {
+export function explainNoCapacity(details: NoCapacityDetails, decimals = TOKEN_DECIMALS): CapacityExplanation {
   const req = details.requested;
   const wanted = gpuLabel(req.gpus, req.model);
   const reasons = details.excluded

@@ -1,9 +1,9 @@
 // Pure parsers for the renter's flags (--env K=V, --port P, --hours, --gpus, --max-price): one clear UsageError per bad value.
 import { UsageError } from '../errors.js';
+import { MAX_LEASE_HOURS } from '../domain/pricing.js';
 
 /** Must match the wire format (src/api/schemas.ts) so a bad name is caught before anything is quoted or paid. */
 const ENV_NAME = /^[A-Za-z_][A-Za-z0-9_]*$/;
-export const MAX_LEASE_HOURS = 720;
 
 /** `--env K=V` repeated → a map; later duplicates win (like `docker run -e`). The value may contain '='. */
 export function parseEnvPairs(pairs: readonly string[]): Record<string, string> {

@@ -8,13 +8,13 @@ import type { Connection } from '@solana/web3.js';
 import bs58 from 'bs58';
 import { UserError } from '../errors.js';
 import { privateKeyFromSecret } from '../api/signing.js';
+import { TOKEN_DECIMALS } from '../domain/money.js';
 
 export const TOKEN_PROGRAM_ID = 'TokenkegQfeZyiNwAJbNbGKPFXCWuBvf9Ss623VQ5DA';
 export const ASSOCIATED_TOKEN_PROGRAM_ID = 'ATokenGPvbdGVxr1b2hvZbsiqW5xWH25efTNsLJA8knL';
 export const MEMO_PROGRAM_ID = 'MemoSq4gqABAXKb96qnH8TysNcWxMyWCqXgDLGmfcHr';
 export const COMPUTE_BUDGET_PROGRAM_ID = 'ComputeBudget111111111111111111111111111111';
 const SYSTEM_PROGRAM_ID = '11111111111111111111111111111111';
-export const TOKEN_DECIMALS = 6;
 export const QUOTE_MEMO_PREFIX = 'iocli:quote:';
 const TRANSFER_CHECKED = 12;
 

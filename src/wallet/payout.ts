@@ -10,10 +10,10 @@ import {
   createAssociatedTokenAccountIdempotentInstruction,
   memoInstruction,
   signTransaction,
-  TOKEN_DECIMALS,
   transferCheckedInstruction,
 } from './payment.js';
 import type { BlockhashSource, SignedTransaction, Signer } from './payment.js';
+import { TOKEN_DECIMALS } from '../domain/money.js';
 
 export interface PayoutRequest {
   connection: BlockhashSource;
