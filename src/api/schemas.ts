@@ -184,7 +184,6 @@ export const offerSchema = z.object({
 
 export const offersResponseSchema = z.object({ offers: z.array(offerSchema) });
 
-
 export const quoteRequestSchema = z.object({
   gpus: z.number().int().positive().max(1024),
   model: z.string().min(1).max(200).optional(),
