@@ -5,6 +5,7 @@ import type { CommandSpec } from '../spec.js';
 import type { PreflightCheck, ProviderPreflight } from '../../src/provider/preflight.js';
 import type { GpuSelection, SimulatedGpuRequest } from '../../src/provider/options.js';
 import { UsageError } from '../../src/errors.js';
+import { dataDirFrom } from './shared.js';
 
 export interface ProvideFlags {
   preflight?: boolean;
@@ -66,14 +67,6 @@ function parseDrainTimeout(raw: string | undefined): number {
     throw new UsageError(`Invalid --drain-timeout "${raw}".`, { hint: 'Whole seconds (0 leaves running leases at once).' });
   }
   return seconds * 1000;
-}
-
-/** Renters on a loopback network reach workloads on 127.0.0.1; elsewhere the machine's name is the best guess. */
-async function defaultPublicHost(apiUrl: string): Promise<string> {
-  const host = new URL(apiUrl).hostname;
-  if (host === '127.0.0.1' || host === 'localhost' || host === '[::1]') return '127.0.0.1';
-  const { hostname } = await import('node:os');
-  return hostname();
 }
 
 function parseInterval(raw: string | undefined): number {
@@ -181,15 +174,6 @@ interface Setup {
   region: string;
 }
 
-/** A region guess from the time zone, only as a prompt default. */
-function guessRegion(): string {
-  const zone = Intl.DateTimeFormat().resolvedOptions().timeZone ?? '';
-  if (zone.startsWith('Europe/')) return 'eu-west';
-  if (zone.startsWith('America/')) return 'us-east';
-  if (zone.startsWith('Asia/') || zone.startsWith('Australia/')) return 'ap-east';
-  return 'local';
-}
-
 /**
  * Flags win, then saved settings. Anything still missing is asked on a TTY (and saved), taken from the defaults with
  * --yes, or else a usage error naming the flag.
@@ -200,10 +184,9 @@ async function resolveSetup(
   simulate: SimulatedGpuRequest | undefined,
   given: { selection?: GpuSelection; price?: number; region?: string },
 ): Promise<Setup> {
-  const [{ parseGpuSelection, validateRegion, formatGpuSelection }, { parseTokenAmount, formatTokenAmount }, { resolveGpuModel, getGpuCatalogueEntry }] = await Promise.all([
+  const [{ parseGpuSelection, validateRegion, formatGpuSelection, suggestedPricePerGpuHour, guessRegion }, { parseTokenAmount, formatTokenAmount }] = await Promise.all([
     import('../../src/provider/options.js'),
     import('../../src/domain/money.js'),
-    import('../../src/domain/gpu-catalogue.js'),
   ]);
   const settings = await ctx.settings();
   let selection = given.selection ?? (settings.shareGpus ? parseGpuSelection(settings.shareGpus, 'share-gpus setting') : undefined);
@@ -211,13 +194,7 @@ async function resolveSetup(
   let region = given.region ?? (settings.region ? validateRegion(settings.region, 'region setting') : undefined);
 
   const detected = preflight.inventory?.gpus ?? [];
-  const suggestion = (): number | undefined => {
-    if (simulate) return simulate.model.suggestedPricePerGpuHour;
-    const first = detected[0];
-    if (!first) return undefined;
-    const model = getGpuCatalogueEntry(first.model) ?? resolveGpuModel(first.name, first.vramMb);
-    return model.suggestedPricePerGpuHour ?? undefined;
-  };
+  const suggestion = () => suggestedPricePerGpuHour(simulate, detected);
 
   const missing = selection === undefined || price === undefined || region === undefined;
   if (!missing) return { selection: selection!, pricePerGpuHour: price!, region: region! };
@@ -258,7 +235,7 @@ async function resolveSetup(
     if (region === undefined) {
       const answer = await ctx.prompter.input('Region label (lowercase, e.g. us-east, eu-west):', {
         flag: '--region',
-        default: guessRegion(),
+        default: guessRegion(Intl.DateTimeFormat().resolvedOptions().timeZone ?? ''),
         validate: (value) => /^[a-z][a-z0-9-]{1,31}$/.test(value) || 'Use lowercase letters, digits and dashes, e.g. eu-west.',
       });
       region = validateRegion(answer);
@@ -301,73 +278,31 @@ async function runAgent(
   ctx: Context,
   input: Setup & { flags: ProvideFlags; preflight: ProviderPreflight; simulate?: SimulatedGpuRequest; intervalMs: number; stopTimeoutSec: number },
 ) {
-  const [{ defaultDataDir, ensureDataDir, resolveMachineId, AGENT_LOG_FILE }, { buildRegistration, limitsFor }, { runProviderAgent }, { createAgentLogWriter }, { describeAgentEvent }, { createDockerRuntime }, telemetry, { expandHome }, path] =
-    await Promise.all([
-      import('../../src/provider/data-dir.js'),
-      import('../../src/provider/node-spec.js'),
-      import('../../src/provider/agent.js'),
-      import('../../src/provider/agent-log.js'),
-      import('../../src/provider/describe-event.js'),
-      import('../../src/docker/runtime.js'),
-      import('../../src/provider/telemetry.js'),
-      import('../../src/wallet/keypair.js'),
-      import('node:path'),
-    ]);
+  const { openAgentDataDir, startProviderAgent } = await import('../../src/provider/start-agent.js');
   const keypair = await ctx.keypair();
   const api = await ctx.api();
-  const dataDir = path.resolve(input.flags.dataDir ? expandHome(input.flags.dataDir) : defaultDataDir(ctx.env));
-  await ensureDataDir(dataDir);
-  const machineId = await resolveMachineId({ dataDir, owner: keypair.publicKey, override: input.flags.machineId });
+  const dataDir = await dataDirFrom(input.flags.dataDir, ctx);
+  const machineId = await openAgentDataDir({ dataDir, owner: keypair.publicKey, machineIdOverride: input.flags.machineId });
   const drainTimeoutMs = parseDrainTimeout(input.flags.drainTimeout);
-  const registration = buildRegistration({
-    publicHost: input.flags.publicHost ?? (await defaultPublicHost(api.baseUrl)),
-    preflight: input.preflight,
+  const { summary, registration } = await startProviderAgent({
+    api,
+    dataDir,
     machineId,
+    publicHost: input.flags.publicHost,
+    preflight: input.preflight,
     selection: input.selection,
     simulate: input.simulate,
     region: input.region,
     pricePerGpuHour: input.pricePerGpuHour,
-  });
-  const log = createAgentLogWriter(path.join(dataDir, AGENT_LOG_FILE));
-  const uuids = registration.gpus.map((g) => g.uuid);
-  if (input.simulate) ctx.out.warn(`SIMULATED GPUs: ${uuids.length} × ${input.simulate.model.id}. Containers run without GPUs; only a --dev coordinator accepts this node.`);
-  log.write('info', `Starting agent: ${registration.gpus.length} GPU(s)${input.simulate ? ' SIMULATED' : ''}, price ${registration.pricePerGpuHour} base units/GPU-hour, region ${registration.region}, coordinator ${api.baseUrl}`);
-  ctx.out.info(`Data directory: ${dataDir} (agent log: ${path.join(dataDir, AGENT_LOG_FILE)}). Ctrl-C to stop.`);
-
-  const { writePidFile, runningAgentPid } = await import('../../src/provider/data-dir.js');
-  const other = await runningAgentPid(dataDir);
-  if (other !== undefined && other !== process.pid) {
-    throw new UsageError(`Another agent (pid ${other}) is already using ${dataDir}.`, {
-      hint: 'Stop it first, or give this one its own --data-dir and --machine-id.',
-    });
-  }
-  const removePidFile = await writePidFile(dataDir);
-  const summary = await runProviderAgent({
-    api,
-    apiUrl: api.baseUrl,
-    createRuntime: (nodeId) => createDockerRuntime({ nodeId }),
-    registration,
-    dataDir,
-    telemetry: input.simulate
-      ? telemetry.simulatedTelemetry(uuids)
-      : telemetry.nvidiaTelemetry(uuids, (error) => log.write('warn', `GPU telemetry failed: ${error.message}`)),
-    limits: limitsFor(input.preflight.host, registration.gpus.length),
     signal: ctx.signal,
-    heartbeatIntervalMs: input.intervalMs,
+    intervalMs: input.intervalMs,
     stopTimeoutSec: input.stopTimeoutSec,
-    stopWorkloadsOnExit: input.flags.stopWorkloads === true,
+    stopWorkloads: input.flags.stopWorkloads === true,
     drainTimeoutMs,
     shipLogs: input.flags.logs !== false,
     verify: input.flags.verify !== false,
-    onEvent: (event) => {
-      const line = describeAgentEvent(event);
-      if (!line) return;
-      log.write(line.level, line.text);
-      if (line.level === 'info') ctx.out.info(line.text);
-      else ctx.out.warn(line.text);
-    },
-  }).finally(removePidFile);
-  await log.flush();
+    report: ctx.out,
+  });
   const data = {
     nodeId: summary.nodeId,
     machineId,

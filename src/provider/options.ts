@@ -1,5 +1,5 @@
-// Parsing and validating the provider's choices (flags and saved settings): GPU selection, price, region, simulated GPUs. Pure.
-import { compileModelFilter, getGpuCatalogueEntry, GPU_CATALOGUE, type GpuCatalogueEntry } from '../domain/gpu-catalogue.js';
+// Parsing, validating and suggesting the provider's choices (flags and saved settings): GPU selection, price, region, simulated GPUs. Pure.
+import { compileModelFilter, getGpuCatalogueEntry, GPU_CATALOGUE, resolveGpuModel, type GpuCatalogueEntry } from '../domain/gpu-catalogue.js';
 import { UsageError } from '../errors.js';
 
 export type GpuSelection = 'all' | number[];
@@ -77,4 +77,24 @@ export function selectGpus<T extends { index: number }>(all: readonly T[], selec
     });
   }
   return all.filter((gpu) => selection.includes(gpu.index));
+}
+
+/** The catalogue's price suggestion (base units per GPU-hour): the simulated model's, else the first detected GPU's model's. */
+export function suggestedPricePerGpuHour(
+  simulate: SimulatedGpuRequest | undefined,
+  detected: ReadonlyArray<{ model: string; name: string; vramMb: number | null }>,
+): number | undefined {
+  if (simulate) return simulate.model.suggestedPricePerGpuHour;
+  const first = detected[0];
+  if (!first) return undefined;
+  const model = getGpuCatalogueEntry(first.model) ?? resolveGpuModel(first.name, first.vramMb);
+  return model.suggestedPricePerGpuHour ?? undefined;
+}
+
+/** A region guess from the time zone (e.g. "Europe/Berlin"), only as a prompt default. */
+export function guessRegion(timeZone: string): string {
+  if (timeZone.startsWith('Europe/')) return 'eu-west';
+  if (timeZone.startsWith('America/')) return 'us-east';
+  if (timeZone.startsWith('Asia/') || timeZone.startsWith('Australia/')) return 'ap-east';
+  return 'local';
 }

@@ -4,6 +4,8 @@ import {
   parseGpuSelection,
   parseSimulateGpus,
   selectGpus,
+  guessRegion,
+  suggestedPricePerGpuHour,
   simulatedGpus,
   validateRegion,
 } from '../../src/provider/options.js';
@@ -121,5 +123,24 @@ describe('GPU verification', () => {
     expect(summarizeVerification([passed, { uuid: 'GPU-1', status: 'slow', tflops: 200, expectedTflops: 989.4, ratio: 0.2 }])).toMatchObject({ tflops: 200, passed: false });
     expect(summarizeVerification([passed, { uuid: 'GPU-1', status: 'failed', error: 'no CUDA' }])).toMatchObject({ tflops: 700, passed: false });
     expect(summarizeVerification([])).toMatchObject({ kind: 'benchmark', passed: false });
+  });
+});
+
+describe('first-run suggestions', () => {
+  it.each([
+    ['Europe/Berlin', 'eu-west'],
+    ['America/Chicago', 'us-east'],
+    ['Asia/Tokyo', 'ap-east'],
+    ['Australia/Sydney', 'ap-east'],
+    ['UTC', 'local'],
+  ])('guesses region %s → %s', (timeZone, region) => {
+    expect(guessRegion(timeZone)).toBe(region);
+  });
+
+  it('suggests the catalogue price of the simulated or first detected GPU, and nothing without GPUs', () => {
+    const h100 = suggestedPricePerGpuHour(parseSimulateGpus('8:H100'), []);
+    expect(h100).toBeGreaterThan(0);
+    expect(suggestedPricePerGpuHour(undefined, [{ model: 'H100-SXM-80GB', name: 'NVIDIA H100 80GB HBM3', vramMb: 81_559 }])).toBe(h100);
+    expect(suggestedPricePerGpuHour(undefined, [])).toBeUndefined();
   });
 });
