@@ -9,6 +9,14 @@ export interface CachedAssignments {
   states: Map<string, string>;
   /** Content hash of `assignments`, computed on first use (long-polls compare it). */
   version?: string;
+  /** `{assignments, version}` as JSON, computed on first use: most heartbeat replies are this exact text. */
+  json?: string;
+}
+
+/** The heartbeat reply for an entry, serialised once per snapshot rather than once per heartbeat. */
+export function replyJsonOf(entry: CachedAssignments): string {
+  entry.json ??= JSON.stringify({ assignments: entry.assignments, version: versionOf(entry) });
+  return entry.json;
 }
 
 export function versionOf(entry: CachedAssignments): string {
@@ -46,6 +54,12 @@ export class AssignmentBoard {
       return fresh;
     }
     if (this.options.now() - this.snapshotLoadedAt >= this.options.assignmentCacheMs) await this.reloadSnapshot();
+    return this.assignmentCache.get(nodeId) ?? EMPTY_ASSIGNMENTS;
+  }
+
+  /** The node's cached entry when it can be used without waiting (fresh snapshot, not dirty); otherwise undefined. */
+  peek(nodeId: string): CachedAssignments | undefined {
+    if (this.dirtyNodes.has(nodeId) || this.options.now() - this.snapshotLoadedAt >= this.options.assignmentCacheMs) return undefined;
     return this.assignmentCache.get(nodeId) ?? EMPTY_ASSIGNMENTS;
   }
 

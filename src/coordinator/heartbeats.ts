@@ -1,6 +1,6 @@
 // A node's heartbeat (liveness, telemetry, the container states it reports) and its long-poll for new assignments.
 import type { Assignment, HeartbeatInput } from '../api/schemas.js';
-import { versionOf } from './assignments.js';
+import { replyJsonOf, versionOf } from './assignments.js';
 import type { CoordinatorContext } from './context.js';
 import { endLease, markRunning } from './leases.js';
 import { appendLogs } from './logs.js';
@@ -46,6 +46,26 @@ export async function recordHeartbeat(ctx: CoordinatorContext, nodeId: string, a
   }
   if (changed) current = await ctx.assignments.forNode(nodeId, true);
   return { assignments: current.assignments, version: versionOf(current) };
+}
+
+/**
+ * The common heartbeat without a promise: a cached node that is online, reports nothing that needs a write (no
+ * verification, draining unchanged, no lease transitions, no logs) and whose assignments are fresh in memory. Returns
+ * the reply as JSON, or undefined (nothing recorded) when recordHeartbeat must handle it.
+ */
+export function recordQuietHeartbeat(ctx: CoordinatorContext, nodeId: string, actor: string, input: HeartbeatInput): string | undefined {
+  const node = ctx.nodeCache.get(nodeId);
+  if (!node || node.owner !== actor || node.status !== 'online' || input.verification || input.logs?.length) return undefined;
+  if (input.draining !== undefined && input.draining !== node.draining) return undefined;
+  const current = ctx.assignments.peek(nodeId);
+  if (!current) return undefined;
+  for (const container of input.containers) {
+    const state = current.states.get(container.leaseId);
+    if (!state) continue;
+    if (container.state === 'running' ? state === 'scheduled' || state === 'paid' : container.state === 'exited' || container.state === 'failed') return undefined;
+  }
+  ctx.heartbeats.record(nodeId, ctx.options.now(), input.gpus);
+  return replyJsonOf(current);
 }
 
 /** Long-poll for the node's assignments once its owner is checked (see AssignmentBoard.waitForChange). */

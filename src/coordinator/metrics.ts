@@ -2,19 +2,42 @@
 
 const BUCKETS = [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5];
 
+interface Histogram {
+  buckets: number[];
+  sum: number;
+  count: number;
+}
+
 export class Metrics {
   private readonly requests = new Map<string, number>();
-  private readonly histograms = new Map<string, { buckets: number[]; sum: number; count: number }>();
+  private readonly histograms = new Map<string, Histogram>();
+  /** route → method → the series it updates, so a request costs map lookups rather than building label strings. */
+  private readonly series = new Map<string, Map<string, { histogram: Histogram; statusKeys: Map<number, string> }>>();
 
   observe(method: string, route: string, status: number, seconds: number): void {
-    const key = `method="${method}",route="${escape(route)}",status="${status}"`;
-    this.requests.set(key, (this.requests.get(key) ?? 0) + 1);
-    const hkey = `method="${method}",route="${escape(route)}"`;
-    let h = this.histograms.get(hkey);
-    if (!h) {
-      h = { buckets: BUCKETS.map(() => 0), sum: 0, count: 0 };
-      this.histograms.set(hkey, h);
+    let byMethod = this.series.get(route);
+    if (!byMethod) {
+      byMethod = new Map();
+      this.series.set(route, byMethod);
     }
+    let entry = byMethod.get(method);
+    if (!entry) {
+      const hkey = `method="${method}",route="${escape(route)}"`;
+      let histogram = this.histograms.get(hkey);
+      if (!histogram) {
+        histogram = { buckets: BUCKETS.map(() => 0), sum: 0, count: 0 };
+        this.histograms.set(hkey, histogram);
+      }
+      entry = { histogram, statusKeys: new Map() };
+      byMethod.set(method, entry);
+    }
+    let key = entry.statusKeys.get(status);
+    if (key === undefined) {
+      key = `method="${method}",route="${escape(route)}",status="${status}"`;
+      entry.statusKeys.set(status, key);
+    }
+    this.requests.set(key, (this.requests.get(key) ?? 0) + 1);
+    const h = entry.histogram;
     for (let i = 0; i < BUCKETS.length; i++) if (seconds <= BUCKETS[i]!) h.buckets[i]!++;
     h.sum += seconds;
     h.count++;

@@ -9,7 +9,8 @@ import * as schemas from '../api/schemas.js';
 import { verifySignedRequest } from '../api/signing.js';
 import { openDatabase, type Engine } from './db.js';
 import { HttpError } from './http-error.js';
-import { HeartbeatSessions } from './heartbeat-sessions.js';
+import { parseQuietHeartbeat } from './heartbeat-input.js';
+import { HeartbeatSessions, type SessionAuthResult } from './heartbeat-sessions.js';
 import { databaseSessionPersistence } from './session-store.js';
 import { registerFaucetRoute } from './faucet.js';
 import type { Faucet, PaymentVerifier, PayoutSender } from './hooks.js';
@@ -181,8 +182,18 @@ export async function startCoordinator(options: CoordinatorOptions = {}): Promis
     done();
   });
 
+  // Each route gets its own onResponse hook that knows its URL (request.routeOptions builds an object per call); the
+  // global hook counts only what matched no route.
+  app.addHook('onRoute', (route) => {
+    const url = route.url;
+    const observe = (request: FastifyRequest, reply: FastifyReply, done: () => void) => {
+      metrics.observe(request.method, url, reply.statusCode, reply.elapsedTime / 1000);
+      done();
+    };
+    route.onResponse = route.onResponse === undefined ? observe : [...(Array.isArray(route.onResponse) ? route.onResponse : [route.onResponse]), observe];
+  });
   app.addHook('onResponse', (request, reply, done) => {
-    metrics.observe(request.method, request.routeOptions.url ?? 'unmatched', reply.statusCode, reply.elapsedTime / 1000);
+    if (request.is404) metrics.observe(request.method, 'unmatched', reply.statusCode, reply.elapsedTime / 1000);
     done();
   });
 
@@ -297,7 +308,30 @@ export async function startCoordinator(options: CoordinatorOptions = {}): Promis
       throw new HttpError(400, 'BAD_REQUEST', 'publicKey is not a usable X25519 public key.');
     }
   });
-  nodeRoute('POST', '/v1/nodes/:id/heartbeat', async (request, actor) => service.heartbeat(params(request).id!, actor, parse(schemas.heartbeatSchema, request.body, 'body')));
+  // The hot path (thousands a second): no promise unless the session must be loaded or the heartbeat needs writes, and
+  // the common reply is sent as JSON serialised once per assignment snapshot.
+  const heartbeatReply = (request: FastifyRequest, reply: FastifyReply, nodeId: string, actor: string): unknown => {
+    const input = parseQuietHeartbeat(request.body) ?? parse(schemas.heartbeatSchema, request.body, 'body');
+    const json = service.quietHeartbeat(nodeId, actor, input);
+    if (json === undefined) return service.heartbeat(nodeId, actor, input);
+    reply.type('application/json; charset=utf-8').send(json);
+    return undefined;
+  };
+  const sessionOwner = (result: SessionAuthResult): string => {
+    if (!result.ok) throw new HttpError(401, result.code, result.message, result.code === 'SESSION_UNKNOWN' || result.code === 'SESSION_EXPIRED' ? 'Open a new session (POST /v1/nodes/:id/sessions).' : undefined);
+    return result.owner;
+  };
+  app.route({
+    method: 'POST',
+    url: '/v1/nodes/:id/heartbeat',
+    handler: (request: FastifyRequest, reply: FastifyReply) => {
+      const nodeId = params(request).id!;
+      if (!HeartbeatSessions.present(request.headers)) return authenticate(request, false).then((actor) => heartbeatReply(request, reply, nodeId, actor));
+      const result = sessions.check(request.method, request.url, nodeId, request.headers, request.rawBody ?? '');
+      if (result instanceof Promise) return result.then((r) => heartbeatReply(request, reply, nodeId, sessionOwner(r)));
+      return heartbeatReply(request, reply, nodeId, sessionOwner(result));
+    },
+  });
   nodeRoute('GET', '/v1/nodes/:id/assignments', async (request, actor, reply) => {
     const query = parse(schemas.assignmentsQuerySchema, request.query, 'query');
     // A client that goes away ends its wait (no timer or waiter is left behind).

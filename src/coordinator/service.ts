@@ -76,6 +76,11 @@ export class CoordinatorService {
     return heartbeats.recordHeartbeat(this.ctx, nodeId, actor, input);
   }
 
+  /** The common heartbeat handled without a promise; its reply as JSON, or undefined when `heartbeat` must handle it. */
+  quietHeartbeat(nodeId: string, actor: string, input: HeartbeatInput): string | undefined {
+    return heartbeats.recordQuietHeartbeat(this.ctx, nodeId, actor, input);
+  }
+
   /** Long-poll: the node's assignments as soon as they differ from version `after`, or at `waitMs`. */
   waitForAssignments(nodeId: string, actor: string, after: string | undefined, waitMs: number, signal?: AbortSignal): Promise<{ assignments: Assignment[]; version: string }> {
     return heartbeats.waitForAssignments(this.ctx, nodeId, actor, after, waitMs, signal);
