@@ -1,5 +1,6 @@
+import { createHash, createHmac, randomBytes } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
-import { createSessionKeyPair, deriveSessionKey, HeartbeatSessionClient } from '../../src/api/heartbeat-session.js';
+import { createSessionKeyPair, deriveSessionKey, HeartbeatSessionClient, sessionMacer } from '../../src/api/heartbeat-session.js';
 import { HeartbeatSessions, type StoredSession } from '../../src/coordinator/heartbeat-sessions.js';
 
 function setup(now = { t: 1_000_000 }) {
@@ -74,5 +75,27 @@ describe('heartbeat sessions', () => {
     const restarted = new HeartbeatSessions({ ttlMs: 60_000, maxSkewMs: 5_000, now: () => first.now.t, persistence: { save: async () => {}, load: async (id) => first.saved.get(id) } });
     const body = '{}';
     await expect(restarted.authenticate('POST', PATH, 'node-1', client.headers('POST', PATH, body, first.now.t), body)).resolves.toMatchObject({ ok: true });
+  });
+});
+
+describe('session MAC', () => {
+  // The fast path builds HMAC-SHA256 from its definition (RFC 2104); it must equal node:crypto's HMAC byte for byte.
+  const reference = (key: Uint8Array, method: string, path: string, timestamp: string, seq: string, body: string) => {
+    const bodyHash = createHash('sha256').update(body).digest('hex');
+    return createHmac('sha256', key).update(`${method.toUpperCase()}\n${path}\n${timestamp}\n${seq}\n${bodyHash}`).digest('base64url');
+  };
+
+  it.each([
+    ['POST', '/v1/nodes/node-1/heartbeat', '{"gpus":[]}'],
+    ['post', '/v1/nodes/nöde-ü/heartbeat?x=1', '{"note":"ünïcödé 🚀"}'],
+    ['GET', '/v1/nodes/n/assignments?after=3&waitMs=25000', ''],
+  ])('equals node:crypto HMAC-SHA256 for %s %s', (method, path, body) => {
+    for (const keyLength of [1, 32, 64]) {
+      const key = randomBytes(keyLength);
+      const macer = sessionMacer(key);
+      for (let seq = 1; seq <= 3; seq++) {
+        expect(macer(method, path, '1764150000000', String(seq), body)).toBe(reference(key, method, path, '1764150000000', String(seq), body));
+      }
+    }
   });
 });
