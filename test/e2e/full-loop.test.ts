@@ -6,7 +6,8 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { runCli, tempHome, type CliResult } from '../support/cli.js';
 import { docker, ensureDocker, ensureTestImage } from '../support/docker.js';
-import { spawnCli, waitUntil, type BackgroundCli } from '../support/processes.js';
+import { spawnCli, type BackgroundCli } from '../support/processes.js';
+import { waitFor } from '../support/wait.js';
 
 interface Allocation {
   nodeId: string;
@@ -156,7 +157,7 @@ describe.skipIf(!dockerReady)('e2e: full loop through the iocli binary', () => {
     }
     for (const [name, gpus] of [['p4', 4], ['p8', 8]] as const) {
       const p = providers[name];
-      const status = await waitUntil(
+      const status = await waitFor(
         `${name} to register`,
         async () => {
           const r = await runCli(['provide', 'status', '--data-dir', p.dataDir, '--keypair', key(name), '--json'], { env });
@@ -168,7 +169,7 @@ describe.skipIf(!dockerReady)('e2e: full loop through the iocli binary', () => {
       expect(status.gpus).toHaveLength(gpus);
       p.nodeId = status.nodeId;
     }
-    const offers = await waitUntil(
+    const offers = await waitFor(
       'both nodes in `iocli offers`',
       async () => {
         const { offers } = await json<{ offers: Offer[] }>(['offers', '--model', 'H100']);
@@ -208,14 +209,14 @@ describe.skipIf(!dockerReady)('e2e: full loop through the iocli binary', () => {
     expect(paid).toBe(8 * 3_000_000);
     expect(rent.payment?.amount).toBe(paid);
 
-    const [containerId] = await waitUntil('the lease container', async () => {
+    const [containerId] = await waitFor('the lease container', async () => {
       const ids = await leaseContainers(rent.lease.id);
       return ids.length > 0 ? ids : undefined;
     });
     const inspect = JSON.parse((await docker(['container', 'inspect', containerId!])).stdout)[0] as { Config: { Labels: Record<string, string> } };
     expect(inspect.Config.Labels).toMatchObject({ 'iocli.managed': 'true', 'iocli.lease': rent.lease.id, 'iocli.node': providers.p8.nodeId });
-    await waitUntil('the marker in docker logs', async () => (await docker(['logs', containerId!])).stdout.includes(`${marker}-42`));
-    await waitUntil(
+    await waitFor('the marker in docker logs', async () => (await docker(['logs', containerId!])).stdout.includes(`${marker}-42`));
+    await waitFor(
       'the marker in `iocli lease logs`',
       async () => {
         const logs = await json<{ entries: Array<{ data: string }> }>(['lease', 'logs', rent.lease.id, '--keypair', key('renter')]);
@@ -245,7 +246,7 @@ describe.skipIf(!dockerReady)('e2e: full loop through the iocli binary', () => {
     expect(stop.refundSignature).toEqual(expect.any(String));
     refund = stop.refund;
     stoppedLease = stop.lease;
-    await waitUntil('the lease container to be removed', async () => (await leaseContainers(lease8!.id, true)).length === 0, {
+    await waitFor('the lease container to be removed', async () => (await leaseContainers(lease8!.id, true)).length === 0, {
       timeoutMs: 10_000,
       context: providerLogs,
     });
@@ -284,7 +285,7 @@ describe.skipIf(!dockerReady)('e2e: full loop through the iocli binary', () => {
     };
     // Transfers are confirmed when the commands return, but allow the chain a moment before comparing exactly.
     let after: Record<string, bigint> = {};
-    await waitUntil('balances to settle', async () => {
+    await waitFor('balances to settle', async () => {
       after = await balances();
       return Object.entries(expected).every(([k, v]) => after[k] === v);
     }, { timeoutMs: 10_000, intervalMs: 500 }).catch(() => undefined);
@@ -303,12 +304,12 @@ describe.skipIf(!dockerReady)('e2e: full loop through the iocli binary', () => {
     const byNode = Object.fromEntries(rent.lease.allocations.map((a) => [a.nodeId, a.gpuUuids.length]));
     expect(byNode).toEqual({ [providers.p4.nodeId!]: 4, [providers.p8.nodeId!]: 8 });
     expect(rent.lease.totalPaid).toBe(4 * 2_000_000 + 8 * 3_000_000);
-    await waitUntil('a container on each node', async () => (await leaseContainers(rent.lease.id)).length === 2, { context: providerLogs });
+    await waitFor('a container on each node', async () => (await leaseContainers(rent.lease.id)).length === 2, { context: providerLogs });
 
     const stop = await json<{ lease: Lease; refund: number }>(['lease', 'stop', rent.lease.id, '--yes', '--keypair', key('renter')]);
     expect(stop.lease.state).toBe('stopped');
     expect(stop.refund).toBeGreaterThan(0);
-    await waitUntil('both containers to be removed', async () => (await leaseContainers(rent.lease.id, true)).length === 0, {
+    await waitFor('both containers to be removed', async () => (await leaseContainers(rent.lease.id, true)).length === 0, {
       timeoutMs: 10_000,
       context: providerLogs,
     });

@@ -6,6 +6,7 @@ import { buildRunArgs, type ContainerRunSpec } from '../../src/domain/docker-arg
 import { createDockerRuntime, type LogChunk } from '../../src/docker/runtime.js';
 import { ExternalError, UserError } from '../../src/errors.js';
 import { docker, dockerInspect, dockerOk, ensureDocker, ensureTestImage, removeContainersByLabel, TEST_IMAGE } from '../support/docker.js';
+import { waitFor } from '../support/wait.js';
 
 const available = await ensureDocker();
 const MiB = 1024 * 1024;
@@ -28,16 +29,6 @@ function leaseSpec(leaseId: string, overrides: Partial<ContainerRunSpec> = {}): 
     name: `iocli-${runId}-${leaseId}`,
     ...overrides,
   };
-}
-
-async function waitFor<T>(what: string, fn: () => Promise<T | undefined>, timeoutMs = 10_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const value = await fn();
-    if (value !== undefined) return value;
-    if (Date.now() > deadline) throw new Error(`Timed out waiting for ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 50));
-  }
 }
 
 async function rejection(promise: Promise<unknown>): Promise<UserError> {

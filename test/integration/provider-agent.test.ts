@@ -12,26 +12,12 @@ import { simulatedGpus, parseSimulateGpus } from '../../src/provider/options.js'
 import { simulatedTelemetry } from '../../src/provider/telemetry.js';
 import { docker, dockerInspect, dockerOk, ensureDocker, ensureTestImage, removeContainersByLabel } from '../support/docker.js';
 import { newKeypair, startTestCoordinator, type TestCoordinator } from '../support/coordinator.js';
+import { waitFor } from '../support/wait.js';
 
 const hasDocker = await ensureDocker();
 const RUN = `${process.pid}-${Date.now().toString(36)}`;
 const MACHINE = `agent-test-${RUN}`;
 const FOREIGN_NODE = `node_foreign_${RUN}`;
-
-async function waitFor<T>(what: string, probe: () => Promise<T | undefined | false>, timeoutMs = 20_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  let last: unknown;
-  for (;;) {
-    try {
-      const value = await probe();
-      if (value) return value;
-    } catch (error) {
-      last = error;
-    }
-    if (Date.now() > deadline) throw new Error(`Timed out waiting for ${what}${last ? `: ${String(last)}` : ''}`);
-    await new Promise((resolve) => setTimeout(resolve, 150));
-  }
-}
 
 function gpusOf(machine: string): string[] {
   return simulatedGpus(machine, parseSimulateGpus('2:RTX4090')).map((g) => g.uuid);
@@ -155,7 +141,7 @@ describe.skipIf(!hasDocker)('provider agent (real coordinator, real Docker, simu
     expect(logs[0]!.stream).toBe('stdout');
 
     await renter.stopLease(lease.id);
-    await waitFor('the container to be removed', async () => (await containersOfLease(lease.id)).length === 0, 20_000);
+    await waitFor('the container to be removed', async () => (await containersOfLease(lease.id)).length === 0, { timeoutMs: 20_000 });
     expect(events.some((e) => e.type === 'container-removed' && e.leaseId === lease.id)).toBe(true);
   }, 60_000);
 

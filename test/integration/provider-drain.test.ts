@@ -12,19 +12,10 @@ import { simulatedGpus, parseSimulateGpus } from '../../src/provider/options.js'
 import { simulatedTelemetry } from '../../src/provider/telemetry.js';
 import { dockerOk, ensureDocker, ensureTestImage, removeContainersByLabel } from '../support/docker.js';
 import { newKeypair, startTestCoordinator, type TestCoordinator } from '../support/coordinator.js';
+import { waitFor } from '../support/wait.js';
 
 const hasDocker = await ensureDocker();
 const MACHINE = `drain-test-${process.pid}-${Date.now().toString(36)}`;
-
-async function waitFor<T>(what: string, probe: () => Promise<T | undefined | false>, timeoutMs = 20_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const value = await probe().catch(() => undefined);
-    if (value) return value;
-    if (Date.now() > deadline) throw new Error(`Timed out waiting for ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 50));
-  }
-}
 
 describe.skipIf(!hasDocker)('provider agent: long-poll, drain, verification', () => {
   let coordinator: TestCoordinator;
@@ -83,16 +74,16 @@ describe.skipIf(!hasDocker)('provider agent: long-poll, drain, verification', ()
     const quote = await renter.quote({ gpus: 1, image, command: ['sleep', '600'], ports: [9] });
     const t0 = Date.now();
     const lease = await renter.createLease({ quoteId: quote.quoteId });
-    await waitFor('container running', async () => (await dockerOk(['ps', '-q', '--filter', `label=iocli.lease=${lease.id}`, '--filter', 'status=running'])).trim() !== '', 8_000);
+    await waitFor('container running', async () => (await dockerOk(['ps', '-q', '--filter', `label=iocli.lease=${lease.id}`, '--filter', 'status=running'])).trim() !== '', { timeoutMs: 8_000 });
     expect(Date.now() - t0).toBeLessThan(5_000);
     expect((await renter.lease(lease.id)).allocations[0]!.publicHost).toBe('127.0.0.1');
   });
 
   it('drains on abort: no new placements, the running lease is heartbeated until its renter stops it, then the agent exits', async () => {
     const [lease] = (await renter.leases()).leases;
-    await waitFor('lease running on the coordinator', async () => (await renter.lease(lease!.id)).state === 'running', 15_000);
+    await waitFor('lease running on the coordinator', async () => (await renter.lease(lease!.id)).state === 'running', { timeoutMs: 15_000 });
     controller.abort();
-    await waitFor('draining status', async () => (await owner.node(nodeId!)).status === 'draining', 15_000);
+    await waitFor('draining status', async () => (await owner.node(nodeId!)).status === 'draining', { timeoutMs: 15_000 });
     await expect(renter.quote({ gpus: 1, image })).rejects.toMatchObject({ code: 'NO_CAPACITY' });
     expect(events.find((e) => e.type === 'draining')).toMatchObject({ waitingFor: [lease!.id] });
     await coordinator.server.sweep();

@@ -10,6 +10,7 @@ import { writeKeypairFile } from '../../src/wallet/keypair.js';
 import { assertBuilt, BIN, runCli } from '../support/cli.js';
 import { dockerInspect, dockerOk, ensureDocker, ensureTestImage, removeContainersByLabel } from '../support/docker.js';
 import { newKeypair, startTestCoordinator, type TestCoordinator } from '../support/coordinator.js';
+import { waitFor } from '../support/wait.js';
 
 const hasDocker = await ensureDocker();
 const RUN = `${process.pid}-${Date.now().toString(36)}`;
@@ -18,21 +19,6 @@ interface Agent {
   child: ChildProcess;
   output(): string;
   exited: Promise<number | null>;
-}
-
-async function waitFor<T>(what: string, probe: () => Promise<T | undefined | false> | T | undefined | false, timeoutMs = 20_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  let last: unknown;
-  for (;;) {
-    try {
-      const value = await probe();
-      if (value) return value;
-    } catch (error) {
-      last = error;
-    }
-    if (Date.now() > deadline) throw new Error(`Timed out waiting for ${what}${last ? `: ${String(last)}` : ''}`);
-    await new Promise((resolve) => setTimeout(resolve, 150));
-  }
 }
 
 async function containersOfLease(leaseId: string): Promise<string[]> {
