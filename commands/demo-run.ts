@@ -69,6 +69,8 @@ export async function runDemo(options: DemoOptions, ctx: Context): Promise<Comma
   /** Runs `iocli …args`; shown to the user unless `capture` (then its --json result is parsed and returned). */
   const iocli = (args: string[], { capture = false, allowFailure = false } = {}): Promise<StepOutcome> =>
     new Promise((resolve, reject) => {
+      // Ctrl-C: start nothing new (clean-up runs `network down` itself, with allowFailure).
+      if (ctx.signal.aborted && !allowFailure) return reject(new CancelledError('Demo interrupted; cleaned up.'));
       const show = !capture && !ctx.globals.json && !ctx.globals.quiet;
       if (show) say(ctx.out.color ? `\u001b[2m$ iocli ${args.join(' ')}\u001b[22m` : `$ iocli ${args.join(' ')}`);
       const child = spawn(process.execPath, [bin, ...args, ...(capture ? ['--json'] : [])], {
@@ -91,9 +93,6 @@ export async function runDemo(options: DemoOptions, ctx: Context): Promise<Comma
     stepNumber += 1;
     say('');
     say(ctx.out.color ? `\u001b[1m\u001b[36m[${stepNumber}/${totalSteps}] ${title}\u001b[39m\u001b[22m` : `[${stepNumber}/${totalSteps}] ${title}`);
-  };
-  const checkCancelled = () => {
-    if (ctx.signal.aborted) throw new CancelledError('Demo interrupted; cleaned up.');
   };
 
   const cleanup = async () => {
@@ -126,7 +125,6 @@ export async function runDemo(options: DemoOptions, ctx: Context): Promise<Comma
     env.IOCLI_RPC_URL = network.rpcUrl;
     say(`  coordinator ${network.apiUrl} · chain ${network.rpcUrl} · token mint ${network.mint}`);
     summary.network = network;
-    checkCancelled();
 
     step('Create two wallets: a renter and a provider');
     const renterWallet = await json<{ publicKey: string }>(['wallet', 'new', '--outfile', renter]);
@@ -136,7 +134,6 @@ export async function runDemo(options: DemoOptions, ctx: Context): Promise<Comma
 
     step('Fund the renter from the local faucet: SOL for fees, test tokens to pay with');
     await iocli(['wallet', 'airdrop', '--sol', '1', '--tokens', '100', '--keypair', renter]);
-    checkCancelled();
 
     step(`Start a provider with ${gpus} simulated H100 GPUs (real Docker containers)`);
     const image = await ensureWorkloadImage(docker, (text) => say(`  ${text}`));
@@ -155,7 +152,6 @@ export async function runDemo(options: DemoOptions, ctx: Context): Promise<Comma
 
     step('Search capacity');
     await iocli(['offers']);
-    checkCancelled();
 
     step(`Rent ${gpus} GPUs for 1 hour: quote, pay from the renter's wallet, wait for the container`);
     const workload = `echo "hello from lease on $(uname -n): $(nproc) CPUs"; i=0; while true; do i=$((i+1)); echo "step $i: training on ${gpus} GPUs"; sleep 1; done`;
@@ -164,7 +160,6 @@ export async function runDemo(options: DemoOptions, ctx: Context): Promise<Comma
     const lease = leases.leases[0];
     if (!lease) throw new UserError('The rent step finished but no lease is listed.');
     summary.lease = { id: lease.id, paid: lease.totalPaid };
-    checkCancelled();
 
     step(`Let the workload run for ${seconds} s, then read its logs`);
     await sleep(seconds * 1000, ctx.signal);
