@@ -3,7 +3,7 @@ import { randomUUID } from 'node:crypto';
 import type { Lease, OffersQuery, Quote, QuoteRequest } from '../src/api/schemas.js';
 import { parseImageRef } from '../src/domain/image-ref.js';
 import { CancelledError, UsageError, UserError } from '../src/errors.js';
-import { OFFER_TABLE_HEAD, leaseProgressText, offerRow, quoteLines, reachInfo, timeLeft, tokens } from '../src/renter/format.js';
+import { OFFER_TABLE_HEAD, leaseProgressText, offerRow, quoteLines, reachInfo, rootFilesystemText, timeLeft, tokens } from '../src/renter/format.js';
 import { createLeaseOnce, leaseEndedError, paymentRpcUrl, requestQuote, waitForLease, withRetryHint } from '../src/renter/lease-flow.js';
 import { parseTokenAmount, TOKEN_DECIMALS } from '../src/domain/money.js';
 import { parseEnvPairs, parseHours, parsePorts, parsePositiveInt, splitCommand, validateIdempotencyKey } from '../src/renter/parse.js';
@@ -83,6 +83,8 @@ export function parseRentOptions(options: RentOptions, newKey: () => string = ra
       ...(command ? { command } : {}),
       env: parseEnvPairs(options.env ?? []),
       ports: parsePorts(options.port ?? []),
+      // Only when asked: the request (and its stored quote) stays what it always was otherwise.
+      ...(options.readOnlyRoot ? { readOnlyRoot: true } : {}),
     },
     maxPriceText: options.maxPrice,
     dryRun: Boolean(options.dryRun),
@@ -184,6 +186,10 @@ export async function runRent(options: RentOptions, ctx: Context): Promise<Comma
     );
     if (payment && lease.paymentSignature) payment = { ...payment, signature: lease.paymentSignature, explorer: explorerLink(lease.paymentSignature, rpcUrl) };
     creating.succeed(`Lease ${lease.id} created (${lease.state})`);
+    // A coordinator that predates the flag drops it silently: say so rather than let the renter assume it.
+    if (request.readOnlyRoot && lease.readOnlyRoot !== true) {
+      ctx.out.warn(`The coordinator did not record --read-only-root: lease ${lease.id} runs with a writable root filesystem.`);
+    }
   } catch (error) {
     creating.fail('The lease was not created');
     throw withRetryHint(error, 'the same `iocli rent` command', parsed.idempotencyKey);
@@ -228,6 +234,7 @@ export function renderLease(r: HumanRenderer, lease: Lease, decimals: number, pa
     ['Node', reach.nodes.length ? reach.nodes.join(', ') : undefined],
     ['Image', lease.image],
     ['Command', lease.command?.join(' ')],
+    ['Root filesystem', rootFilesystemText(lease)],
     ['Ports', reach.endpoints.length ? reach.endpoints.map((e) => e.address ?? `${e.port} on node ${e.nodeId}`).join(', ') : undefined],
     ['Price', `${tokens(lease.perHour, decimals)} tokens/h (${tokens(lease.pricePerGpuHour, decimals)} per GPU-hour)`],
     ['Paid', `${tokens(lease.totalPaid, decimals)} tokens for ${lease.hours} h`],

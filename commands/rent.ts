@@ -13,6 +13,7 @@ export interface RentOptions {
   hours: string;
   maxPrice?: string;
   multiNode?: boolean;
+  readOnlyRoot?: boolean;
   dryRun?: boolean;
   timeout: string;
   idempotencyKey?: string;
@@ -40,6 +41,10 @@ export const rent: CommandSpec<RentOptions> = {
     { flags: '--hours <h>', description: 'lease length in whole hours, 1-720', defaultValue: '1' },
     { flags: '--max-price <tokens>', description: 'refuse (exit 4) if the price per GPU-hour is above this, in tokens' },
     { flags: '--multi-node', description: 'allow the GPUs to span several nodes when no single node has enough' },
+    {
+      flags: '--read-only-root',
+      description: "run the container with a read-only root filesystem and a writable /tmp (tmpfs, counted in the memory limit); only for images that write nowhere else",
+    },
     { flags: '--dry-run', description: 'quote, build and simulate the payment, but send nothing' },
     { flags: '--timeout <seconds>', description: 'how long to wait for the container to run (0: do not wait)', defaultValue: '300' },
     { flags: '--idempotency-key <key>', description: 'reuse a key from an earlier attempt so a retry never pays twice (default: a new key)' },
@@ -48,6 +53,7 @@ export const rent: CommandSpec<RentOptions> = {
     'iocli rent --gpus 8 --model H100 --hours 2 --image pytorch/pytorch:2.3.0 --cmd "python train.py" --yes',
     'iocli rent --gpus 1 --image jupyter/base-notebook --port 8888 --env TOKEN=secret --max-price 1.5',
     'iocli rent --gpus 16 --model H100 --multi-node --image my/trainer:latest --dry-run --json',
+    'iocli rent --gpus 1 --image my/inference:1.0 --read-only-root --yes',
   ],
   async run(_args, options, ctx) {
     const { runRent } = await import('./rent-run.js');

@@ -141,6 +141,8 @@ export const assignmentSchema = z.object({
   gpuUuids: z.array(z.string()),
   memoryBytes: z.number().int().positive().optional(),
   cpus: z.number().positive().optional(),
+  /** Run with a read-only root filesystem and a writable /tmp tmpfs. Sent only when true (older agents ignore it). */
+  readOnlyRoot: z.boolean().optional(),
   endsAt: isoTime,
 });
 
@@ -196,6 +198,8 @@ export const quoteRequestSchema = z.object({
   command: z.array(z.string().max(4096)).max(256).optional(),
   env: envMap.default({}),
   ports: z.array(port).max(32).default([]),
+  /** Run the container with a read-only root filesystem (a writable /tmp tmpfs); only for images that tolerate it. */
+  readOnlyRoot: z.boolean().default(false),
 });
 
 export const allocationSchema = z.object({
@@ -253,6 +257,8 @@ export const leaseSchema = z.object({
   command: z.array(z.string()).optional(),
   env: z.record(z.string(), z.string()),
   ports: z.array(z.number()),
+  /** The container's root filesystem is read-only (with a writable /tmp tmpfs). */
+  readOnlyRoot: z.boolean().default(false),
   allocations: z.array(allocationSchema),
   paymentSignature: z.string().nullable(),
   /** The on-chain refund transfer of the unused time, once one was signed. */

@@ -129,7 +129,7 @@ export class AssignmentBoard {
     let q = this.db
       .selectFrom('lease_allocations as a')
       .innerJoin('leases as l', 'l.id', 'a.lease_id')
-      .select(['a.node_id', 'l.id', 'l.state', 'l.image', 'l.command', 'l.env', 'l.ports', 'l.ends_at', 'a.gpu_uuid'])
+      .select(['a.node_id', 'l.id', 'l.state', 'l.image', 'l.command', 'l.env', 'l.ports', 'l.read_only_root', 'l.ends_at', 'a.gpu_uuid'])
       .where('a.active', '=', 1)
       .where('l.state', 'in', ['scheduled', 'running']);
     if (nodeIds) q = q.where('a.node_id', 'in', nodeIds);
@@ -152,6 +152,8 @@ export class AssignmentBoard {
           env: JSON.parse(row.env) as Record<string, string>,
           ports: JSON.parse(row.ports) as number[],
           gpuUuids: [],
+          // Only when set: the assignments (and their version hash) of every other lease stay byte-for-byte the same.
+          ...(Number(row.read_only_root) === 1 ? { readOnlyRoot: true } : {}),
           endsAt: new Date(Number(row.ends_at)).toISOString(),
         };
         byLease.set(key, a);

@@ -65,6 +65,7 @@ async function toLeases(ctx: CoordinatorContext, rows: LeasesTable[]): Promise<L
     ...(r.command ? { command: JSON.parse(r.command) as string[] } : {}),
     env: JSON.parse(r.env) as Record<string, string>,
     ports: JSON.parse(r.ports) as number[],
+    readOnlyRoot: Number(r.read_only_root) === 1,
     allocations: [...(byLease.get(r.id)?.values() ?? [])],
     paymentSignature: r.payment_signature,
     refundSignature: refunds.get(r.id) ?? null,

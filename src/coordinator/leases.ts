@@ -52,6 +52,8 @@ export async function createLease(ctx: CoordinatorContext, renter: string, input
           command: request.command ? JSON.stringify(request.command) : null,
           env: JSON.stringify(request.env ?? {}),
           ports: JSON.stringify(request.ports ?? []),
+          // Quotes stored before the field existed carry none: writable, as those renters got.
+          read_only_root: request.readOnlyRoot === true ? 1 : 0,
           payment_signature: paymentSignature,
           failure_reason: null,
           created_at: now,

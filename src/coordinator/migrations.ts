@@ -206,6 +206,12 @@ function migrations(kind: EngineKind): Record<string, Migration> {
         await db.schema.alterTable('nodes').addColumn('verification', 'text').execute();
       },
     },
+    // The renter may ask for a read-only root filesystem: only they know whether their image tolerates one.
+    '0004_lease_read_only_root': {
+      async up(db: Kysely<any>) {
+        await db.schema.alterTable('leases').addColumn('read_only_root', 'integer', (c) => c.notNull().defaultTo(0)).execute();
+      },
+    },
   };
 }
 

@@ -73,6 +73,8 @@ export interface LeasesTable {
   command: string | null;
   env: string;
   ports: string;
+  /** 1: the container runs with a read-only root filesystem (and a writable /tmp tmpfs). */
+  read_only_root: number;
   payment_signature: string | null;
   failure_reason: string | null;
   created_at: number;

@@ -11,6 +11,8 @@ export interface DesiredAssignment {
   gpuUuids: string[];
   memoryBytes?: number;
   cpus?: number;
+  /** The renter asked for a read-only root filesystem (with a writable /tmp tmpfs). */
+  readOnlyRoot?: boolean;
   endsAt: string;
 }
 
@@ -52,6 +54,7 @@ export interface ReconcileLimits {
   /** CPUs per leased GPU, used when an assignment names no CPU limit. */
   cpusPerGpu: number;
   pidsLimit: number;
+  /** Every container read-only, whatever the lease asks; a lease can make its own read-only, never the reverse. */
   readOnlyRoot: boolean;
 }
 
@@ -100,7 +103,10 @@ export function containerNameFor(leaseId: string, nodeId: string): string {
   return `iocli-${lease}-${node}`.replace(/-+$/, '');
 }
 
-/** The run spec for an assignment: the node's limits where the lease names none, host network only when it has ports. */
+/**
+ * The run spec for an assignment: the node's limits where the lease names none, host network only when it has ports,
+ * a read-only root when the lease or the node asks for one.
+ */
 export function runSpecFor(assignment: DesiredAssignment, input: Pick<ReconcileInput, 'nodeId' | 'simulated' | 'limits'>): ContainerRunSpec {
   const network: ContainerNetwork = assignment.ports.length > 0 ? 'host' : 'none';
   const gpus = Math.max(1, assignment.gpuUuids.length);
@@ -116,7 +122,7 @@ export function runSpecFor(assignment: DesiredAssignment, input: Pick<ReconcileI
     memoryBytes: assignment.memoryBytes ?? Math.floor(input.limits.memoryBytesPerGpu * gpus),
     cpus: assignment.cpus ?? Math.max(0.1, Math.round(input.limits.cpusPerGpu * gpus * 100) / 100),
     pidsLimit: input.limits.pidsLimit,
-    readOnlyRoot: input.limits.readOnlyRoot,
+    readOnlyRoot: assignment.readOnlyRoot === true || input.limits.readOnlyRoot,
     network,
   };
 }

@@ -127,6 +127,11 @@ export function reachInfo(lease: Lease): ReachInfo {
   };
 }
 
+/** How the lease's container root filesystem is mounted, in words. A lease from a coordinator without the field is writable. */
+export function rootFilesystemText(lease: Partial<Pick<Lease, 'readOnlyRoot'>>): string {
+  return lease.readOnlyRoot === true ? 'read-only (writable /tmp tmpfs)' : 'writable';
+}
+
 /** "host:port", with IPv6 addresses in brackets. */
 export function hostPort(host: string, port: number): string {
   return host.includes(':') ? `[${host}]:${port}` : `${host}:${port}`;

@@ -62,6 +62,9 @@ describe.each(ENGINES)('coordinator API on %s', (engine) => {
     expect(hb.assignments).toHaveLength(1);
     expect(hb.assignments[0]).toMatchObject({ leaseId: lease.id, image: 'busybox:latest', command: ['sleep', '60'], env: { A: '1' }, ports: [8080] });
     expect(hb.assignments[0]!.gpuUuids).toEqual(lease.allocations[0]!.gpuUuids);
+    // Not asked for: writable, and the assignment stays as it was before the option existed.
+    expect(lease.readOnlyRoot).toBe(false);
+    expect(hb.assignments[0]).not.toHaveProperty('readOnlyRoot');
 
     await p.heartbeat(node.id, { containers: [{ leaseId: lease.id, state: 'running' }], logs: [{ leaseId: lease.id, stream: 'stdout', data: 'hello\n' }] });
     expect((await r.lease(lease.id)).state).toBe('running');
@@ -86,6 +89,29 @@ describe.each(ENGINES)('coordinator API on %s', (engine) => {
     // GPUs are free again.
     const after = await coord.client().offers({ model: '4090' });
     expect(after.offers.find((o) => o.nodeId === node.id)?.freeGpus).toBe(4);
+  });
+
+  it('carries readOnlyRoot from the quote request to the lease and the node\'s assignments', async () => {
+    const p = coord.client(provider);
+    const r = coord.client(renter);
+    const node = await p.registerNode(nodeSpec({ gpuCount: 2, model: 'NVIDIA L4', machineId: 'read-only-root' }));
+    const readOnly = await r.createLease({ quoteId: (await r.quote({ gpus: 1, model: 'L4', image: 'busybox', readOnlyRoot: true })).quoteId });
+    const writable = await r.createLease({ quoteId: (await r.quote({ gpus: 1, model: 'L4', image: 'busybox' })).quoteId });
+    expect(readOnly.readOnlyRoot).toBe(true);
+    expect(writable.readOnlyRoot).toBe(false);
+    expect((await r.lease(readOnly.id)).readOnlyRoot).toBe(true);
+    expect((await r.leases()).leases.find((l) => l.id === readOnly.id)?.readOnlyRoot).toBe(true);
+
+    const { assignments } = await p.heartbeat(node.id, {});
+    expect(assignments.find((a) => a.leaseId === readOnly.id)?.readOnlyRoot).toBe(true);
+    expect(assignments.find((a) => a.leaseId === writable.id)).not.toHaveProperty('readOnlyRoot');
+    expect((await p.assignments(node.id, {})).assignments.find((a) => a.leaseId === readOnly.id)?.readOnlyRoot).toBe(true);
+
+    const doc = (await (await fetch(`${coord.url}/v1/openapi.json`)).json()) as { paths: Record<string, unknown> };
+    expect(JSON.stringify(doc.paths['/v1/leases/quote'])).toContain('readOnlyRoot');
+    await expect(r.quote({ gpus: 1, model: 'L4', image: 'busybox', readOnlyRoot: 'yes' as never })).rejects.toMatchObject({ status: 400 });
+    await r.stopLease(readOnly.id);
+    await r.stopLease(writable.id);
   });
 
   it('completes a lease whose container exits 0 and fails one that exits non-zero', async () => {

@@ -198,6 +198,17 @@ describe('iocli rent → leases → lease show/logs/stop', () => {
     expect(stop.code).toBe(0);
   });
 
+  it('--read-only-root is stored with the lease and shown by lease show', async () => {
+    const out = await run(rent, [], { ...RENT_DEFAULTS, image: 'busybox:latest', readOnlyRoot: true, timeout: '0' }, { yes: true });
+    expect(out.code).toBe(0);
+    expect(out.stderr).toBe(''); // no "did not record" warning: this coordinator knows the option
+    expect(out.json.lease.readOnlyRoot).toBe(true);
+    const show = await run(leaseShow, [out.json.lease.id], {}, { json: false });
+    expect(show.stdout).toMatch(/Root filesystem:\s+read-only \(writable \/tmp tmpfs\)/);
+    expect((await run(leaseShow, [out.json.lease.id], {})).json.lease.readOnlyRoot).toBe(true);
+    expect((await run(leaseStop, [out.json.lease.id], {}, { yes: true })).code).toBe(0);
+  });
+
   it('lists it among active leases, and shows it', async () => {
     const list = await run(leasesSpec, [], {});
     expect(list.code).toBe(0);
@@ -210,6 +221,7 @@ describe('iocli rent → leases → lease show/logs/stop', () => {
     expect(show.code).toBe(0);
     expect(show.stdout).toMatch(/Lease:\s+\S+/);
     expect(show.stdout).toMatch(/Ports:\s+8888 on node/);
+    expect(show.stdout).toMatch(/Root filesystem:\s+writable/);
     expect(show.stdout).toContain(`iocli lease logs ${leaseId} --follow`);
   });
 

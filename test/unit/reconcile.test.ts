@@ -179,6 +179,23 @@ describe('reconcile', () => {
     expect(start.spec).toMatchObject({ network: 'host', ports: [8080], memoryBytes: 64 * 1024 ** 2, cpus: 0.5 });
   });
 
+  it.each([
+    { lease: undefined, node: false, readOnly: false },
+    { lease: false, node: false, readOnly: false },
+    { lease: true, node: false, readOnly: true },
+    // The node's policy is a floor: a lease cannot make the root writable where the provider made it read-only.
+    { lease: false, node: true, readOnly: true },
+  ])('read-only root: lease $lease, node $node → $readOnly', ({ lease, node, readOnly }) => {
+    const limits = { memoryBytesPerGpu: 1024 ** 3, cpusPerGpu: 2, pidsLimit: 512, readOnlyRoot: node };
+    const plan = reconcile(input([assignment('L1', lease === undefined ? {} : { readOnlyRoot: lease })], [], { limits }));
+    const start = plan.actions[0]!;
+    if (start.kind !== 'start') throw new Error('expected a start');
+    expect(start.spec.readOnlyRoot).toBe(readOnly);
+    const args = buildRunArgs(start.spec);
+    expect(args.includes('--read-only')).toBe(readOnly);
+    expect(args.some((a) => a.startsWith('/tmp:rw'))).toBe(readOnly);
+  });
+
   it('never passes --gpus for simulated GPUs', () => {
     const plan = reconcile(input([assignment('L1', { gpuUuids: ['SIM-m-0', 'SIM-m-1'] })], [], { simulated: true }));
     const start = plan.actions[0]!;

@@ -3,7 +3,7 @@ import { describe, expect, it } from 'vitest';
 import type { Lease, NoCapacityDetails, Offer, Quote } from '../../src/api/schemas.js';
 import { ExitCode } from '../../src/errors.js';
 import { noCapacityError, priceAboveMaxError } from '../../src/renter/errors.js';
-import { explainNoCapacity, extensionCost, formatVram, isTerminal, offerRow, quoteLines, reachInfo, timeLeft, tokens } from '../../src/renter/format.js';
+import { explainNoCapacity, extensionCost, formatVram, isTerminal, offerRow, quoteLines, reachInfo, rootFilesystemText, timeLeft, tokens } from '../../src/renter/format.js';
 import { fundingHint } from '../../src/renter/payment.js';
 import { ApiError } from '../../src/api/client.js';
 
@@ -22,6 +22,7 @@ const lease = (over: Partial<Lease> = {}): Lease => ({
   image: 'busybox',
   env: {},
   ports: [8888, 22],
+  readOnlyRoot: false,
   allocations: [{ nodeId: 'node_a', gpuUuids: ['g0', 'g1'], pricePerGpuHour: 1_000_000, region: 'eu' }],
   paymentSignature: null,
   failureReason: null,
@@ -159,6 +160,13 @@ describe('lease helpers', () => {
     ['stopped', true],
     ['failed', true],
   ] as const)('isTerminal(%s) = %s', (state, terminal) => expect(isTerminal(state)).toBe(terminal));
+
+  it.each([
+    [{ readOnlyRoot: true }, 'read-only (writable /tmp tmpfs)'],
+    [{ readOnlyRoot: false }, 'writable'],
+    // A coordinator from before the field.
+    [{}, 'writable'],
+  ])('rootFilesystemText(%j) = %s', (over, text) => expect(rootFilesystemText(over)).toBe(text));
 
   it('extension cost is the per-hour price times hours', () => expect(extensionCost({ perHour: 2_000_000 }, 3)).toBe(6_000_000));
 });

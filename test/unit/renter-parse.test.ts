@@ -107,6 +107,11 @@ describe('parseRentOptions', () => {
     });
   });
 
+  it('asks for a read-only root only with --read-only-root', () => {
+    expect(parseRentOptions(base).request).not.toHaveProperty('readOnlyRoot');
+    expect(parseRentOptions({ ...base, readOnlyRoot: true }).request.readOnlyRoot).toBe(true);
+  });
+
   it('keeps a given idempotency key so a retry reuses it', () => {
     expect(parseRentOptions({ ...base, idempotencyKey: 'my-retry-key-1' }, () => 'new-key-xyz').idempotencyKey).toBe('my-retry-key-1');
   });

@@ -1,0 +1,131 @@
+// A renter's read-only root, end to end: quote with readOnlyRoot → lease → the node's assignment → the provider agent
+// starts the container with a read-only root filesystem and a writable /tmp tmpfs; a lease without it stays writable.
+// Real coordinator on loopback, real Docker engine, simulated GPUs.
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { ApiClient } from '../../src/api/client.js';
+import { createDockerRuntime } from '../../src/docker/runtime.js';
+import { runProviderAgent, type AgentEvent, type AgentSummary } from '../../src/provider/agent.js';
+import { parseSimulateGpus, simulatedGpus } from '../../src/provider/options.js';
+import { simulatedTelemetry } from '../../src/provider/telemetry.js';
+import { docker, dockerInspect, dockerOk, ensureDocker, ensureTestImage, removeContainersByLabel } from '../support/docker.js';
+import { newKeypair, startTestCoordinator, type TestCoordinator } from '../support/coordinator.js';
+import { waitFor } from '../support/wait.js';
+
+const hasDocker = await ensureDocker();
+const RUN = `${process.pid}-${Date.now().toString(36)}`;
+const MACHINE = `ro-root-test-${RUN}`;
+
+// The workload reports what it can write: its own output is what the renter would see.
+const PROBE = [
+  'sh',
+  '-c',
+  'if touch /tmp/probe; then echo tmp=writable; else echo tmp=readonly; fi; ' +
+    'if touch /probe 2>/dev/null; then echo root=writable; else echo root=readonly; fi; sleep 600',
+];
+
+describe.skipIf(!hasDocker)('read-only root (real coordinator, real Docker, simulated GPUs)', () => {
+  let coordinator: TestCoordinator;
+  let renter: ApiClient;
+  let dataDir: string;
+  let image: string;
+  let nodeId: string | undefined;
+  const controller = new AbortController();
+  const events: AgentEvent[] = [];
+  let agentDone: Promise<AgentSummary> | undefined;
+
+  beforeAll(async () => {
+    image = await ensureTestImage();
+    coordinator = await startTestCoordinator('sqlite', { heartbeatGraceMs: 60_000, assignmentCacheMs: 0 });
+    dataDir = await mkdtemp(join(tmpdir(), 'iocli-ro-root-'));
+    renter = coordinator.client(newKeypair());
+    const gpus = simulatedGpus(MACHINE, parseSimulateGpus('2:RTX4090'));
+    agentDone = runProviderAgent({
+      api: coordinator.client(newKeypair()),
+      createRuntime: (id) => {
+        nodeId = id;
+        return createDockerRuntime({ nodeId: id });
+      },
+      registration: { machineId: MACHINE, gpus, cpu: { model: 'test', cores: 2 }, memoryMb: 4096, region: 'local', pricePerGpuHour: 1_000_000, simulated: true },
+      dataDir,
+      telemetry: simulatedTelemetry(gpus.map((g) => g.uuid)),
+      // The node's own policy stays writable: read-only comes from the lease alone.
+      limits: { memoryBytesPerGpu: 64 * 1024 * 1024, cpusPerGpu: 0.5, pidsLimit: 128, readOnlyRoot: false },
+      signal: controller.signal,
+      heartbeatIntervalMs: 250,
+      stopTimeoutSec: 0,
+      stopWorkloadsOnExit: true,
+      onEvent: (event) => events.push(event),
+    });
+    await waitFor('registration', async () => events.some((e) => e.type === 'registered'));
+  });
+
+  afterAll(async () => {
+    controller.abort();
+    await agentDone?.catch(() => {});
+    if (nodeId) await removeContainersByLabel(`iocli.node=${nodeId}`);
+    await coordinator?.close();
+    if (dataDir) await rm(dataDir, { recursive: true, force: true });
+  });
+
+  async function runningContainer(leaseId: string): Promise<any> {
+    return waitFor(
+      `the container of ${leaseId} running`,
+      async () => {
+        const [id] = (await dockerOk(['ps', '-q', '--no-trunc', '--filter', `label=iocli.lease=${leaseId}`])).split('\n').filter(Boolean);
+        if (!id) return undefined;
+        const info = await dockerInspect(id);
+        return info.State.Running && info;
+      },
+      { context: () => JSON.stringify(events.filter((e) => e.type.startsWith('container')).slice(-5)) },
+    );
+  }
+
+  async function probeOutput(leaseId: string): Promise<string> {
+    return waitFor('the probe output to reach the renter', async () => {
+      const text = (await renter.leaseLogs(leaseId)).entries.map((e) => e.data).join('');
+      return text.includes('root=') && text;
+    });
+  }
+
+  it('starts a readOnlyRoot lease read-only with a writable /tmp, and a lease without it writable', async () => {
+    const readOnly = await renter.createLease({ quoteId: (await renter.quote({ gpus: 1, image, command: PROBE, readOnlyRoot: true })).quoteId });
+    const writable = await renter.createLease({ quoteId: (await renter.quote({ gpus: 1, image, command: PROBE })).quoteId });
+    expect(readOnly.readOnlyRoot).toBe(true);
+    expect(writable.readOnlyRoot).toBe(false);
+
+    const ro = await runningContainer(readOnly.id);
+    expect(ro.HostConfig.ReadonlyRootfs).toBe(true);
+    expect(Object.keys(ro.HostConfig.Tmpfs ?? {})).toEqual(['/tmp']);
+    expect(ro.HostConfig.Tmpfs['/tmp']).toContain('rw');
+    // The rest of the security profile is unchanged by the option.
+    expect(ro.HostConfig.CapDrop).toEqual(['ALL']);
+    expect(ro.HostConfig.SecurityOpt).toContain('no-new-privileges');
+    expect(ro.Mounts.filter((m: { Type: string }) => m.Type !== 'tmpfs')).toEqual([]);
+
+    const rw = await runningContainer(writable.id);
+    expect(rw.HostConfig.ReadonlyRootfs).toBe(false);
+    expect(rw.HostConfig.Tmpfs ?? {}).toEqual({});
+
+    const roOut = await probeOutput(readOnly.id);
+    expect(roOut).toContain('tmp=writable');
+    expect(roOut).toContain('root=readonly');
+    const rwOut = await probeOutput(writable.id);
+    expect(rwOut).toContain('tmp=writable');
+    expect(rwOut).toContain('root=writable');
+
+    // Checked from outside too: the engine refuses writes to the read-only root, /tmp takes them.
+    expect((await docker(['exec', ro.Id, 'touch', '/etc/probe'])).code).not.toBe(0);
+    expect((await docker(['exec', ro.Id, 'touch', '/tmp/probe-exec'])).code).toBe(0);
+
+    await renter.stopLease(readOnly.id);
+    await renter.stopLease(writable.id);
+    await waitFor(
+      'both containers removed',
+      async () => (await dockerOk(['ps', '-aq', '--filter', `label=iocli.node=${nodeId}`])).trim() === '',
+      { timeoutMs: 20_000 },
+    );
+  }, 60_000);
+});
