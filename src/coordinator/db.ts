@@ -23,7 +23,22 @@ export interface Engine {
   lockAccount(trx: Db, account: string): Promise<void>;
   /** Lock one lease row for an update in this transaction. */
   lockLease(trx: Db, leaseId: string): Promise<void>;
+  /** Write buffered heartbeats (last seen, telemetry, back online) and heartbeat nonces in one batch. */
+  writeHeartbeats(beats: readonly HeartbeatRow[], nonces: readonly NonceRow[]): Promise<void>;
   close(): Promise<void>;
+}
+
+/** One node's latest buffered heartbeat; telemetry already serialised. */
+export interface HeartbeatRow {
+  id: string;
+  at: number;
+  telemetry: string;
+}
+
+export interface NonceRow {
+  pubkey: string;
+  nonce: string;
+  expires_at: number;
 }
 
 export interface OpenOptions {
@@ -64,6 +79,18 @@ async function openSqlite(dataDir: string): Promise<Engine> {
     throw error;
   }
   const db = new Kysely<Database>({ dialect: new SqliteDialect({ database }) });
+  // The heartbeat flush runs every 500 ms over every live node: one prepared statement reused per row costs less than
+  // Kysely compiling (and SQLite preparing) a large UPDATE … FROM (VALUES …) per batch. Prepared on first use (after migrations).
+  let writeBatch: ((beats: readonly HeartbeatRow[], nonces: readonly NonceRow[]) => void) | undefined;
+  const heartbeatWriter = () => {
+    const update = database.prepare<[number, string, string]>(`update nodes set last_heartbeat_at = max(coalesce(last_heartbeat_at, 0), ?), telemetry = ?, status = 'online' where id = ?`);
+    const insertNonce = database.prepare<[string, string, number]>('insert into nonces (pubkey, nonce, expires_at) values (?, ?, ?) on conflict do nothing');
+    const batch = database.transaction((beats: readonly HeartbeatRow[], nonces: readonly NonceRow[]) => {
+      for (const b of beats) update.run(b.at, b.telemetry, b.id);
+      for (const n of nonces) insertNonce.run(n.pubkey, n.nonce, n.expires_at);
+    });
+    return (beats: readonly HeartbeatRow[], nonces: readonly NonceRow[]) => batch.immediate(beats, nonces);
+  };
   return {
     kind: 'sqlite',
     db,
@@ -91,6 +118,12 @@ async function openSqlite(dataDir: string): Promise<Engine> {
     },
     lockAccount: async () => {},
     lockLease: async () => {},
+    // Holding Kysely's connection (its mutex) keeps the raw writes out of any transaction a Kysely caller has open.
+    writeHeartbeats: (beats, nonces) =>
+      db.connection().execute(async () => {
+        writeBatch ??= heartbeatWriter();
+        writeBatch(beats, nonces);
+      }),
     close: async () => {
       await db.destroy();
       releaseLock();
@@ -192,6 +225,15 @@ async function openPostgres(url: string, max: number): Promise<Engine> {
     },
     lockLease: async (trx, leaseId) => {
       await trx.selectFrom('leases').select('id').where('id', '=', leaseId).forUpdate().execute();
+    },
+    writeHeartbeats: async (beats, nonces) => {
+      for (let i = 0; i < beats.length; i += 1000) {
+        const values = sql.join(beats.slice(i, i + 1000).map((b) => sql`(${b.id}::text, ${b.at}::bigint, ${b.telemetry}::text)`));
+        await sql`update nodes as n set last_heartbeat_at = greatest(coalesce(n.last_heartbeat_at, 0), v.at), telemetry = v.t, status = 'online' from (values ${values}) as v(id, at, t) where n.id = v.id`.execute(db);
+      }
+      for (let i = 0; i < nonces.length; i += 1000) {
+        await db.insertInto('nonces').values(nonces.slice(i, i + 1000)).onConflict((oc) => oc.doNothing()).execute();
+      }
     },
     close: () => db.destroy(),
   };
