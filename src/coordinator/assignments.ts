@@ -57,9 +57,17 @@ export class AssignmentBoard {
     return this.assignmentCache.get(nodeId) ?? EMPTY_ASSIGNMENTS;
   }
 
-  /** The node's cached entry when it can be used without waiting (fresh snapshot, not dirty); otherwise undefined. */
+  /**
+   * The node's cached entry when it can be used without waiting, otherwise undefined (a local change is pending, or no
+   * snapshot was loaded yet). A stale snapshot is still served while a refresh runs in the background: it only delays
+   * other replicas' changes by one heartbeat, and keeps every node's heartbeat off the slow path once a second.
+   */
   peek(nodeId: string): CachedAssignments | undefined {
-    if (this.dirtyNodes.has(nodeId) || this.options.now() - this.snapshotLoadedAt >= this.options.assignmentCacheMs) return undefined;
+    if (this.dirtyNodes.has(nodeId) || this.snapshotLoadedAt === 0) return undefined;
+    if (this.options.now() - this.snapshotLoadedAt >= this.options.assignmentCacheMs) {
+      // A failed refresh is retried by the next heartbeat; requests on the slow path report database errors.
+      this.reloadSnapshot().catch(() => {});
+    }
     return this.assignmentCache.get(nodeId) ?? EMPTY_ASSIGNMENTS;
   }
 
