@@ -6,6 +6,7 @@ import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { formatTokenAmount } from '../src/domain/money.js';
+import { sleep } from '../src/renter/lease-flow.js';
 import { CancelledError, ExternalError, UsageError, UserError } from '../src/errors.js';
 import type { Context } from './context.js';
 import type { DemoOptions } from './demo.js';
@@ -215,16 +216,6 @@ export async function runDemo(options: DemoOptions, ctx: Context): Promise<Comma
       spinner.succeed('Cleaned up: provider stopped, containers removed, local network down, temporary folder deleted');
     }
   }
-}
-
-function sleep(ms: number, signal: AbortSignal): Promise<void> {
-  return new Promise((resolve) => {
-    const timer = setTimeout(resolve, ms);
-    signal.addEventListener('abort', () => {
-      clearTimeout(timer);
-      resolve();
-    }, { once: true });
-  });
 }
 
 async function waitFor(check: () => Promise<boolean>, timeoutMs: number, signal: AbortSignal, onTick: () => void): Promise<void> {

@@ -1,6 +1,7 @@
 // `iocli coordinator start`: run the coordinator service in the foreground until Ctrl-C / SIGTERM.
 import { join } from 'node:path';
 import { UsageError } from '../../src/errors.js';
+import { parsePortFlag } from '../port-flag.js';
 import type { CommandSpec } from '../spec.js';
 
 export interface CoordinatorStartOptions {
@@ -14,12 +15,6 @@ export interface CoordinatorStartOptions {
   rpcUrl?: string;
   mint?: string;
   treasuryKeypair?: string;
-}
-
-function parsePort(value: string): number {
-  const port = Number(value);
-  if (!Number.isInteger(port) || port < 0 || port > 65535) throw new UsageError(`--port must be 0-65535, got "${value}".`);
-  return port;
 }
 
 function parseNonNegative(flag: string) {
@@ -37,7 +32,7 @@ export const coordinatorStart: CommandSpec<CoordinatorStartOptions> = {
     'Serves the /v1 API on loopback by default. Storage is SQLite in --data-dir unless --database-url (or DATABASE_URL) names a PostgreSQL database.\n' +
     '--dev accepts simulated GPUs and, without a payment verifier, unpaid leases: for local networks only.',
   options: [
-    { flags: '--port <port>', description: 'TCP port (0 = any free port)', defaultValue: '8080', parse: parsePort },
+    { flags: '--port <port>', description: 'TCP port (0 = any free port)', defaultValue: '8080', parse: (value) => parsePortFlag('--port', value) },
     { flags: '--host <host>', description: 'Address to listen on', defaultValue: '127.0.0.1' },
     { flags: '--data-dir <dir>', description: 'SQLite data directory (default: <config dir>/coordinator)' },
     { flags: '--database-url <url>', description: 'PostgreSQL URL (env DATABASE_URL)' },

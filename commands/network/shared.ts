@@ -2,17 +2,6 @@
 import type { OptionSpec } from '../spec.js';
 import type { Context } from '../context.js';
 
-
-/** Validated port number; UsageError names the flag. */
-export async function portOf(flag: string, value: string | number): Promise<number> {
-  const port = Number(value);
-  if (!Number.isInteger(port) || port < 0 || port > 65535) {
-    const { UsageError } = await import('../../src/errors.js');
-    throw new UsageError(`${flag} must be 0-65535 (0 = a random free port), got "${value}".`);
-  }
-  return port;
-}
-
 export const dataDirOption: OptionSpec = { flags: '--data-dir <dir>', description: 'where the network keeps its data (default: $IOCLI_DATA_DIR or ~/.local/share/iocli/network)' };
 
 export async function dataDirOf(options: { dataDir?: string }, ctx: Context): Promise<string> {

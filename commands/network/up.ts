@@ -1,6 +1,7 @@
 // `iocli network up`: the local network (chain, mint + treasury, --dev coordinator with payments and faucet) on loopback.
 import type { CommandSpec } from '../spec.js';
-import { dataDirOf, dataDirOption, portOf } from './shared.js';
+import { parsePortFlag } from '../port-flag.js';
+import { dataDirOf, dataDirOption } from './shared.js';
 
 export interface NetworkUpOptions {
   dataDir?: string;
@@ -24,7 +25,9 @@ export const networkUp: CommandSpec<NetworkUpOptions> = {
   ],
   examples: ['iocli network up', 'iocli network up --detach', 'iocli network up --data-dir /tmp/net --port 0 --rpc-port 0 --detach --json'],
   async run(_args, options, ctx) {
-    const [dataDir, port, rpcPort] = await Promise.all([dataDirOf(options, ctx), portOf('--port', options.port), portOf('--rpc-port', options.rpcPort)]);
+    const port = parsePortFlag('--port', options.port);
+    const rpcPort = parsePortFlag('--rpc-port', options.rpcPort);
+    const dataDir = await dataDirOf(options, ctx);
     const network = await import('../../src/network/local-network.js');
     if (options.detach) {
       const entry = process.argv[1]!;

@@ -5,6 +5,7 @@ import { Kysely, PostgresDialect, SqliteDialect, sql, type Transaction } from 'k
 import { UserError } from '../errors.js';
 import type { Database } from './tables.js';
 import { migrateToLatest } from './migrations.js';
+import { processAlive } from '../process-alive.js';
 
 export type EngineKind = 'sqlite' | 'postgres';
 export type Db = Kysely<Database>;
@@ -166,15 +167,6 @@ function acquireDirLock(dataDir: string): () => void {
     }
   }
   throw new UserError(`Could not lock the data directory ${dataDir}.`, { code: 'DATA_DIR_LOCKED' });
-}
-
-function processAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (error) {
-    return (error as NodeJS.ErrnoException).code === 'EPERM';
-  }
 }
 
 async function openPostgres(url: string, max: number): Promise<Engine> {

@@ -6,6 +6,7 @@ import { writeFile, rename } from 'node:fs/promises';
 import { homedir } from 'node:os';
 import { join } from 'node:path';
 import { ExternalError, UserError } from '../errors.js';
+import { processAlive } from '../process-alive.js';
 
 export interface NetworkFile {
   apiUrl: string;
@@ -45,15 +46,6 @@ export function readNetworkFile(dataDir: string): NetworkFile | undefined {
     return JSON.parse(readFileSync(join(dataDir, NETWORK_FILE), 'utf8')) as NetworkFile;
   } catch {
     return undefined;
-  }
-}
-
-export function processAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (error) {
-    return (error as NodeJS.ErrnoException).code === 'EPERM';
   }
 }
 

@@ -4,6 +4,7 @@ import { mkdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
 import { homedir } from 'node:os';
 import { join } from 'node:path';
 import { UserError } from '../errors.js';
+import { processAlive } from '../process-alive.js';
 
 export const MACHINE_ID_FILE = 'machine-id';
 export const STATE_FILE = 'state.json';
@@ -146,10 +147,5 @@ export async function runningAgentPid(dir: string): Promise<number | undefined> 
   const text = await readFile(join(dir, PID_FILE), 'utf8').catch(() => '');
   const pid = Number(text.trim());
   if (!Number.isSafeInteger(pid) || pid <= 0) return undefined;
-  try {
-    process.kill(pid, 0);
-    return pid;
-  } catch (error) {
-    return (error as NodeJS.ErrnoException).code === 'EPERM' ? pid : undefined;
-  }
+  return processAlive(pid) ? pid : undefined;
 }

@@ -3,7 +3,7 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { processAlive } from '../../src/network/local-network.js';
+import { processAlive } from '../../src/process-alive.js';
 import { assertBuilt, runCli, tempHome } from '../support/cli.js';
 
 describe('iocli network up/status/down', () => {
