@@ -7,11 +7,11 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { ApiClient } from '../../src/api/client.js';
 import { createDockerRuntime } from '../../src/docker/runtime.js';
-import { runProviderAgent, type AgentEvent, type AgentSummary } from '../../src/provider/agent.js';
+import type { AgentEvent, AgentSummary } from '../../src/provider/agent.js';
 import { simulatedGpus, parseSimulateGpus } from '../../src/provider/options.js';
-import { simulatedTelemetry } from '../../src/provider/telemetry.js';
 import { docker, dockerInspect, dockerOk, ensureDocker, ensureTestImage, removeContainersByLabel } from '../support/docker.js';
 import { newKeypair, startTestCoordinator, type TestCoordinator } from '../support/coordinator.js';
+import { startTestAgent } from '../support/agent.js';
 import { waitFor } from '../support/wait.js';
 
 const hasDocker = await ensureDocker();
@@ -57,32 +57,17 @@ describe.skipIf(!hasDocker)('provider agent (real coordinator, real Docker, simu
       ).trim(),
     );
 
-    const sim = parseSimulateGpus('2:RTX4090');
-    const gpus = simulatedGpus(MACHINE, sim);
     agentApi = coordinator.client(newKeypair());
-    agentDone = runProviderAgent({
+    agentDone = startTestAgent({
       api: agentApi,
-      createRuntime: (id) => {
-        if (!id.endsWith('.verify')) nodeId = id;
-        return createDockerRuntime({ nodeId: id });
-      },
-      registration: {
-        machineId: MACHINE,
-        gpus,
-        cpu: { model: 'test', cores: 2 },
-        memoryMb: 4096,
-        region: 'local',
-        pricePerGpuHour: 1_000_000,
-        simulated: true,
-      },
+      machineId: MACHINE,
+      simulate: '2:RTX4090',
       dataDir,
-      telemetry: simulatedTelemetry(gpus.map((g) => g.uuid)),
-      limits: { memoryBytesPerGpu: 64 * 1024 * 1024, cpusPerGpu: 0.5, pidsLimit: 128, readOnlyRoot: false },
       signal: controller.signal,
-      heartbeatIntervalMs: 250,
+      events,
+      onNodeId: (id) => (nodeId = id),
       stopTimeoutSec: 1,
       verify: true,
-      onEvent: (event) => events.push(event),
     });
     await waitFor('registration', async () => events.some((e) => e.type === 'registered'));
   });
@@ -183,19 +168,14 @@ describe.skipIf(!hasDocker)('provider agent (real coordinator, real Docker, simu
     // A second agent for the same machine re-adopts it; with --stop-workloads its drain stops and removes it.
     const second = new AbortController();
     const secondEvents: AgentEvent[] = [];
-    const gpus = simulatedGpus(MACHINE, parseSimulateGpus('2:RTX4090'));
-    const done = runProviderAgent({
+    const done = startTestAgent({
       api: agentApi,
-      createRuntime: (id) => createDockerRuntime({ nodeId: id }),
-      registration: { machineId: MACHINE, gpus, cpu: { model: 'test', cores: 2 }, memoryMb: 4096, region: 'local', pricePerGpuHour: 1_000_000, simulated: true },
+      machineId: MACHINE,
+      simulate: '2:RTX4090',
       dataDir,
-      telemetry: simulatedTelemetry(gpus.map((g) => g.uuid)),
-      limits: { memoryBytesPerGpu: 64 * 1024 * 1024, cpusPerGpu: 0.5, pidsLimit: 128, readOnlyRoot: false },
       signal: second.signal,
-      heartbeatIntervalMs: 250,
-      stopTimeoutSec: 0,
+      events: secondEvents,
       stopWorkloadsOnExit: true,
-      onEvent: (event) => secondEvents.push(event),
     });
     const adopted = await waitFor('re-adoption', async () => secondEvents.find((e) => e.type === 'adopted'));
     expect(adopted).toMatchObject({ containers: [{ leaseId: lease.id, state: 'running' }] });

@@ -6,12 +6,10 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { ApiClient } from '../../src/api/client.js';
-import { createDockerRuntime } from '../../src/docker/runtime.js';
-import { runProviderAgent, type AgentEvent, type AgentSummary } from '../../src/provider/agent.js';
-import { simulatedGpus, parseSimulateGpus } from '../../src/provider/options.js';
-import { simulatedTelemetry } from '../../src/provider/telemetry.js';
+import type { AgentEvent, AgentSummary } from '../../src/provider/agent.js';
 import { dockerOk, ensureDocker, ensureTestImage, removeContainersByLabel } from '../support/docker.js';
 import { newKeypair, startTestCoordinator, type TestCoordinator } from '../support/coordinator.js';
+import { startTestAgent } from '../support/agent.js';
 import { waitFor } from '../support/wait.js';
 
 const hasDocker = await ensureDocker();
@@ -35,24 +33,19 @@ describe.skipIf(!hasDocker)('provider agent: long-poll, drain, verification', ()
     renter = coordinator.client(newKeypair());
     const keypair = newKeypair();
     owner = coordinator.client(keypair);
-    const gpus = simulatedGpus(MACHINE, parseSimulateGpus('1:RTX4090'));
-    agentDone = runProviderAgent({
+    agentDone = startTestAgent({
       api: coordinator.client(keypair),
-      createRuntime: (id) => {
-        if (!id.endsWith('.verify')) nodeId = id;
-        return createDockerRuntime({ nodeId: id });
-      },
-      registration: { machineId: MACHINE, gpus, cpu: { model: 'test', cores: 2 }, memoryMb: 4096, region: 'local', pricePerGpuHour: 1, simulated: true, publicHost: '127.0.0.1' },
+      machineId: MACHINE,
+      simulate: '1:RTX4090',
+      registration: { pricePerGpuHour: 1, publicHost: '127.0.0.1' },
       dataDir,
-      telemetry: simulatedTelemetry(gpus.map((g) => g.uuid)),
-      limits: { memoryBytesPerGpu: 64 * 1024 * 1024, cpusPerGpu: 0.5, pidsLimit: 128, readOnlyRoot: false },
       signal: controller.signal,
+      events,
+      onNodeId: (id) => (nodeId = id),
       // Long on purpose: only the long-poll can make a lease start quickly.
       heartbeatIntervalMs: 10_000,
-      stopTimeoutSec: 0,
       drainTimeoutMs: 60_000,
       verify: true,
-      onEvent: (event) => events.push(event),
     });
     await waitFor('registration and a first heartbeat', async () => events.some((e) => e.type === 'heartbeat'));
   });

@@ -6,12 +6,10 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { ApiClient } from '../../src/api/client.js';
-import { createDockerRuntime } from '../../src/docker/runtime.js';
-import { runProviderAgent, type AgentEvent, type AgentSummary } from '../../src/provider/agent.js';
-import { parseSimulateGpus, simulatedGpus } from '../../src/provider/options.js';
-import { simulatedTelemetry } from '../../src/provider/telemetry.js';
+import type { AgentEvent, AgentSummary } from '../../src/provider/agent.js';
 import { docker, dockerInspect, dockerOk, ensureDocker, ensureTestImage, removeContainersByLabel } from '../support/docker.js';
 import { newKeypair, startTestCoordinator, type TestCoordinator } from '../support/coordinator.js';
+import { startTestAgent } from '../support/agent.js';
 import { waitFor } from '../support/wait.js';
 
 const hasDocker = await ensureDocker();
@@ -41,23 +39,16 @@ describe.skipIf(!hasDocker)('read-only root (real coordinator, real Docker, simu
     coordinator = await startTestCoordinator('sqlite', { heartbeatGraceMs: 60_000, assignmentCacheMs: 0 });
     dataDir = await mkdtemp(join(tmpdir(), 'iocli-ro-root-'));
     renter = coordinator.client(newKeypair());
-    const gpus = simulatedGpus(MACHINE, parseSimulateGpus('2:RTX4090'));
-    agentDone = runProviderAgent({
+    // The node's own policy stays writable (startTestAgent's limits): read-only comes from the lease alone.
+    agentDone = startTestAgent({
       api: coordinator.client(newKeypair()),
-      createRuntime: (id) => {
-        nodeId = id;
-        return createDockerRuntime({ nodeId: id });
-      },
-      registration: { machineId: MACHINE, gpus, cpu: { model: 'test', cores: 2 }, memoryMb: 4096, region: 'local', pricePerGpuHour: 1_000_000, simulated: true },
+      machineId: MACHINE,
+      simulate: '2:RTX4090',
       dataDir,
-      telemetry: simulatedTelemetry(gpus.map((g) => g.uuid)),
-      // The node's own policy stays writable: read-only comes from the lease alone.
-      limits: { memoryBytesPerGpu: 64 * 1024 * 1024, cpusPerGpu: 0.5, pidsLimit: 128, readOnlyRoot: false },
       signal: controller.signal,
-      heartbeatIntervalMs: 250,
-      stopTimeoutSec: 0,
+      events,
+      onNodeId: (id) => (nodeId = id),
       stopWorkloadsOnExit: true,
-      onEvent: (event) => events.push(event),
     });
     await waitFor('registration', async () => events.some((e) => e.type === 'registered'));
   });
