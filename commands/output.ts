@@ -1,6 +1,9 @@
 // Rendering: one result value, printed as JSON for scripts or as tables/colours for people.
 // stdout carries only the result; progress, warnings and errors go to stderr.
+import { createRequire } from 'node:module';
 import type { CommandResult } from './spec.js';
+
+const requireCjs = createRequire(import.meta.url);
 
 export interface Colors {
   bold(text: string): string;
@@ -168,6 +171,3 @@ async function loadColors(enabled: boolean): Promise<Colors> {
   const chalk = new Chalk({ level: 1 });
   return { bold: chalk.bold, dim: chalk.dim, green: chalk.green, red: chalk.red, yellow: chalk.yellow, cyan: chalk.cyan };
 }
-
-import { createRequire } from 'node:module';
-const requireCjs = createRequire(import.meta.url);

@@ -15,7 +15,7 @@ export const walletBalance: CommandSpec = {
     if (!isBase58Address(owner)) throw new UsageError(`"${owner}" is not a Solana address.`, { hint: 'Addresses are 32-44 base58 characters.' });
     const network = await learnNetwork(ctx);
     const rpcUrl = settings.sources.rpcUrl === 'flag' || settings.sources.rpcUrl === 'env' || !network ? settings.rpcUrl : network.rpcUrl;
-    const balances = await fetchWalletBalances(rpcUrl, owner, network?.mint);
+    const balances = await fetchWalletBalances(rpcUrl, owner, network?.mint, { decimals: network?.decimals });
     return {
       data: { ...balances, rpcUrl, symbol: network?.symbol },
       human: (r) =>
@@ -30,10 +30,10 @@ export const walletBalance: CommandSpec = {
 };
 
 /** The coordinator names the payment mint; without one, only SOL can be shown. */
-async function learnNetwork(ctx: Parameters<CommandSpec['run']>[2]): Promise<{ rpcUrl: string; mint?: string; symbol?: string } | undefined> {
+async function learnNetwork(ctx: Parameters<CommandSpec['run']>[2]): Promise<{ rpcUrl: string; mint?: string; symbol?: string; decimals: number } | undefined> {
   try {
     const info = await (await ctx.api({ signed: false })).network();
-    return { rpcUrl: info.rpcUrl, mint: info.mint ?? undefined, symbol: info.symbol };
+    return { rpcUrl: info.rpcUrl, mint: info.mint ?? undefined, symbol: info.symbol, decimals: info.decimals };
   } catch {
     ctx.out.warn('The coordinator is not reachable, so only the SOL balance is shown.');
     return undefined;

@@ -57,7 +57,7 @@ export function fundingHint(network: NetworkInfo, address: string, shortBy: numb
 /** Fails with exit 4 and how to fund the wallet when it holds too few tokens, or too little SOL for the fee. */
 export async function ensureAffordable(plan: PaymentPlan): Promise<{ tokenBalance: number; lamports: number }> {
   const { network, rpcUrl, payer, amount } = plan;
-  const balances = await fetchWalletBalances(rpcUrl, payer.publicKey, network.mint ?? undefined);
+  const balances = await fetchWalletBalances(rpcUrl, payer.publicKey, network.mint ?? undefined, { decimals: network.decimals });
   const tokenBalance = Number(balances.token?.amount ?? 0);
   if (tokenBalance < amount) {
     throw new UserError(
