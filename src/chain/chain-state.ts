@@ -57,7 +57,7 @@ export class ChainState {
   private svmSlot = -1;
 
   private constructor(
-    private readonly genesis: Genesis,
+    genesis: Genesis,
     private readonly journal: Journal | undefined,
   ) {
     this.genesisHash = genesisHashOf(genesis);

@@ -188,7 +188,7 @@ describe.each(ENGINES)('Solana payments through the coordinator on %s', (engine)
     const fresh = await pay(r, renter, quote);
     const lease = await fresh.lease();
     expect(lease.paymentSignature).toBe(fresh.payment.signature);
-    const node2 = await p.registerNode(nodeSpec({ gpuCount: 1, pricePerGpuHour: PRICE }));
+    await p.registerNode(nodeSpec({ gpuCount: 1, pricePerGpuHour: PRICE })); // capacity for quote2
     const quote2 = await r.quote({ gpus: 1, image: 'busybox', hours: 1 });
     await expect(r.createLease({ quoteId: quote2.quoteId, payment: { transaction: fresh.payment.transactionBase64 } })).rejects.toMatchObject({ code: 'PAYMENT_REUSED', status: 409 });
     await expect(r.createLease({ quoteId: quote.quoteId, payment: { transaction: fresh.payment.transactionBase64 } })).rejects.toMatchObject({ code: 'QUOTE_USED', status: 409 });
