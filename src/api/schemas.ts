@@ -44,10 +44,19 @@ export const verificationSchema = z.discriminatedUnion('kind', [
   }),
 ]);
 
+/**
+ * A GPU a node offers is a whole GPU. A MIG-enabled GPU runs CUDA work only inside its instances, and a MIG instance
+ * (`MIG-…` UUID) is a slice: neither may be offered, priced or leased as a whole GPU.
+ */
+export const registeredGpuSchema = gpuSpecSchema
+  .extend({ migEnabled: z.boolean().optional() })
+  .refine((gpu) => !/^MIG-/i.test(gpu.uuid), { path: ['uuid'], message: 'is a MIG instance (MIG-… UUID); iocli offers whole GPUs only' })
+  .refine((gpu) => gpu.migEnabled !== true, { path: ['migEnabled'], message: 'MIG is enabled on this GPU; a MIG-enabled GPU cannot be offered as a whole GPU (turn MIG off: nvidia-smi -i N -mig 0)' });
+
 export const registerNodeSchema = z.object({
   /** Stable per machine: re-registering the same owner + machine id updates the node. */
   machineId: id,
-  gpus: z.array(gpuSpecSchema).min(1).max(64),
+  gpus: z.array(registeredGpuSchema).min(1).max(64),
   cpu: z.object({ model: z.string().max(200).optional(), cores: z.number().int().positive().max(4096) }),
   memoryMb: z.number().int().positive(),
   diskGb: z.number().nonnegative().optional(),

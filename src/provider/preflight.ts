@@ -2,7 +2,7 @@
 import { statfs } from 'node:fs/promises';
 import { cpus, hostname, totalmem } from 'node:os';
 import type { ContainerRuntime, DockerPreflight } from '../docker/runtime.js';
-import type { Inventory } from '../gpu/inventory.js';
+import { isWholeGpu, migDisableCommand, type Inventory } from '../gpu/inventory.js';
 import { UserError } from '../errors.js';
 import type { SimulatedGpuRequest } from './options.js';
 
@@ -115,15 +115,22 @@ export async function runProviderPreflight(options: PreflightOptions): Promise<P
     try {
       if (!options.detect) throw new Error('Bug: runProviderPreflight needs detect() without simulate.');
       inventory = await options.detect();
+      // A MIG-enabled GPU is shown but never offered as a whole GPU (src/gpu/inventory.ts isWholeGpu).
+      const whole = inventory.gpus.filter(isWholeGpu);
+      const mig = inventory.gpus.filter((gpu) => !isWholeGpu(gpu));
+      const migHint = mig.length > 0 ? `Turn MIG off to offer ${mig.length === 1 ? 'that GPU' : 'those GPUs'} whole: ${migDisableCommand(mig.map((g) => g.index))} (or reboot after the first command).` : undefined;
       if (inventory.gpus.length === 0) {
         checks.push({ id: 'gpus', title: 'GPUs', status: 'fail', message: inventory.diagnosis ?? 'No NVIDIA GPU found.', hint: HINT_INSTALL_DRIVER });
+      } else if (whole.length === 0) {
+        checks.push({ id: 'gpus', title: 'GPUs', status: 'fail', message: inventory.diagnosis ?? 'No GPU can be offered whole.', hint: migHint });
       } else {
-        const models = [...new Set(inventory.gpus.map((g) => (g.model === 'unknown' ? g.name : g.model)))].join(', ');
+        const models = [...new Set(whole.map((g) => (g.model === 'unknown' ? g.name : g.model)))].join(', ');
         checks.push({
           id: 'gpus',
           title: 'GPUs',
           status: inventory.diagnosis ? 'warn' : 'ok',
-          message: `${inventory.gpus.length} × ${models}${inventory.diagnosis ? ` (${inventory.diagnosis})` : ''}`,
+          message: `${whole.length} × ${models}${inventory.diagnosis ? ` (${inventory.diagnosis})` : ''}`,
+          ...(migHint ? { hint: migHint } : {}),
         });
       }
       if (inventory.driver) {
