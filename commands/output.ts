@@ -89,6 +89,11 @@ export class Output {
     this.stdout.write(text);
   }
 
+  /** Write raw text to stderr (a workload's own stderr, streamed). */
+  rawError(text: string): void {
+    this.stderr.write(text);
+  }
+
   /** A spinner on a TTY; plain progress lines on stderr otherwise; nothing with --json/--quiet. */
   async spinner(text: string): Promise<Spinner> {
     if (this.interactiveStderr) {

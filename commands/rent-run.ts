@@ -3,8 +3,8 @@ import { randomUUID } from 'node:crypto';
 import type { Lease, OffersQuery, Quote, QuoteRequest } from '../src/api/schemas.js';
 import { parseImageRef } from '../src/domain/image-ref.js';
 import { CancelledError, UsageError, UserError } from '../src/errors.js';
-import { OFFER_TABLE_HEAD, leaseProgressText, offerRow, quoteLines, reachInfo, rootFilesystemText, timeLeft, tokens } from '../src/renter/format.js';
-import { createLeaseOnce, leaseEndedError, paymentRpcUrl, requestQuote, waitForLease, withRetryHint } from '../src/renter/lease-flow.js';
+import { OFFER_TABLE_HEAD, isTerminal, leaseProgressText, offerRow, quoteLines, reachInfo, rootFilesystemText, timeLeft, tokens, workloadExitCode } from '../src/renter/format.js';
+import { createLeaseOnce, followLogs, leaseEndedError, paymentRpcUrl, requestQuote, waitForLease, withRetryHint } from '../src/renter/lease-flow.js';
 import { parseTokenAmount, TOKEN_DECIMALS } from '../src/domain/money.js';
 import { parseEnvPairs, parseHours, parsePorts, parsePositiveInt, splitCommand, validateIdempotencyKey } from '../src/renter/parse.js';
 import { explorerLink } from '../src/wallet/explorer.js';
@@ -63,6 +63,9 @@ export interface ParsedRent {
   dryRun: boolean;
   timeoutMs: number;
   idempotencyKey: string;
+  /** Stream the output until the lease ends and exit with the workload's exit code. */
+  follow: boolean;
+  followIntervalMs: number;
 }
 
 /** argv options → a typed request; every bad value fails here, before any network call. */
@@ -90,6 +93,8 @@ export function parseRentOptions(options: RentOptions, newKey: () => string = ra
     dryRun: Boolean(options.dryRun),
     timeoutMs: Number(timeoutText) * 1000,
     idempotencyKey: options.idempotencyKey !== undefined ? validateIdempotencyKey(options.idempotencyKey) : newKey(),
+    follow: Boolean(options.follow),
+    followIntervalMs: parsePositiveInt(String(options.interval ?? '1000'), '--interval', 60_000),
   };
 }
 
@@ -195,7 +200,7 @@ export async function runRent(options: RentOptions, ctx: Context): Promise<Comma
     throw withRetryHint(error, 'the same `iocli rent` command', parsed.idempotencyKey);
   }
 
-  if (parsed.timeoutMs > 0 && lease.state !== 'running') {
+  if (parsed.timeoutMs > 0 && lease.state !== 'running' && !isTerminal(lease.state)) {
     const started = Date.now();
     const waiting = await ctx.out.spinner(leaseProgressText(lease, 0));
     const outcome = await waitForLease(api, lease, {
@@ -205,6 +210,9 @@ export async function runRent(options: RentOptions, ctx: Context): Promise<Comma
     });
     lease = outcome.lease;
     if (lease.state === 'running') waiting.succeed('The node started the container');
+    else if (!outcome.timedOut && (workloadExitCode(lease) === 0 || (parsed.follow && workloadExitCode(lease) !== null))) {
+      waiting.succeed(`The container ran and exited with code ${workloadExitCode(lease)}`);
+    }
     else {
       waiting.fail(`Lease ${lease.id} is ${lease.state}`);
       if (!outcome.timedOut) throw leaseEndedError(lease, decimals, tokens);
@@ -218,8 +226,49 @@ export async function runRent(options: RentOptions, ctx: Context): Promise<Comma
     }
   }
 
+  if (parsed.follow) return followToTheEnd(ctx, api, lease, { decimals, quote, payment, idempotencyKey: parsed.idempotencyKey, intervalMs: parsed.followIntervalMs });
+
+  // A job that already finished by itself is a result, not an error: exit 0 completed it; any other code failed it.
+  if (isTerminal(lease.state) && workloadExitCode(lease) !== 0) throw leaseEndedError(lease, decimals, tokens);
   const result: RentResult = { dryRun: false, idempotencyKey: parsed.idempotencyKey, quote, payment, lease, reach: reachInfo(lease) };
   return { data: result, human: (r) => renderLease(r, lease, decimals, payment) };
+}
+
+/**
+ * `rent --follow`: the container's output as it comes (stdout and stderr to ours, as `docker run` does), until the lease
+ * ends; then the workload's exit code becomes ours. A lease that ended without its workload exiting (stopped, expired,
+ * a node fault) is an error; Ctrl-C stops following and leaves the lease running.
+ */
+async function followToTheEnd(
+  ctx: Context,
+  api: Awaited<ReturnType<Context['api']>>,
+  created: Lease,
+  { decimals, quote, payment, idempotencyKey, intervalMs }: { decimals: number; quote: Quote; payment: RentResult['payment']; idempotencyKey: string; intervalMs: number },
+): Promise<CommandResult> {
+  const json = ctx.globals.json;
+  ctx.out.info(`Following the output of lease ${created.id} until it ends (Ctrl-C stops following; the lease keeps running).`);
+  const followed = await followLogs(api, created.id, {
+    follow: true,
+    intervalMs,
+    signal: ctx.signal,
+    onEntry: (entry) => {
+      if (json) return;
+      const text = entry.data.endsWith('\n') ? entry.data : `${entry.data}\n`;
+      if (entry.stream === 'stderr') ctx.out.rawError(text);
+      else ctx.out.raw(text);
+    },
+  });
+  if (!followed.ended || !followed.lease) {
+    throw new CancelledError(`Stopped following; lease ${created.id} keeps running until ${created.endsAt}. Follow it again with \`iocli lease logs ${created.id} --follow\`.`);
+  }
+  const lease = followed.lease;
+  const exitCode = workloadExitCode(lease);
+  if (exitCode === null) throw leaseEndedError(lease, decimals, tokens);
+  const refund = lease.refund > 0 ? `; ${tokens(lease.refund, decimals)} tokens of unused time refunded` : '';
+  ctx.out.info(`Lease ${lease.id} ${lease.state}: the container exited with code ${exitCode}${refund}.`);
+  const result: RentResult = { dryRun: false, idempotencyKey, quote, payment, lease, reach: reachInfo(lease) };
+  // The output already went to stdout: people get nothing more there; scripts get the lease (with its exitCode) as JSON.
+  return { data: result, human: () => {}, exitCode };
 }
 
 /** The lease and how to reach it, for people. Shared with `iocli lease show`. */
@@ -241,7 +290,8 @@ export function renderLease(r: HumanRenderer, lease: Lease, decimals: number, pa
     ['Refund', lease.refund > 0 ? `${tokens(lease.refund, decimals)} tokens` : undefined],
     ['Payment', payment ? `${payment.signature}${payment.explorer ? `  ${payment.explorer}` : ''}` : (lease.paymentSignature ?? undefined)],
     ['Started', lease.startedAt ?? undefined],
-    ['Ends', active ? `${lease.endsAt} (${timeLeft(lease.endsAt, now)})` : (lease.stoppedAt ?? lease.endsAt)],
+    active ? ['Ends', `${lease.endsAt} (${timeLeft(lease.endsAt, now)})`] : ['Ended', lease.stoppedAt ?? lease.endsAt],
+    ['Exit code', lease.exitCode === null || lease.exitCode === undefined ? undefined : String(lease.exitCode)],
   ]);
   if (active) {
     r.line();

@@ -3,7 +3,7 @@ import { randomUUID } from 'node:crypto';
 import type { ApiClient } from '../../src/api/client.js';
 import type { Lease, NetworkInfo } from '../../src/api/schemas.js';
 import { CancelledError, UsageError } from '../../src/errors.js';
-import { extensionCost, isTerminal, reachInfo, timeLeft, tokens } from '../../src/renter/format.js';
+import { extensionCost, isTerminal, reachInfo, timeLeft, tokens, workloadExitCode } from '../../src/renter/format.js';
 import { followLogs, paymentRpcUrl, withRetries, withRetryHint } from '../../src/renter/lease-flow.js';
 import { MAX_LEASE_HOURS } from '../../src/domain/pricing.js';
 import { parseHours, parsePositiveInt, validateIdempotencyKey } from '../../src/renter/parse.js';
@@ -92,7 +92,10 @@ export async function runLeaseLogs(id: string, options: LeaseLogsOptions, ctx: C
       else ctx.out.raw(entry.data.endsWith('\n') ? entry.data : `${entry.data}\n`);
     },
   });
-  if (options.follow && result.ended && !json) ctx.out.info(`Lease ${leaseId} has ended.`);
+  if (options.follow && result.ended && !json) {
+    const exitCode = result.lease ? workloadExitCode(result.lease) : null;
+    ctx.out.info(`Lease ${leaseId} has ended${result.lease ? ` (${result.lease.state}${exitCode !== null ? `, exit code ${exitCode}` : ''})` : ''}.`);
+  }
   if (json) return { data: { leaseId, entries: collected, cursor: result.cursor } };
   if (result.entries === 0 && !options.follow) ctx.out.info(`No log lines for lease ${leaseId} yet.`);
 }

@@ -277,6 +277,8 @@ export const leaseSchema = z.object({
   startedAt: isoTime.nullable(),
   endsAt: isoTime,
   stoppedAt: isoTime.nullable(),
+  /** The workload's exit code once its container ended on its own (a batch job): 0 completed the lease, others failed it. */
+  exitCode: z.number().int().nullable().optional(),
 });
 
 export const leasesQuerySchema = z.object({ all: boolish.default(false) });

@@ -35,7 +35,8 @@ export async function recordHeartbeat(ctx: CoordinatorContext, nodeId: string, a
     } else if (container.state === 'exited' || container.state === 'failed') {
       const ok = container.state === 'exited' && container.exitCode === 0;
       const reason = ok ? null : container.message ?? `container ${container.state}${container.exitCode != null ? ` with exit code ${container.exitCode}` : ''}`;
-      await endLease(ctx, container.leaseId, ok ? 'completed' : 'failed', now, { reason, nodeFault: false });
+      // A workload that exits on its own is a finished batch job: exit 0 completes the lease, any other code fails it.
+      await endLease(ctx, container.leaseId, ok ? 'completed' : 'failed', now, { reason, nodeFault: false, exitCode: container.state === 'exited' ? (container.exitCode ?? null) : null });
       changed = true;
     }
   }

@@ -74,5 +74,6 @@ async function toLeases(ctx: CoordinatorContext, rows: LeasesTable[]): Promise<L
     startedAt: iso(r.started_at === null ? null : Number(r.started_at)),
     endsAt: iso(Number(r.ends_at))!,
     stoppedAt: iso(r.stopped_at === null ? null : Number(r.stopped_at)),
+    exitCode: r.exit_code === null || r.exit_code === undefined ? null : Number(r.exit_code),
   }));
 }

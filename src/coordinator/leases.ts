@@ -166,7 +166,7 @@ export async function endLease(
   leaseId: string,
   state: 'completed' | 'stopped' | 'failed',
   endedAt: number,
-  options: { reason: string | null; nodeFault: boolean },
+  options: { reason: string | null; nodeFault: boolean; exitCode?: number | null },
   { settle = 'later' }: { settle?: 'now' | 'later' } = {},
 ): Promise<false | { refundPayout: string | null }> {
   let refundPayout: string | null = null;
@@ -180,7 +180,7 @@ export async function endLease(
     // the started minute too, as the renter is billed for it; a node fault pays only whole confirmed minutes.
     await accrue(ctx, trx, lease, end, lease.state === 'running' && !options.nodeFault ? 'started' : 'whole');
     const refund = refundFor({ totalPaid: Number(lease.total_paid), startsAt: Number(lease.starts_at), endsAt: Number(lease.ends_at) }, end);
-    await trx.updateTable('leases').set({ state, stopped_at: endedAt, refund, failure_reason: options.reason }).where('id', '=', leaseId).execute();
+    await trx.updateTable('leases').set({ state, stopped_at: endedAt, refund, failure_reason: options.reason, exit_code: options.exitCode ?? null }).where('id', '=', leaseId).execute();
     if (refund > 0) await trx.insertInto('ledger').values({ kind: 'refund', account: lease.renter, amount: refund, lease_id: leaseId, claim_id: null, created_at: endedAt }).execute();
     refundPayout = await queueRefund(ctx, trx, lease, refund);
     const nodes = (await trx.selectFrom('lease_allocations').select('node_id').distinct().where('lease_id', '=', leaseId).execute()).map((r) => r.node_id);

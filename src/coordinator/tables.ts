@@ -83,6 +83,8 @@ export interface LeasesTable {
   started_at: number | null;
   ends_at: number;
   stopped_at: number | null;
+  /** The workload container's exit code once it ended on its own (batch jobs); null otherwise. */
+  exit_code: number | null;
   /** Minutes of running time already written to the ledger. */
   accrued_minutes: number;
 }

@@ -143,6 +143,16 @@ export function isTerminal(state: Lease['state']): boolean {
   return TERMINAL_LEASE_STATES.has(state);
 }
 
+/**
+ * The exit code a finished batch job hands on (`rent --follow` exits with it, like `docker run`): the container's own
+ * code (0-255); 0 for a completed lease from a coordinator that does not report codes; null when the workload did not
+ * end by itself (stopped, expired, a node fault, never started).
+ */
+export function workloadExitCode(lease: Pick<Lease, 'state' | 'exitCode'>): number | null {
+  if (typeof lease.exitCode === 'number') return lease.exitCode >= 0 && lease.exitCode <= 255 ? lease.exitCode : 1;
+  return lease.state === 'completed' ? 0 : null;
+}
+
 /** Spinner text for a lease that is on its way to running. */
 export function leaseProgressText(lease: Pick<Lease, 'id' | 'state'>, elapsedMs: number): string {
   const step: Record<string, string> = {

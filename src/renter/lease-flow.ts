@@ -151,9 +151,14 @@ export interface FollowOptions {
 
 /**
  * Print what is there (optionally only the tail), then with `follow` poll with the cursor until the lease ends
- * (one last fetch catches lines written just before the end) or the signal aborts. Returns the final cursor.
+ * (one last fetch catches lines written just before the end) or the signal aborts. Returns the final cursor, and the
+ * ended lease when it ended.
  */
-export async function followLogs(api: Pick<RenterApi, 'leaseLogs' | 'lease'>, leaseId: string, options: FollowOptions): Promise<{ cursor: number; entries: number; ended: boolean }> {
+export async function followLogs(
+  api: Pick<RenterApi, 'leaseLogs' | 'lease'>,
+  leaseId: string,
+  options: FollowOptions,
+): Promise<{ cursor: number; entries: number; ended: boolean; lease?: Lease }> {
   const { follow, intervalMs = 1000, signal, onEntry } = options;
   let count = 0;
   const emit = (response: LogsResponse) => {
@@ -178,7 +183,7 @@ export async function followLogs(api: Pick<RenterApi, 'leaseLogs' | 'lease'>, le
     }
     if (isTerminal(lease.state)) {
       cursor = emit(await api.leaseLogs(leaseId, { since: cursor }, { signal }));
-      return { cursor, entries: count, ended: true };
+      return { cursor, entries: count, ended: true, lease };
     }
   }
 }

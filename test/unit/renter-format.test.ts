@@ -3,7 +3,7 @@ import { describe, expect, it } from 'vitest';
 import type { Lease, NoCapacityDetails, Offer, Quote } from '../../src/api/schemas.js';
 import { ExitCode } from '../../src/errors.js';
 import { noCapacityError, priceAboveMaxError } from '../../src/renter/errors.js';
-import { explainNoCapacity, extensionCost, formatVram, isTerminal, offerRow, quoteLines, reachInfo, rootFilesystemText, timeLeft, tokens } from '../../src/renter/format.js';
+import { explainNoCapacity, extensionCost, formatVram, isTerminal, offerRow, quoteLines, reachInfo, rootFilesystemText, timeLeft, tokens, workloadExitCode } from '../../src/renter/format.js';
 import { fundingHint } from '../../src/renter/payment.js';
 import { ApiError } from '../../src/api/client.js';
 
@@ -160,6 +160,17 @@ describe('lease helpers', () => {
     ['stopped', true],
     ['failed', true],
   ] as const)('isTerminal(%s) = %s', (state, terminal) => expect(isTerminal(state)).toBe(terminal));
+
+  it.each([
+    [{ state: 'completed', exitCode: 0 }, 0],
+    [{ state: 'failed', exitCode: 3 }, 3],
+    [{ state: 'failed', exitCode: 137 }, 137],
+    [{ state: 'failed', exitCode: -1 }, 1],
+    [{ state: 'completed' }, 0],
+    [{ state: 'failed', exitCode: null }, null],
+    [{ state: 'stopped', exitCode: null }, null],
+    [{ state: 'running' }, null],
+  ] as const)('workloadExitCode(%j) = %s', (lease, code) => expect(workloadExitCode(lease)).toBe(code));
 
   it.each([
     [{ readOnlyRoot: true }, 'read-only (writable /tmp tmpfs)'],

@@ -104,6 +104,8 @@ describe('parseRentOptions', () => {
       dryRun: false,
       timeoutMs: 300_000,
       idempotencyKey: 'generated-key-1',
+      follow: false,
+      followIntervalMs: 1000,
     });
   });
 
