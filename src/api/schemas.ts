@@ -2,6 +2,7 @@
 import { z } from 'zod';
 import { MAX_LEASE_HOURS } from '../domain/pricing.js';
 import { isPrintableLabel } from '../domain/text.js';
+import { workloadProblems } from '../domain/workload.js';
 
 const money = z.number().int().nonnegative().max(Number.MAX_SAFE_INTEGER);
 const base58Key = z.string().regex(/^[1-9A-HJ-NP-Za-km-z]{32,44}$/, 'must be a base58 public key');
@@ -225,6 +226,9 @@ export const quoteRequestSchema = z.object({
   ports: z.array(port).max(32).default([]),
   /** Run the container with a read-only root filesystem (a writable /tmp tmpfs); only for images that tolerate it. */
   readOnlyRoot: z.boolean().default(false),
+}).superRefine((request, ctx) => {
+  // The same rules the node applies before it starts anything (src/domain/workload.ts): refused before any payment.
+  for (const problem of workloadProblems(request)) ctx.addIssue({ code: 'custom', path: problem.path.split('.'), message: problem.message });
 });
 
 export const allocationSchema = z.object({

@@ -47,6 +47,23 @@ describe.each(ENGINES)('hostile input (%s)', (engine) => {
     await expect(renter.quote({ gpus: 1, image: 'busybox:latest', region: 'eu\u0000' })).rejects.toMatchObject({ status: 400 });
   });
 
+  it('refuses at quote time what the node would refuse (NUL in env or argv, an image docker rejects)', async () => {
+    await provider.registerNode(nodeSpec({ gpuCount: 1 }));
+    for (const bad of [{ env: { TOKEN: 'a\u0000b' } }, { command: ['sh', '-c', 'echo \u0000'] }, { image: 'Busybox:latest' }]) {
+      await expect(renter.quote({ gpus: 1, image: 'busybox:latest', ...bad })).rejects.toMatchObject({ status: 400 });
+    }
+  });
+
+  it('refuses to create a lease (before any payment) from a stored quote whose workload no node can run', async () => {
+    await provider.registerNode(nodeSpec({ gpuCount: 1 }));
+    const quote = await renter.quote({ gpus: 1, image: 'busybox:latest' });
+    // A quote stored by an older coordinator, before the workload rules: the request holds a NUL in an env value.
+    const db = (coordinator.server.service as unknown as { ctx: { db: import('kysely').Kysely<any> } }).ctx.db;
+    await db.updateTable('quotes').set({ request: JSON.stringify({ gpus: 1, image: 'busybox:latest', hours: 1, env: { TOKEN: 'a\u0000b' }, ports: [] }) }).where('id', '=', quote.quoteId).execute();
+    await expect(renter.createLease({ quoteId: quote.quoteId })).rejects.toMatchObject({ status: 422, code: 'WORKLOAD_INVALID' });
+    expect((await renter.leases({ all: true })).leases.filter((l) => l.quoteId === quote.quoteId)).toEqual([]);
+  });
+
   it('refuses a heartbeat whose GPU uuid holds a control character, and cleans a container report', async () => {
     const node = await provider.registerNode(nodeSpec({ gpuCount: 1 }));
     await expect(provider.heartbeat(node.id, { gpus: [{ uuid: 'GPU-\u0000', utilization: 1 }] })).rejects.toMatchObject({ status: 400 });
