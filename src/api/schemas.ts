@@ -1,11 +1,16 @@
 // The coordinator API's wire format: zod schemas shared by the server (validation, OpenAPI) and typed clients.
+import bs58 from 'bs58';
 import { z } from 'zod';
 import { MAX_LEASE_HOURS } from '../domain/pricing.js';
 import { isPrintableLabel } from '../domain/text.js';
 import { workloadProblems } from '../domain/workload.js';
 
 const money = z.number().int().nonnegative().max(Number.MAX_SAFE_INTEGER);
-const base58Key = z.string().regex(/^[1-9A-HJ-NP-Za-km-z]{32,44}$/, 'must be a base58 public key');
+/** A Solana address: base58 that decodes to exactly 32 bytes (a right-looking string of the wrong length is not one). */
+const base58Key = z
+  .string()
+  .regex(/^[1-9A-HJ-NP-Za-km-z]{32,44}$/, 'must be a base58 public key')
+  .refine((text) => bs58.decodeUnsafe(text)?.length === 32, 'must be a base58 public key (32 bytes)');
 const isoTime = z.string();
 const id = z.string().min(1).max(100).regex(/^[A-Za-z0-9_.:-]+$/, 'must be an id (letters, digits, _ . : -)');
 /**
@@ -356,7 +361,13 @@ export const faucetRequestSchema = z.object({
   tokens: z
     .union([z.number().positive(), z.string().regex(/^\d+(\.\d{1,6})?$/, 'must be a token amount like "500" or "0.5"')])
     .optional(),
-  sol: z.number().nonnegative().max(100).optional(),
+  /** Whole lamports only (1 SOL = 10^9 lamports). */
+  sol: z
+    .number()
+    .nonnegative()
+    .max(100)
+    .refine((sol) => Math.abs(sol * 1e9 - Math.round(sol * 1e9)) < 1e-6, 'must be a whole number of lamports (at most 9 decimals)')
+    .optional(),
 });
 export const faucetResponseSchema = z.object({
   address: z.string(),
