@@ -2,6 +2,7 @@
 import { randomUUID } from 'node:crypto';
 import type { Lease, OffersQuery, Quote, QuoteRequest } from '../src/api/schemas.js';
 import { parseImageRef } from '../src/domain/image-ref.js';
+import { workloadProblems } from '../src/domain/workload.js';
 import { CancelledError, UsageError, UserError } from '../src/errors.js';
 import { OFFER_TABLE_HEAD, isTerminal, leaseProgressText, offerRow, quoteLines, reachInfo, rootFilesystemText, timeLeft, tokens, workloadExitCode } from '../src/renter/format.js';
 import { createLeaseOnce, followLogs, leaseEndedError, paymentRpcUrl, requestQuote, waitForLease, withRetryHint } from '../src/renter/lease-flow.js';
@@ -119,6 +120,11 @@ export async function runRent(options: RentOptions, ctx: Context): Promise<Comma
   const image =
     parsed.request.image ??
     parseImage(await ctx.prompter.input('Container image to run (e.g. pytorch/pytorch:2.3.0)', { flag: '--image', validate: (v) => (v.trim() ? true : 'An image is required.') }));
+  // The node's own rules, before anything is quoted or paid.
+  const problems = workloadProblems({ ...parsed.request, image });
+  if (problems.length > 0) {
+    throw new UsageError(`The workload cannot run: ${problems.map((p) => p.message).join(' ')}`, { code: 'WORKLOAD_INVALID', hint: 'Fix --image, --cmd, --env or --port; nothing was quoted or paid.' });
+  }
 
   const [api, settings] = await Promise.all([ctx.api(), ctx.settings()]);
   const network = await api.network();
@@ -254,8 +260,8 @@ async function followToTheEnd(
     onEntry: (entry) => {
       if (json) return;
       const text = entry.data.endsWith('\n') ? entry.data : `${entry.data}\n`;
-      if (entry.stream === 'stderr') ctx.out.rawError(text);
-      else ctx.out.raw(text);
+      if (entry.stream === 'stderr') ctx.out.printError(text);
+      else ctx.out.print(text);
     },
   });
   if (!followed.ended || !followed.lease) {

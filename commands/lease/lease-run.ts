@@ -82,14 +82,17 @@ export async function runLeaseLogs(id: string, options: LeaseLogsOptions, ctx: C
   const api = await ctx.api();
   const collected: Array<{ cursor: number; stream: string; data: string; at: string }> = [];
   const json = ctx.globals.json;
+  if (json && options.raw) throw new UsageError('--raw and --json do not go together.', { hint: '--json keeps the text as it is; --raw writes the bytes.' });
   const result = await followLogs(api, leaseId, {
     tail,
     follow: Boolean(options.follow),
     intervalMs,
     signal: ctx.signal,
+    ...(options.raw ? { encoding: 'base64' as const } : {}),
     onEntry: (entry) => {
       if (json) collected.push(entry);
-      else ctx.out.raw(entry.data.endsWith('\n') ? entry.data : `${entry.data}\n`);
+      else if (options.raw) ctx.out.raw(entry.encoding === 'base64' ? Buffer.from(entry.data, 'base64') : entry.data);
+      else ctx.out.print(entry.data.endsWith('\n') ? entry.data : `${entry.data}\n`);
     },
   });
   if (options.follow && result.ended && !json) {

@@ -44,7 +44,9 @@ export const networkUp: CommandSpec<NetworkUpOptions> = {
     }
     const running = await network.startLocalNetwork({ dataDir, port, rpcPort, onError: (error, where) => ctx.out.warn(`${where}: ${(error as Error)?.message ?? String(error)}`) });
     const result = upResult(running.info, dataDir, false);
-    // Foreground: print now (the command returns only at shutdown), to stderr so a --json document stays the only stdout.
+    // Foreground: a script waiting on --json gets its one document as soon as the network answers (not at shutdown).
+    if (ctx.globals.json) await ctx.out.result(result);
+    // People get the same facts now on stderr (the command returns only at shutdown).
     ctx.out.info(`Local network up: API ${running.info.apiUrl}, RPC ${running.info.rpcUrl}. Ctrl-C to stop.`);
     for (const line of nextSteps(running.info.apiUrl, running.info.rpcUrl)) ctx.out.info(`  ${line}`);
     await new Promise<void>((resolve) => {
@@ -53,6 +55,7 @@ export const networkUp: CommandSpec<NetworkUpOptions> = {
     });
     ctx.out.info('Shutting down the local network…');
     await running.close();
+    if (ctx.globals.json) return;
     return { data: { ...result.data, stopped: true } };
   },
 };

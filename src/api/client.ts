@@ -68,7 +68,7 @@ export interface ApiClient {
   createLease(body: CreateLeaseRequest, options?: RequestOptions): Promise<Lease>;
   leases(query?: { all?: boolean }, options?: RequestOptions): Promise<LeasesResponse>;
   lease(id: string, options?: RequestOptions): Promise<Lease>;
-  leaseLogs(id: string, query?: { tail?: number; since?: number }, options?: RequestOptions): Promise<LogsResponse>;
+  leaseLogs(id: string, query?: { tail?: number; since?: number; encoding?: 'utf8' | 'base64' }, options?: RequestOptions): Promise<LogsResponse>;
   extendLease(id: string, body: ExtendLeaseRequest, options?: RequestOptions): Promise<Lease>;
   stopLease(id: string, options?: RequestOptions): Promise<StopLeaseResponse>;
   rewards(options?: RequestOptions): Promise<Rewards>;

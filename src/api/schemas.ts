@@ -1,12 +1,30 @@
 // The coordinator API's wire format: zod schemas shared by the server (validation, OpenAPI) and typed clients.
+import bs58 from 'bs58';
 import { z } from 'zod';
 import { MAX_LEASE_HOURS } from '../domain/pricing.js';
+import { isPrintableLabel } from '../domain/text.js';
+import { workloadProblems } from '../domain/workload.js';
 
 const money = z.number().int().nonnegative().max(Number.MAX_SAFE_INTEGER);
-const base58Key = z.string().regex(/^[1-9A-HJ-NP-Za-km-z]{32,44}$/, 'must be a base58 public key');
+/** A Solana address: base58 that decodes to exactly 32 bytes (a right-looking string of the wrong length is not one). */
+const base58Key = z
+  .string()
+  .regex(/^[1-9A-HJ-NP-Za-km-z]{32,44}$/, 'must be a base58 public key')
+  .refine((text) => bs58.decodeUnsafe(text)?.length === 32, 'must be a base58 public key (32 bytes)');
 const isoTime = z.string();
 const id = z.string().min(1).max(100).regex(/^[A-Za-z0-9_.:-]+$/, 'must be an id (letters, digits, _ . : -)');
-const shortText = z.string().min(1).max(200);
+/**
+ * Identifiers and labels (GPU models and UUIDs, regions, versions, filters): no NUL or other control characters, no
+ * bidirectional overrides. Refused alike on SQLite and PostgreSQL (which cannot store NUL in text), and safe to show.
+ */
+export function label(max: number, min = 1) {
+  return z.string().min(min).max(max).refine(isPrintableLabel, 'must not contain control characters');
+}
+/** Free text a node reports (container errors): control characters other than tab and newline are replaced, never refused. */
+const reportText = (max: number) =>
+  // eslint-disable-next-line no-control-regex
+  z.string().max(max).transform((text) => text.replace(/[\u0000-\u0008\u000b-\u001f\u007f-\u009f]/g, '\ufffd'));
+const shortText = label(200);
 /** Image references: registry/name[:tag][@digest]; no whitespace or shell metacharacters. */
 export const imageReference = z
   .string()
@@ -20,7 +38,7 @@ const port = z.number().int().min(1).max(65535);
 
 export const gpuSpecSchema = z.object({
   index: z.number().int().nonnegative().max(255),
-  uuid: z.string().min(1).max(128),
+  uuid: label(128),
   model: shortText,
   vramMb: z.number().int().positive().max(10_000_000),
 });
@@ -57,13 +75,13 @@ export const registerNodeSchema = z.object({
   /** Stable per machine: re-registering the same owner + machine id updates the node. */
   machineId: id,
   gpus: z.array(registeredGpuSchema).min(1).max(64),
-  cpu: z.object({ model: z.string().max(200).optional(), cores: z.number().int().positive().max(4096) }),
+  cpu: z.object({ model: label(200, 0).optional(), cores: z.number().int().positive().max(4096) }),
   memoryMb: z.number().int().positive(),
   diskGb: z.number().nonnegative().optional(),
-  driverVersion: z.string().max(64).optional(),
-  cudaVersion: z.string().max(64).optional(),
-  dockerVersion: z.string().max(64).optional(),
-  region: z.string().min(1).max(64),
+  driverVersion: label(64, 0).optional(),
+  cudaVersion: label(64, 0).optional(),
+  dockerVersion: label(64, 0).optional(),
+  region: label(64),
   pricePerGpuHour: money.refine((v) => v > 0, 'must be positive'),
   simulated: z.boolean().default(false),
   publicHost: publicHostSchema.optional(),
@@ -105,9 +123,22 @@ export const openSessionSchema = z.object({ publicKey: z.string().regex(/^[A-Za-
 export const sessionSchema = z.object({ sessionId: z.string(), publicKey: z.string(), expiresAt: z.number().int() });
 
 export const assignmentsQuerySchema = z.object({
-  after: z.string().max(64).optional(),
+  after: label(64, 0).optional(),
   waitMs: z.coerce.number().int().nonnegative().max(25_000).default(0),
 });
+
+/**
+ * One piece of a container's output. Output is bytes (it may hold NUL or invalid UTF-8): agents send it as base64;
+ * `utf8` (the default, older agents) is text. Either way the coordinator stores the bytes.
+ */
+const logChunkFields = z.object({
+  stream: z.enum(['stdout', 'stderr']).default('stdout'),
+  data: z.string().max(65536),
+  encoding: z.enum(['utf8', 'base64']).default('utf8'),
+});
+const base64Checked = <T extends z.ZodType<{ data: string; encoding: string }>>(schema: T) =>
+  schema.refine((chunk) => chunk.encoding !== 'base64' || /^[A-Za-z0-9+/]*={0,2}$/.test(chunk.data), { message: 'must be base64', path: ['data'] });
+export const logChunkSchema = base64Checked(logChunkFields);
 
 export const containerStateSchema = z.enum(['pending', 'pulling', 'starting', 'running', 'exited', 'failed', 'stopped']);
 
@@ -115,7 +146,7 @@ export const heartbeatSchema = z.object({
   gpus: z
     .array(
       z.object({
-        uuid: z.string().min(1).max(128),
+        uuid: label(128),
         utilization: z.number().min(0).max(100).optional(),
         memoryUsedMb: z.number().nonnegative().optional(),
         temperatureC: z.number().optional(),
@@ -130,7 +161,7 @@ export const heartbeatSchema = z.object({
         leaseId: id,
         state: containerStateSchema,
         exitCode: z.number().int().nullable().optional(),
-        message: z.string().max(1000).optional(),
+        message: reportText(1000).optional(),
       }),
     )
     .max(256)
@@ -138,7 +169,7 @@ export const heartbeatSchema = z.object({
   /** The agent is shutting down: no new placements, running leases continue while it keeps heartbeating. */
   draining: z.boolean().optional(),
   verification: verificationSchema.optional(),
-  logs: z.array(z.object({ leaseId: id, stream: z.enum(['stdout', 'stderr']).default('stdout'), data: z.string().max(65536) })).max(256).optional(),
+  logs: z.array(base64Checked(logChunkFields.extend({ leaseId: id }))).max(256).optional(),
 });
 
 export const assignmentSchema = z.object({
@@ -163,17 +194,17 @@ export const heartbeatResponseSchema = z.object({
 export const assignmentsResponseSchema = z.object({ assignments: z.array(assignmentSchema), version: z.string() });
 
 export const uploadLogsSchema = z.object({
-  chunks: z.array(z.object({ stream: z.enum(['stdout', 'stderr']).default('stdout'), data: z.string().max(65536) })).min(1).max(256),
+  chunks: z.array(logChunkSchema).min(1).max(256),
 });
 
 const boolish = z.union([z.boolean(), z.enum(['1', '0', 'true', 'false'])]).transform((v) => v === true || v === '1' || v === 'true');
 
 export const offersQuerySchema = z.object({
-  model: z.string().max(200).optional(),
+  model: label(200, 0).optional(),
   minVram: z.coerce.number().int().nonnegative().optional(),
   gpus: z.coerce.number().int().positive().max(1024).optional(),
   maxPrice: z.coerce.number().int().nonnegative().optional(),
-  region: z.string().max(64).optional(),
+  region: label(64, 0).optional(),
   sort: z.enum(['price', 'reliability']).default('price'),
   limit: z.coerce.number().int().positive().max(1000).default(100),
 });
@@ -197,9 +228,9 @@ export const offersResponseSchema = z.object({ offers: z.array(offerSchema) });
 
 export const quoteRequestSchema = z.object({
   gpus: z.number().int().positive().max(1024),
-  model: z.string().min(1).max(200).optional(),
+  model: label(200).optional(),
   minVram: z.number().int().nonnegative().optional(),
-  region: z.string().max(64).optional(),
+  region: label(64, 0).optional(),
   hours: z.number().int().positive().max(MAX_LEASE_HOURS).default(1),
   maxPrice: money.optional(),
   multiNode: z.boolean().default(false),
@@ -209,6 +240,9 @@ export const quoteRequestSchema = z.object({
   ports: z.array(port).max(32).default([]),
   /** Run the container with a read-only root filesystem (a writable /tmp tmpfs); only for images that tolerate it. */
   readOnlyRoot: z.boolean().default(false),
+}).superRefine((request, ctx) => {
+  // The same rules the node applies before it starts anything (src/domain/workload.ts): refused before any payment.
+  for (const problem of workloadProblems(request)) ctx.addIssue({ code: 'custom', path: problem.path.split('.'), message: problem.message });
 });
 
 export const allocationSchema = z.object({
@@ -287,9 +321,13 @@ export const leasesResponseSchema = z.object({ leases: z.array(leaseSchema) });
 export const logsQuerySchema = z.object({
   tail: z.coerce.number().int().positive().max(10_000).optional(),
   since: z.coerce.number().int().nonnegative().optional(),
+  /** utf8 (default): `data` is the output decoded as UTF-8 text; base64: `data` is the exact bytes the container wrote. */
+  encoding: z.enum(['utf8', 'base64']).default('utf8'),
 });
 export const logsResponseSchema = z.object({
-  entries: z.array(z.object({ cursor: z.number().int(), stream: z.enum(['stdout', 'stderr']), data: z.string(), at: isoTime })),
+  entries: z.array(
+    z.object({ cursor: z.number().int(), stream: z.enum(['stdout', 'stderr']), data: z.string(), encoding: z.enum(['utf8', 'base64']).optional(), at: isoTime }),
+  ),
   /** Pass back as ?since= to get only newer entries. */
   cursor: z.number().int(),
 });
@@ -334,7 +372,13 @@ export const faucetRequestSchema = z.object({
   tokens: z
     .union([z.number().positive(), z.string().regex(/^\d+(\.\d{1,6})?$/, 'must be a token amount like "500" or "0.5"')])
     .optional(),
-  sol: z.number().nonnegative().max(100).optional(),
+  /** Whole lamports only (1 SOL = 10^9 lamports). */
+  sol: z
+    .number()
+    .nonnegative()
+    .max(100)
+    .refine((sol) => Math.abs(sol * 1e9 - Math.round(sol * 1e9)) < 1e-6, 'must be a whole number of lamports (at most 9 decimals)')
+    .optional(),
 });
 export const faucetResponseSchema = z.object({
   address: z.string(),

@@ -28,7 +28,7 @@ export interface LocalChainOptions {
   host?: '127.0.0.1';
   /** 0 = a random free port. */
   port?: number;
-  /** Defaults to port + 1 (what web3.js assumes when no wsEndpoint is given), or random when port is 0. */
+  /** Defaults to port + 1 (what web3.js assumes when no wsEndpoint is given); with port 0, a free pair P, P + 1 is found. */
   wsPort?: number;
   /** Slot length; tests may shorten it. */
   slotMs?: number;
@@ -65,8 +65,11 @@ export async function startLocalChain(options: LocalChainOptions = {}): Promise<
   const detach = serveSubscriptions(chain, [wsOnHttp, wsServer]);
 
   try {
-    await listen(http, port, host);
-    await listen(wsHttp, options.wsPort ?? (port === 0 ? 0 : port + 1), host);
+    if (port === 0 && options.wsPort === undefined) await listenOnFreePair(http, wsHttp, host);
+    else {
+      await listen(http, port, host);
+      await listen(wsHttp, options.wsPort ?? port + 1, host);
+    }
   } catch (error) {
     detach();
     chain.close();
@@ -109,6 +112,25 @@ function listen(server: Server, port: number, host: string): Promise<void> {
       resolve();
     });
   });
+}
+
+/**
+ * A random RPC port P with the WebSocket on P + 1: the Solana convention (web3.js and the Solana CLI derive the WebSocket
+ * URL from the RPC URL this way), so a client given only the RPC URL can confirm transactions.
+ */
+async function listenOnFreePair(http: Server, wsHttp: Server, host: string, attempts = 50): Promise<void> {
+  for (let attempt = 1; ; attempt++) {
+    await listen(http, 0, host);
+    const rpcPort = (http.address() as AddressInfo).port;
+    try {
+      if (rpcPort >= 65535) throw Object.assign(new Error('no port above 65535'), { code: 'EADDRINUSE' });
+      await listen(wsHttp, rpcPort + 1, host);
+      return;
+    } catch (error) {
+      await closeServer(http);
+      if ((error as NodeJS.ErrnoException).code !== 'EADDRINUSE' || attempt >= attempts) throw error;
+    }
+  }
 }
 
 function closeServer(server: Server): Promise<void> {

@@ -1,5 +1,5 @@
 // Opens the coordinator database (SQLite in a data directory, or PostgreSQL) and isolates the engine-specific statements.
-import { mkdirSync, openSync, closeSync, readFileSync, unlinkSync, writeSync } from 'node:fs';
+import { chmodSync, existsSync, mkdirSync, openSync, closeSync, readFileSync, unlinkSync, writeSync } from 'node:fs';
 import { join } from 'node:path';
 import { Kysely, PostgresDialect, SqliteDialect, sql, type Transaction } from 'kysely';
 import { UserError } from '../errors.js';
@@ -66,12 +66,17 @@ function requireDir(dir: string | undefined): string {
 }
 
 async function openSqlite(dataDir: string): Promise<Engine> {
-  mkdirSync(dataDir, { recursive: true });
+  // The database holds heartbeat session keys: owner-only, like the keypairs (SQLite gives its -wal and -shm files the
+  // database file's mode). A database left 0644 by an older version is tightened.
+  mkdirSync(dataDir, { recursive: true, mode: 0o700 });
   const releaseLock = acquireDirLock(dataDir);
   const { default: BetterSqlite3 } = await import('better-sqlite3');
   let database: import('better-sqlite3').Database;
   try {
-    database = new BetterSqlite3(join(dataDir, 'coordinator.sqlite'));
+    const path = join(dataDir, 'coordinator.sqlite');
+    closeSync(openSync(path, 'a', 0o600));
+    for (const file of [path, `${path}-wal`, `${path}-shm`]) if (existsSync(file)) chmodSync(file, 0o600);
+    database = new BetterSqlite3(path);
     database.pragma('journal_mode = WAL');
     database.pragma('synchronous = NORMAL');
     database.pragma('busy_timeout = 5000');

@@ -42,7 +42,7 @@ export async function recordHeartbeat(ctx: CoordinatorContext, nodeId: string, a
   }
   if (input.logs?.length) {
     for (const log of input.logs) {
-      if (current.states.has(log.leaseId)) await appendLogs(ctx, log.leaseId, [{ stream: log.stream, data: log.data }], now);
+      if (current.states.has(log.leaseId)) await appendLogs(ctx, log.leaseId, [{ stream: log.stream, data: log.data, encoding: log.encoding }], now);
     }
   }
   if (changed) current = await ctx.assignments.forNode(nodeId, true);

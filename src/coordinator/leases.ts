@@ -13,6 +13,7 @@ import { findPlacement } from './offers.js';
 import { queueRefund, takePayment } from './payments.js';
 import type { NodesTable } from './tables.js';
 import { MAX_LEASE_HOURS } from '../domain/pricing.js';
+import { workloadProblems } from '../domain/workload.js';
 
 export async function createLease(ctx: CoordinatorContext, renter: string, input: { quoteId: string; payment?: { transaction: string } }): Promise<Lease> {
   const now = ctx.options.now();
@@ -22,9 +23,13 @@ export async function createLease(ctx: CoordinatorContext, renter: string, input
   if (quote.lease_id) throw conflict('QUOTE_USED', `Quote ${input.quoteId} was already used for lease ${quote.lease_id}.`, 'Request a new quote.');
   if (Number(quote.expires_at) < now) throw new HttpError(410, 'QUOTE_EXPIRED', `Quote ${input.quoteId} expired.`, 'Request a new quote (quotes last a few minutes).');
 
+  const request = JSON.parse(quote.request) as QuoteInput;
+  // Quotes stored before the workload rules existed are checked again: nothing the node would refuse is ever paid for.
+  const problems = workloadProblems(request);
+  if (problems.length > 0) throw new HttpError(422, 'WORKLOAD_INVALID', `Quote ${input.quoteId} asks for a workload no node can run: ${problems.map((p) => p.message).join(' ')}`, 'Request a new quote with a valid image, command and environment.');
+
   const paymentSignature = await takePayment(ctx, renter, Number(quote.total), quote.id, input.payment);
   const leaseId = newId('lease');
-  const request = JSON.parse(quote.request) as QuoteInput;
   const quoted = JSON.parse(quote.allocations) as PlacedAllocation[];
   let touched: string[] = [];
   let refundPayout: string | null = null;

@@ -212,6 +212,12 @@ function migrations(kind: EngineKind): Record<string, Migration> {
         await db.schema.alterTable('leases').addColumn('read_only_root', 'integer', (c) => c.notNull().defaultTo(0)).execute();
       },
     },
+    // Container output is bytes (NUL, invalid UTF-8): stored as a blob/bytea; `data` stays for rows written before.
+    '0110_i11a_lease_log_bytes': {
+      async up(db: Kysely<any>) {
+        await db.schema.alterTable('lease_logs').addColumn('bytes', kind === 'postgres' ? 'bytea' : 'blob').execute();
+      },
+    },
     // Batch jobs: the exit code the workload's container ended with (null while it runs, or when it never ran).
     '0120_i12_lease_exit_code': {
       async up(db: Kysely<any>) {

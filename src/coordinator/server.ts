@@ -149,6 +149,8 @@ export async function startCoordinator(options: CoordinatorOptions = {}): Promis
 
   const app = Fastify({ logger: false, bodyLimit: options.bodyLimitBytes ?? 1024 * 1024, forceCloseConnections: true });
 
+  // JSON only: a body of any other type is a 415, never parsed as text and then failing the signature check as a 401.
+  app.removeAllContentTypeParsers();
   app.addContentTypeParser('application/json', { parseAs: 'string' }, (request, body, done) => {
     const text = body as string;
     request.rawBody = text;

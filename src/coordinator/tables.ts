@@ -166,7 +166,10 @@ export interface LeaseLogsTable {
   id: Generated<number>;
   lease_id: string;
   stream: string;
+  /** Text of rows written before output was stored as bytes; '' since. */
   data: string;
+  /** The exact bytes the container wrote (null in rows written before). */
+  bytes: Buffer | null;
   created_at: number;
 }
 

@@ -22,10 +22,13 @@ export interface LogsOptions {
   /** RFC 3339 time, Unix seconds, or a relative duration like `10m`. */
   since?: string;
   timestamps?: boolean;
+  /** Deliver the output's exact bytes as latin1 text (one character per byte) instead of UTF-8 decoded text. */
+  bytes?: boolean;
 }
 
 export interface LogChunk {
   stream: 'stdout' | 'stderr';
+  /** UTF-8 decoded text, or with `bytes` one character per byte (Buffer.from(text, 'latin1') gives the bytes back). */
   text: string;
 }
 
@@ -233,6 +236,7 @@ export function createDockerRuntime(options: DockerRuntimeOptions = {}): Contain
       const result = await cli.call(args, {
         timeoutMs: logOptions.follow ? 0 : undefined,
         signal,
+        ...(logOptions.bytes ? { encoding: 'latin1' as const } : {}),
         onStdout: (text) => onChunk({ stream: 'stdout', text }),
         onStderr: (text) => onChunk({ stream: 'stderr', text }),
       });

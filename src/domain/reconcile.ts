@@ -1,5 +1,6 @@
 // The provider agent's reconciler: desired assignments + the node's actual managed containers → the actions that converge them. Pure.
 import type { ContainerNetwork, ContainerRunSpec } from './docker-args.js';
+import { workloadProblems } from './workload.js';
 
 /** One lease the coordinator wants running on this node (the heartbeat reply's assignment). */
 export interface DesiredAssignment {
@@ -198,6 +199,11 @@ export function reconcile(input: ReconcileInput): ReconcilePlan {
     const foreign = input.simulated ? [] : assignment.gpuUuids.filter((uuid) => !shared.has(uuid));
     if (foreign.length > 0) {
       reports.push({ leaseId: assignment.leaseId, state: 'failed', message: `GPU ${foreign.join(', ')} is not shared by this node` });
+      continue;
+    }
+    const invalid = workloadProblems(assignment);
+    if (invalid.length > 0) {
+      reports.push({ leaseId: assignment.leaseId, state: 'failed', message: `invalid workload: ${invalid.map((p) => p.message).join(' ')}` });
       continue;
     }
     const failure = input.failures?.[assignment.leaseId];

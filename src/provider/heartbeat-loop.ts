@@ -80,7 +80,7 @@ export function createHeartbeatLoop(session: AgentSession, input: HeartbeatLoopI
     const body: HeartbeatRequest = {
       gpus,
       containers: reports.map((r) => ({ leaseId: r.leaseId, state: r.state, ...(r.exitCode !== undefined ? { exitCode: r.exitCode } : {}), ...(r.message ? { message: r.message.slice(0, 1000) } : {}) })),
-      ...(heartbeatBatches.length > 0 ? { logs: heartbeatBatches.flatMap((b) => b.chunks.map((c) => ({ leaseId: b.leaseId, stream: c.stream, data: c.data }))) } : {}),
+      ...(heartbeatBatches.length > 0 ? { logs: heartbeatBatches.flatMap((b) => b.chunks.map((c) => ({ leaseId: b.leaseId, ...c }))) } : {}),
       draining: session.draining,
       ...(pendingVerification ? { verification: pendingVerification } : {}),
     };

@@ -145,6 +145,8 @@ export interface FollowOptions {
   follow: boolean;
   intervalMs?: number;
   signal?: AbortSignal;
+  /** base64: entries carry the exact bytes (for --raw); utf8 (default): text. */
+  encoding?: 'utf8' | 'base64';
   /** Each entry as it arrives. */
   onEntry: (entry: LogsResponse['entries'][number]) => void;
 }
@@ -166,14 +168,15 @@ export async function followLogs(
     count += response.entries.length;
     return response.cursor;
   };
-  let cursor = emit(await api.leaseLogs(leaseId, options.tail !== undefined ? { tail: options.tail } : {}, { signal }));
+  const encoding = options.encoding === 'base64' ? { encoding: 'base64' as const } : {};
+  let cursor = emit(await api.leaseLogs(leaseId, { ...(options.tail !== undefined ? { tail: options.tail } : {}), ...encoding }, { signal }));
   if (!follow) return { cursor, entries: count, ended: false };
   for (;;) {
     await sleep(intervalMs, signal);
     if (signal?.aborted) return { cursor, entries: count, ended: false };
     let lease: Lease;
     try {
-      const response = await api.leaseLogs(leaseId, { since: cursor }, { signal });
+      const response = await api.leaseLogs(leaseId, { since: cursor, ...encoding }, { signal });
       cursor = emit(response);
       lease = await api.lease(leaseId, { signal });
     } catch (error) {
@@ -182,7 +185,7 @@ export async function followLogs(
       throw error;
     }
     if (isTerminal(lease.state)) {
-      cursor = emit(await api.leaseLogs(leaseId, { since: cursor }, { signal }));
+      cursor = emit(await api.leaseLogs(leaseId, { since: cursor, ...encoding }, { signal }));
       return { cursor, entries: count, ended: true, lease };
     }
   }

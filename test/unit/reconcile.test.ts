@@ -204,6 +204,13 @@ describe('reconcile', () => {
     expect(buildRunArgs(start.spec)).not.toContain('--gpus');
   });
 
+  it('fails an assignment the workload rules refuse instead of trying to start it', () => {
+    const plan = reconcile(input([assignment('L1', { env: { KEY: 'a\u0000b' } }), assignment('L2', { image: 'Upper/Case' })], []));
+    expect(plan.actions).toEqual([]);
+    expect(plan.reports.map((r) => [r.leaseId, r.state])).toEqual([['L1', 'failed'], ['L2', 'failed']]);
+    expect(plan.reports[0]!.message).toMatch(/invalid workload: .*NUL/);
+  });
+
   it('does not mutate its inputs', () => {
     const given = input([assignment('L1')], [container('L2', 'running')]);
     const copy = structuredClone(given);
