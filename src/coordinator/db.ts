@@ -28,6 +28,11 @@ export interface Engine {
   lockAccount(trx: Db, account: string): Promise<void>;
   /** Lock one lease row for an update in this transaction. */
   lockLease(trx: Db, leaseId: string): Promise<void>;
+  /**
+   * Lock node rows (sorted) before recounting their free GPUs: under READ COMMITTED the recount is then a new statement
+   * that sees every concurrent change committed before the lock was granted, instead of a snapshot from before the wait.
+   */
+  lockNodes(trx: Db, nodeIds: readonly string[]): Promise<void>;
   /** Write buffered heartbeats (last seen, telemetry, back online) and heartbeat nonces in one batch. */
   writeHeartbeats(beats: readonly HeartbeatRow[], nonces: readonly NonceRow[]): Promise<void>;
   close(): Promise<void>;
@@ -130,6 +135,7 @@ async function openSqlite(dataDir: string): Promise<Engine> {
     },
     lockAccount: async () => {},
     lockLease: async () => {},
+    lockNodes: async () => {},
     // Holding Kysely's connection (its mutex) keeps the raw writes out of any transaction a Kysely caller has open.
     writeHeartbeats: (beats, nonces) =>
       db.connection().execute(async () => {
@@ -235,6 +241,10 @@ async function openPostgres(url: string, max: number): Promise<Engine> {
     },
     lockLease: async (trx, leaseId) => {
       await trx.selectFrom('leases').select('id').where('id', '=', leaseId).forUpdate().execute();
+    },
+    lockNodes: async (trx, nodeIds) => {
+      if (nodeIds.length === 0) return;
+      await trx.selectFrom('nodes').select('id').where('id', 'in', [...nodeIds].sort()).orderBy('id').forUpdate().execute();
     },
     writeHeartbeats: async (beats, nonces) => {
       for (let i = 0; i < beats.length; i += 1000) {

@@ -83,7 +83,7 @@ export async function createLease(ctx: CoordinatorContext, renter: string, input
           .execute();
       }
       const nodeIds = allocations.map((a) => a.nodeId);
-      await recountFreeGpus(trx, nodeIds);
+      await recountFreeGpus(ctx.engine, trx, nodeIds);
       await trx.updateTable('leases').set({ state: 'scheduled' }).where('id', '=', leaseId).execute();
       return nodeIds;
     });
@@ -192,7 +192,7 @@ export async function endLease(
     const nodes = (await trx.selectFrom('lease_allocations').select('node_id').distinct().where('lease_id', '=', leaseId).execute()).map((r) => r.node_id);
     await trx.updateTable('gpus').set({ lease_id: null }).where('lease_id', '=', leaseId).execute();
     await trx.updateTable('lease_allocations').set({ active: 0 }).where('lease_id', '=', leaseId).execute();
-    await recountFreeGpus(trx, nodes);
+    await recountFreeGpus(ctx.engine, trx, nodes);
     if (nodes.length > 0 && (state === 'completed' || options.nodeFault)) {
       const column = state === 'completed' ? 'leases_completed' : 'leases_failed';
       await trx
