@@ -135,7 +135,8 @@ export async function runRent(options: RentOptions, ctx: Context): Promise<Comma
   const spinner = await ctx.out.spinner(`Requesting a quote for ${request.gpus} × ${request.model ?? 'GPU'}`);
   let quote: Quote;
   try {
-    quote = await requestQuote(api, request, decimals, { signal: ctx.signal, idempotencyKey: parsed.idempotencyKey });
+    // A dry run only looks: its quote holds no GPUs that others could rent meanwhile.
+    quote = await requestQuote(api, parsed.dryRun ? { ...request, hold: false } : request, decimals, { signal: ctx.signal, idempotencyKey: parsed.idempotencyKey });
     spinner.succeed(`Quote ${quote.quoteId}: ${tokens(quote.total, decimals)} tokens for ${quote.hours} h`);
   } catch (error) {
     spinner.fail('No quote');

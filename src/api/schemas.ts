@@ -240,6 +240,8 @@ export const quoteRequestSchema = z.object({
   ports: z.array(port).max(32).default([]),
   /** Run the container with a read-only root filesystem (a writable /tmp tmpfs); only for images that tolerate it. */
   readOnlyRoot: z.boolean().default(false),
+  /** Hold the quoted GPUs for the quote's lifetime (default); false prices only (a dry run) and holds nothing. */
+  hold: z.boolean().default(true),
 }).superRefine((request, ctx) => {
   // The same rules the node applies before it starts anything (src/domain/workload.ts): refused before any payment.
   for (const problem of workloadProblems(request)) ctx.addIssue({ code: 'custom', path: problem.path.split('.'), message: problem.message });

@@ -71,7 +71,9 @@ export async function createLease(ctx: CoordinatorContext, renter: string, input
         .execute();
       await trx.insertInto('ledger').values({ kind: 'payment', account: renter, amount: Number(quote.total), lease_id: leaseId, claim_id: paymentSignature, created_at: now }).execute();
       if (paymentSignature) await trx.updateTable('payments').set({ state: 'used' }).where('signature', '=', paymentSignature).execute();
-      const allocations = await allocate(ctx, trx, request, quoted);
+      const allocations = await allocate(ctx, trx, quote.id, request, quoted, now);
+      // The quote's holds end with it: the GPUs are leased now, or free for others.
+      await trx.updateTable('gpus').set({ held_by: null, held_until: null }).where('held_by', '=', quote.id).execute();
       if (!allocations) {
         await trx.updateTable('leases').set({ state: 'failed', failure_reason: 'The quoted capacity was taken before payment completed.', refund: Number(quote.total), stopped_at: now }).where('id', '=', leaseId).execute();
         await trx.insertInto('ledger').values({ kind: 'refund', account: renter, amount: Number(quote.total), lease_id: leaseId, claim_id: null, created_at: now }).execute();
@@ -86,7 +88,7 @@ export async function createLease(ctx: CoordinatorContext, renter: string, input
           .execute();
       }
       const nodeIds = allocations.map((a) => a.nodeId);
-      await recountFreeGpus(trx, nodeIds);
+      await recountFreeGpus(ctx.engine, trx, nodeIds);
       await trx.updateTable('leases').set({ state: 'scheduled' }).where('id', '=', leaseId).execute();
       return nodeIds;
     });
@@ -101,19 +103,23 @@ export async function createLease(ctx: CoordinatorContext, renter: string, input
   return getLease(ctx, renter, leaseId);
 }
 
-/** Allocate inside a write transaction: the quoted GPUs if still free, otherwise a fresh placement at no higher price. */
-async function allocate(ctx: CoordinatorContext, trx: Db, request: QuoteInput, quoted: PlacedAllocation[]): Promise<PlacedAllocation[] | null> {
+/**
+ * Allocate inside a write transaction: the quoted GPUs (held for this quote) if still free, otherwise a fresh placement at
+ * no higher price among GPUs no other live quote holds.
+ */
+async function allocate(ctx: CoordinatorContext, trx: Db, quoteId: string, request: QuoteInput, quoted: PlacedAllocation[], now: number): Promise<PlacedAllocation[] | null> {
+  const holds = { holder: quoteId, now };
   const quotedIds = quoted.flatMap((a) => a.gpuIds);
-  const free = await ctx.engine.lockFreeGpus(trx, quotedIds);
+  const free = await ctx.engine.lockFreeGpus(trx, quotedIds, holds);
   if (quotedIds.every((id) => free.has(id))) return quoted;
   const maxPrice = Math.max(...quoted.map((a) => a.pricePerGpuHour));
   const taken = new Set<string>(quotedIds.filter((id) => !free.has(id)));
-  const placementRequest: PlacementRequest = { ...request, maxPrice: Math.min(request.maxPrice ?? maxPrice, maxPrice) };
+  const placementRequest: PlacementRequest = { ...request, maxPrice: Math.min(request.maxPrice ?? maxPrice, maxPrice), spreadSalt: quoteId };
   for (let attempt = 0; attempt < 8; attempt++) {
-    const result = await findPlacement(trx, placementRequest, taken);
+    const result = await findPlacement(trx, placementRequest, taken, holds);
     if (!result.ok) return null;
     const ids = result.allocations.flatMap((a) => a.gpuIds);
-    const locked = await ctx.engine.lockFreeGpus(trx, ids);
+    const locked = await ctx.engine.lockFreeGpus(trx, ids, holds);
     if (ids.every((id) => locked.has(id))) return result.allocations;
     for (const id of ids) if (!locked.has(id)) taken.add(id);
   }
@@ -191,7 +197,7 @@ export async function endLease(
     const nodes = (await trx.selectFrom('lease_allocations').select('node_id').distinct().where('lease_id', '=', leaseId).execute()).map((r) => r.node_id);
     await trx.updateTable('gpus').set({ lease_id: null }).where('lease_id', '=', leaseId).execute();
     await trx.updateTable('lease_allocations').set({ active: 0 }).where('lease_id', '=', leaseId).execute();
-    await recountFreeGpus(trx, nodes);
+    await recountFreeGpus(ctx.engine, trx, nodes);
     if (nodes.length > 0 && (state === 'completed' || options.nodeFault)) {
       const column = state === 'completed' ? 'leases_completed' : 'leases_failed';
       await trx

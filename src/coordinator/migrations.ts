@@ -218,6 +218,24 @@ function migrations(kind: EngineKind): Record<string, Migration> {
         await db.schema.alterTable('lease_logs').addColumn('bytes', kind === 'postgres' ? 'bytea' : 'blob').execute();
       },
     },
+    // Issue 11 (i11b): replay protection that survives restarts and spans replicas, quote holds, idempotency claims that expire.
+    '0111_i11b_idempotency_owner': {
+      async up(db: Kysely<any>) {
+        await db.schema.alterTable('idempotency').addColumn('owner', 'text').execute();
+        await db.schema.alterTable('idempotency').addColumn('expires_at', time).execute();
+      },
+    },
+    '0111_i11b_quote_holds': {
+      async up(db: Kysely<any>) {
+        await db.schema.alterTable('gpus').addColumn('held_by', 'text').execute();
+        await db.schema.alterTable('gpus').addColumn('held_until', time).execute();
+      },
+    },
+    '0111_i11b_session_seq_marks': {
+      async up(db: Kysely<any>) {
+        await db.schema.alterTable('node_sessions').addColumn('seq_mark', time, (c) => c.notNull().defaultTo(0)).execute();
+      },
+    },
     // Batch jobs: the exit code the workload's container ended with (null while it runs, or when it never ran).
     '0120_i12_lease_exit_code': {
       async up(db: Kysely<any>) {

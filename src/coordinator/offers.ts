@@ -3,7 +3,7 @@ import { sql } from 'kysely';
 import type { Offer } from '../api/schemas.js';
 import { placeLease, type PlacementNode, type PlacementRequest, type PlacementResult } from '../domain/placement.js';
 import type { CoordinatorContext } from './context.js';
-import type { Db } from './db.js';
+import { notHeldByOthers, type Db } from './db.js';
 
 export interface OffersQuery {
   model?: string;
@@ -22,7 +22,9 @@ export async function listOffers(ctx: CoordinatorContext, query: OffersQuery): P
     .select((eb) => ['n.id', 'g.model', 'n.price_per_gpu_hour', 'n.region', 'n.reliability', 'n.verified', 'n.simulated', 'n.total_gpus', eb.fn.min('g.vram_mb').as('vram'), eb.fn.countAll<number>().as('free')])
     .where('n.status', '=', 'online')
     .where('n.draining', '=', 0)
-    .where('g.lease_id', 'is', null);
+    .where('g.lease_id', 'is', null)
+    // GPUs a live quote holds are not on offer.
+    .where((eb) => eb.or([eb('g.held_until', 'is', null), eb('g.held_until', '<=', ctx.options.now())]));
   if (query.model) q = q.where(sql<string>`lower(g.model)`, 'like', `%${query.model.toLowerCase()}%`);
   if (query.minVram !== undefined) q = q.where('g.vram_mb', '>=', query.minVram);
   if (query.maxPrice !== undefined) q = q.where('n.price_per_gpu_hour', '<=', query.maxPrice);
@@ -51,12 +53,12 @@ export async function listOffers(ctx: CoordinatorContext, query: OffersQuery): P
 
 /**
  * Find a placement through the store: SQL narrows to the cheapest nodes with enough free GPUs (indexed), the pure
- * placement decides. Falls back to a full scan only to explain a failure.
+ * placement decides. Falls back to a full scan only to explain a failure. With `holds`, GPUs other quotes hold are not free.
  */
-export async function findPlacement(db: Db, request: PlacementRequest, exclude: ReadonlySet<string> = new Set()): Promise<PlacementResult> {
+export async function findPlacement(db: Db, request: PlacementRequest, exclude: ReadonlySet<string> = new Set(), holds?: { holder: string | null; now: number }): Promise<PlacementResult> {
   const batch = 64;
   for (let page = 0; page < 8; page++) {
-    const nodes = await candidateNodes(db, request, request.gpus, batch, page * batch, exclude);
+    const nodes = await candidateNodes(db, request, request.gpus, batch, page * batch, exclude, holds);
     if (nodes.length === 0) break;
     const result = placeLease(nodes, { ...request, multiNode: false });
     if (result.ok) return result;
@@ -66,7 +68,7 @@ export async function findPlacement(db: Db, request: PlacementRequest, exclude: 
     const pool: PlacementNode[] = [];
     let free = 0;
     for (let page = 0; page < 64 && free < request.gpus; page++) {
-      const nodes = await candidateNodes(db, request, 1, 256, page * 256, exclude);
+      const nodes = await candidateNodes(db, request, 1, 256, page * 256, exclude, holds);
       pool.push(...nodes);
       free += nodes.reduce((n, node) => n + node.freeGpus.length, 0);
       if (nodes.length < 256) break;
@@ -75,7 +77,7 @@ export async function findPlacement(db: Db, request: PlacementRequest, exclude: 
     if (result.ok) return result;
   }
   // Nothing fits: explain over every online node (slow path, only on failure).
-  const all = await candidateNodes(db, { gpus: 0 }, 0, 1_000_000, 0, exclude, true);
+  const all = await candidateNodes(db, { gpus: 0 }, 0, 1_000_000, 0, exclude, holds, true);
   return placeLease(all, request);
 }
 
@@ -86,6 +88,7 @@ async function candidateNodes(
   limit: number,
   offset: number,
   exclude: ReadonlySet<string>,
+  holds: { holder: string | null; now: number } | undefined,
   includeFull = false,
 ): Promise<PlacementNode[]> {
   let q = db.selectFrom('nodes').select(['id', 'region', 'price_per_gpu_hour', 'reliability', 'verified']).where('status', '=', 'online').where('draining', '=', 0);
@@ -102,7 +105,9 @@ async function candidateNodes(
   }
   const ids = [...byNode.keys()];
   for (let i = 0; i < ids.length; i += 500) {
-    const gpus = await db.selectFrom('gpus').select(['id', 'node_id', 'uuid', 'idx', 'model', 'vram_mb']).where('node_id', 'in', ids.slice(i, i + 500)).where('lease_id', 'is', null).execute();
+    let q = db.selectFrom('gpus').select(['id', 'node_id', 'uuid', 'idx', 'model', 'vram_mb']).where('node_id', 'in', ids.slice(i, i + 500)).where('lease_id', 'is', null);
+    if (holds) q = q.where(notHeldByOthers(holds));
+    const gpus = await q.execute();
     for (const g of gpus) {
       if (exclude.has(g.id)) continue;
       byNode.get(g.node_id)!.freeGpus.push({ id: g.id, uuid: g.uuid, index: g.idx, model: g.model, vramMb: g.vram_mb });

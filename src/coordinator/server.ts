@@ -214,8 +214,11 @@ export async function startCoordinator(options: CoordinatorOptions = {}): Promis
 
   app.setNotFoundHandler((request, reply) => reply.code(404).send({ error: { code: 'NOT_FOUND', message: `No route ${request.method} ${request.url.split('?')[0]}.` } }));
 
-  /** Verify the signature and burn the nonce; returns the caller's public key. */
-  async function authenticate(request: FastifyRequest, persistNonce: boolean): Promise<string> {
+  /**
+   * Verify the signature and burn the nonce; returns the caller's public key. The nonce is written to the database before
+   * the request is served (node routes included), so a captured request replays neither after a restart nor on another replica.
+   */
+  async function authenticate(request: FastifyRequest): Promise<string> {
     const result = verifySignedRequest(request.method, request.url, request.headers, request.rawBody ?? '', { now: now(), maxSkewMs: maxSkew, keyCache });
     if (!result.ok) throw new HttpError(401, result.reason === 'skew' ? 'CLOCK_SKEW' : 'UNAUTHORIZED', result.message);
     const nonceKey = `${result.publicKey}:${result.nonce}`;
@@ -223,7 +226,7 @@ export async function startCoordinator(options: CoordinatorOptions = {}): Promis
     const expiresAt = result.timestamp + maxSkew + 1_000;
     if (recentNonces.size > 500_000) pruneNonces();
     recentNonces.set(nonceKey, expiresAt);
-    if (!(await service.useNonce(result.publicKey, result.nonce, expiresAt, persistNonce))) {
+    if (!(await service.useNonce(result.publicKey, result.nonce, expiresAt, true))) {
       throw new HttpError(401, 'REPLAYED', 'This request nonce was already used (replay).');
     }
     return result.publicKey;
@@ -237,12 +240,16 @@ export async function startCoordinator(options: CoordinatorOptions = {}): Promis
   type Handler = (request: FastifyRequest, actor: string) => Promise<unknown>;
   type NodeHandler = (request: FastifyRequest, actor: string, reply: FastifyReply) => Promise<unknown>;
 
+  function sessionOwner(result: SessionAuthResult): string {
+    if (result.ok) return result.owner;
+    const hint = result.code === 'SESSION_UNKNOWN' || result.code === 'SESSION_EXPIRED' ? 'Open a new session (POST /v1/nodes/:id/sessions).' : result.code === 'SEQ_BEHIND' ? 'Send the next request with x-iocli-seq = details.nextSeq.' : undefined;
+    throw new HttpError(401, result.code, result.message, hint, result.code === 'SEQ_BEHIND' ? { nextSeq: result.nextSeq } : undefined);
+  }
+
   /** A node's own routes (heartbeat, assignments): a session MAC when the request carries one, else an ed25519 signature. */
   async function authenticateNode(request: FastifyRequest): Promise<string> {
-    if (!HeartbeatSessions.present(request.headers)) return authenticate(request, false);
-    const result = await sessions.authenticate(request.method, request.url, (request.params as Record<string, string>).id!, request.headers, request.rawBody ?? '');
-    if (!result.ok) throw new HttpError(401, result.code, result.message, result.code === 'SESSION_UNKNOWN' || result.code === 'SESSION_EXPIRED' ? 'Open a new session (POST /v1/nodes/:id/sessions).' : undefined);
-    return result.owner;
+    if (!HeartbeatSessions.present(request.headers)) return authenticate(request);
+    return sessionOwner(await sessions.authenticate(request.method, request.url, (request.params as Record<string, string>).id!, request.headers, request.rawBody ?? ''));
   }
 
   function nodeRoute(method: 'GET' | 'POST', url: string, handler: NodeHandler) {
@@ -250,12 +257,12 @@ export async function startCoordinator(options: CoordinatorOptions = {}): Promis
   }
 
   /** A signed route; POSTs honour Idempotency-Key (same key + same wallet → the first response again). */
-  function signed(method: 'GET' | 'POST', url: string, handler: Handler, opts: { persistNonce?: boolean } = {}) {
+  function signed(method: 'GET' | 'POST', url: string, handler: Handler) {
     app.route({
       method,
       url,
       handler: async (request: FastifyRequest, reply: FastifyReply) => {
-        const actor = await authenticate(request, opts.persistNonce ?? true);
+        const actor = await authenticate(request);
         const key = request.headers['idempotency-key'];
         if (method !== 'POST' || typeof key !== 'string' || key.length === 0) return handler(request, actor);
         if (key.length > 200) throw new HttpError(400, 'BAD_REQUEST', 'Idempotency-Key must be at most 200 characters.');
@@ -319,16 +326,12 @@ export async function startCoordinator(options: CoordinatorOptions = {}): Promis
     reply.type('application/json; charset=utf-8').send(json);
     return undefined;
   };
-  const sessionOwner = (result: SessionAuthResult): string => {
-    if (!result.ok) throw new HttpError(401, result.code, result.message, result.code === 'SESSION_UNKNOWN' || result.code === 'SESSION_EXPIRED' ? 'Open a new session (POST /v1/nodes/:id/sessions).' : undefined);
-    return result.owner;
-  };
   app.route({
     method: 'POST',
     url: '/v1/nodes/:id/heartbeat',
     handler: (request: FastifyRequest, reply: FastifyReply) => {
       const nodeId = params(request).id!;
-      if (!HeartbeatSessions.present(request.headers)) return authenticate(request, false).then((actor) => heartbeatReply(request, reply, nodeId, actor));
+      if (!HeartbeatSessions.present(request.headers)) return authenticate(request).then((actor) => heartbeatReply(request, reply, nodeId, actor));
       const result = sessions.check(request.method, request.url, nodeId, request.headers, request.rawBody ?? '');
       if (result instanceof Promise) return result.then((r) => heartbeatReply(request, reply, nodeId, sessionOwner(r)));
       return heartbeatReply(request, reply, nodeId, sessionOwner(result));

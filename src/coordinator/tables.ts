@@ -38,6 +38,9 @@ export interface GpusTable {
   model: string;
   vram_mb: number;
   lease_id: string | null;
+  /** The quote holding this GPU until held_until (quotes.ts): no other quote or lease takes it meanwhile. */
+  held_by: Generated<string | null>;
+  held_until: Generated<number | null>;
 }
 
 export interface QuotesTable {
@@ -143,6 +146,9 @@ export interface IdempotencyTable {
   status: number;
   response: string | null;
   created_at: number;
+  /** While status is 0 (in progress): the process handling the request and until when its claim holds. */
+  owner: Generated<string | null>;
+  expires_at: Generated<number | null>;
 }
 
 export interface NoncesTable {
@@ -160,6 +166,8 @@ export interface NodeSessionsTable {
   key: string;
   expires_at: number;
   created_at: number;
+  /** Every sequence number at or below this may have been accepted by some coordinator process (heartbeat-sessions.ts). */
+  seq_mark: Generated<number>;
 }
 
 export interface LeaseLogsTable {
