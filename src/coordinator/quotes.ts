@@ -4,11 +4,11 @@ import type { PlacedAllocation, PlacementExplanation, PlacementRequest } from '.
 import { priceQuote } from '../domain/pricing.js';
 import { iso, newId, type CoordinatorContext } from './context.js';
 import { HttpError } from './http-error.js';
-import { findPlacement } from './offers.js';
+import { findPlacement, placementTrust } from './offers.js';
 
 export async function quote(ctx: CoordinatorContext, renter: string, input: QuoteInput): Promise<Quote> {
   const request: PlacementRequest = { gpus: input.gpus, model: input.model, minVram: input.minVram, region: input.region, maxPrice: input.maxPrice, multiNode: input.multiNode };
-  const placement = await findPlacement(ctx.db, request);
+  const placement = await findPlacement(ctx.db, request, undefined, placementTrust(ctx));
   if (!placement.ok) throw noCapacity(input, placement.explanation);
   const price = priceQuote(placement.allocations.map((a) => ({ pricePerGpuHour: a.pricePerGpuHour, gpus: a.gpuIds.length })), input.hours, ctx.options.feeBps);
   const now = ctx.options.now();
