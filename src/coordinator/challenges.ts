@@ -3,7 +3,7 @@
 // A node is `verified` only through a passed challenge, until it ages out; nothing the node says about itself counts.
 import { randomBytes, randomFillSync } from 'node:crypto';
 import type { ChallengeAnswer, ChallengeCommit, ChallengeOffer, ChallengeResult, ChallengeSamples } from '../api/schemas.js';
-import { checkOpenings, sampleEntries, sizeChallenge, validParams, type GpuChallenge } from '../domain/challenge.js';
+import { challengeDeadlineMs, checkOpenings, sampleEntries, sizeChallenge, validParams, type GpuChallenge } from '../domain/challenge.js';
 import { iso, newId, type CoordinatorContext } from './context.js';
 import type { Db } from './db.js';
 import { conflict, HttpError, notFound } from './http-error.js';
@@ -31,9 +31,12 @@ export function challengeSettings(ctx: CoordinatorContext): ChallengeSettings {
   return { ...DEFAULT_CHALLENGE_SETTINGS, ...ctx.options.challenges };
 }
 
-/** Exponentially distributed gap: when the next random challenge is due (unpredictable to the node). */
-function nextRandomAt(ctx: CoordinatorContext, now: number): number {
-  const meanMs = 86_400_000 / Math.max(0.001, challengeSettings(ctx).perDay);
+/**
+ * Exponentially distributed gap: when the next random challenge is due (unpredictable to the node). After a failure the
+ * mean gap is a quarter as long, so a node that was briefly unable to answer gets back sooner.
+ */
+function nextRandomAt(ctx: CoordinatorContext, now: number, passed: boolean): number {
+  const meanMs = 86_400_000 / Math.max(0.001, challengeSettings(ctx).perDay) / (passed ? 1 : 4);
   const uniform = (randomBytes(4).readUInt32BE(0) + 1) / 2 ** 32;
   return now + Math.round(-Math.log(uniform) * meanMs);
 }
@@ -55,8 +58,7 @@ export async function issueChallenge(ctx: CoordinatorContext, nodeId: string, re
       seed: randomBytes(16).toString('hex'),
     }));
     const challengeId = newId('chal');
-    // GPUs run their parts in parallel: the slowest part's deadline is the challenge's.
-    const deadlineAt = now + Math.max(...spec.map((g) => g.deadlineMs));
+    const deadlineAt = now + challengeDeadlineMs(spec, settings.allowanceMs);
     await trx
       .insertInto('challenges')
       .values({ id: challengeId, node_id: nodeId, reason, state: 'issued', spec: JSON.stringify(spec), roots: null, samples: null, detail: null, issued_at: now, deadline_at: deadlineAt, committed_at: null, answer_deadline_at: null, finished_at: null })
@@ -150,7 +152,7 @@ async function finish(ctx: CoordinatorContext, row: ChallengesTable, state: 'pas
     const passed = state === 'passed';
     await trx
       .updateTable('nodes')
-      .set({ verified: passed ? 1 : 0, verified_until: passed ? now + challengeSettings(ctx).validityMs : null, next_challenge_at: nextRandomAt(ctx, now) })
+      .set({ verified: passed ? 1 : 0, verified_until: passed ? now + challengeSettings(ctx).validityMs : null, next_challenge_at: nextRandomAt(ctx, now, passed) })
       .where('id', '=', row.node_id)
       .execute();
     return true;

@@ -1,7 +1,13 @@
 // Provider trust through the real API on SQLite and PostgreSQL: GPU challenges the coordinator issues and checks, and
 // `verified` / offers / placement coming only from a passed one.
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ApiError } from '../../src/api/client.js';
+import type { AgentEvent } from '../../src/provider/agent.js';
+import { startTestAgent } from '../support/agent.js';
+import { waitFor } from '../support/wait.js';
 import { answerChallenge, openChallenge } from '../support/challenges.js';
 import { ENGINES, newKeypair, nodeSpec, startTestCoordinator, type TestCoordinator } from '../support/coordinator.js';
 
@@ -65,7 +71,7 @@ describe.each(ENGINES)('provider trust on %s', (engine) => {
   ])('fails a node that sends %s, and `why` says so', async (name, strategy, late, state, code) => {
     const { client, node } = await register(`bad-${name.split(' ')[0]}`);
     const challenge = (await openChallenge(client, node.id))!;
-    if (late) clock += challenge.gpus[0]!.deadlineMs + 1; // the coordinator's clock: the commitment arrives late
+    if (late) clock = Date.parse(challenge.deadlineAt) + 1; // the coordinator's clock: the commitment arrives late
     const result = await answerChallenge(client, node.id, { strategy, offer: challenge });
     expect(result.state).toBe(state);
     expect((await client.node(node.id)).verified).toBe(false);
@@ -79,15 +85,17 @@ describe.each(ENGINES)('provider trust on %s', (engine) => {
   it('expires an unanswered challenge in the sweep, and re-challenges after a GPU change', async () => {
     const { client, node } = await register('silent', { gpuCount: 1 });
     const first = (await openChallenge(client, node.id))!;
-    clock += first.gpus[0]!.deadlineMs + 1;
+    clock = Date.parse(first.deadlineAt) + 1;
     await prod.server.sweep();
     expect((await client.nodeWhy(node.id)).challenges[0]).toMatchObject({ id: first.id, state: 'expired', computeMs: null });
     // Answering the expired challenge is refused.
     await expect(answerChallenge(client, node.id, { offer: first })).rejects.toMatchObject({ code: 'CHALLENGE_NOT_OPEN' });
     // Re-registering (agent restart) issues a new one; passing it, then changing the GPUs, drops the pass.
+    clock += 1_000;
     await client.registerNode(nodeSpec({ machineId: `silent-${engine}`, simulated: false, model: GPU, gpuCount: 1 }));
     expect(await answerChallenge(client, node.id)).toMatchObject({ state: 'passed' });
     expect(await offered()).toContain(node.id);
+    clock += 1_000;
     await client.registerNode(nodeSpec({ machineId: `silent-${engine}`, simulated: false, model: GPU, gpuCount: 2 }));
     expect(await offered()).not.toContain(node.id);
     expect((await client.nodeWhy(node.id)).challenges[0]).toMatchObject({ reason: 'gpus-changed', state: 'issued', gpus: expect.arrayContaining([expect.any(String), expect.any(String)]) });
@@ -139,5 +147,33 @@ describe.each(ENGINES)('provider trust on %s', (engine) => {
     await expect(stranger.nodeWhy(node.id)).rejects.toMatchObject({ status: 403 });
     const challenge = (await openChallenge(client, node.id))!;
     await expect(answerChallenge(stranger, node.id, { offer: challenge })).rejects.toMatchObject({ status: 403 });
+  });
+});
+
+describe('the provider agent answers its challenges (dev coordinator, simulated GPUs, CPU stand-in)', () => {
+  it('passes the registration challenge by itself, labelled cpu-stand-in, with its timing recorded', async () => {
+    const coord = await startTestCoordinator('sqlite', { heartbeatGraceMs: 60_000 });
+    const dataDir = await mkdtemp(join(tmpdir(), 'iocli-trust-agent-'));
+    const controller = new AbortController();
+    const events: AgentEvent[] = [];
+    const owner = newKeypair();
+    const machineId = `trust-agent-${process.pid}`;
+    let nodeId: string | undefined;
+    const agent = startTestAgent({ api: coord.client(owner), machineId, simulate: '2:H100', dataDir, signal: controller.signal, events, onNodeId: (id) => (nodeId = id), longPollMs: 0 });
+    try {
+      const passed = await waitFor('the challenge verdict', async () => events.find((e) => e.type === 'challenge' && e.state !== 'started'), { timeoutMs: 20_000 });
+      expect(passed).toMatchObject({ type: 'challenge', state: 'passed', ms: expect.any(Number) });
+      expect(events.find((e) => e.type === 'challenge' && e.state === 'started')).toMatchObject({ kind: 'cpu-stand-in', gpus: 2 });
+      const offer = (await coord.client().offers()).offers.find((o) => o.nodeId === nodeId);
+      expect(offer).toMatchObject({ simulated: true, verified: false, verification: 'simulated', challenge: 'cpu-stand-in' });
+      const why = await coord.client(owner).nodeWhy(nodeId!);
+      expect(why).toMatchObject({ offered: true, challenges: [{ state: 'passed', kind: 'cpu-stand-in', reason: 'registration' }] });
+      expect(why.challenges[0]!.computeMs).toBeLessThan(why.challenges[0]!.allowedMs);
+    } finally {
+      controller.abort();
+      await agent.catch(() => undefined);
+      await coord.close();
+      await rm(dataDir, { recursive: true, force: true });
+    }
   });
 });

@@ -2,6 +2,7 @@
 import { randomBytes } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
 import {
+  challengeDeadlineMs,
   challengeOps,
   checkOpenings,
   committedAnswers,
@@ -104,6 +105,13 @@ describe('challenge protocol', () => {
     const smallTime = challengeOps(claimed.params) / (challengeOps(ownRate.params) / (ownRate.deadlineMs / DEADLINE_SLACK));
     expect(claimed.kind).toBe('gpu');
     expect(smallTime).toBeGreaterThan(claimed.deadlineMs);
+  });
+
+  it.each([
+    ['GPUs in parallel: the slowest part', [{ kind: 'gpu' as const, deadlineMs: 1_500 }, { kind: 'gpu' as const, deadlineMs: 1_200 }], 1_500],
+    ['the in-process stand-in: the parts add up', [{ kind: 'cpu-stand-in' as const, deadlineMs: 1_500 }, { kind: 'cpu-stand-in' as const, deadlineMs: 1_500 }], 2_000],
+  ])('a challenge deadline for %s', (_name, parts, expected) => {
+    expect(challengeDeadlineMs(parts, 1_000)).toBe(expected);
   });
 
   it('simulated nodes get the labelled CPU stand-in', () => {
