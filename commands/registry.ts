@@ -71,15 +71,16 @@ export const NOUNS: Record<string, NounEntry> = {
     },
   },
   provide: {
-    summary: "Share this machine's GPUs: preflight, register, run the provider agent (status, logs, install-service)",
+    summary: "Share this machine's GPUs: preflight, register, run the provider agent (status, logs, install-service, why)",
     load: async () => {
-      const [p, s, l, i] = await Promise.all([
+      const [p, s, l, i, w] = await Promise.all([
         import('./provide/start.js'),
         import('./provide/status.js'),
         import('./provide/logs.js'),
         import('./provide/install-service.js'),
+        import('./provide/why.js'),
       ]);
-      return [p.provide, s.provideStatus, l.provideLogs, i.provideInstallService];
+      return [p.provide, s.provideStatus, l.provideLogs, i.provideInstallService, w.provideWhy];
     },
   },
   network: {

@@ -5,7 +5,12 @@ import { createSessionKeyPair, deriveSessionKey, HeartbeatSessionClient } from '
 import type {
   ApiErrorBody,
   AssignmentsResponse,
+  ChallengeAnswer,
+  ChallengeCommit,
+  ChallengeResult,
+  ChallengeSamples,
   HeartbeatSession,
+  NodeWhy,
   NodeDetail,
   Claim,
   CreateLeaseRequest,
@@ -60,6 +65,12 @@ export interface ApiClient {
   assignments(nodeId: string, query?: { after?: string; waitMs?: number }, options?: RequestOptions): Promise<AssignmentsResponse>;
   /** The owner's view of a node: status, GPUs, running leases. */
   node(nodeId: string, options?: RequestOptions): Promise<NodeDetail>;
+  /** GPU challenge: commit one Merkle root per GPU; the reply holds the entries to open. */
+  commitChallenge(nodeId: string, challengeId: string, body: ChallengeCommit, options?: RequestOptions): Promise<ChallengeSamples>;
+  /** GPU challenge: the openings for the sampled entries; the reply is the verdict. */
+  answerChallenge(nodeId: string, challengeId: string, body: ChallengeAnswer, options?: RequestOptions): Promise<ChallengeResult>;
+  /** Why the node is not offered or not earning (owner only). */
+  nodeWhy(nodeId: string, options?: RequestOptions): Promise<NodeWhy>;
   /** Open a heartbeat session by hand (heartbeat() does this by itself). */
   openHeartbeatSession(nodeId: string, publicKey: string, options?: RequestOptions): Promise<HeartbeatSession>;
   uploadLogs(nodeId: string, leaseId: string, body: UploadLogsRequest, options?: RequestOptions): Promise<{ ok: boolean }>;
@@ -231,6 +242,9 @@ export function createApiClient(options: ApiClientOptions): ApiClient {
     heartbeat: (nodeId, body, o) => nodeRequest('POST', nodeId, `/v1/nodes/${enc(nodeId)}/heartbeat`, { body, ...o }),
     assignments: (nodeId, query, o) => nodeRequest('GET', nodeId, `/v1/nodes/${enc(nodeId)}/assignments${queryString(query)}`, { ...o }),
     node: (nodeId, o) => request('GET', `/v1/nodes/${enc(nodeId)}`, { signed: true, ...o }),
+    commitChallenge: (nodeId, challengeId, body, o) => nodeRequest('POST', nodeId, `/v1/nodes/${enc(nodeId)}/challenges/${enc(challengeId)}/commit`, { body, ...o }),
+    answerChallenge: (nodeId, challengeId, body, o) => nodeRequest('POST', nodeId, `/v1/nodes/${enc(nodeId)}/challenges/${enc(challengeId)}/answer`, { body, ...o }),
+    nodeWhy: (nodeId, o) => request('GET', `/v1/nodes/${enc(nodeId)}/why`, { signed: true, ...o }),
     openHeartbeatSession: (nodeId, publicKey, o) => openSession(nodeId, publicKey, o),
     uploadLogs: (nodeId, leaseId, body, o) => request('POST', `/v1/nodes/${enc(nodeId)}/leases/${enc(leaseId)}/logs`, { body, signed: true, ...o }),
     offers: (query, o) => request('GET', `/v1/offers${queryString(query as Record<string, string | number | boolean | undefined>)}`, { signed: false, ...o }),

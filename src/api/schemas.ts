@@ -100,6 +100,8 @@ export const nodeSchema = z.object({
   gpus: z.array(gpuSpecSchema),
   publicHost: z.string().nullable().optional(),
   verification: verificationSchema.nullable().optional(),
+  /** Until when the node's last passed coordinator challenge counts (null: none). */
+  verifiedUntil: isoTime.nullable().optional(),
   lastHeartbeatAt: isoTime.nullable(),
   createdAt: isoTime,
 });
@@ -186,12 +188,87 @@ export const assignmentSchema = z.object({
   endsAt: isoTime,
 });
 
+// ---------------------------------------------------------------- provider trust: GPU challenges (issue 10)
+
+const challengeParamsSchema = z.object({
+  n: z.number().int().positive(),
+  k: z.number().int().positive(),
+  batches: z.number().int().positive(),
+  leafEntries: z.number().int().positive(),
+  samples: z.number().int().positive(),
+});
+
+/** A challenge the coordinator issued to this node (src/domain/challenge.ts): compute, commit the roots, then open samples. */
+export const challengeOfferSchema = z.object({
+  id: z.string(),
+  /** The commitment must arrive by then. */
+  deadlineAt: isoTime,
+  gpus: z.array(
+    z.object({
+      uuid: z.string(),
+      model: z.string(),
+      /** cpu-stand-in: simulated GPUs answer with the in-process CPU solver (dev networks only). */
+      kind: z.enum(['gpu', 'cpu-stand-in']),
+      params: challengeParamsSchema,
+      seed: z.string().regex(/^[0-9a-f]{32}$/),
+      deadlineMs: z.number().int(),
+    }),
+  ),
+});
+
+const merkleRoot = z.string().regex(/^[A-Za-z0-9+/]{43}=$/, 'must be a base64 SHA-256 root');
+export const challengeCommitSchema = z.object({ roots: z.record(z.string().max(128), merkleRoot) });
+export const challengeSamplesSchema = z.object({ state: z.enum(['committed', 'expired']), samples: z.record(z.string(), z.array(z.number().int().nonnegative())), answerBy: isoTime.nullable() });
+export const challengeAnswerSchema = z.object({
+  openings: z.record(
+    z.string().max(128),
+    z
+      .array(z.object({ entry: z.number().int().nonnegative(), leaf: z.array(z.number().int()).max(4096), path: z.array(z.string().max(64)).max(64) }))
+      .max(256),
+  ),
+});
+
+export const challengeResultSchema = z.object({
+  id: z.string(),
+  reason: z.string(),
+  state: z.enum(['issued', 'committed', 'passed', 'failed', 'expired']),
+  kind: z.enum(['gpu', 'cpu-stand-in']),
+  gpus: z.array(z.string()),
+  detail: z.string().nullable(),
+  issuedAt: isoTime,
+  deadlineAt: isoTime,
+  /** Time from issue to commitment (ms): the measured run time. */
+  computeMs: z.number().int().nullable(),
+  /** Allowed time to commit (ms). */
+  allowedMs: z.number().int(),
+  finishedAt: isoTime.nullable(),
+});
+
+/** GET /v1/nodes/:id/why (owner only): why the node is not offered or not earning, from the coordinator's own data. */
+export const nodeWhySchema = z.object({
+  nodeId: z.string(),
+  offered: z.boolean(),
+  earning: z.boolean(),
+  verifiedUntil: isoTime.nullable(),
+  reasons: z.array(z.object({ code: z.string(), message: z.string(), next: z.string() })),
+  challenges: z.array(challengeResultSchema),
+});
+
+export type ChallengeOffer = z.infer<typeof challengeOfferSchema>;
+export type ChallengeCommit = z.infer<typeof challengeCommitSchema>;
+export type ChallengeSamples = z.infer<typeof challengeSamplesSchema>;
+export type ChallengeAnswer = z.infer<typeof challengeAnswerSchema>;
+export type ChallengeResult = z.infer<typeof challengeResultSchema>;
+export type NodeWhy = z.infer<typeof nodeWhySchema>;
+
 export const heartbeatResponseSchema = z.object({
   assignments: z.array(assignmentSchema),
   /** Changes whenever the assignments do: pass as ?after= to GET /v1/nodes/:id/assignments. */
   version: z.string().optional(),
+  /** A GPU challenge to answer now (sent only while one is open). */
+  challenge: challengeOfferSchema.optional(),
 });
-export const assignmentsResponseSchema = z.object({ assignments: z.array(assignmentSchema), version: z.string() });
+export const assignmentsResponseSchema = z.object({ assignments: z.array(assignmentSchema), version: z.string(), challenge: challengeOfferSchema.optional() });
 
 export const uploadLogsSchema = z.object({
   chunks: z.array(logChunkSchema).min(1).max(256),
@@ -220,8 +297,10 @@ export const offerSchema = z.object({
   reliability: z.number(),
   verified: z.boolean(),
   simulated: z.boolean(),
-  /** verified: a real GPU benchmark passed; simulated: GPUs that do not exist (dev networks); unverified: neither yet. */
+  /** verified: a coordinator GPU challenge passed; simulated: GPUs that do not exist (dev networks); unverified: neither. */
   verification: z.enum(['verified', 'unverified', 'simulated']).optional(),
+  /** What the node last passed: a GPU challenge, or the CPU stand-in (simulated GPUs); null: nothing current. */
+  challenge: z.enum(['gpu', 'cpu-stand-in']).nullable().optional(),
 });
 
 export const offersResponseSchema = z.object({ offers: z.array(offerSchema) });

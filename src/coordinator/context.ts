@@ -1,6 +1,7 @@
 // What the coordinator's parts share: options, the store, the payout outbox, the in-memory node and assignment state.
 import { randomBytes } from 'node:crypto';
 import type { AssignmentBoard } from './assignments.js';
+import type { ChallengeSettings } from './challenges.js';
 import type { Db, Engine } from './db.js';
 import type { HeartbeatBuffer } from './heartbeat-buffer.js';
 import type { PaymentVerifier, PayoutSender } from './hooks.js';
@@ -21,6 +22,8 @@ export interface ServiceOptions {
   payoutPauses?: PayoutTestPauses;
   onError?: (error: unknown, where: string) => void;
   now: () => number;
+  /** GPU challenge timing (src/coordinator/challenges.ts); defaults there. */
+  challenges?: Partial<ChallengeSettings>;
 }
 
 export interface CachedNode {

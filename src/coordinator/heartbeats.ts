@@ -1,5 +1,5 @@
 // A node's heartbeat (liveness, telemetry, the container states it reports) and its long-poll for new assignments.
-import type { Assignment, HeartbeatInput } from '../api/schemas.js';
+import type { Assignment, ChallengeOffer, HeartbeatInput } from '../api/schemas.js';
 import { replyJsonOf, versionOf } from './assignments.js';
 import type { CoordinatorContext } from './context.js';
 import { endLease, markRunning } from './leases.js';
@@ -10,7 +10,7 @@ import { nodeFor, recordVerification } from './nodes.js';
  * Record a heartbeat and return the node's desired state. Liveness/telemetry is buffered (HeartbeatBuffer.flush);
  * lease transitions the heartbeat reveals are written at once.
  */
-export async function recordHeartbeat(ctx: CoordinatorContext, nodeId: string, actor: string, input: HeartbeatInput): Promise<{ assignments: Assignment[]; version: string }> {
+export async function recordHeartbeat(ctx: CoordinatorContext, nodeId: string, actor: string, input: HeartbeatInput): Promise<{ assignments: Assignment[]; version: string; challenge?: ChallengeOffer }> {
   const node = await nodeFor(ctx, nodeId, actor);
   const now = ctx.options.now();
   ctx.heartbeats.record(nodeId, now, input.gpus);
@@ -46,7 +46,7 @@ export async function recordHeartbeat(ctx: CoordinatorContext, nodeId: string, a
     }
   }
   if (changed) current = await ctx.assignments.forNode(nodeId, true);
-  return { assignments: current.assignments, version: versionOf(current) };
+  return { assignments: current.assignments, version: versionOf(current), ...(current.challenge ? { challenge: current.challenge } : {}) };
 }
 
 /**
@@ -70,7 +70,7 @@ export function recordQuietHeartbeat(ctx: CoordinatorContext, nodeId: string, ac
 }
 
 /** Long-poll for the node's assignments once its owner is checked (see AssignmentBoard.waitForChange). */
-export async function waitForAssignments(ctx: CoordinatorContext, nodeId: string, actor: string, after: string | undefined, waitMs: number, signal?: AbortSignal): Promise<{ assignments: Assignment[]; version: string }> {
+export async function waitForAssignments(ctx: CoordinatorContext, nodeId: string, actor: string, after: string | undefined, waitMs: number, signal?: AbortSignal): Promise<{ assignments: Assignment[]; version: string; challenge?: ChallengeOffer }> {
   await nodeFor(ctx, nodeId, actor);
   return ctx.assignments.waitForChange(nodeId, after, waitMs, signal);
 }

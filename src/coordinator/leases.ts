@@ -9,7 +9,7 @@ import { conflict, forbidden, HttpError, notFound } from './http-error.js';
 import { getLease, leaseRow } from './lease-views.js';
 import { accrue } from './metering.js';
 import { recountFreeGpus } from './nodes.js';
-import { findPlacement } from './offers.js';
+import { findPlacement, placementTrust } from './offers.js';
 import { queueRefund, takePayment } from './payments.js';
 import type { NodesTable } from './tables.js';
 import { MAX_LEASE_HOURS } from '../domain/pricing.js';
@@ -116,7 +116,7 @@ async function allocate(ctx: CoordinatorContext, trx: Db, quoteId: string, reque
   const taken = new Set<string>(quotedIds.filter((id) => !free.has(id)));
   const placementRequest: PlacementRequest = { ...request, maxPrice: Math.min(request.maxPrice ?? maxPrice, maxPrice), spreadSalt: quoteId };
   for (let attempt = 0; attempt < 8; attempt++) {
-    const result = await findPlacement(trx, placementRequest, taken, holds);
+    const result = await findPlacement(trx, placementRequest, taken, holds, placementTrust(ctx));
     if (!result.ok) return null;
     const ids = result.allocations.flatMap((a) => a.gpuIds);
     const locked = await ctx.engine.lockFreeGpus(trx, ids, holds);

@@ -212,6 +212,31 @@ function migrations(kind: EngineKind): Record<string, Migration> {
         await db.schema.alterTable('leases').addColumn('read_only_root', 'integer', (c) => c.notNull().defaultTo(0)).execute();
       },
     },
+    // Provider trust (issue 10): coordinator-issued GPU challenges; `verified` comes only from a passed one, until it ages out.
+    '0100_i10_challenges': {
+      async up(db: Kysely<any>) {
+        await db.schema
+          .createTable('challenges')
+          .addColumn('id', 'text', (c) => c.primaryKey())
+          .addColumn('node_id', 'text', (c) => c.notNull())
+          .addColumn('reason', 'text', (c) => c.notNull())
+          .addColumn('state', 'text', (c) => c.notNull())
+          .addColumn('spec', 'text', (c) => c.notNull())
+          .addColumn('roots', 'text')
+          .addColumn('samples', 'text')
+          .addColumn('detail', 'text')
+          .addColumn('issued_at', time, (c) => c.notNull())
+          .addColumn('deadline_at', time, (c) => c.notNull())
+          .addColumn('committed_at', time)
+          .addColumn('answer_deadline_at', time)
+          .addColumn('finished_at', time)
+          .execute();
+        await db.schema.createIndex('challenges_node').on('challenges').columns(['node_id', 'issued_at']).execute();
+        await db.schema.createIndex('challenges_state').on('challenges').columns(['state', 'deadline_at']).execute();
+        await db.schema.alterTable('nodes').addColumn('verified_until', time).execute();
+        await db.schema.alterTable('nodes').addColumn('next_challenge_at', time).execute();
+      },
+    },
     // Container output is bytes (NUL, invalid UTF-8): stored as a blob/bytea; `data` stays for rows written before.
     '0110_i11a_lease_log_bytes': {
       async up(db: Kysely<any>) {

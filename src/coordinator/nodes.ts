@@ -3,6 +3,7 @@ import { sql } from 'kysely';
 import type { Node, NodeDetail, RegisterNodeInput, Verification } from '../api/schemas.js';
 import { ACTIVE, iso, newId, type CachedNode, type CoordinatorContext } from './context.js';
 import type { Db, Engine } from './db.js';
+import { issueChallenge } from './challenges.js';
 import { forbidden, HttpError, notFound } from './http-error.js';
 
 const reliabilityOf = (completed: number, failed: number) => (completed + 1) / (completed + failed + 2);
@@ -18,8 +19,9 @@ export async function registerNode(ctx: CoordinatorContext, owner: string, input
   const specs = JSON.stringify({ cpu: input.cpu, memoryMb: input.memoryMb, diskGb: input.diskGb, driverVersion: input.driverVersion, cudaVersion: input.cudaVersion, dockerVersion: input.dockerVersion, gpus: input.gpus });
   const models = [...new Set(input.gpus.map((g) => g.model.toLowerCase()))].join('|');
   const maxVram = Math.max(...input.gpus.map((g) => g.vramMb));
+  let challengeReason: string | null = null;
   const nodeId = await ctx.engine.writeTransaction(async (trx) => {
-    const existing = await trx.selectFrom('nodes').select(['id']).where('owner', '=', owner).where('machine_id', '=', input.machineId).executeTakeFirst();
+    const existing = await trx.selectFrom('nodes').select(['id', 'verified', 'verified_until', 'simulated']).where('owner', '=', owner).where('machine_id', '=', input.machineId).executeTakeFirst();
     const id = existing?.id ?? newId('node');
     const row = {
       specs,
@@ -32,13 +34,21 @@ export async function registerNode(ctx: CoordinatorContext, owner: string, input
       status: 'online',
       draining: 0,
       public_host: input.publicHost ?? null,
-      ...(verification ? { verification: verification.json, verified: verification.verified ? 1 : 0 } : {}),
+      // Kept for display only: `verified` comes from coordinator challenges alone (src/coordinator/challenges.ts).
+      ...(verification ? { verification: verification.json } : {}),
       last_heartbeat_at: now,
       updated_at: now,
     };
     if (existing) await trx.updateTable('nodes').set(row).where('id', '=', id).execute();
-    else await trx.insertInto('nodes').values({ verified: 0, verification: null, ...row, id, owner, machine_id: input.machineId, free_gpus: 0, reliability: reliabilityOf(0, 0), leases_completed: 0, leases_failed: 0, telemetry: null, created_at: now }).execute();
-    const current = await trx.selectFrom('gpus').select(['id', 'uuid', 'lease_id']).where('node_id', '=', id).execute();
+    else await trx.insertInto('nodes').values({ verified: 0, verification: null, verified_until: null, next_challenge_at: null, ...row, id, owner, machine_id: input.machineId, free_gpus: 0, reliability: reliabilityOf(0, 0), leases_completed: 0, leases_failed: 0, telemetry: null, created_at: now }).execute();
+    const current = await trx.selectFrom('gpus').select(['id', 'uuid', 'model', 'lease_id']).where('node_id', '=', id).execute();
+    // A new node, a GPU count or model change, or no current pass: challenge it now (a change also drops the old pass).
+    const before = current.map((g) => `${g.uuid}|${g.model}`).sort().join(',');
+    const after = input.gpus.map((g) => `${g.uuid}|${g.model}`).sort().join(',');
+    const changed = existing !== undefined && (before !== after || Boolean(existing.simulated) !== input.simulated);
+    if (changed) await trx.updateTable('nodes').set({ verified: 0, verified_until: null }).where('id', '=', id).execute();
+    const passing = existing !== undefined && !changed && Number(existing.verified) === 1 && Number(existing.verified_until ?? 0) > now;
+    challengeReason = !existing ? 'registration' : changed ? 'gpus-changed' : passing ? null : 'registration';
     // GPUs that disappeared are dropped unless a lease holds them (the lease ends through the normal path).
     const gone = current.filter((g) => !uuids.has(g.uuid) && g.lease_id === null).map((g) => g.id);
     if (gone.length > 0) await trx.deleteFrom('gpus').where('id', 'in', gone).execute();
@@ -55,22 +65,31 @@ export async function registerNode(ctx: CoordinatorContext, owner: string, input
   // The cache is re-read on next use: the stored verification may predate this registration.
   ctx.nodeCache.delete(nodeId);
   ctx.assignments.invalidate([nodeId]);
+  if (challengeReason) await issueChallenge(ctx, nodeId, challengeReason);
   return getNode(ctx, nodeId);
 }
 
-/** Which verifications this coordinator accepts, and whether one makes the node verified (a passed real benchmark only). */
-function checkVerification(ctx: CoordinatorContext, verification: Verification, simulated: boolean): { json: string; verified: boolean } {
+/**
+ * Which self-reported benchmarks this coordinator stores (for display). None of them makes a node verified: only a
+ * coordinator challenge does.
+ */
+function checkVerification(ctx: CoordinatorContext, verification: Verification, _simulated: boolean): { json: string } {
   if (verification.kind === 'simulated' && !ctx.options.dev) {
     throw new HttpError(403, 'SIMULATED_REFUSED', 'A simulated GPU verification is only accepted by a coordinator running in development mode (--dev).', 'Run the GPU benchmark on real GPUs (iocli provide without --no-verify).');
   }
-  return { json: JSON.stringify(verification), verified: verification.kind === 'benchmark' && verification.passed && !simulated };
+  return { json: JSON.stringify(verification) };
 }
 
 export async function recordVerification(ctx: CoordinatorContext, nodeId: string, node: CachedNode, verification: Verification): Promise<void> {
   const checked = checkVerification(ctx, verification, node.simulated);
   if (checked.json === node.verification) return;
-  await ctx.db.updateTable('nodes').set({ verification: checked.json, verified: checked.verified ? 1 : 0 }).where('id', '=', nodeId).execute();
+  await ctx.db.updateTable('nodes').set({ verification: checked.json }).where('id', '=', nodeId).execute();
   node.verification = checked.json;
+}
+
+/** Verified: real GPUs whose last coordinator challenge passed and has not aged out. */
+export function isVerified(row: { verified: number; verified_until: number | null; simulated: number }, now: number): boolean {
+  return Number(row.verified) === 1 && !Number(row.simulated) && row.verified_until !== null && Number(row.verified_until) > now;
 }
 
 /** The owner's view of one node: status, GPUs and the leases it runs. */
@@ -110,11 +129,12 @@ export async function getNode(ctx: CoordinatorContext, nodeId: string): Promise<
     region: row.region,
     pricePerGpuHour: Number(row.price_per_gpu_hour),
     simulated: Boolean(row.simulated),
-    verified: Boolean(row.verified),
+    verified: isVerified(row, ctx.options.now()),
     status: row.status !== 'online' ? 'offline' : row.draining ? 'draining' : 'online',
     gpus: gpus.map((g) => ({ index: g.idx, uuid: g.uuid, model: g.model, vramMb: g.vram_mb })),
     publicHost: row.public_host,
     verification: row.verification ? (JSON.parse(row.verification) as Verification) : null,
+    verifiedUntil: Number(row.verified) === 1 && row.verified_until !== null ? iso(Number(row.verified_until)) : null,
     lastHeartbeatAt: iso(row.last_heartbeat_at === null ? null : Number(row.last_heartbeat_at)),
     createdAt: iso(Number(row.created_at))!,
   };

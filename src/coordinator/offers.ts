@@ -15,50 +15,70 @@ export interface OffersQuery {
   limit: number;
 }
 
+/**
+ * Who may be offered: on a non-dev coordinator only nodes whose coordinator challenge passed and has not aged out;
+ * a --dev coordinator offers the rest too, labelled (unverified / simulated). Undefined: no filter.
+ */
+export interface PlacementTrust {
+  verifiedAfter: number;
+}
+
+export function placementTrust(ctx: CoordinatorContext): PlacementTrust | undefined {
+  return ctx.options.dev ? undefined : { verifiedAfter: ctx.options.now() };
+}
+
 export async function listOffers(ctx: CoordinatorContext, query: OffersQuery): Promise<Offer[]> {
+  const now = ctx.options.now();
   let q = ctx.db
     .selectFrom('gpus as g')
     .innerJoin('nodes as n', 'n.id', 'g.node_id')
-    .select((eb) => ['n.id', 'g.model', 'n.price_per_gpu_hour', 'n.region', 'n.reliability', 'n.verified', 'n.simulated', 'n.total_gpus', eb.fn.min('g.vram_mb').as('vram'), eb.fn.countAll<number>().as('free')])
+    .select((eb) => ['n.id', 'g.model', 'n.price_per_gpu_hour', 'n.region', 'n.reliability', 'n.verified', 'n.verified_until', 'n.simulated', 'n.total_gpus', eb.fn.min('g.vram_mb').as('vram'), eb.fn.countAll<number>().as('free')])
     .where('n.status', '=', 'online')
     .where('n.draining', '=', 0)
     .where('g.lease_id', 'is', null)
     // GPUs a live quote holds are not on offer.
     .where((eb) => eb.or([eb('g.held_until', 'is', null), eb('g.held_until', '<=', ctx.options.now())]));
+  const trust = placementTrust(ctx);
+  if (trust) q = q.where('n.verified', '=', 1).where('n.verified_until', '>', trust.verifiedAfter);
   if (query.model) q = q.where(sql<string>`lower(g.model)`, 'like', `%${query.model.toLowerCase()}%`);
   if (query.minVram !== undefined) q = q.where('g.vram_mb', '>=', query.minVram);
   if (query.maxPrice !== undefined) q = q.where('n.price_per_gpu_hour', '<=', query.maxPrice);
   if (query.region) q = q.where(sql<string>`lower(n.region)`, '=', query.region.toLowerCase());
-  let grouped = q.groupBy(['n.id', 'g.model', 'n.price_per_gpu_hour', 'n.region', 'n.reliability', 'n.verified', 'n.simulated', 'n.total_gpus']);
+  let grouped = q.groupBy(['n.id', 'g.model', 'n.price_per_gpu_hour', 'n.region', 'n.reliability', 'n.verified', 'n.verified_until', 'n.simulated', 'n.total_gpus']);
   if (query.gpus !== undefined) grouped = grouped.having((eb) => eb.fn.countAll(), '>=', query.gpus);
   const ordered =
     query.sort === 'reliability'
       ? grouped.orderBy('n.reliability', 'desc').orderBy('n.price_per_gpu_hour', 'asc')
       : grouped.orderBy('n.price_per_gpu_hour', 'asc').orderBy('n.reliability', 'desc');
   const rows = await ordered.orderBy('n.id').limit(query.limit).execute();
-  return rows.map((r) => ({
-    nodeId: r.id,
-    model: r.model,
-    vramMb: Number(r.vram),
-    freeGpus: Number(r.free),
-    totalGpus: Number(r.total_gpus),
-    pricePerGpuHour: Number(r.price_per_gpu_hour),
-    region: r.region,
-    reliability: Math.round(Number(r.reliability) * 1000) / 1000,
-    verified: Boolean(r.verified),
-    simulated: Boolean(r.simulated),
-    verification: r.simulated ? ('simulated' as const) : r.verified ? ('verified' as const) : ('unverified' as const),
-  }));
+  return rows.map((r) => {
+    const passed = Number(r.verified) === 1 && r.verified_until !== null && Number(r.verified_until) > now;
+    const verified = passed && !r.simulated;
+    return {
+      nodeId: r.id,
+      model: r.model,
+      vramMb: Number(r.vram),
+      freeGpus: Number(r.free),
+      totalGpus: Number(r.total_gpus),
+      pricePerGpuHour: Number(r.price_per_gpu_hour),
+      region: r.region,
+      reliability: Math.round(Number(r.reliability) * 1000) / 1000,
+      verified,
+      simulated: Boolean(r.simulated),
+      verification: r.simulated ? ('simulated' as const) : verified ? ('verified' as const) : ('unverified' as const),
+      challenge: passed ? (r.simulated ? ('cpu-stand-in' as const) : ('gpu' as const)) : null,
+    };
+  });
 }
 
 /**
  * Find a placement through the store: SQL narrows to the cheapest nodes with enough free GPUs (indexed), the pure
  * placement decides. Falls back to a full scan only to explain a failure. With `holds`, GPUs other quotes hold are not free.
  */
-export async function findPlacement(db: Db, request: PlacementRequest, exclude: ReadonlySet<string> = new Set(), holds?: { holder: string | null; now: number }): Promise<PlacementResult> {
+export async function findPlacement(db: Db, request: PlacementRequest, exclude: ReadonlySet<string> = new Set(), holds?: { holder: string | null; now: number }, trust?: PlacementTrust): Promise<PlacementResult> {
   const batch = 64;
   for (let page = 0; page < 8; page++) {
-    const nodes = await candidateNodes(db, request, request.gpus, batch, page * batch, exclude, holds);
+    const nodes = await candidateNodes(db, request, request.gpus, batch, page * batch, exclude, holds, false, trust);
     if (nodes.length === 0) break;
     const result = placeLease(nodes, { ...request, multiNode: false });
     if (result.ok) return result;
@@ -68,7 +88,7 @@ export async function findPlacement(db: Db, request: PlacementRequest, exclude: 
     const pool: PlacementNode[] = [];
     let free = 0;
     for (let page = 0; page < 64 && free < request.gpus; page++) {
-      const nodes = await candidateNodes(db, request, 1, 256, page * 256, exclude, holds);
+      const nodes = await candidateNodes(db, request, 1, 256, page * 256, exclude, holds, false, trust);
       pool.push(...nodes);
       free += nodes.reduce((n, node) => n + node.freeGpus.length, 0);
       if (nodes.length < 256) break;
@@ -77,7 +97,7 @@ export async function findPlacement(db: Db, request: PlacementRequest, exclude: 
     if (result.ok) return result;
   }
   // Nothing fits: explain over every online node (slow path, only on failure).
-  const all = await candidateNodes(db, { gpus: 0 }, 0, 1_000_000, 0, exclude, holds, true);
+  const all = await candidateNodes(db, { gpus: 0 }, 0, 1_000_000, 0, exclude, holds, true, trust);
   return placeLease(all, request);
 }
 
@@ -90,8 +110,10 @@ async function candidateNodes(
   exclude: ReadonlySet<string>,
   holds: { holder: string | null; now: number } | undefined,
   includeFull = false,
+  trust?: PlacementTrust,
 ): Promise<PlacementNode[]> {
   let q = db.selectFrom('nodes').select(['id', 'region', 'price_per_gpu_hour', 'reliability', 'verified']).where('status', '=', 'online').where('draining', '=', 0);
+  if (trust) q = q.where('verified', '=', 1).where('verified_until', '>', trust.verifiedAfter);
   if (!includeFull) q = q.where('free_gpus', '>=', minFree);
   if (request.maxPrice !== undefined) q = q.where('price_per_gpu_hour', '<=', request.maxPrice);
   if (request.region) q = q.where(sql<string>`lower(region)`, '=', request.region.toLowerCase());

@@ -4,7 +4,7 @@ import type { PlacedAllocation, PlacementExplanation, PlacementRequest } from '.
 import { priceQuote } from '../domain/pricing.js';
 import { iso, newId, type CoordinatorContext } from './context.js';
 import { HttpError } from './http-error.js';
-import { findPlacement } from './offers.js';
+import { findPlacement, placementTrust } from './offers.js';
 
 /** A quote's GPUs stay held this long past its expiry, so a payment sent just before expiry still finds them while it confirms. */
 export const HOLD_GRACE_MS = 2 * 60_000;
@@ -23,7 +23,7 @@ export async function quote(ctx: CoordinatorContext, renter: string, input: Quot
   const { placed, price } = await ctx.engine.writeTransaction(async (trx) => {
     const taken = new Set<string>();
     for (let attempt = 0; attempt < HOLD_ATTEMPTS; attempt++) {
-      const placement = await findPlacement(trx, request, taken, { holder: null, now });
+      const placement = await findPlacement(trx, request, taken, { holder: null, now }, placementTrust(ctx));
       if (!placement.ok) throw noCapacity(input, placement.explanation);
       const ids = placement.allocations.flatMap((a) => a.gpuIds);
       if (input.hold) {

@@ -18,6 +18,7 @@ import type { PayoutTestPauses } from './payouts.js';
 import { Metrics } from './metrics.js';
 import { buildOpenApiDocument } from './openapi.js';
 import { CoordinatorService } from './service.js';
+import type { ChallengeSettings } from './challenges.js';
 
 export interface NetworkOptions {
   cluster: string;
@@ -62,6 +63,8 @@ export interface CoordinatorOptions {
   payoutRetryMs?: number;
   /** Crash tests only: pause around payout sends. */
   payoutPauses?: PayoutTestPauses;
+  /** GPU challenge timing (src/coordinator/challenges.ts). */
+  challenges?: Partial<ChallengeSettings>;
   maxConnections?: number;
   now?: () => number;
   /** Background-task failures (the server keeps running). */
@@ -133,6 +136,7 @@ export async function startCoordinator(options: CoordinatorOptions = {}): Promis
     paymentVerifier: options.paymentVerifier,
     payoutSender: options.payoutSender,
     payoutPauses: options.payoutPauses,
+    challenges: options.challenges,
     onError,
     now,
   });
@@ -344,6 +348,13 @@ export async function startCoordinator(options: CoordinatorOptions = {}): Promis
     reply.raw.once('close', () => gone.abort());
     return service.waitForAssignments(params(request).id!, actor, query.after, query.waitMs, AbortSignal.any([gone.signal, closing.signal]));
   });
+  nodeRoute('POST', '/v1/nodes/:id/challenges/:challengeId/commit', async (request, actor) =>
+    service.commitChallenge(params(request).id!, actor, params(request).challengeId!, parse(schemas.challengeCommitSchema, request.body, 'body')),
+  );
+  nodeRoute('POST', '/v1/nodes/:id/challenges/:challengeId/answer', async (request, actor) =>
+    service.answerChallenge(params(request).id!, actor, params(request).challengeId!, parse(schemas.challengeAnswerSchema, request.body, 'body')),
+  );
+  signed('GET', '/v1/nodes/:id/why', async (request, actor) => service.explainNode(params(request).id!, actor));
   signed('POST', '/v1/nodes/:id/leases/:leaseId/logs', async (request, actor) => {
     const body = parse(schemas.uploadLogsSchema, request.body, 'body');
     await service.uploadLogs(params(request).id!, actor, params(request).leaseId!, body.chunks);

@@ -2,11 +2,13 @@
 // Each part (nodes, heartbeats, offers, quotes, leases, logs, metering, payments, rewards, sweep, gauges) lives in its
 // own module; this facade builds the shared CoordinatorContext once and hands it to them.
 import { randomUUID } from 'node:crypto';
+import type { ChallengeAnswer, ChallengeCommit, ChallengeResult, ChallengeSamples, NodeWhy } from '../api/schemas.js';
 import type { Assignment, Claim, HeartbeatInput, Lease, LogsResponse, Node, NodeDetail, Offer, QuoteInput, Quote, RegisterNodeInput, Rewards } from '../api/schemas.js';
 import type { PlacementRequest, PlacementResult } from '../domain/placement.js';
 import { AssignmentBoard } from './assignments.js';
 import type { CoordinatorContext, ServiceOptions } from './context.js';
 import type { Db, Engine } from './db.js';
+import * as challenges from './challenges.js';
 import * as gauges from './gauges.js';
 import { HeartbeatBuffer } from './heartbeat-buffer.js';
 import * as heartbeats from './heartbeats.js';
@@ -15,6 +17,7 @@ import * as leases from './leases.js';
 import * as logs from './logs.js';
 import * as metering from './metering.js';
 import * as nodes from './nodes.js';
+import * as why from './node-why.js';
 import * as offers from './offers.js';
 import * as payments from './payments.js';
 import { PayoutOutbox } from './payouts.js';
@@ -64,6 +67,26 @@ export class CoordinatorService {
 
   getNode(nodeId: string): Promise<Node> {
     return nodes.getNode(this.ctx, nodeId);
+  }
+
+  // ---------------------------------------------------------------- GPU challenges and `provide why`
+
+  /** Issue a GPU challenge to the node now (unless one is open); returns its id. */
+  issueChallenge(nodeId: string, reason: string): Promise<string> {
+    return challenges.issueChallenge(this.ctx, nodeId, reason);
+  }
+
+  commitChallenge(nodeId: string, actor: string, challengeId: string, body: ChallengeCommit): Promise<ChallengeSamples> {
+    return challenges.commitChallenge(this.ctx, nodeId, actor, challengeId, body);
+  }
+
+  answerChallenge(nodeId: string, actor: string, challengeId: string, body: ChallengeAnswer): Promise<ChallengeResult> {
+    return challenges.answerChallenge(this.ctx, nodeId, actor, challengeId, body);
+  }
+
+  /** Why the node is not offered or not earning, with the next step for each reason (owner only). */
+  explainNode(nodeId: string, actor: string): Promise<NodeWhy> {
+    return why.explainNode(this.ctx, nodeId, actor);
   }
 
   // ---------------------------------------------------------------- heartbeats

@@ -28,6 +28,31 @@ export interface NodesTable {
   last_heartbeat_at: number | null;
   created_at: number;
   updated_at: number;
+  /** Until when the last passed challenge counts (unix ms); null: never passed, or failed since. */
+  verified_until: number | null;
+  /** When the next random challenge is due (set after each challenge). */
+  next_challenge_at: number | null;
+}
+
+/** A coordinator-issued GPU challenge (src/coordinator/challenges.ts): issued → committed → passed | failed | expired. */
+export interface ChallengesTable {
+  id: string;
+  node_id: string;
+  /** registration | gpus-changed | random | owner */
+  reason: string;
+  state: string;
+  /** JSON GpuChallenge[] (src/domain/challenge.ts), seeds included: never sent to anyone but the node. */
+  spec: string;
+  /** JSON {uuid: root} once committed. */
+  roots: string | null;
+  /** JSON {uuid: entry[]} drawn after the commitment. */
+  samples: string | null;
+  detail: string | null;
+  issued_at: number;
+  deadline_at: number;
+  committed_at: number | null;
+  answer_deadline_at: number | null;
+  finished_at: number | null;
 }
 
 export interface GpusTable {
@@ -194,4 +219,5 @@ export interface Database {
   nonces: NoncesTable;
   lease_logs: LeaseLogsTable;
   node_sessions: NodeSessionsTable;
+  challenges: ChallengesTable;
 }

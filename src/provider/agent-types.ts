@@ -1,4 +1,5 @@
 // The provider agent's public shapes: the API it needs, the events it emits, its options and its summary.
+import type { ChallengeAnswer, ChallengeCommit, ChallengeResult, ChallengeSamples } from '../api/schemas.js';
 import type { AssignmentsResponse, HeartbeatRequest, Node, RegisterNodeRequest, UploadLogsRequest, HeartbeatResponse } from '../api/schemas.js';
 import type { ContainerRuntime, PullProgress } from '../docker/runtime.js';
 import type { ReconcileLimits } from '../domain/reconcile.js';
@@ -12,6 +13,9 @@ export interface ProviderApi {
   uploadLogs(nodeId: string, leaseId: string, body: UploadLogsRequest, options?: { signal?: AbortSignal }): Promise<unknown>;
   /** Long-poll for assignment changes (absent: changes arrive with the next heartbeat only). */
   assignments?(nodeId: string, query: { after?: string; waitMs?: number }, options?: { signal?: AbortSignal }): Promise<AssignmentsResponse>;
+  /** GPU challenges (absent: challenges are not answered and expire). */
+  commitChallenge?(nodeId: string, challengeId: string, body: ChallengeCommit, options?: { signal?: AbortSignal }): Promise<ChallengeSamples>;
+  answerChallenge?(nodeId: string, challengeId: string, body: ChallengeAnswer, options?: { signal?: AbortSignal }): Promise<ChallengeResult>;
 }
 
 export type AgentEvent =
@@ -32,6 +36,8 @@ export type AgentEvent =
   | { type: 'logs-shipped'; leaseId: string; bytes: number }
   | { type: 'warning'; message: string; code?: string }
   | { type: 'verification'; results: GpuVerification[] }
+  | { type: 'challenge'; id: string; state: 'started'; kind: 'gpu' | 'cpu-stand-in'; gpus: number }
+  | { type: 'challenge'; id: string; state: 'passed' | 'failed' | 'expired' | 'issued' | 'committed' | 'error'; ms: number; detail?: string }
   | { type: 'draining'; stopWorkloads: boolean; waitingFor?: string[] }
   | { type: 'stopped'; leftRunning: string[]; stoppedLeases: string[] };
 

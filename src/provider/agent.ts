@@ -6,6 +6,7 @@ import { createSleeper, type AgentSession } from './agent-session.js';
 import type { AgentEvent, AgentSummary, ProviderAgentOptions } from './agent-types.js';
 import { watchAssignments } from './assignment-watch.js';
 import { verifyInBackground } from './background-verify.js';
+import { createChallengeResponder } from './challenge.js';
 import { adoptContainers, createConverger } from './converge.js';
 import { drainAgent } from './drain.js';
 import { createHeartbeatLoop } from './heartbeat-loop.js';
@@ -58,6 +59,7 @@ export async function runProviderAgent(options: ProviderAgentOptions): Promise<A
   const converger = createConverger(session, { runtime, stopTimeoutSec, logs });
   await adoptContainers(session, runtime);
 
+  const challenges = createChallengeResponder(session, { api, nodeId });
   const loop = createHeartbeatLoop(session, {
     api,
     nodeId,
@@ -71,6 +73,7 @@ export async function runProviderAgent(options: ProviderAgentOptions): Promise<A
     logs,
     summary,
     register,
+    challenges,
   });
   const watch = watchAssignments(session, { api, nodeId, longPollMs: options.longPollMs });
   await loop.run(() => false);
@@ -91,5 +94,6 @@ export async function runProviderAgent(options: ProviderAgentOptions): Promise<A
     verification,
     summary,
   });
+  await challenges.idle();
   return summary;
 }

@@ -71,6 +71,9 @@ export function describeAgentEvent(event: AgentEvent): EventLine | undefined {
           .map((r) => `${r.uuid} ${r.status}${'tflops' in r ? ` (${r.tflops} TFLOPS FP16${r.expectedTflops ? ` of ${r.expectedTflops}` : ''})` : ''}${'error' in r ? `: ${r.error}` : ''}`)
           .join('; ')}`,
       };
+    case 'challenge':
+      if (event.state === 'started') return { level: 'info', text: `GPU challenge ${event.id}: answering for ${event.gpus} GPU${event.gpus === 1 ? '' : 's'}${event.kind === 'cpu-stand-in' ? ' (CPU stand-in for simulated GPUs)' : ''}…` };
+      return { level: event.state === 'passed' ? 'info' : 'warn', text: `GPU challenge ${event.id}: ${event.state} in ${event.ms} ms${event.detail ? ` (${event.detail})` : ''}` };
     case 'draining':
       return {
         level: 'info',

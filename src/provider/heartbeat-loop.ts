@@ -6,6 +6,7 @@ import { reconcile, type DesiredAssignment, type LeaseReport, type ReconcileLimi
 import { writeAgentState } from './data-dir.js';
 import { errorCode, errorText, httpStatus, type AgentSession } from './agent-session.js';
 import type { AgentSummary, ProviderApi } from './agent-types.js';
+import type { ChallengeResponder } from './challenge.js';
 import type { Converger } from './converge.js';
 import type { LeaseLogs } from './lease-logs.js';
 import type { TelemetrySource } from './telemetry.js';
@@ -25,6 +26,8 @@ export interface HeartbeatLoopInput {
   summary: AgentSummary;
   /** Registers again (the coordinator forgot the node). */
   register(): Promise<Node | undefined>;
+  /** Takes the GPU challenge a reply carries (answered in the background). */
+  challenges?: ChallengeResponder;
 }
 
 export interface HeartbeatLoop {
@@ -118,6 +121,7 @@ export function createHeartbeatLoop(session: AgentSession, input: HeartbeatLoopI
       }
     }
 
+    if (response.challenge) input.challenges?.offer(response.challenge);
     desired = response.assignments;
     const desiredIds = new Set(desired.map((d) => d.leaseId));
     for (const leaseId of Object.keys(failures)) if (!desiredIds.has(leaseId)) delete failures[leaseId];

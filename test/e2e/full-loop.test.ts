@@ -27,6 +27,7 @@ interface Offer {
   freeGpus: number;
   totalGpus: number;
   simulated: boolean;
+  challenge?: string | null;
 }
 
 const dockerReady = await ensureDocker();
@@ -169,16 +170,20 @@ describe.skipIf(!dockerReady)('e2e: full loop through the iocli binary', () => {
       expect(status.gpus).toHaveLength(gpus);
       p.nodeId = status.nodeId;
     }
+    // Each agent answers the GPU challenge the coordinator issued at registration (the CPU stand-in for simulated GPUs).
     const offers = await waitFor(
-      'both nodes in `iocli offers`',
+      'both nodes in `iocli offers`, their challenges passed',
       async () => {
         const { offers } = await json<{ offers: Offer[] }>(['offers', '--model', 'H100']);
         const mine = [providers.p4.nodeId, providers.p8.nodeId].map((id) => offers.find((o) => o.nodeId === id));
-        return mine.every((o) => o !== undefined) ? (mine as Offer[]) : undefined;
+        return mine.every((o) => o?.challenge === 'cpu-stand-in') ? (mine as Offer[]) : undefined;
       },
       { timeoutMs: 30_000, context: providerLogs },
     );
     expect(offers.map((o) => [o.totalGpus, o.freeGpus, o.simulated])).toEqual([[4, 4, true], [8, 8, true]]);
+    const why = await json<{ offered: boolean; reasons: Array<{ code: string }>; challenges: Array<{ state: string; kind: string; computeMs: number }> }>(['provide', 'why', '--data-dir', providers.p4.dataDir, '--keypair', key('p4')]);
+    expect(why).toMatchObject({ offered: true, challenges: [{ state: 'passed', kind: 'cpu-stand-in', computeMs: expect.any(Number) }] });
+    expect(why.reasons.map((r) => r.code).filter((c) => c.startsWith('CHALLENGE') || c === 'NOT_VERIFIED')).toEqual([]);
   }, 90_000);
 
   step('refuses 16 GPUs on one node (exit 4, explained, nothing paid)', async () => {

@@ -3,6 +3,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createApiClient, ApiError } from '../../src/api/client.js';
 import { signRequest } from '../../src/api/signing.js';
 import { ExternalError } from '../../src/errors.js';
+import { answerChallenge } from '../support/challenges.js';
 import { ENGINES, newKeypair, nodeSpec, startTestCoordinator, type TestCoordinator } from '../support/coordinator.js';
 
 async function rawPost(url: string, path: string, body: string, headers: Record<string, string>) {
@@ -226,12 +227,14 @@ describe.each(ENGINES)('coordinator API on %s', (engine) => {
   });
 
   it('refuses simulated GPUs without --dev, and unpaid leases without a verifier', async () => {
-    const prod = await startTestCoordinator(engine, { dev: false });
+    // Test-sized GPU challenges (work scaled down, checks unchanged): a CPU answers them honestly.
+    const prod = await startTestCoordinator(engine, { dev: false, challenges: { workScale: 1e-9 } });
     try {
       const error = (await prod.client(provider).registerNode(nodeSpec({ simulated: true })).catch((e: unknown) => e)) as ApiError;
       expect(error.status).toBe(403);
       expect(error.message).toContain('--dev');
-      await prod.client(provider).registerNode(nodeSpec({ simulated: false, machineId: 'real' }));
+      const real = await prod.client(provider).registerNode(nodeSpec({ simulated: false, machineId: 'real' }));
+      expect(await answerChallenge(prod.client(provider), real.id)).toMatchObject({ state: 'passed' });
       const quote = await prod.client(renter).quote({ gpus: 1, image: 'busybox' });
       await expect(prod.client(renter).createLease({ quoteId: quote.quoteId })).rejects.toMatchObject({ code: 'PAYMENTS_UNAVAILABLE' });
       await expect(prod.client(provider).claimRewards()).rejects.toBeInstanceOf(ExternalError);
@@ -244,6 +247,7 @@ describe.each(ENGINES)('coordinator API on %s', (engine) => {
     const verified: string[] = [];
     const paid = await startTestCoordinator(engine, {
       dev: false,
+      challenges: { workScale: 1e-9 },
       paymentVerifier: {
         verify: async (request) => {
           if (request.transaction === 'bad') throw new Error('wrong mint');
@@ -253,7 +257,8 @@ describe.each(ENGINES)('coordinator API on %s', (engine) => {
       },
     });
     try {
-      await paid.client(provider).registerNode(nodeSpec({ simulated: false, machineId: 'paid', gpuCount: 2 }));
+      const node = await paid.client(provider).registerNode(nodeSpec({ simulated: false, machineId: 'paid', gpuCount: 2 }));
+      expect(await answerChallenge(paid.client(provider), node.id)).toMatchObject({ state: 'passed' });
       const r = paid.client(renter);
       const q1 = await r.quote({ gpus: 1, image: 'busybox' });
       await expect(r.createLease({ quoteId: q1.quoteId })).rejects.toMatchObject({ status: 402, code: 'PAYMENT_REQUIRED' });

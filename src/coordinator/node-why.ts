@@ -1,0 +1,68 @@
+// `provide why`: why a node is not offered or not earning, from the coordinator's own data, with the next step for each.
+import type { NodeWhy } from '../api/schemas.js';
+import { listChallenges } from './challenges.js';
+import { iso, type CoordinatorContext } from './context.js';
+import { nodeFor } from './nodes.js';
+
+const DAY_MS = 86_400_000;
+
+export async function explainNode(ctx: CoordinatorContext, nodeId: string, actor: string): Promise<NodeWhy> {
+  await nodeFor(ctx, nodeId, actor);
+  await ctx.heartbeats.flush();
+  const now = ctx.options.now();
+  const node = await ctx.db.selectFrom('nodes').selectAll().where('id', '=', nodeId).executeTakeFirstOrThrow();
+  const challenges = await listChallenges(ctx, nodeId, 5);
+  const reasons: NodeWhy['reasons'] = [];
+  const add = (code: string, message: string, next: string) => reasons.push({ code, message, next });
+
+  if (node.status !== 'online') {
+    const seen = node.last_heartbeat_at === null ? 'never' : `${Math.round((now - Number(node.last_heartbeat_at)) / 1000)} s ago`;
+    add('OFFLINE', `The node is offline: its last heartbeat arrived ${seen}.`, 'Start the agent on the rig: `iocli provide` (or `iocli provide install-service` to run it at boot).');
+  }
+  if (node.draining) add('DRAINING', 'The agent is draining: no new leases are placed on it.', 'Restart the agent with `iocli provide` once the running leases are done.');
+
+  const passed = Number(node.verified) === 1 && node.verified_until !== null && Number(node.verified_until) > now;
+  if (!passed) {
+    const last = challenges[0];
+    if (!last) add('NOT_VERIFIED', 'No GPU challenge was ever issued to this node.', 'Restart the agent (`iocli provide`): registering issues a challenge.');
+    else if (last.state === 'issued' || last.state === 'committed') add('CHALLENGE_PENDING', `GPU challenge ${last.id} is open (${last.state}); the deadline is ${last.deadlineAt}.`, 'Keep the agent running: it answers by itself. Check `iocli provide logs` if it does not pass.');
+    else if (last.state === 'failed') add('CHALLENGE_FAILED', `The last GPU challenge (${last.id}) failed: ${last.detail ?? 'wrong answer'}.`, 'Check the GPUs (`iocli gpus`, `nvidia-smi`) and that the node reports its real models, then restart `iocli provide` for a new challenge.');
+    else if (last.state === 'expired') {
+      const timing = last.computeMs === null ? `no commitment arrived within ${last.allowedMs} ms` : `the commitment took ${last.computeMs} ms of the ${last.allowedMs} ms allowed`;
+      add('CHALLENGE_EXPIRED', `The last GPU challenge (${last.id}) expired: ${timing}${last.detail ? ` (${last.detail})` : ''}.`, 'Make sure the GPUs are the models the node claims and are not busy with other work, then restart `iocli provide`.');
+    } else if (node.verified_until !== null) add('VERIFICATION_EXPIRED', `The last passed GPU challenge aged out at ${iso(Number(node.verified_until))}.`, 'Keep the agent online with its GPUs free: the coordinator re-challenges by itself; restarting `iocli provide` asks at once.');
+    else add('NOT_VERIFIED', 'The node has no passing GPU challenge.', 'Restart the agent (`iocli provide`): registering issues a challenge.');
+  }
+  // A --dev coordinator offers unverified nodes (labelled); the reason above still explains their label.
+  const verifiedEnough = passed || ctx.options.dev;
+
+  const running = await ctx.db
+    .selectFrom('lease_allocations as a')
+    .innerJoin('leases as l', 'l.id', 'a.lease_id')
+    .select((eb) => eb.fn.count<number>('l.id').distinct().as('n'))
+    .where('a.node_id', '=', nodeId)
+    .where('a.active', '=', 1)
+    .where('l.state', '=', 'running')
+    .executeTakeFirst();
+  const earning = Number(running?.n ?? 0) > 0;
+  if (Number(node.free_gpus) === 0 && Number(node.total_gpus) > 0 && !earning) add('NO_FREE_GPUS', 'Every GPU is held by a lease that is not running yet.', 'Wait: the agent starts the containers; check `iocli provide logs` if they fail to start.');
+
+  // Demand: what renters asked for over the last day (quotes are kept whether or not they were paid).
+  const quotes = await ctx.db.selectFrom('quotes').select(['model', 'price_per_gpu_hour']).where('created_at', '>', now - DAY_MS).orderBy('created_at', 'desc').limit(1000).execute();
+  const price = Number(node.price_per_gpu_hour);
+  if (quotes.length === 0) {
+    if (!earning) add('NO_DEMAND', 'No renter asked for capacity on this coordinator in the last 24 h.', 'Nothing to fix on the node; keep it online to be first in line.');
+  } else {
+    const models = node.models.split('|');
+    const wanted = quotes.filter((q) => q.model === null || models.some((m) => m.includes(q.model!.toLowerCase())));
+    if (wanted.length === 0) {
+      const asked = [...new Set(quotes.map((q) => q.model))].slice(0, 5).join(', ');
+      add('MODEL_NOT_ASKED', `In the last 24 h renters asked only for other models (${asked}).`, 'Nothing to fix on the node: demand for its model may come later.');
+    } else {
+      const highest = Math.max(...wanted.map((q) => Number(q.price_per_gpu_hour)));
+      if (price > highest) add('PRICE_ABOVE_QUOTES', `The price ${price} per GPU-hour is above every quote of the last 24 h (the highest was ${highest}).`, `Lower the price: \`iocli provide --price\` at or below ${highest} base units' worth (see \`iocli offers\` for the going rates).`);
+    }
+  }
+  const offered = node.status === 'online' && !node.draining && Number(node.free_gpus) > 0 && verifiedEnough;
+  return { nodeId, offered, earning, verifiedUntil: passed ? iso(Number(node.verified_until)) : null, reasons, challenges };
+}

@@ -1,0 +1,32 @@
+// Answers a node's open GPU challenge from a test, the honest way (the CPU solver) or a dishonest one.
+import type { ApiClient } from '../../src/api/client.js';
+import type { ChallengeOffer, ChallengeResult } from '../../src/api/schemas.js';
+import { committedAnswers, solveChallenge, totalEntries, type SolvedChallenge } from '../../src/domain/challenge.js';
+
+/** The node's open challenge, as its heartbeat reply carries it (undefined: none). */
+export async function openChallenge(client: ApiClient, nodeId: string): Promise<ChallengeOffer | undefined> {
+  return (await client.heartbeat(nodeId, {})).challenge;
+}
+
+export type Strategy = 'honest' | 'wrong' | 'half';
+
+/** How a test node computes one GPU's part: honestly, with every entry wrong, or only every other entry right. */
+export function solveAs(strategy: Strategy, gpu: ChallengeOffer['gpus'][number]): SolvedChallenge {
+  const honest = solveChallenge(gpu.seed, gpu.params);
+  if (strategy === 'honest') return honest;
+  const all = Array.from({ length: totalEntries(gpu.params) }, (_, i) => i);
+  const table = Int32Array.from(honest.open(all).map((o) => o.leaf[o.entry % gpu.params.leafEntries]!));
+  for (let i = 0; i < table.length; i++) if (strategy === 'wrong' || i % 2 === 1) table[i] = table[i]! + 1;
+  return committedAnswers(table, gpu.params);
+}
+
+/** Answer the node's open challenge; `delayMs` waits before committing (a slow GPU). */
+export async function answerChallenge(client: ApiClient, nodeId: string, options: { strategy?: Strategy; delayMs?: number; offer?: ChallengeOffer } = {}): Promise<ChallengeResult | { state: 'expired' }> {
+  const offer = options.offer ?? (await openChallenge(client, nodeId));
+  if (!offer) throw new Error(`Node ${nodeId} has no open challenge.`);
+  const solved = new Map(offer.gpus.map((gpu) => [gpu.uuid, solveAs(options.strategy ?? 'honest', gpu)]));
+  if (options.delayMs) await new Promise((resolve) => setTimeout(resolve, options.delayMs));
+  const drawn = await client.commitChallenge(nodeId, offer.id, { roots: Object.fromEntries([...solved].map(([uuid, s]) => [uuid, s.root])) });
+  if (drawn.state === 'expired') return { state: 'expired' };
+  return client.answerChallenge(nodeId, offer.id, { openings: Object.fromEntries([...solved].map(([uuid, s]) => [uuid, s.open(drawn.samples[uuid]!)])) });
+}
