@@ -3,10 +3,10 @@ import { randomUUID } from 'node:crypto';
 import type { Lease, OffersQuery, Quote, QuoteRequest } from '../src/api/schemas.js';
 import { parseImageRef } from '../src/domain/image-ref.js';
 import { CancelledError, UsageError, UserError } from '../src/errors.js';
-import { OFFER_TABLE_HEAD, leaseProgressText, offerRow, quoteLines, reachInfo, rootFilesystemText, timeLeft, tokens } from '../src/renter/format.js';
+import { OFFER_TABLE_HEAD, leaseProgressText, offerRow, quoteLines, reachInfo, leaseNetworkText, leaseUserText, rootFilesystemText, timeLeft, tokens } from '../src/renter/format.js';
 import { createLeaseOnce, leaseEndedError, paymentRpcUrl, requestQuote, waitForLease, withRetryHint } from '../src/renter/lease-flow.js';
 import { parseTokenAmount, TOKEN_DECIMALS } from '../src/domain/money.js';
-import { parseEnvPairs, parseHours, parsePorts, parsePositiveInt, splitCommand, validateIdempotencyKey } from '../src/renter/parse.js';
+import { parseEnvPairs, parseHours, parsePorts, parsePositiveInt, parseUser, splitCommand, validateIdempotencyKey } from '../src/renter/parse.js';
 import { explorerLink } from '../src/wallet/explorer.js';
 import type { Context } from './context.js';
 import type { OffersOptions } from './offers.js';
@@ -85,6 +85,8 @@ export function parseRentOptions(options: RentOptions, newKey: () => string = ra
       ports: parsePorts(options.port ?? []),
       // Only when asked: the request (and its stored quote) stays what it always was otherwise.
       ...(options.readOnlyRoot ? { readOnlyRoot: true } : {}),
+      ...(options.user !== undefined ? { user: parseUser(options.user) } : {}),
+      ...(options.egress === false ? { egress: false } : {}),
     },
     maxPriceText: options.maxPrice,
     dryRun: Boolean(options.dryRun),
@@ -190,6 +192,8 @@ export async function runRent(options: RentOptions, ctx: Context): Promise<Comma
     if (request.readOnlyRoot && lease.readOnlyRoot !== true) {
       ctx.out.warn(`The coordinator did not record --read-only-root: lease ${lease.id} runs with a writable root filesystem.`);
     }
+    if (request.user && !lease.user) ctx.out.warn(`The coordinator did not record --user: lease ${lease.id} runs as the image's default user.`);
+    if (request.egress === false && lease.egress !== false) ctx.out.warn(`The coordinator did not record --no-egress: lease ${lease.id} may reach the internet.`);
   } catch (error) {
     creating.fail('The lease was not created');
     throw withRetryHint(error, 'the same `iocli rent` command', parsed.idempotencyKey);
@@ -235,6 +239,8 @@ export function renderLease(r: HumanRenderer, lease: Lease, decimals: number, pa
     ['Image', lease.image],
     ['Command', lease.command?.join(' ')],
     ['Root filesystem', rootFilesystemText(lease)],
+    ['User', leaseUserText(lease)],
+    ['Network', leaseNetworkText(lease)],
     ['Ports', reach.endpoints.length ? reach.endpoints.map((e) => e.address ?? `${e.port} on node ${e.nodeId}`).join(', ') : undefined],
     ['Price', `${tokens(lease.perHour, decimals)} tokens/h (${tokens(lease.pricePerGpuHour, decimals)} per GPU-hour)`],
     ['Paid', `${tokens(lease.totalPaid, decimals)} tokens for ${lease.hours} h`],

@@ -17,6 +17,8 @@ const envMap = z
   .record(z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*$/, 'env names must be letters, digits and _'), z.string().max(4096))
   .refine((env) => Object.keys(env).length <= 100, 'at most 100 env variables');
 const port = z.number().int().min(1).max(65535);
+/** A numeric non-root user and group for a lease container (`rent --user UID:GID`); 0 is root, the default anyway. */
+export const leaseUserSchema = z.object({ uid: z.number().int().min(1).max(2_147_483_647), gid: z.number().int().min(1).max(2_147_483_647) });
 
 export const gpuSpecSchema = z.object({
   index: z.number().int().nonnegative().max(255),
@@ -143,6 +145,10 @@ export const assignmentSchema = z.object({
   cpus: z.number().positive().optional(),
   /** Run with a read-only root filesystem and a writable /tmp tmpfs. Sent only when true (older agents ignore it). */
   readOnlyRoot: z.boolean().optional(),
+  /** Run as this non-root user instead of the image's default. Sent only when the renter asked. */
+  user: leaseUserSchema.optional(),
+  /** False: no egress (no network without ports, an internal network with them). Sent only when false. */
+  egress: z.boolean().optional(),
   endsAt: isoTime,
 });
 
@@ -200,6 +206,10 @@ export const quoteRequestSchema = z.object({
   ports: z.array(port).max(32).default([]),
   /** Run the container with a read-only root filesystem (a writable /tmp tmpfs); only for images that tolerate it. */
   readOnlyRoot: z.boolean().default(false),
+  /** Run as this non-root user (`rent --user UID:GID`); absent: the image's default user (root in most ML images). */
+  user: leaseUserSchema.optional(),
+  /** False (`rent --no-egress`): the container gets no route out. */
+  egress: z.boolean().default(true),
 });
 
 export const allocationSchema = z.object({
@@ -259,6 +269,10 @@ export const leaseSchema = z.object({
   ports: z.array(z.number()),
   /** The container's root filesystem is read-only (with a writable /tmp tmpfs). */
   readOnlyRoot: z.boolean().default(false),
+  /** The non-root user the container runs as; null or absent (an older coordinator): the image's default user. */
+  user: leaseUserSchema.nullable().optional(),
+  /** Whether the container may reach the internet (the rig's LAN and services never); absent means true. */
+  egress: z.boolean().optional(),
   allocations: z.array(allocationSchema),
   paymentSignature: z.string().nullable(),
   /** The on-chain refund transfer of the unused time, once one was signed. */

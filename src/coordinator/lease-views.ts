@@ -2,7 +2,7 @@
 import type { Allocation, Lease } from '../api/schemas.js';
 import { ACTIVE, iso, type CoordinatorContext } from './context.js';
 import { forbidden, notFound } from './http-error.js';
-import type { LeasesTable } from './tables.js';
+import { parseRunAs, type LeasesTable } from './tables.js';
 
 /** The lease row, after checking that `renter` owns it (404 for an unknown lease). */
 export async function leaseRow(ctx: CoordinatorContext, renter: string, leaseId: string): Promise<LeasesTable> {
@@ -66,6 +66,8 @@ async function toLeases(ctx: CoordinatorContext, rows: LeasesTable[]): Promise<L
     env: JSON.parse(r.env) as Record<string, string>,
     ports: JSON.parse(r.ports) as number[],
     readOnlyRoot: Number(r.read_only_root) === 1,
+    user: r.run_as ? parseRunAs(r.run_as) : null,
+    egress: Number(r.egress) !== 0,
     allocations: [...(byLease.get(r.id)?.values() ?? [])],
     paymentSignature: r.payment_signature,
     refundSignature: refunds.get(r.id) ?? null,

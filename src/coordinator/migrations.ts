@@ -212,6 +212,13 @@ function migrations(kind: EngineKind): Record<string, Migration> {
         await db.schema.alterTable('leases').addColumn('read_only_root', 'integer', (c) => c.notNull().defaultTo(0)).execute();
       },
     },
+    // The renter may run the container as a non-root user and without egress; existing leases keep root and egress.
+    '0150_i15_lease_user_egress': {
+      async up(db: Kysely<any>) {
+        await db.schema.alterTable('leases').addColumn('run_as', 'text').execute();
+        await db.schema.alterTable('leases').addColumn('egress', 'integer', (c) => c.notNull().defaultTo(1)).execute();
+      },
+    },
   };
 }
 

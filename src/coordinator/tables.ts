@@ -75,6 +75,10 @@ export interface LeasesTable {
   ports: string;
   /** 1: the container runs with a read-only root filesystem (and a writable /tmp tmpfs). */
   read_only_root: number;
+  /** "UID:GID" of the non-root user the container runs as; null: the image's default user. */
+  run_as: string | null;
+  /** 0: the container gets no route out (the renter's --no-egress). */
+  egress: number;
   payment_signature: string | null;
   failure_reason: string | null;
   created_at: number;
@@ -181,4 +185,10 @@ export interface Database {
   nonces: NoncesTable;
   lease_logs: LeaseLogsTable;
   node_sessions: NodeSessionsTable;
+}
+
+/** Reads the leases.run_as column ("UID:GID"). */
+export function parseRunAs(value: string): { uid: number; gid: number } {
+  const [uid, gid] = value.split(':').map(Number);
+  return { uid: uid!, gid: gid! };
 }

@@ -132,6 +132,18 @@ export function rootFilesystemText(lease: Partial<Pick<Lease, 'readOnlyRoot'>>):
   return lease.readOnlyRoot === true ? 'read-only (writable /tmp tmpfs)' : 'writable';
 }
 
+/** Who the lease's container runs as, in words. */
+export function leaseUserText(lease: Partial<Pick<Lease, 'user'>>): string {
+  return lease.user ? `${lease.user.uid}:${lease.user.gid} (non-root)` : "the image's default (usually root)";
+}
+
+/** The lease's network, in words: its own network always; egress unless the renter turned it off. */
+export function leaseNetworkText(lease: Partial<Pick<Lease, 'egress' | 'ports'>>): string {
+  const ports = (lease.ports?.length ?? 0) > 0;
+  if (lease.egress === false) return ports ? 'own network, no egress (ports through the relay only)' : 'none (no egress)';
+  return 'own network with egress; the rig\'s LAN and services are not for leases';
+}
+
 /** "host:port", with IPv6 addresses in brackets. */
 export function hostPort(host: string, port: number): string {
   return host.includes(':') ? `[${host}]:${port}` : `${host}:${port}`;

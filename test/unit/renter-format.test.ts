@@ -3,7 +3,7 @@ import { describe, expect, it } from 'vitest';
 import type { Lease, NoCapacityDetails, Offer, Quote } from '../../src/api/schemas.js';
 import { ExitCode } from '../../src/errors.js';
 import { noCapacityError, priceAboveMaxError } from '../../src/renter/errors.js';
-import { explainNoCapacity, extensionCost, formatVram, isTerminal, offerRow, quoteLines, reachInfo, rootFilesystemText, timeLeft, tokens } from '../../src/renter/format.js';
+import { explainNoCapacity, extensionCost, formatVram, isTerminal, offerRow, quoteLines, leaseNetworkText, leaseUserText, reachInfo, rootFilesystemText, timeLeft, tokens } from '../../src/renter/format.js';
 import { fundingHint } from '../../src/renter/payment.js';
 import { ApiError } from '../../src/api/client.js';
 
@@ -178,4 +178,23 @@ describe('fundingHint', () => {
     [network, 2_500_001, /iocli wallet airdrop --tokens 3\b/],
     [{ ...network, cluster: 'mainnet-beta', dev: false }, 2_500_000, /Send at least 2\.5 tokens \(mint Mint111\) to ADDR/],
   ])('%#', (net, short, hint) => expect(fundingHint(net, 'ADDR', short)).toMatch(hint));
+});
+
+describe('lease user and network in words', () => {
+  it.each([
+    [{}, "the image's default (usually root)"],
+    [{ user: null }, "the image's default (usually root)"],
+    [{ user: { uid: 1000, gid: 100 } }, '1000:100 (non-root)'],
+  ])('user %j → %s', (lease, text) => {
+    expect(leaseUserText(lease)).toBe(text);
+  });
+
+  it.each([
+    [{ ports: [] }, /^own network with egress/],
+    [{ egress: true, ports: [22] }, /^own network with egress/],
+    [{ egress: false, ports: [] }, /^none \(no egress\)$/],
+    [{ egress: false, ports: [22] }, /^own network, no egress/],
+  ])('network %j → %s', (lease, text) => {
+    expect(leaseNetworkText(lease)).toMatch(text);
+  });
 });
