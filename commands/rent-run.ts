@@ -3,7 +3,7 @@ import { randomUUID } from 'node:crypto';
 import type { Lease, OffersQuery, Quote, QuoteRequest } from '../src/api/schemas.js';
 import { parseImageRef } from '../src/domain/image-ref.js';
 import { CancelledError, UsageError, UserError } from '../src/errors.js';
-import { OFFER_TABLE_HEAD, leaseProgressText, offerRow, quoteLines, reachInfo, leaseNetworkText, leaseUserText, rootFilesystemText, timeLeft, tokens } from '../src/renter/format.js';
+import { OFFER_TABLE_HEAD, leaseProgressText, offerRow, quoteLines, reachInfo, leaseIsolationText, leaseNetworkText, leaseUserText, rootFilesystemText, timeLeft, tokens } from '../src/renter/format.js';
 import { createLeaseOnce, leaseEndedError, paymentRpcUrl, requestQuote, waitForLease, withRetryHint } from '../src/renter/lease-flow.js';
 import { parseTokenAmount, TOKEN_DECIMALS } from '../src/domain/money.js';
 import { parseEnvPairs, parseHours, parsePorts, parsePositiveInt, parseUser, splitCommand, validateIdempotencyKey } from '../src/renter/parse.js';
@@ -241,6 +241,7 @@ export function renderLease(r: HumanRenderer, lease: Lease, decimals: number, pa
     ['Root filesystem', rootFilesystemText(lease)],
     ['User', leaseUserText(lease)],
     ['Network', leaseNetworkText(lease)],
+    ['Isolation', leaseIsolationText(lease)],
     ['Ports', reach.endpoints.length ? reach.endpoints.map((e) => e.address ?? `${e.port} on node ${e.nodeId}`).join(', ') : undefined],
     ['Price', `${tokens(lease.perHour, decimals)} tokens/h (${tokens(lease.pricePerGpuHour, decimals)} per GPU-hour)`],
     ['Paid', `${tokens(lease.totalPaid, decimals)} tokens for ${lease.hours} h`],

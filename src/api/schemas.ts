@@ -46,6 +46,17 @@ export const verificationSchema = z.discriminatedUnion('kind', [
   }),
 ]);
 
+/** What isolation a node gives its leases beyond the container profile every node applies (provide --preflight finds it). */
+export const nodeIsolationSchema = z.object({
+  /** Each lease on its own Docker network, ports on the host's 127.0.0.1 only: never the host's network. */
+  network: z.literal('own'),
+  /** Docker remaps root in containers to an unprivileged host user (userns-remap or rootless Docker). */
+  rootRemapped: z.boolean(),
+  /** Firewall rules keep leases off the rig's LAN and its own services; null: the node could not tell. */
+  lanBlocked: z.boolean().nullable(),
+});
+export type NodeIsolation = z.infer<typeof nodeIsolationSchema>;
+
 export const registerNodeSchema = z.object({
   /** Stable per machine: re-registering the same owner + machine id updates the node. */
   machineId: id,
@@ -61,6 +72,7 @@ export const registerNodeSchema = z.object({
   simulated: z.boolean().default(false),
   publicHost: publicHostSchema.optional(),
   verification: verificationSchema.optional(),
+  isolation: nodeIsolationSchema.optional(),
 });
 
 export const nodeSchema = z.object({
@@ -188,6 +200,8 @@ export const offerSchema = z.object({
   simulated: z.boolean(),
   /** verified: a real GPU benchmark passed; simulated: GPUs that do not exist (dev networks); unverified: neither yet. */
   verification: z.enum(['verified', 'unverified', 'simulated']).optional(),
+  /** The lease isolation the node reported; null: a node that predates the report. */
+  isolation: nodeIsolationSchema.nullable().optional(),
 });
 
 export const offersResponseSchema = z.object({ offers: z.array(offerSchema) });
@@ -219,6 +233,8 @@ export const allocationSchema = z.object({
   region: z.string(),
   /** Where the node serves the lease's ports (absent in quotes and for nodes that registered none). */
   publicHost: z.string().nullable().optional(),
+  /** The lease isolation the node reported (absent in quotes; null for nodes that predate the report). */
+  isolation: nodeIsolationSchema.nullable().optional(),
 });
 
 export const quoteSchema = z.object({

@@ -32,6 +32,7 @@ export async function registerNode(ctx: CoordinatorContext, owner: string, input
       status: 'online',
       draining: 0,
       public_host: input.publicHost ?? null,
+      isolation: input.isolation ? JSON.stringify(input.isolation) : null,
       ...(verification ? { verification: verification.json, verified: verification.verified ? 1 : 0 } : {}),
       last_heartbeat_at: now,
       updated_at: now,
