@@ -4,10 +4,10 @@ import type { Lease, OffersQuery, Quote, QuoteRequest } from '../src/api/schemas
 import { parseImageRef } from '../src/domain/image-ref.js';
 import { workloadProblems } from '../src/domain/workload.js';
 import { CancelledError, UsageError, UserError } from '../src/errors.js';
-import { OFFER_TABLE_HEAD, isTerminal, leaseProgressText, offerRow, quoteLines, reachInfo, rootFilesystemText, timeLeft, tokens, workloadExitCode } from '../src/renter/format.js';
+import { OFFER_TABLE_HEAD, isTerminal, leaseProgressText, offerRow, quoteLines, reachInfo, leaseIsolationText, leaseNetworkText, leaseUserText, rootFilesystemText, timeLeft, tokens, workloadExitCode } from '../src/renter/format.js';
 import { createLeaseOnce, followLogs, leaseEndedError, paymentRpcUrl, requestQuote, waitForLease, withRetryHint } from '../src/renter/lease-flow.js';
 import { parseTokenAmount, TOKEN_DECIMALS } from '../src/domain/money.js';
-import { parseEnvPairs, parseHours, parsePorts, parsePositiveInt, splitCommand, validateIdempotencyKey } from '../src/renter/parse.js';
+import { parseEnvPairs, parseHours, parsePorts, parsePositiveInt, parseUser, splitCommand, validateIdempotencyKey } from '../src/renter/parse.js';
 import { explorerLink } from '../src/wallet/explorer.js';
 import type { Context } from './context.js';
 import type { OffersOptions } from './offers.js';
@@ -89,6 +89,8 @@ export function parseRentOptions(options: RentOptions, newKey: () => string = ra
       ports: parsePorts(options.port ?? []),
       // Only when asked: the request (and its stored quote) stays what it always was otherwise.
       ...(options.readOnlyRoot ? { readOnlyRoot: true } : {}),
+      ...(options.user !== undefined ? { user: parseUser(options.user) } : {}),
+      ...(options.egress === false ? { egress: false } : {}),
     },
     maxPriceText: options.maxPrice,
     dryRun: Boolean(options.dryRun),
@@ -202,6 +204,8 @@ export async function runRent(options: RentOptions, ctx: Context): Promise<Comma
     if (request.readOnlyRoot && lease.readOnlyRoot !== true) {
       ctx.out.warn(`The coordinator did not record --read-only-root: lease ${lease.id} runs with a writable root filesystem.`);
     }
+    if (request.user && !lease.user) ctx.out.warn(`The coordinator did not record --user: lease ${lease.id} runs as the image's default user.`);
+    if (request.egress === false && lease.egress !== false) ctx.out.warn(`The coordinator did not record --no-egress: lease ${lease.id} may reach the internet.`);
   } catch (error) {
     creating.fail('The lease was not created');
     throw withRetryHint(error, 'the same `iocli rent` command', parsed.idempotencyKey);
@@ -291,6 +295,9 @@ export function renderLease(r: HumanRenderer, lease: Lease, decimals: number, pa
     ['Image', lease.image],
     ['Command', lease.command?.join(' ')],
     ['Root filesystem', rootFilesystemText(lease)],
+    ['User', leaseUserText(lease)],
+    ['Network', leaseNetworkText(lease)],
+    ['Isolation', leaseIsolationText(lease)],
     ['Ports', reach.endpoints.length ? reach.endpoints.map((e) => e.address ?? `${e.port} on node ${e.nodeId}`).join(', ') : undefined],
     ['Price', `${tokens(lease.perHour, decimals)} tokens/h (${tokens(lease.pricePerGpuHour, decimals)} per GPU-hour)`],
     ['Paid', `${tokens(lease.totalPaid, decimals)} tokens for ${lease.hours} h`],

@@ -14,6 +14,9 @@ export interface RentOptions {
   maxPrice?: string;
   multiNode?: boolean;
   readOnlyRoot?: boolean;
+  user?: string;
+  /** False with --no-egress. */
+  egress?: boolean;
   dryRun?: boolean;
   timeout: string;
   idempotencyKey?: string;
@@ -49,6 +52,8 @@ export const rent: CommandSpec<RentOptions> = {
       flags: '--read-only-root',
       description: "run the container with a read-only root filesystem and a writable /tmp (tmpfs, counted in the memory limit); only for images that write nowhere else",
     },
+    { flags: '--user <uid:gid>', description: "run the container as this numeric non-root user (default: the image's user, usually root)" },
+    { flags: '--no-egress', description: 'give the container no route out (no internet); the rig\'s LAN and services are never reachable either way' },
     { flags: '--dry-run', description: 'quote, build and simulate the payment, but send nothing' },
     { flags: '--timeout <seconds>', description: 'how long to wait for the container to run (0: do not wait)', defaultValue: '300' },
     { flags: '--idempotency-key <key>', description: 'reuse a key from an earlier attempt so a retry never pays twice (default: a new key)' },
@@ -61,6 +66,7 @@ export const rent: CommandSpec<RentOptions> = {
     'iocli rent --gpus 16 --model H100 --multi-node --image my/trainer:latest --dry-run --json',
     'iocli rent --gpus 1 --image my/inference:1.0 --read-only-root --yes',
     'iocli rent --gpus 1 --image my/trainer:latest --cmd "python train.py --epochs 3" --hours 2 --yes --follow',
+    'iocli rent --gpus 1 --image my/sshd:latest --port 22 --user 1000:1000 --no-egress',
   ],
   async run(_args, options, ctx) {
     const { runRent } = await import('./rent-run.js');

@@ -99,10 +99,12 @@ export async function runProvide(flags: ProvideFlags, ctx: Context) {
   const spinner = await ctx.out.spinner('Checking this machine');
   let preflight: ProviderPreflight;
   try {
+    const runtime = createDockerRuntime();
     preflight = await runProviderPreflight({
-      runtime: createDockerRuntime(),
+      runtime,
       simulate,
       detect: async () => (await import('../../src/gpu/inventory.js')).detectInventory({ signal: ctx.signal }),
+      isolation: async (docker) => (await import('../../src/provider/lease-isolation.js')).gatherIsolationFacts(runtime, docker),
     });
   } finally {
     spinner.stop();
@@ -136,6 +138,7 @@ function preflightData(preflight: ProviderPreflight) {
     cuda: preflight.inventory?.cuda ?? null,
     docker: { client: preflight.docker.clientVersion, server: preflight.docker.serverVersion, runtimes: preflight.docker.runtimes },
     host: preflight.host,
+    isolation: preflight.isolation ?? null,
   };
 }
 

@@ -35,6 +35,8 @@ const envMap = z
   .record(z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*$/, 'env names must be letters, digits and _'), z.string().max(4096))
   .refine((env) => Object.keys(env).length <= 100, 'at most 100 env variables');
 const port = z.number().int().min(1).max(65535);
+/** A numeric non-root user and group for a lease container (`rent --user UID:GID`); 0 is root, the default anyway. */
+export const leaseUserSchema = z.object({ uid: z.number().int().min(1).max(2_147_483_647), gid: z.number().int().min(1).max(2_147_483_647) });
 
 export const gpuSpecSchema = z.object({
   index: z.number().int().nonnegative().max(255),
@@ -71,6 +73,17 @@ export const registeredGpuSchema = gpuSpecSchema
   .refine((gpu) => !/^MIG-/i.test(gpu.uuid), { path: ['uuid'], message: 'is a MIG instance (MIG-… UUID); iocli offers whole GPUs only' })
   .refine((gpu) => gpu.migEnabled !== true, { path: ['migEnabled'], message: 'MIG is enabled on this GPU; a MIG-enabled GPU cannot be offered as a whole GPU (turn MIG off: nvidia-smi -i N -mig 0)' });
 
+/** What isolation a node gives its leases beyond the container profile every node applies (provide --preflight finds it). */
+export const nodeIsolationSchema = z.object({
+  /** Each lease on its own Docker network, ports on the host's 127.0.0.1 only: never the host's network. */
+  network: z.literal('own'),
+  /** Docker remaps root in containers to an unprivileged host user (userns-remap or rootless Docker). */
+  rootRemapped: z.boolean(),
+  /** Firewall rules keep leases off the rig's LAN and its own services; null: the node could not tell. */
+  lanBlocked: z.boolean().nullable(),
+});
+export type NodeIsolation = z.infer<typeof nodeIsolationSchema>;
+
 export const registerNodeSchema = z.object({
   /** Stable per machine: re-registering the same owner + machine id updates the node. */
   machineId: id,
@@ -86,6 +99,7 @@ export const registerNodeSchema = z.object({
   simulated: z.boolean().default(false),
   publicHost: publicHostSchema.optional(),
   verification: verificationSchema.optional(),
+  isolation: nodeIsolationSchema.optional(),
 });
 
 export const nodeSchema = z.object({
@@ -185,6 +199,10 @@ export const assignmentSchema = z.object({
   cpus: z.number().positive().optional(),
   /** Run with a read-only root filesystem and a writable /tmp tmpfs. Sent only when true (older agents ignore it). */
   readOnlyRoot: z.boolean().optional(),
+  /** Run as this non-root user instead of the image's default. Sent only when the renter asked. */
+  user: leaseUserSchema.optional(),
+  /** False: no egress (no network without ports, an internal network with them). Sent only when false. */
+  egress: z.boolean().optional(),
   endsAt: isoTime,
 });
 
@@ -301,6 +319,8 @@ export const offerSchema = z.object({
   verification: z.enum(['verified', 'unverified', 'simulated']).optional(),
   /** What the node last passed: a GPU challenge, or the CPU stand-in (simulated GPUs); null: nothing current. */
   challenge: z.enum(['gpu', 'cpu-stand-in']).nullable().optional(),
+  /** The lease isolation the node reported; null: a node that predates the report. */
+  isolation: nodeIsolationSchema.nullable().optional(),
 });
 
 export const offersResponseSchema = z.object({ offers: z.array(offerSchema) });
@@ -321,6 +341,10 @@ export const quoteRequestSchema = z.object({
   readOnlyRoot: z.boolean().default(false),
   /** Hold the quoted GPUs for the quote's lifetime (default); false prices only (a dry run) and holds nothing. */
   hold: z.boolean().default(true),
+  /** Run as this non-root user (`rent --user UID:GID`); absent: the image's default user (root in most ML images). */
+  user: leaseUserSchema.optional(),
+  /** False (`rent --no-egress`): the container gets no route out. */
+  egress: z.boolean().default(true),
 }).superRefine((request, ctx) => {
   // The same rules the node applies before it starts anything (src/domain/workload.ts): refused before any payment.
   for (const problem of workloadProblems(request)) ctx.addIssue({ code: 'custom', path: problem.path.split('.'), message: problem.message });
@@ -333,6 +357,8 @@ export const allocationSchema = z.object({
   region: z.string(),
   /** Where the node serves the lease's ports (absent in quotes and for nodes that registered none). */
   publicHost: z.string().nullable().optional(),
+  /** The lease isolation the node reported (absent in quotes; null for nodes that predate the report). */
+  isolation: nodeIsolationSchema.nullable().optional(),
 });
 
 export const quoteSchema = z.object({
@@ -383,6 +409,10 @@ export const leaseSchema = z.object({
   ports: z.array(z.number()),
   /** The container's root filesystem is read-only (with a writable /tmp tmpfs). */
   readOnlyRoot: z.boolean().default(false),
+  /** The non-root user the container runs as; null or absent (an older coordinator): the image's default user. */
+  user: leaseUserSchema.nullable().optional(),
+  /** Whether the container may reach the internet (the rig's LAN and services never); absent means true. */
+  egress: z.boolean().optional(),
   allocations: z.array(allocationSchema),
   paymentSignature: z.string().nullable(),
   /** The on-chain refund transfer of the unused time, once one was signed. */

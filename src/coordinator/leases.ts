@@ -59,6 +59,8 @@ export async function createLease(ctx: CoordinatorContext, renter: string, input
           ports: JSON.stringify(request.ports ?? []),
           // Quotes stored before the field existed carry none: writable, as those renters got.
           read_only_root: request.readOnlyRoot === true ? 1 : 0,
+          run_as: request.user ? `${request.user.uid}:${request.user.gid}` : null,
+          egress: request.egress === false ? 0 : 1,
           payment_signature: paymentSignature,
           failure_reason: null,
           created_at: now,

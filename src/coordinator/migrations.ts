@@ -267,6 +267,19 @@ function migrations(kind: EngineKind): Record<string, Migration> {
         await db.schema.alterTable('leases').addColumn('exit_code', 'integer').execute();
       },
     },
+    // The renter may run the container as a non-root user and without egress; existing leases keep root and egress.
+    '0150_i15_lease_user_egress': {
+      async up(db: Kysely<any>) {
+        await db.schema.alterTable('leases').addColumn('run_as', 'text').execute();
+        await db.schema.alterTable('leases').addColumn('egress', 'integer', (c) => c.notNull().defaultTo(1)).execute();
+      },
+    },
+    // What isolation a node gives its leases (own network, root remapped, LAN blocked), shown with offers and leases.
+    '0150_i15_node_isolation': {
+      async up(db: Kysely<any>) {
+        await db.schema.alterTable('nodes').addColumn('isolation', 'text').execute();
+      },
+    },
   };
 }
 

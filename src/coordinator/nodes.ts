@@ -34,6 +34,7 @@ export async function registerNode(ctx: CoordinatorContext, owner: string, input
       status: 'online',
       draining: 0,
       public_host: input.publicHost ?? null,
+      isolation: input.isolation ? JSON.stringify(input.isolation) : null,
       // Kept for display only: `verified` comes from coordinator challenges alone (src/coordinator/challenges.ts).
       ...(verification ? { verification: verification.json } : {}),
       last_heartbeat_at: now,

@@ -4,6 +4,7 @@ import type { Offer } from '../api/schemas.js';
 import { placeLease, type PlacementNode, type PlacementRequest, type PlacementResult } from '../domain/placement.js';
 import type { CoordinatorContext } from './context.js';
 import { notHeldByOthers, type Db } from './db.js';
+import { parseIsolation } from './tables.js';
 
 export interface OffersQuery {
   model?: string;
@@ -32,7 +33,7 @@ export async function listOffers(ctx: CoordinatorContext, query: OffersQuery): P
   let q = ctx.db
     .selectFrom('gpus as g')
     .innerJoin('nodes as n', 'n.id', 'g.node_id')
-    .select((eb) => ['n.id', 'g.model', 'n.price_per_gpu_hour', 'n.region', 'n.reliability', 'n.verified', 'n.verified_until', 'n.simulated', 'n.total_gpus', eb.fn.min('g.vram_mb').as('vram'), eb.fn.countAll<number>().as('free')])
+    .select((eb) => ['n.id', 'g.model', 'n.price_per_gpu_hour', 'n.region', 'n.reliability', 'n.verified', 'n.verified_until', 'n.simulated', 'n.total_gpus', 'n.isolation', eb.fn.min('g.vram_mb').as('vram'), eb.fn.countAll<number>().as('free')])
     .where('n.status', '=', 'online')
     .where('n.draining', '=', 0)
     .where('g.lease_id', 'is', null)
@@ -44,7 +45,7 @@ export async function listOffers(ctx: CoordinatorContext, query: OffersQuery): P
   if (query.minVram !== undefined) q = q.where('g.vram_mb', '>=', query.minVram);
   if (query.maxPrice !== undefined) q = q.where('n.price_per_gpu_hour', '<=', query.maxPrice);
   if (query.region) q = q.where(sql<string>`lower(n.region)`, '=', query.region.toLowerCase());
-  let grouped = q.groupBy(['n.id', 'g.model', 'n.price_per_gpu_hour', 'n.region', 'n.reliability', 'n.verified', 'n.verified_until', 'n.simulated', 'n.total_gpus']);
+  let grouped = q.groupBy(['n.id', 'g.model', 'n.price_per_gpu_hour', 'n.region', 'n.reliability', 'n.verified', 'n.verified_until', 'n.simulated', 'n.total_gpus', 'n.isolation']);
   if (query.gpus !== undefined) grouped = grouped.having((eb) => eb.fn.countAll(), '>=', query.gpus);
   const ordered =
     query.sort === 'reliability'
@@ -67,6 +68,7 @@ export async function listOffers(ctx: CoordinatorContext, query: OffersQuery): P
       simulated: Boolean(r.simulated),
       verification: r.simulated ? ('simulated' as const) : verified ? ('verified' as const) : ('unverified' as const),
       challenge: passed ? (r.simulated ? ('cpu-stand-in' as const) : ('gpu' as const)) : null,
+      isolation: parseIsolation(r.isolation),
     };
   });
 }

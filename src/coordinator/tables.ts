@@ -1,5 +1,6 @@
 // Row types of the coordinator database (one schema for SQLite and PostgreSQL). Times are unix ms; money is integer base units.
 import type { Generated } from 'kysely';
+import { nodeIsolationSchema, type NodeIsolation } from '../api/schemas.js';
 
 export interface NodesTable {
   id: string;
@@ -23,6 +24,8 @@ export interface NodesTable {
   /** 1 while the agent drains: no new placements, running leases continue. */
   draining: number;
   public_host: string | null;
+  /** JSON of the NodeIsolation the node reported at registration; null: it reported none. */
+  isolation: string | null;
   /** The last GPU verification the agent reported (JSON of the API's Verification). */
   verification: string | null;
   last_heartbeat_at: number | null;
@@ -103,6 +106,10 @@ export interface LeasesTable {
   ports: string;
   /** 1: the container runs with a read-only root filesystem (and a writable /tmp tmpfs). */
   read_only_root: number;
+  /** "UID:GID" of the non-root user the container runs as; null: the image's default user. */
+  run_as: string | null;
+  /** 0: the container gets no route out (the renter's --no-egress). */
+  egress: number;
   payment_signature: string | null;
   failure_reason: string | null;
   created_at: number;
@@ -220,4 +227,21 @@ export interface Database {
   lease_logs: LeaseLogsTable;
   node_sessions: NodeSessionsTable;
   challenges: ChallengesTable;
+}
+
+/** Reads the leases.run_as column ("UID:GID"). */
+export function parseRunAs(value: string): { uid: number; gid: number } {
+  const [uid, gid] = value.split(':').map(Number);
+  return { uid: uid!, gid: gid! };
+}
+
+/** Reads the nodes.isolation column: the NodeIsolation a node reported, or null (none, or unreadable). */
+export function parseIsolation(value: string | null): NodeIsolation | null {
+  if (!value) return null;
+  try {
+    const parsed = nodeIsolationSchema.safeParse(JSON.parse(value));
+    return parsed.success ? parsed.data : null;
+  } catch {
+    return null;
+  }
 }

@@ -33,6 +33,7 @@ export type AgentEvent =
   | { type: 'container-exited'; leaseId: string; containerId: string; exitCode: number | null; oomKilled: boolean }
   | { type: 'container-stopped'; leaseId: string; containerId: string }
   | { type: 'container-removed'; leaseId: string; containerId: string; reason: string }
+  | { type: 'network-removed'; network: string }
   | { type: 'logs-shipped'; leaseId: string; bytes: number }
   | { type: 'warning'; message: string; code?: string }
   | { type: 'verification'; results: GpuVerification[] }

@@ -62,6 +62,7 @@ export function buildRegistration(input: NodeSpecInput): RegisterNodeRequest {
     pricePerGpuHour: input.pricePerGpuHour,
     simulated: Boolean(input.simulate),
     ...(input.publicHost ? { publicHost: input.publicHost } : {}),
+    ...(preflight.isolation ? { isolation: preflight.isolation } : {}),
   };
 }
 
