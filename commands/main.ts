@@ -22,6 +22,7 @@ export async function run(argv: string[], ioOverrides: RunIO = {}): Promise<numb
     return 0;
   }
   const wantsJson = argv.includes('--json');
+  let exitCode = 0;
   const removeSignalHandlers = installSignalHandlers(controller);
   try {
     const { buildProgram, loadNoun } = await import('./program.js');
@@ -29,7 +30,8 @@ export async function run(argv: string[], ioOverrides: RunIO = {}): Promise<numb
       const { createContext } = await import('./context.js');
       const ctx = createContext({ ...globals, json: Boolean(globals.json), yes: Boolean(globals.yes), quiet: Boolean(globals.quiet) }, io);
       const result = await spec.run(args, options, ctx);
-      if (result) await ctx.out.result(result);
+      if (result && !(result.data === undefined && result.exitCode !== undefined)) await ctx.out.result(result);
+      if (result?.exitCode !== undefined) exitCode = result.exitCode;
     };
     // Commander's own error lines are suppressed; reportError prints them with a hint.
     const program = buildProgram(
@@ -39,7 +41,7 @@ export async function run(argv: string[], ioOverrides: RunIO = {}): Promise<numb
       await loadNoun(argv),
     );
     await program.parseAsync(argv, { from: 'user' });
-    return 0;
+    return exitCode;
   } catch (error) {
     const { reportError } = await import('./errors.js');
     return reportError(error, { json: wantsJson, stdout: io.stdout, stderr: io.stderr, env: io.env, argv });

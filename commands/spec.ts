@@ -36,4 +36,6 @@ export interface CommandResult {
   data: unknown;
   /** Human rendering of the same value (tables, colours); defaults to a key/value listing. */
   human?: (render: import('./output.js').HumanRenderer) => void;
+  /** The process's exit code when not 0 (`lease exec` passes on its command's). With data undefined nothing is printed. */
+  exitCode?: number;
 }
