@@ -124,6 +124,7 @@ export async function runLeasePortForward(id: string | undefined, pairs: string[
   });
   await forward.close();
   ctx.out.info(`Stopped forwarding (${ended}).`);
+  if (ctx.globals.json) ctx.out.raw(`${JSON.stringify({ leaseId: target.leaseId, stopped: ended })}\n`);
   return { data: undefined, exitCode: 0 };
 }
 
