@@ -4,7 +4,7 @@
 import { spawn } from 'node:child_process';
 import { mkdir, stat } from 'node:fs/promises';
 import { basename, dirname, resolve } from 'node:path';
-import { PassThrough, Writable } from 'node:stream';
+import { Transform, Writable } from 'node:stream';
 import { ExternalError, UsageError, UserError } from '../errors.js';
 import { execInLease, type RelayTarget } from './relay-client.js';
 
@@ -25,13 +25,16 @@ export function parseCpEndpoints(src: string, dst: string): CpEndpoints {
   return { direction: 'upload', leaseId: to![1]!, remotePath: to![2]!, localPath: src };
 }
 
-function counter(onProgress?: (bytes: number) => void): PassThrough & { bytes: number } {
-  const stream = new PassThrough() as PassThrough & { bytes: number };
+/** A pass-through that counts (in transform, not with a 'data' listener, which would start the flow too early). */
+function counter(onProgress?: (bytes: number) => void): Transform & { bytes: number } {
+  const stream = new Transform({
+    transform(chunk: Buffer, _encoding, done) {
+      stream.bytes += chunk.length;
+      onProgress?.(stream.bytes);
+      done(null, chunk);
+    },
+  }) as Transform & { bytes: number };
   stream.bytes = 0;
-  stream.on('data', (chunk: Buffer) => {
-    stream.bytes += chunk.length;
-    onProgress?.(stream.bytes);
-  });
   return stream;
 }
 
