@@ -420,7 +420,9 @@ export async function startCoordinator(options: CoordinatorOptions = {}): Promis
     authenticate: (method, url, headers) => authenticate({ method, url, headers, rawBody: '' }, true),
     requireNodeOwner: (nodeId, actor) => service.requireNodeOwner(nodeId, actor),
     limits: options.relayLimits,
-    replicaUrl: options.replicaUrl,
+    // Replicas share only PostgreSQL; this replica's own address is the default way the others reach it, unless it
+    // listens on a wildcard address (then only --replica-url can say how it is reached).
+    replicaUrl: options.replicaUrl ?? (engine.kind === 'postgres' && !['0.0.0.0', '::'].includes(host) ? `http://${host.includes(':') ? `[${host}]` : host}:${port}` : undefined),
     now,
     onError,
   });
