@@ -30,7 +30,7 @@ export async function run(argv: string[], ioOverrides: RunIO = {}): Promise<numb
       const { createContext } = await import('./context.js');
       const ctx = createContext({ ...globals, json: Boolean(globals.json), yes: Boolean(globals.yes), quiet: Boolean(globals.quiet) }, io);
       const result = await spec.run(args, options, ctx);
-      if (result) await ctx.out.result(result);
+      if (result && !(result.data === undefined && result.exitCode !== undefined)) await ctx.out.result(result);
       if (result?.exitCode !== undefined) exitCode = result.exitCode;
     };
     // Commander's own error lines are suppressed; reportError prints them with a hint.

@@ -289,6 +289,7 @@ async function runAgent(
   const drainTimeoutMs = parseDrainTimeout(input.flags.drainTimeout);
   const { summary, registration } = await startProviderAgent({
     api,
+    keypair,
     dataDir,
     machineId,
     publicHost: input.flags.publicHost,

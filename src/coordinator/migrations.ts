@@ -212,6 +212,18 @@ function migrations(kind: EngineKind): Record<string, Migration> {
         await db.schema.alterTable('leases').addColumn('read_only_root', 'integer', (c) => c.notNull().defaultTo(0)).execute();
       },
     },
+    // Relay (issue 9): which replica holds each node agent's relay link, so a renter's stream on another replica finds it.
+    '0090_i9_relay_links': {
+      async up(db: Kysely<any>) {
+        await db.schema
+          .createTable('relay_links')
+          .addColumn('node_id', 'text', (c) => c.primaryKey())
+          .addColumn('replica_url', 'text', (c) => c.notNull())
+          .addColumn('replica_secret', 'text', (c) => c.notNull())
+          .addColumn('updated_at', time, (c) => c.notNull())
+          .execute();
+      },
+    },
     // Provider trust (issue 10): coordinator-issued GPU challenges; `verified` comes only from a passed one, until it ages out.
     '0100_i10_challenges': {
       async up(db: Kysely<any>) {

@@ -16,6 +16,7 @@ import { registerFaucetRoute } from './faucet.js';
 import type { Faucet, PaymentVerifier, PayoutSender } from './hooks.js';
 import type { PayoutTestPauses } from './payouts.js';
 import { Metrics } from './metrics.js';
+import { attachRelay, type Relay, type RelayLimits } from './relay.js';
 import { buildOpenApiDocument } from './openapi.js';
 import { CoordinatorService } from './service.js';
 import type { ChallengeSettings } from './challenges.js';
@@ -66,6 +67,13 @@ export interface CoordinatorOptions {
   /** GPU challenge timing (src/coordinator/challenges.ts). */
   challenges?: Partial<ChallengeSettings>;
   maxConnections?: number;
+  /** Relay (lease exec / port-forward) stream limits and idle timeout. */
+  relayLimits?: Partial<RelayLimits>;
+  /**
+   * This replica's URL as the other replicas reach it: set it when several replicas share one PostgreSQL database, so a
+   * renter's stream landing here is forwarded to the replica holding the agent's relay link.
+   */
+  replicaUrl?: string;
   now?: () => number;
   /** Background-task failures (the server keeps running). */
   onError?: (error: unknown, where: string) => void;
@@ -77,6 +85,7 @@ export interface CoordinatorServer {
   engine: Engine['kind'];
   service: CoordinatorService;
   app: FastifyInstance;
+  relay: Relay;
   /** Run the periodic work now (tests; the timers do it otherwise). */
   sweep(): Promise<Awaited<ReturnType<CoordinatorService['sweep']>>>;
   close(): Promise<void>;
@@ -222,7 +231,7 @@ export async function startCoordinator(options: CoordinatorOptions = {}): Promis
    * Verify the signature and burn the nonce; returns the caller's public key. The nonce is written to the database before
    * the request is served (node routes included), so a captured request replays neither after a restart nor on another replica.
    */
-  async function authenticate(request: FastifyRequest): Promise<string> {
+  async function authenticate(request: Pick<FastifyRequest, 'method' | 'url' | 'headers' | 'rawBody'>): Promise<string> {
     const result = verifySignedRequest(request.method, request.url, request.headers, request.rawBody ?? '', { now: now(), maxSkewMs: maxSkew, keyCache });
     if (!result.ok) throw new HttpError(401, result.reason === 'skew' ? 'CLOCK_SKEW' : 'UNAUTHORIZED', result.message);
     const nonceKey = `${result.publicKey}:${result.nonce}`;
@@ -422,6 +431,17 @@ export async function startCoordinator(options: CoordinatorOptions = {}): Promis
   const address = app.server.address();
   const port = typeof address === 'object' && address ? address.port : (options.port ?? 8080);
   const host = options.host ?? '127.0.0.1';
+  const relay = attachRelay(app.server, {
+    db: engine.db,
+    authenticate: (method, url, headers) => authenticate({ method, url, headers, rawBody: '' }),
+    requireNodeOwner: (nodeId, actor) => service.requireNodeOwner(nodeId, actor),
+    limits: options.relayLimits,
+    // Replicas share only PostgreSQL; this replica's own address is the default way the others reach it, unless it
+    // listens on a wildcard address (then only --replica-url can say how it is reached).
+    replicaUrl: options.replicaUrl ?? (engine.kind === 'postgres' && !['0.0.0.0', '::'].includes(host) ? `http://${host.includes(':') ? `[${host}]` : host}:${port}` : undefined),
+    now,
+    onError,
+  });
   let closed = false;
   return {
     url: `http://${host.includes(':') ? `[${host}]` : host}:${port}`,
@@ -429,12 +449,14 @@ export async function startCoordinator(options: CoordinatorOptions = {}): Promis
     engine: engine.kind,
     service,
     app,
+    relay,
     sweep: () => runSweep(),
     close: async () => {
       if (closed) return;
       closed = true;
       for (const timer of timers) clearInterval(timer);
       closing.abort();
+      await relay.close();
       await app.close();
       await Promise.all([...inFlight]);
       // Background refunds finish or are left to the next start's recovery (they are in the outbox either way).
