@@ -97,6 +97,8 @@ function daemonIsLocal(dockerHost: string | undefined): boolean {
 // A container id (hex, full or prefix) or name. Never an option: a leading '-' is impossible here.
 const CONTAINER_REF = /^[a-zA-Z0-9][a-zA-Z0-9_.-]{0,127}$/;
 const FULL_ID = /^[a-f0-9]{64}$/;
+// A lease network's name: a container name (up to 128 characters) plus `-net`.
+const NETWORK_REF = /^[a-zA-Z0-9][a-zA-Z0-9_.-]{0,131}$/;
 
 function notManaged(ref: string, nodeId: string): UserError {
   return new UserError(`Refusing to touch container ${ref}: it is not an iocli container of node ${nodeId}.`, {
@@ -198,7 +200,7 @@ export function createDockerRuntime(options: DockerRuntimeOptions = {}): Contain
 
   async function removeManagedNetwork(name: string): Promise<void> {
     const nodeId = requireNode();
-    if (typeof name !== 'string' || !CONTAINER_REF.test(name)) {
+    if (typeof name !== 'string' || !NETWORK_REF.test(name)) {
       throw new UserError(`Invalid network name ${JSON.stringify(name)}.`, { code: 'CONTAINER_ID_INVALID' });
     }
     const labels = await networkLabels(name);
@@ -385,7 +387,7 @@ export function createDockerRuntime(options: DockerRuntimeOptions = {}): Contain
       )
         .split('\n')
         .map((line) => line.trim())
-        .filter((name) => CONTAINER_REF.test(name));
+        .filter((name) => NETWORK_REF.test(name));
       const networks: ManagedNetwork[] = [];
       for (const name of names) {
         const labels = await networkLabels(name);

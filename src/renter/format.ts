@@ -152,7 +152,7 @@ export function leaseUserText(lease: Partial<Pick<Lease, 'user'>>): string {
 export function leaseNetworkText(lease: Partial<Pick<Lease, 'egress' | 'ports'>>): string {
   const ports = (lease.ports?.length ?? 0) > 0;
   if (lease.egress === false) return ports ? 'own network, no egress (ports through the relay only)' : 'none (no egress)';
-  return 'own network with egress; the rig\'s LAN and services are not for leases';
+  return 'own network with egress (internet)';
 }
 
 /** The isolation of each node the lease runs on, in words (one node: just its text). */
