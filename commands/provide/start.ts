@@ -131,7 +131,7 @@ function preflightData(preflight: ProviderPreflight) {
     ok: preflight.ok,
     simulated: preflight.simulated,
     checks: preflight.checks,
-    gpus: preflight.inventory?.gpus.map((g) => ({ index: g.index, uuid: g.uuid, model: g.model, name: g.name, vramMb: g.vramMb })) ?? [],
+    gpus: preflight.inventory?.gpus.map((g) => ({ index: g.index, uuid: g.uuid, model: g.model, name: g.name, vramMb: g.vramMb, migMode: g.migMode })) ?? [],
     driver: preflight.inventory?.driver ?? null,
     cuda: preflight.inventory?.cuda ?? null,
     docker: { client: preflight.docker.clientVersion, server: preflight.docker.serverVersion, runtimes: preflight.docker.runtimes },
