@@ -133,7 +133,7 @@ function preflightData(preflight: ProviderPreflight) {
     ok: preflight.ok,
     simulated: preflight.simulated,
     checks: preflight.checks,
-    gpus: preflight.inventory?.gpus.map((g) => ({ index: g.index, uuid: g.uuid, model: g.model, name: g.name, vramMb: g.vramMb })) ?? [],
+    gpus: preflight.inventory?.gpus.map((g) => ({ index: g.index, uuid: g.uuid, model: g.model, name: g.name, vramMb: g.vramMb, migMode: g.migMode })) ?? [],
     driver: preflight.inventory?.driver ?? null,
     cuda: preflight.inventory?.cuda ?? null,
     docker: { client: preflight.docker.clientVersion, server: preflight.docker.serverVersion, runtimes: preflight.docker.runtimes },
@@ -187,16 +187,18 @@ async function resolveSetup(
   simulate: SimulatedGpuRequest | undefined,
   given: { selection?: GpuSelection; price?: number; region?: string },
 ): Promise<Setup> {
-  const [{ parseGpuSelection, validateRegion, formatGpuSelection, suggestedPricePerGpuHour, guessRegion }, { parseTokenAmount, formatTokenAmount }] = await Promise.all([
+  const [{ parseGpuSelection, validateRegion, formatGpuSelection, suggestedPricePerGpuHour, guessRegion }, { parseTokenAmount, formatTokenAmount }, { isWholeGpu }] = await Promise.all([
     import('../../src/provider/options.js'),
     import('../../src/domain/money.js'),
+    import('../../src/gpu/inventory.js'),
   ]);
   const settings = await ctx.settings();
   let selection = given.selection ?? (settings.shareGpus ? parseGpuSelection(settings.shareGpus, 'share-gpus setting') : undefined);
   let price = given.price ?? (settings.pricePerGpuHour ? parseTokenAmount(settings.pricePerGpuHour, { flag: 'price-per-gpu-hour setting', positive: true }) : undefined);
   let region = given.region ?? (settings.region ? validateRegion(settings.region, 'region setting') : undefined);
 
-  const detected = preflight.inventory?.gpus ?? [];
+  // A MIG-enabled GPU is never offered whole: it is not a choice (preflight already said why).
+  const detected = (preflight.inventory?.gpus ?? []).filter(isWholeGpu);
   const suggestion = () => suggestedPricePerGpuHour(simulate, detected);
 
   const missing = selection === undefined || price === undefined || region === undefined;

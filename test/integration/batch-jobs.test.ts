@@ -2,6 +2,7 @@
 // real Docker engine (simulated GPU). A container that exits by itself is a finished job: exit 0 completes the lease,
 // `rent --follow` streams its output and exits with its exit code, `lease show` tells the code and the start/end times,
 // and the unused time is refunded as for any lease that ends early.
+import { spawn } from 'node:child_process';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -10,7 +11,7 @@ import type { Lease } from '../../src/api/schemas.js';
 import type { AgentEvent, AgentSummary } from '../../src/provider/agent.js';
 import { generateKeypair, writeKeypairFile } from '../../src/wallet/keypair.js';
 import { startTestAgent } from '../support/agent.js';
-import { runCli, tempHome } from '../support/cli.js';
+import { BIN, runCli, tempHome } from '../support/cli.js';
 import { newKeypair, startTestCoordinator, type TestCoordinator } from '../support/coordinator.js';
 import { ensureDocker, ensureTestImage, removeContainersByLabel } from '../support/docker.js';
 import { waitFor } from '../support/wait.js';
@@ -95,6 +96,31 @@ describe.skipIf(!hasDocker)('batch jobs (spawned rent, real coordinator, real Do
     expect(data.lease).toMatchObject({ state: 'failed', exitCode: 3, failureReason: 'container exited with exit code 3' });
     const logs = await runCli(['lease', 'logs', data.lease.id], { env });
     expect(logs.stdout).toBe('failing-job\n');
+  });
+
+  it('Ctrl-C stops following (exit 130) and leaves the job running', async () => {
+    const child = spawn(
+      process.execPath,
+      [BIN, 'rent', '--yes', '--gpus', '1', '--hours', '1', '--image', image, '--cmd', "sh -c 'echo long-job-started; sleep 120'", '--interval', '200', '--follow'],
+      { env: { ...process.env, NO_COLOR: '1', CI: '1', ...env }, stdio: ['ignore', 'pipe', 'pipe'] },
+    );
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString()));
+    child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
+    const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
+    try {
+      await waitFor('the job output', async () => stdout.includes('long-job-started\n'), { timeoutMs: 60_000 });
+      child.kill('SIGINT');
+      expect(await exited).toBe(130);
+    } finally {
+      child.kill('SIGKILL');
+    }
+    expect(stderr).toMatch(/Stopped following; lease \S+ keeps running/);
+    const lease = await latestLease();
+    expect(lease.state).toBe('running');
+    const stopped = await runCli(['lease', 'stop', lease.id, '--yes', '--json'], { env });
+    expect(stopped.code).toBe(0);
   });
 
   it('without --follow, a job that finished by itself is a result, not an error', async () => {

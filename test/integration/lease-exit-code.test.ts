@@ -41,6 +41,18 @@ describe.each(ENGINES)('lease exit codes on %s', (engine) => {
     expect((await r.leases({ all: true })).leases.find((l) => l.id === lease.id)).toMatchObject({ exitCode });
   });
 
+  it('a job that starts and exits between two heartbeats still gets its start and end times', async () => {
+    const p = coord.client(provider);
+    await p.registerNode(nodeSpec({ machineId: `short-${engine}`, gpuCount: 1, pricePerGpuHour: 1_000_000 }));
+    const r = coord.client(renter);
+    const lease = await r.createLease({ quoteId: (await r.quote({ gpus: 1, image: 'busybox:latest', hours: 1 })).quoteId });
+    await p.heartbeat(lease.allocations[0]!.nodeId, { containers: [{ leaseId: lease.id, state: 'exited', exitCode: 0 }] });
+    const ended = await r.lease(lease.id);
+    expect(ended).toMatchObject({ state: 'completed', exitCode: 0 });
+    expect(ended.startedAt).not.toBeNull();
+    expect(Date.parse(ended.startedAt!)).toBeLessThanOrEqual(Date.parse(ended.stoppedAt!));
+  });
+
   it('a lease its renter stops has no exit code', async () => {
     const { r, lease } = await runningLease(`stopped-${engine}`);
     await r.stopLease(lease.id);

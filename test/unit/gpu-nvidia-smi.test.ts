@@ -90,6 +90,7 @@ describe('parseNvidiaSmiVersions', () => {
     ['rtx4090', '560.35.03', '12.6'],
     ['mixed-3090-4090', '535.183.01', '12.2'],
     // Real captures (test/fixtures/gpu/README.md): 590 prints Driver/CUDA Version, 610 KMD/CUDA UMD Version.
+    ['h200-580', '580.173.02', '13.0'],
     ['h100-mig-590', '590.48.01', '13.1'],
     ['l40s-595', '595.80', '13.2'],
     ['h200-mig-610', '610.43.02', '13.3'],
@@ -117,6 +118,7 @@ describe('parseNvidiaSmiVersions', () => {
   });
 
   it.each([
+    ['580 (Linux)', fixture('h200-580', 'nvidia-smi.version.txt'), '580.173.02', '13.0'],
     ['590 (Linux)', fixture('h100-mig-590', 'nvidia-smi.version.txt'), '590.48.01', '13.1'],
     ['610 (Linux)', fixture('h200-mig-610', 'nvidia-smi.version.txt'), '610.43.02', '13.3'],
     // The Windows capture's `nvidia-smi --version` (driver 610.62), verbatim.
