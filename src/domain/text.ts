@@ -1,18 +1,10 @@
 // Text that other parties control (providers' GPU models and regions, containers' output, renters' env values):
 // control characters are refused in identifiers and labels, and neutralised before a terminal shows anything.
 
-// eslint-disable-next-line no-control-regex
-const CONTROL = /[\u0000-\u001f\u007f-\u009f]/;
-
 // Controls, plus bidirectional overrides and isolates (they reorder what a terminal shows: "Trojan Source") and the
 // Unicode line and paragraph separators.
 // eslint-disable-next-line no-control-regex
 const NEUTRALISE = /[\u0000-\u001f\u007f-\u009f\u200e\u200f\u2028\u2029\u202a-\u202e\u2066-\u2069]/;
-
-/** True when `text` holds a C0 or C1 control character (NUL, ESC, CR, LF, TAB, DEL, …). */
-export function hasControlCharacter(text: string): boolean {
-  return CONTROL.test(text);
-}
 
 /** True when `text` is safe as an identifier or label: no control characters and no bidirectional or line formatting. */
 export function isPrintableLabel(text: string): boolean {
