@@ -110,13 +110,16 @@ export class Output {
 
   /** A spinner on a TTY; plain progress lines on stderr otherwise; nothing with --json/--quiet. */
   async spinner(text: string): Promise<Spinner> {
+    // Progress texts quote coordinator and provider messages too: one line, nothing the terminal would interpret.
+    const safe = (line: string) => toTerminalText(line, { keepOwnColors: this.color });
     if (this.interactiveStderr) {
       const { default: ora } = await import('ora');
-      const spinner = ora({ text, stream: this.stderr as NodeJS.WriteStream, color: 'cyan' }).start();
+      const spinner = ora({ text: safe(text), stream: this.stderr as NodeJS.WriteStream, color: 'cyan' }).start();
+      const final = (line: string | undefined) => (line === undefined ? undefined : safe(line));
       return {
-        update: (next) => { spinner.text = next; },
-        succeed: (final) => { spinner.succeed(final); },
-        fail: (final) => { spinner.fail(final); },
+        update: (next) => { spinner.text = safe(next); },
+        succeed: (line) => { spinner.succeed(final(line)); },
+        fail: (line) => { spinner.fail(final(line)); },
         stop: () => { spinner.stop(); },
       };
     }
@@ -124,7 +127,7 @@ export class Output {
     const say = (prefix: string, line: string | undefined) => {
       if (this.quiet || this.json || line === undefined || line === last) return;
       last = line;
-      this.stderr.write(`${prefix}${line}\n`);
+      this.stderr.write(`${prefix}${safe(line)}\n`);
     };
     say('… ', text);
     return {

@@ -5,8 +5,8 @@ import { parseImageRef } from '../src/domain/image-ref.js';
 import { workloadProblems } from '../src/domain/workload.js';
 import { CancelledError, UsageError, UserError } from '../src/errors.js';
 import { OFFER_TABLE_HEAD, isTerminal, leaseProgressText, offerRow, quoteLines, reachInfo, leaseIsolationText, leaseNetworkText, leaseUserText, rootFilesystemText, timeLeft, tokens, workloadExitCode } from '../src/renter/format.js';
-import { createLeaseOnce, followLogs, leaseEndedError, paymentRpcUrl, requestQuote, waitForLease, withRetryHint } from '../src/renter/lease-flow.js';
-import { parseTokenAmount, TOKEN_DECIMALS } from '../src/domain/money.js';
+import { createLeaseOnce, followLogs, leaseEndedError, requestQuote, waitForLease, withRetryHint } from '../src/renter/lease-flow.js';
+import { parseTokenAmount } from '../src/domain/money.js';
 import { parseEnvPairs, parseHours, parsePorts, parsePositiveInt, parseUser, splitCommand, validateIdempotencyKey } from '../src/renter/parse.js';
 import { explorerLink } from '../src/wallet/explorer.js';
 import type { Context } from './context.js';
@@ -28,13 +28,17 @@ export async function runOffers(options: OffersOptions, ctx: Context): Promise<C
     model: options.model,
     minVram: options.minVram !== undefined ? vramFlagToMb(options.minVram) : undefined,
     gpus: options.gpus !== undefined ? parsePositiveInt(options.gpus, '--gpus', 1024) : undefined,
-    maxPrice: options.maxPrice !== undefined ? parseTokenAmount(options.maxPrice, { flag: '--max-price', decimals: TOKEN_DECIMALS }) : undefined,
     region: options.region,
     sort: options.sort ?? 'price',
     limit: options.limit !== undefined ? parsePositiveInt(options.limit, '--limit', 1000) : undefined,
   };
   const api = await ctx.api({ signed: false });
-  const { offers } = await api.offers(query, { signal: ctx.signal });
+  // Prices are in the network's token: --max-price needs its decimals first; otherwise both are asked at once.
+  let network = options.maxPrice !== undefined ? await ctx.network() : undefined;
+  if (network && options.maxPrice !== undefined) query.maxPrice = parseTokenAmount(options.maxPrice, { flag: '--max-price', decimals: network.decimals });
+  const [{ offers }, learned] = await Promise.all([api.offers(query, { signal: ctx.signal }), network ?? ctx.network()]);
+  network = learned;
+  const decimals = network.decimals;
   return {
     data: { offers },
     human: (r) => {
@@ -43,7 +47,7 @@ export async function runOffers(options: OffersOptions, ctx: Context): Promise<C
         r.line(r.colors.dim('Loosen the filters (--model, --min-vram, --gpus, --max-price, --region), or try again later.'));
         return;
       }
-      r.table(OFFER_TABLE_HEAD, offers.map((o) => offerRow(o)));
+      r.table(OFFER_TABLE_HEAD, offers.map((o) => offerRow(o, decimals)));
       r.line(r.colors.dim(`Prices in tokens per GPU-hour. Rent with: iocli rent --gpus N --model MODEL --image IMAGE`));
     },
   };
@@ -128,9 +132,9 @@ export async function runRent(options: RentOptions, ctx: Context): Promise<Comma
     throw new UsageError(`The workload cannot run: ${problems.map((p) => p.message).join(' ')}`, { code: 'WORKLOAD_INVALID', hint: 'Fix --image, --cmd, --env or --port; nothing was quoted or paid.' });
   }
 
-  const [api, settings] = await Promise.all([ctx.api(), ctx.settings()]);
-  const network = await api.network();
-  const decimals = network.decimals;
+  const [api, learned] = await Promise.all([ctx.api(), ctx.network({ required: true })]);
+  const network = learned.coordinator!;
+  const decimals = learned.decimals;
   const maxPrice = parsed.maxPriceText !== undefined ? parseTokenAmount(parsed.maxPriceText, { flag: '--max-price', decimals }) : undefined;
   const request: QuoteRequest = { ...parsed.request, image, ...(maxPrice !== undefined ? { maxPrice } : {}) };
 
@@ -146,7 +150,7 @@ export async function runRent(options: RentOptions, ctx: Context): Promise<Comma
   }
 
   const keypair = await ctx.keypair();
-  const rpcUrl = paymentRpcUrl(network, settings);
+  const rpcUrl = learned.rpcUrl;
   const paid = network.mint !== null;
   const payments = paid ? await import('../src/renter/payment.js') : undefined;
   // A retry with an earlier key may be replaying a rent that already paid (so the balance is lower now): the

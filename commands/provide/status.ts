@@ -43,12 +43,16 @@ export const provideStatus: CommandSpec<{ dataDir?: string }> = {
     } catch (error) {
       coordinatorError = (error as Error).message;
     }
+    const network = ctx.network();
     try {
       const rewards = await (await ctx.api()).rewards({ signal: ctx.signal });
       earnings = { accrued: rewards.accrued, claimed: rewards.claimed, pending: rewards.pending, claimable: rewards.claimable };
     } catch (error) {
       earningsError = (error as Error).message;
     }
+    // Amounts in the network's token (its decimals); the token's default when the coordinator cannot be asked.
+    const { decimals } = await network;
+    const amount = (units: number) => formatTokenAmount(units, decimals);
     const data = {
       nodeId: state.nodeId,
       owner: state.owner ?? null,
@@ -82,11 +86,11 @@ export const provideStatus: CommandSpec<{ dataDir?: string }> = {
           ['Agent', pid !== undefined ? r.colors.green(`running (pid ${pid})`) : r.colors.yellow('not running')],
           ['Status', remote ? (remote.status === 'online' ? r.colors.green('online') : r.colors.yellow(remote.status)) : r.colors.yellow(`unknown (coordinator unreachable: ${coordinatorError}); showing local data`)],
           ['GPUs', `${data.gpus.length}${data.simulated ? ' (SIMULATED)' : remote ? (remote.verified ? ' (verified)' : ' (unverified)') : ''}`],
-          ['Price', `${formatTokenAmount(data.pricePerGpuHour)} tokens per GPU-hour`],
+          ['Price', `${amount(data.pricePerGpuHour)} tokens per GPU-hour`],
           ['Region', data.region],
           ['Public host', data.publicHost ?? undefined],
           ['Last heartbeat', data.lastHeartbeatAt ?? undefined],
-          ['Earned', earnings ? `${formatTokenAmount(earnings.accrued)} tokens (claimable ${formatTokenAmount(earnings.claimable)}, claimed ${formatTokenAmount(earnings.claimed)})` : `unknown: ${earningsError}`],
+          ['Earned', earnings ? `${amount(earnings.accrued)} tokens (claimable ${amount(earnings.claimable)}, claimed ${amount(earnings.claimed)})` : `unknown: ${earningsError}`],
         ]);
         r.line();
         r.table(['#', 'Model', 'VRAM', 'UUID'], data.gpus.map((g) => [g.index, g.model, `${Math.round(g.vramMb / 1024)} GiB`, g.uuid]));

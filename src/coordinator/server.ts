@@ -262,7 +262,7 @@ export async function startCoordinator(options: CoordinatorOptions = {}): Promis
   /** A node's own routes (heartbeat, assignments): a session MAC when the request carries one, else an ed25519 signature. */
   async function authenticateNode(request: FastifyRequest): Promise<string> {
     if (!HeartbeatSessions.present(request.headers)) return authenticate(request);
-    return sessionOwner(await sessions.authenticate(request.method, request.url, (request.params as Record<string, string>).id!, request.headers, request.rawBody ?? ''));
+    return sessionOwner(await sessions.authenticate(request.method, request.url, params(request).id!, request.headers, request.rawBody ?? ''));
   }
 
   function nodeRoute(method: 'GET' | 'POST', url: string, handler: NodeHandler) {
@@ -306,7 +306,15 @@ export async function startCoordinator(options: CoordinatorOptions = {}): Promis
     });
   }
 
-  const params = (request: FastifyRequest) => request.params as Record<string, string>;
+  // Ids in paths are ids: NUL (which PostgreSQL refuses with an error) or any other character is a 400 on both engines.
+  const PATH_ID = /^[A-Za-z0-9_.:-]{1,100}$/;
+  const params = (request: FastifyRequest) => {
+    const values = request.params as Record<string, string>;
+    for (const key in values) {
+      if (!PATH_ID.test(values[key]!)) throw new HttpError(400, 'BAD_REQUEST', `Invalid ${key} in the path: ids are 1-100 letters, digits, _ . : or -.`);
+    }
+    return values;
+  };
 
   app.get('/healthz', async () => ({ status: 'ok', version, engine: engine.kind, uptimeS: Math.round((Date.now() - startedAt) / 1000) }));
   app.get('/metrics', async (_request, reply) => {

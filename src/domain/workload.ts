@@ -1,7 +1,6 @@
 // What a renter asks a provider to run (image, argv, environment, ports), checked by one set of rules everywhere: the CLI
 // before it quotes, the coordinator at quote and lease creation (before any payment), and the agent before it starts.
 // Anything the node would refuse is refused here first, so a renter never pays for a workload that cannot start.
-import { UserError } from '../errors.js';
 import { parseImageRef } from './image-ref.js';
 
 export interface WorkloadSpec {
@@ -12,7 +11,7 @@ export interface WorkloadSpec {
   ports?: readonly number[];
 }
 
-export const WORKLOAD_LIMITS = {
+const WORKLOAD_LIMITS = {
   commandArgs: 256,
   argChars: 4096,
   envVars: 100,
@@ -71,15 +70,4 @@ export function workloadProblems(spec: WorkloadSpec): WorkloadProblem[] {
   });
   if (new Set(ports).size !== ports.length) problems.push({ path: 'ports', message: 'A port is listed twice.' });
   return problems;
-}
-
-/** Throws UserError (code WORKLOAD_INVALID) naming every problem when the workload cannot run on a node. */
-export function checkWorkload(spec: WorkloadSpec): void {
-  const problems = workloadProblems(spec);
-  if (problems.length === 0) return;
-  throw new UserError(`The workload cannot run: ${problems.map((p) => p.message).join(' ')}`, {
-    code: 'WORKLOAD_INVALID',
-    hint: 'Fix the image, command, --env or --port values; nothing was quoted or paid.',
-    details: { problems },
-  });
 }

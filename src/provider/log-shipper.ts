@@ -41,7 +41,7 @@ export function parseTimestampedLogs(text: string, stream: 'stdout' | 'stderr', 
   return lines;
 }
 
-/** Orders lines by time and packs them into chunks (consecutive lines of one stream), up to MAX_BATCH_CHARS. */
+/** Orders lines by time and packs them into chunks (consecutive lines of one stream), up to MAX_BATCH_BYTES; data as base64. */
 export function packLogLines(leaseId: string, lines: LogLine[]): LogBatch | undefined {
   const sorted = [...lines].sort((a, b) => (a.ts < b.ts ? -1 : a.ts > b.ts ? 1 : 0));
   const chunks: Array<{ stream: 'stdout' | 'stderr'; data: string }> = [];

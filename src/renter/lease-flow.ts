@@ -1,7 +1,7 @@
 // The renter's steps against the coordinator: quote, pay + create (retry-safe), wait until running, follow logs.
 // Prompts and rendering stay in commands/; these take an API client and report progress through callbacks.
 import type { ApiClient } from '../api/client.js';
-import type { Lease, LogsResponse, NetworkInfo, Quote, QuoteRequest } from '../api/schemas.js';
+import type { Lease, LogsResponse, Quote, QuoteRequest } from '../api/schemas.js';
 import { ExternalError, UserError } from '../errors.js';
 import { noCapacityError, paymentError, priceAboveMaxError } from './errors.js';
 import { isTerminal } from './format.js';
@@ -191,7 +191,3 @@ export async function followLogs(
   }
 }
 
-/** The RPC to use: an explicit --url / IOCLI_RPC_URL wins, else what the coordinator says its chain is. */
-export function paymentRpcUrl(network: NetworkInfo, settings: { rpcUrl: string; sources: { rpcUrl?: string } }): string {
-  return settings.sources.rpcUrl === 'flag' || settings.sources.rpcUrl === 'env' ? settings.rpcUrl : network.rpcUrl;
-}

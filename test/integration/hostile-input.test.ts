@@ -38,6 +38,12 @@ describe.each(ENGINES)('hostile input (%s)', (engine) => {
     await expect(provider.registerNode(nodeSpec(overrides))).rejects.toMatchObject({ status: 400 });
   });
 
+  it('refuses ids in paths that are not ids (NUL) with a 400, signed or not', async () => {
+    for (const call of [() => renter.lease('a\u0000b'), () => renter.leaseLogs('a\u0000b'), () => renter.stopLease('x\u0000'), () => provider.node('n\u0000'), () => provider.heartbeat('n\u0000', {})]) {
+      await expect(call()).rejects.toMatchObject({ status: 400 });
+    }
+  });
+
   it('refuses control characters in offer filters and quotes with a 400', async () => {
     const response = await fetch(`${coordinator.url}/v1/offers?region=${encodeURIComponent('eu\u0000')}`);
     expect(response.status).toBe(400);

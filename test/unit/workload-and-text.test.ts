@@ -1,7 +1,7 @@
 // The shared workload rules (CLI, coordinator, agent) and the terminal sanitiser, as tables.
 import { describe, expect, it } from 'vitest';
-import { checkWorkload, workloadProblems } from '../../src/domain/workload.js';
-import { hasControlCharacter, isPrintableLabel, toTerminalText } from '../../src/domain/text.js';
+import { workloadProblems } from '../../src/domain/workload.js';
+import { isPrintableLabel, toTerminalText } from '../../src/domain/text.js';
 import { quoteRequestSchema } from '../../src/api/schemas.js';
 
 const ok = { image: 'pytorch/pytorch:2.3.0', command: ['python', 'train.py', '--epochs=3'], env: { HF_TOKEN: 'x=y', EMPTY: '' }, ports: [8888] };
@@ -9,7 +9,6 @@ const ok = { image: 'pytorch/pytorch:2.3.0', command: ['python', 'train.py', '--
 describe('workloadProblems', () => {
   it('accepts a plain workload', () => {
     expect(workloadProblems(ok)).toEqual([]);
-    expect(() => checkWorkload(ok)).not.toThrow();
   });
 
   it.each([
@@ -28,7 +27,6 @@ describe('workloadProblems', () => {
     const problems = workloadProblems({ ...ok, ...change });
     expect(problems.map((p) => p.path)).toContain(path);
     expect(problems.find((p) => p.path === path)!.message).toMatch(message);
-    expect(() => checkWorkload({ ...ok, ...change })).toThrow(expect.objectContaining({ code: 'WORKLOAD_INVALID' }));
   });
 
   it('is what the quote schema applies (400 on the wire)', () => {
@@ -51,7 +49,6 @@ describe('labels', () => {
     ['bidi\u202eoverride', false],
   ])('%j printable: %s', (text, printable) => {
     expect(isPrintableLabel(text)).toBe(printable);
-    if (printable) expect(hasControlCharacter(text)).toBe(false);
   });
 });
 
