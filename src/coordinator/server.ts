@@ -9,6 +9,7 @@ import * as schemas from '../api/schemas.js';
 import { verifySignedRequest } from '../api/signing.js';
 import { openDatabase, type Engine } from './db.js';
 import { HttpError } from './http-error.js';
+import { IdempotencyRecords } from './http/idempotency.js';
 import { parseQuietHeartbeat } from './heartbeat-input.js';
 import { HeartbeatSessions, type SessionAuthResult } from './heartbeat-sessions.js';
 import { databaseSessionPersistence } from './session-store.js';
@@ -52,6 +53,8 @@ export interface CoordinatorOptions {
   /** Requests per second per public key (or IP for unsigned requests); false turns limiting off. */
   rateLimit?: { perSecond: number; burst: number } | false;
   bodyLimitBytes?: number;
+  /** How long an in-progress Idempotency-Key record holds without its process renewing it (default 60 s). */
+  idempotencyClaimMs?: number;
   paymentVerifier?: PaymentVerifier;
   payoutSender?: PayoutSender;
   /** Dev only: hands out test tokens (the coordinator holds the mint authority). */
@@ -143,6 +146,7 @@ export async function startCoordinator(options: CoordinatorOptions = {}): Promis
   const keyCache = new Map<string, KeyObject>();
   const recentNonces = new Map<string, number>();
   const buckets = new Map<string, { tokens: number; at: number }>();
+  const idempotency = new IdempotencyRecords({ db: engine.db, now, claimMs: options.idempotencyClaimMs ?? 60_000 });
   const rateLimit = options.rateLimit === undefined ? { perSecond: 200, burst: 400 } : options.rateLimit;
   const startedAt = Date.now();
   let openapi: Record<string, unknown> | undefined;
@@ -254,8 +258,11 @@ export async function startCoordinator(options: CoordinatorOptions = {}): Promis
     app.route({ method, url, handler: async (request: FastifyRequest, reply: FastifyReply) => handler(request, await authenticateNode(request), reply) });
   }
 
-  /** A signed route; POSTs honour Idempotency-Key (same key + same wallet → the first response again). */
-  function signed(method: 'GET' | 'POST', url: string, handler: Handler) {
+  /**
+   * A signed route; POSTs honour Idempotency-Key (same key + same wallet → the first response again; see
+   * http/idempotency.ts). `resume` answers a retry that takes over from a process that died mid-request.
+   */
+  function signed(method: 'GET' | 'POST', url: string, handler: Handler, opts: { resume?: Handler } = {}) {
     app.route({
       method,
       url,
@@ -263,30 +270,8 @@ export async function startCoordinator(options: CoordinatorOptions = {}): Promis
         const actor = await authenticate(request);
         const key = request.headers['idempotency-key'];
         if (method !== 'POST' || typeof key !== 'string' || key.length === 0) return handler(request, actor);
-        if (key.length > 200) throw new HttpError(400, 'BAD_REQUEST', 'Idempotency-Key must be at most 200 characters.');
-        const path = request.url;
-        const db = engine.db;
-        const inserted = await db.insertInto('idempotency').values({ pubkey: actor, key, method, path, status: 0, response: null, created_at: now() }).onConflict((oc) => oc.doNothing()).executeTakeFirst();
-        if (Number(inserted.numInsertedOrUpdatedRows ?? 0n) !== 1) {
-          const row = await db.selectFrom('idempotency').selectAll().where('pubkey', '=', actor).where('key', '=', key).executeTakeFirst();
-          if (!row || row.status === 0) throw new HttpError(409, 'IN_PROGRESS', 'A request with this Idempotency-Key is still being processed.', 'Retry shortly.');
-          if (row.method !== method || row.path !== path) throw new HttpError(422, 'IDEMPOTENCY_KEY_REUSED', `This Idempotency-Key was used for ${row.method} ${row.path}.`);
-          reply.header('idempotent-replay', 'true');
-          return reply.code(row.status).send(JSON.parse(row.response ?? 'null'));
-        }
-        try {
-          const result = await handler(request, actor);
-          await db.updateTable('idempotency').set({ status: 200, response: JSON.stringify(result) }).where('pubkey', '=', actor).where('key', '=', key).execute();
-          return result;
-        } catch (error) {
-          if (error instanceof HttpError && error.status < 500 && error.status !== 429) {
-            const body = { error: { code: error.code, message: error.message, ...(error.hint ? { hint: error.hint } : {}), ...(error.details !== undefined ? { details: error.details } : {}) } };
-            await db.updateTable('idempotency').set({ status: error.status, response: JSON.stringify(body) }).where('pubkey', '=', actor).where('key', '=', key).execute();
-          } else {
-            await db.deleteFrom('idempotency').where('pubkey', '=', actor).where('key', '=', key).execute();
-          }
-          throw error;
-        }
+        const resume = opts.resume;
+        return idempotency.handle({ actor, key, method, path: request.url, run: () => handler(request, actor), resume: resume && (() => resume(request, actor)) }, reply);
       },
     });
   }
@@ -348,7 +333,9 @@ export async function startCoordinator(options: CoordinatorOptions = {}): Promis
     return { ok: true };
   });
   signed('POST', '/v1/leases/quote', async (request, actor) => service.quote(actor, parse(schemas.quoteRequestSchema, request.body, 'body')));
-  signed('POST', '/v1/leases', async (request, actor) => service.createLease(actor, parse(schemas.createLeaseSchema, request.body, 'body')));
+  signed('POST', '/v1/leases', async (request, actor) => service.createLease(actor, parse(schemas.createLeaseSchema, request.body, 'body')), {
+    resume: async (request, actor) => service.leaseForQuote(actor, parse(schemas.createLeaseSchema, request.body, 'body').quoteId),
+  });
   signed('GET', '/v1/leases', async (request, actor) => ({ leases: await service.listLeases(actor, parse(schemas.leasesQuerySchema, request.query, 'query').all) }));
   signed('GET', '/v1/leases/:id', async (request, actor) => service.getLease(actor, params(request).id!));
   signed('GET', '/v1/leases/:id/logs', async (request, actor) => service.leaseLogs(actor, params(request).id!, parse(schemas.logsQuerySchema, request.query, 'query')));
@@ -421,6 +408,7 @@ export async function startCoordinator(options: CoordinatorOptions = {}): Promis
       if (closed) return;
       closed = true;
       for (const timer of timers) clearInterval(timer);
+      idempotency.close();
       closing.abort();
       await app.close();
       await Promise.all([...inFlight]);

@@ -129,6 +129,12 @@ export class CoordinatorService {
     return leases.createLease(this.ctx, renter, input);
   }
 
+  /** The renter's lease made from this quote, if one was made (a retry finishing a request a dead process served). */
+  async leaseForQuote(renter: string, quoteId: string): Promise<Lease | undefined> {
+    const row = await this.ctx.db.selectFrom('leases').select('id').where('quote_id', '=', quoteId).where('renter', '=', renter).executeTakeFirst();
+    return row ? leaseViews.getLease(this.ctx, renter, row.id) : undefined;
+  }
+
   getLease(renter: string, leaseId: string): Promise<Lease> {
     return leaseViews.getLease(this.ctx, renter, leaseId);
   }
