@@ -10,6 +10,7 @@ import { verifySignedRequest } from '../api/signing.js';
 import { openDatabase, type Engine } from './db.js';
 import { HttpError } from './http-error.js';
 import { IdempotencyRecords } from './http/idempotency.js';
+import { TokenBuckets, type RateLimit } from './http/rate-limit.js';
 import { parseQuietHeartbeat } from './heartbeat-input.js';
 import { HeartbeatSessions, type SessionAuthResult } from './heartbeat-sessions.js';
 import { databaseSessionPersistence } from './session-store.js';
@@ -50,8 +51,17 @@ export interface CoordinatorOptions {
   maxClockSkewMs?: number;
   /** How long a heartbeat session lasts before the agent must open a new one (default 1 h). */
   sessionTtlMs?: number;
-  /** Requests per second per public key (or IP for unsigned requests); false turns limiting off. */
-  rateLimit?: { perSecond: number; burst: number } | false;
+  /**
+   * Token buckets (false turns limiting off): per client address before authentication, on every route but /healthz
+   * (default 1000/s, burst 2000), and per verified identity after a signature or session check (default 200/s, burst
+   * 400); at most maxKeys buckets each (least recently used dropped first; default 100,000).
+   */
+  rateLimit?: { perAddress?: RateLimit; perIdentity?: RateLimit; maxKeys?: number } | false;
+  /**
+   * Reverse proxies (addresses or CIDR ranges) whose X-Forwarded-For names the client, for the per-address limit and the
+   * faucet's; without it every client behind a proxy shares the proxy's address. Default: none trusted.
+   */
+  trustedProxies?: string[];
   bodyLimitBytes?: number;
   /** How long an in-progress Idempotency-Key record holds without its process renewing it (default 60 s). */
   idempotencyClaimMs?: number;
@@ -145,13 +155,18 @@ export async function startCoordinator(options: CoordinatorOptions = {}): Promis
   const closing = new AbortController();
   const keyCache = new Map<string, KeyObject>();
   const recentNonces = new Map<string, number>();
-  const buckets = new Map<string, { tokens: number; at: number }>();
   const idempotency = new IdempotencyRecords({ db: engine.db, now, claimMs: options.idempotencyClaimMs ?? 60_000 });
-  const rateLimit = options.rateLimit === undefined ? { perSecond: 200, burst: 400 } : options.rateLimit;
+  const limits = options.rateLimit === false ? undefined : { perAddress: { perSecond: 1_000, burst: 2_000 }, perIdentity: { perSecond: 200, burst: 400 }, maxKeys: 100_000, ...options.rateLimit };
+  const addressLimit = limits && new TokenBuckets(limits.perAddress, { now, maxKeys: limits.maxKeys });
+  const identityLimit = limits && new TokenBuckets(limits.perIdentity, { now, maxKeys: limits.maxKeys });
+  /** After authentication: the verified identity's own bucket (forged or unsigned requests never reach it). */
+  const limitIdentity = (identity: string): void => {
+    if (identityLimit && !identityLimit.take(identity)) throw new HttpError(429, 'RATE_LIMITED', 'Too many requests for this wallet; slow down.', 'Retry after a second.');
+  };
   const startedAt = Date.now();
   let openapi: Record<string, unknown> | undefined;
 
-  const app = Fastify({ logger: false, bodyLimit: options.bodyLimitBytes ?? 1024 * 1024, forceCloseConnections: true });
+  const app = Fastify({ logger: false, bodyLimit: options.bodyLimitBytes ?? 1024 * 1024, forceCloseConnections: true, trustProxy: options.trustedProxies?.length ? options.trustedProxies : false });
 
   app.addContentTypeParser('application/json', { parseAs: 'string' }, (request, body, done) => {
     const text = body as string;
@@ -165,25 +180,12 @@ export async function startCoordinator(options: CoordinatorOptions = {}): Promis
   });
 
   // Hooks are callback-style and registered only when needed: an async hook costs a promise on every request.
-  if (rateLimit) app.addHook('onRequest', (request, reply, done) => {
-    const pubkey = request.headers['x-iocli-pubkey'];
-    const session = request.headers['x-iocli-session'];
-    const key = typeof pubkey === 'string' ? `k:${pubkey}` : typeof session === 'string' ? `s:${session}` : `ip:${request.ip}`;
-    const t = now();
-    let bucket = buckets.get(key);
-    if (!bucket) {
-      if (buckets.size > 100_000) buckets.clear();
-      bucket = { tokens: rateLimit.burst, at: t };
-      buckets.set(key, bucket);
-    }
-    bucket.tokens = Math.min(rateLimit.burst, bucket.tokens + ((t - bucket.at) / 1000) * rateLimit.perSecond);
-    bucket.at = t;
-    if (bucket.tokens < 1) {
-      reply.header('retry-after', '1');
-      return done(new HttpError(429, 'RATE_LIMITED', 'Too many requests; slow down.', 'Retry after a second.'));
-    }
-    bucket.tokens -= 1;
-    done();
+  // Before authentication only the client address is known: headers naming a key or session are not trusted yet.
+  if (addressLimit) app.addHook('onRequest', (request, reply, done) => {
+    if (request.url === '/healthz') return done();
+    if (addressLimit.take(request.ip)) return done();
+    reply.header('retry-after', '1');
+    done(new HttpError(429, 'RATE_LIMITED', 'Too many requests from this address; slow down.', 'Retry after a second.'));
   });
 
   // Each route gets its own onResponse hook that knows its URL (request.routeOptions builds an object per call); the
@@ -223,6 +225,7 @@ export async function startCoordinator(options: CoordinatorOptions = {}): Promis
   async function authenticate(request: FastifyRequest): Promise<string> {
     const result = verifySignedRequest(request.method, request.url, request.headers, request.rawBody ?? '', { now: now(), maxSkewMs: maxSkew, keyCache });
     if (!result.ok) throw new HttpError(401, result.reason === 'skew' ? 'CLOCK_SKEW' : 'UNAUTHORIZED', result.message);
+    limitIdentity(result.publicKey);
     const nonceKey = `${result.publicKey}:${result.nonce}`;
     if (recentNonces.has(nonceKey)) throw new HttpError(401, 'REPLAYED', 'This request nonce was already used (replay).');
     const expiresAt = result.timestamp + maxSkew + 1_000;
@@ -243,7 +246,10 @@ export async function startCoordinator(options: CoordinatorOptions = {}): Promis
   type NodeHandler = (request: FastifyRequest, actor: string, reply: FastifyReply) => Promise<unknown>;
 
   function sessionOwner(result: SessionAuthResult): string {
-    if (result.ok) return result.owner;
+    if (result.ok) {
+      limitIdentity(result.owner);
+      return result.owner;
+    }
     const hint = result.code === 'SESSION_UNKNOWN' || result.code === 'SESSION_EXPIRED' ? 'Open a new session (POST /v1/nodes/:id/sessions).' : result.code === 'SEQ_BEHIND' ? 'Send the next request with x-iocli-seq = details.nextSeq.' : undefined;
     throw new HttpError(401, result.code, result.message, hint, result.code === 'SEQ_BEHIND' ? { nextSeq: result.nextSeq } : undefined);
   }
