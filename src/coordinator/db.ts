@@ -1,7 +1,7 @@
 // Opens the coordinator database (SQLite in a data directory, or PostgreSQL) and isolates the engine-specific statements.
 import { mkdirSync, openSync, closeSync, readFileSync, unlinkSync, writeSync } from 'node:fs';
 import { join } from 'node:path';
-import { Kysely, PostgresDialect, SqliteDialect, sql, type ExpressionBuilder, type Transaction } from 'kysely';
+import { Kysely, PostgresDialect, SqliteDialect, sql, type ExpressionBuilder, type LogEvent, type Transaction } from 'kysely';
 import { UserError } from '../errors.js';
 import type { Database } from './tables.js';
 import { migrateToLatest } from './migrations.js';
@@ -63,10 +63,13 @@ export interface OpenOptions {
   databaseUrl?: string;
   /** Pool size for PostgreSQL. */
   maxConnections?: number;
+  /** Each query through Kysely: its duration and whether it failed (metrics). */
+  onQuery?: (milliseconds: number, failed: boolean) => void;
 }
 
 export async function openDatabase(options: OpenOptions): Promise<Engine> {
-  const engine = options.databaseUrl ? await openPostgres(options.databaseUrl, options.maxConnections ?? 10) : await openSqlite(requireDir(options.dataDir));
+  const log = options.onQuery && ((event: LogEvent) => options.onQuery!(event.queryDurationMillis, event.level === 'error'));
+  const engine = options.databaseUrl ? await openPostgres(options.databaseUrl, options.maxConnections ?? 10, log) : await openSqlite(requireDir(options.dataDir), log);
   try {
     await migrateToLatest(engine.db, engine.kind);
   } catch (error) {
@@ -81,7 +84,7 @@ function requireDir(dir: string | undefined): string {
   return dir;
 }
 
-async function openSqlite(dataDir: string): Promise<Engine> {
+async function openSqlite(dataDir: string, log?: (event: LogEvent) => void): Promise<Engine> {
   mkdirSync(dataDir, { recursive: true });
   const releaseLock = acquireDirLock(dataDir);
   const { default: BetterSqlite3 } = await import('better-sqlite3');
@@ -95,7 +98,7 @@ async function openSqlite(dataDir: string): Promise<Engine> {
     releaseLock();
     throw error;
   }
-  const db = new Kysely<Database>({ dialect: new SqliteDialect({ database }) });
+  const db = new Kysely<Database>({ dialect: new SqliteDialect({ database }), log });
   // The heartbeat flush runs every 500 ms over every live node: one prepared statement reused per row costs less than
   // Kysely compiling (and SQLite preparing) a large UPDATE … FROM (VALUES …) per batch. Prepared on first use (after migrations).
   let writeBatch: ((beats: readonly HeartbeatRow[], nonces: readonly NonceRow[]) => void) | undefined;
@@ -192,7 +195,7 @@ function acquireDirLock(dataDir: string): () => void {
   throw new UserError(`Could not lock the data directory ${dataDir}.`, { code: 'DATA_DIR_LOCKED' });
 }
 
-async function openPostgres(url: string, max: number): Promise<Engine> {
+async function openPostgres(url: string, max: number, log?: (event: LogEvent) => void): Promise<Engine> {
   const { default: pg } = await import('pg');
   // BIGINT and COUNT(*) come back as strings by default; every integer iocli stores fits a JS number.
   const types = {
@@ -214,7 +217,7 @@ async function openPostgres(url: string, max: number): Promise<Engine> {
       cause: error,
     });
   }
-  const db = new Kysely<Database>({ dialect: new PostgresDialect({ pool }) });
+  const db = new Kysely<Database>({ dialect: new PostgresDialect({ pool }), log });
   return {
     kind: 'postgres',
     db,

@@ -124,8 +124,14 @@ export async function startCoordinator(options: CoordinatorOptions = {}): Promis
   const feeBps = options.feeBps ?? 500;
   const heartbeatGraceMs = options.heartbeatGraceMs ?? 30_000;
   const maxSkew = options.maxClockSkewMs ?? 60_000;
-  const onError = options.onError ?? ((error: unknown, where: string) => process.stderr.write(`coordinator ${where}: ${(error as Error)?.stack ?? String(error)}\n`));
+  const report = options.onError ?? ((error: unknown, where: string) => process.stderr.write(`coordinator ${where}: ${(error as Error)?.stack ?? String(error)}\n`));
   const version = packageVersion();
+  const metrics = new Metrics({ version, engine: options.databaseUrl ? 'postgres' : 'sqlite' });
+  // Every failure the server survives is counted for /metrics as well as reported.
+  const onError = (error: unknown, where: string) => {
+    metrics.countError(where);
+    report(error, where);
+  };
   const network: NetworkOptions = {
     cluster: options.network?.cluster ?? (dev ? 'localnet' : 'devnet'),
     rpcUrl: options.network?.rpcUrl ?? (dev ? 'http://127.0.0.1:8899' : 'https://api.devnet.solana.com'),
@@ -135,7 +141,10 @@ export async function startCoordinator(options: CoordinatorOptions = {}): Promis
     symbol: options.network?.symbol ?? 'IOC',
   };
 
-  const engine = await openDatabase({ dataDir: options.dataDir, databaseUrl: options.databaseUrl, maxConnections: options.maxConnections });
+  const engine = await openDatabase({ dataDir: options.dataDir, databaseUrl: options.databaseUrl, maxConnections: options.maxConnections, onQuery: (ms, failed) => metrics.observeQuery(ms / 1000, failed) }).catch((error: unknown) => {
+    metrics.close();
+    throw error;
+  });
   const service = new CoordinatorService(engine, {
     dev,
     feeBps,
@@ -149,7 +158,6 @@ export async function startCoordinator(options: CoordinatorOptions = {}): Promis
     onError,
     now,
   });
-  const metrics = new Metrics();
   const sessions = new HeartbeatSessions({ ttlMs: options.sessionTtlMs ?? 60 * 60_000, maxSkewMs: maxSkew, now, persistence: databaseSessionPersistence(engine.db) });
   // Long-polls end when the server closes rather than holding close() up for their full wait.
   const closing = new AbortController();
@@ -387,6 +395,7 @@ export async function startCoordinator(options: CoordinatorOptions = {}): Promis
   } catch (error) {
     await app.close().catch(() => {});
     await engine.close();
+    metrics.close();
     throw error;
   }
   every(Math.min(1_000, options.heartbeatFlushMs ?? 500), () => service.flushHeartbeats(), 'heartbeat flush');
@@ -423,6 +432,7 @@ export async function startCoordinator(options: CoordinatorOptions = {}): Promis
       await sweeping;
       await service.flushHeartbeats().catch((error) => onError(error, 'final flush'));
       await engine.close();
+      metrics.close();
     },
   };
 }

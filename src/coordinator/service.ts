@@ -204,7 +204,7 @@ export class CoordinatorService {
   // ---------------------------------------------------------------- metrics
 
   gauges(): Promise<gauges.Gauges> {
-    return gauges.readGauges(this.ctx.db);
+    return gauges.readGauges(this.ctx.db, this.options.now());
   }
 }
 
