@@ -33,8 +33,8 @@ export interface Engine {
    * that sees every concurrent change committed before the lock was granted, instead of a snapshot from before the wait.
    */
   lockNodes(trx: Db, nodeIds: readonly string[]): Promise<void>;
-  /** Write buffered heartbeats (last seen, telemetry, back online) and heartbeat nonces in one batch. */
-  writeHeartbeats(beats: readonly HeartbeatRow[], nonces: readonly NonceRow[]): Promise<void>;
+  /** Write buffered heartbeats (last seen, telemetry, back online) in one batch. */
+  writeHeartbeats(beats: readonly HeartbeatRow[]): Promise<void>;
   close(): Promise<void>;
 }
 
@@ -50,12 +50,6 @@ export interface GpuHoldCheck {
   holder: string | null;
   now: number;
   skipLocked?: boolean;
-}
-
-export interface NonceRow {
-  pubkey: string;
-  nonce: string;
-  expires_at: number;
 }
 
 export interface OpenOptions {
@@ -101,15 +95,13 @@ async function openSqlite(dataDir: string, log?: (event: LogEvent) => void): Pro
   const db = new Kysely<Database>({ dialect: new SqliteDialect({ database }), log });
   // The heartbeat flush runs every 500 ms over every live node: one prepared statement reused per row costs less than
   // Kysely compiling (and SQLite preparing) a large UPDATE … FROM (VALUES …) per batch. Prepared on first use (after migrations).
-  let writeBatch: ((beats: readonly HeartbeatRow[], nonces: readonly NonceRow[]) => void) | undefined;
+  let writeBatch: ((beats: readonly HeartbeatRow[]) => void) | undefined;
   const heartbeatWriter = () => {
     const update = database.prepare<[number, string, string]>(`update nodes set last_heartbeat_at = max(coalesce(last_heartbeat_at, 0), ?), telemetry = ?, status = 'online' where id = ?`);
-    const insertNonce = database.prepare<[string, string, number]>('insert into nonces (pubkey, nonce, expires_at) values (?, ?, ?) on conflict do nothing');
-    const batch = database.transaction((beats: readonly HeartbeatRow[], nonces: readonly NonceRow[]) => {
+    const batch = database.transaction((beats: readonly HeartbeatRow[]) => {
       for (const b of beats) update.run(b.at, b.telemetry, b.id);
-      for (const n of nonces) insertNonce.run(n.pubkey, n.nonce, n.expires_at);
     });
-    return (beats: readonly HeartbeatRow[], nonces: readonly NonceRow[]) => batch.immediate(beats, nonces);
+    return (beats: readonly HeartbeatRow[]) => batch.immediate(beats);
   };
   return {
     kind: 'sqlite',
@@ -140,10 +132,10 @@ async function openSqlite(dataDir: string, log?: (event: LogEvent) => void): Pro
     lockLease: async () => {},
     lockNodes: async () => {},
     // Holding Kysely's connection (its mutex) keeps the raw writes out of any transaction a Kysely caller has open.
-    writeHeartbeats: (beats, nonces) =>
+    writeHeartbeats: (beats) =>
       db.connection().execute(async () => {
         writeBatch ??= heartbeatWriter();
-        writeBatch(beats, nonces);
+        writeBatch(beats);
       }),
     close: async () => {
       await db.destroy();
@@ -249,13 +241,10 @@ async function openPostgres(url: string, max: number, log?: (event: LogEvent) =>
       if (nodeIds.length === 0) return;
       await trx.selectFrom('nodes').select('id').where('id', 'in', [...nodeIds].sort()).orderBy('id').forUpdate().execute();
     },
-    writeHeartbeats: async (beats, nonces) => {
+    writeHeartbeats: async (beats) => {
       for (let i = 0; i < beats.length; i += 1000) {
         const values = sql.join(beats.slice(i, i + 1000).map((b) => sql`(${b.id}::text, ${b.at}::bigint, ${b.telemetry}::text)`));
         await sql`update nodes as n set last_heartbeat_at = greatest(coalesce(n.last_heartbeat_at, 0), v.at), telemetry = v.t, status = 'online' from (values ${values}) as v(id, at, t) where n.id = v.id`.execute(db);
-      }
-      for (let i = 0; i < nonces.length; i += 1000) {
-        await db.insertInto('nonces').values(nonces.slice(i, i + 1000)).onConflict((oc) => oc.doNothing()).execute();
       }
     },
     close: () => db.destroy(),

@@ -239,7 +239,7 @@ export async function startCoordinator(options: CoordinatorOptions = {}): Promis
     const expiresAt = result.timestamp + maxSkew + 1_000;
     if (recentNonces.size > 500_000) pruneNonces();
     recentNonces.set(nonceKey, expiresAt);
-    if (!(await service.useNonce(result.publicKey, result.nonce, expiresAt, true))) {
+    if (!(await service.useNonce(result.publicKey, result.nonce, expiresAt))) {
       throw new HttpError(401, 'REPLAYED', 'This request nonce was already used (replay).');
     }
     return result.publicKey;

@@ -86,12 +86,12 @@ export class CoordinatorService {
     return heartbeats.waitForAssignments(this.ctx, nodeId, actor, after, waitMs, signal);
   }
 
-  /** Remember a nonce; persisted in the next flush (heartbeats) or at once (everything else). Returns false on replay. */
-  useNonce(pubkey: string, nonce: string, expiresAt: number, persistNow: boolean): Promise<boolean> {
-    return this.ctx.heartbeats.useNonce(pubkey, nonce, expiresAt, persistNow);
+  /** Burn a request nonce in the database (so no restart or replica accepts it again). Returns false on replay. */
+  useNonce(pubkey: string, nonce: string, expiresAt: number): Promise<boolean> {
+    return this.ctx.heartbeats.useNonce(pubkey, nonce, expiresAt);
   }
 
-  /** Write buffered heartbeats (last seen, telemetry) and nonces in one batch. */
+  /** Write buffered heartbeats (last seen, telemetry) in one batch. */
   flushHeartbeats(): Promise<number> {
     return this.ctx.heartbeats.flush();
   }
