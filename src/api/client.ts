@@ -47,6 +47,8 @@ export interface ApiClientOptions {
    * per request (default on). Off, or against a coordinator without sessions, every request is signed.
    */
   heartbeatSessions?: boolean;
+  /** The addresses a coordinator host name resolves to (default: the system resolver, every address). */
+  resolveHost?: (host: string) => Promise<Array<{ address: string; family: number }>>;
 }
 
 export interface RequestOptions {
@@ -87,7 +89,7 @@ export interface ApiClient {
  * The coordinator URLs a client may use, in order, starting from the one that last answered. A URL whose host is a name
  * is expanded, once it fails, into one URL per address the name resolves to.
  */
-function createReplicaList(spec: string) {
+function createReplicaList(spec: string, resolveHost?: ApiClientOptions['resolveHost']) {
   const configured = spec
     .split(',')
     .map((part) => part.trim().replace(/\/+$/, ''))
@@ -104,8 +106,8 @@ function createReplicaList(spec: string) {
     const host = parsed.hostname.replace(/^\[|\]$/g, '');
     const { isIP } = await import('node:net');
     if (isIP(host)) return;
-    const { lookup } = await import('node:dns/promises');
-    const addresses = await lookup(host, { all: true }).catch(() => []);
+    const resolve = resolveHost ?? (async (name: string) => (await import('node:dns/promises')).lookup(name, { all: true }));
+    const addresses = await resolve(host).catch(() => []);
     const at = candidates.indexOf(url);
     const extra = addresses
       .map((a) => {
@@ -163,7 +165,7 @@ function queryString(query: Record<string, string | number | boolean | undefined
 const enc = encodeURIComponent;
 
 export function createApiClient(options: ApiClientOptions): ApiClient {
-  const replicas = createReplicaList(options.baseUrl);
+  const replicas = createReplicaList(options.baseUrl, options.resolveHost);
   const baseUrl = replicas.first;
   const doFetch = options.fetch ?? fetch;
   const timeoutMs = options.timeoutMs ?? 30_000;

@@ -60,4 +60,23 @@ describe.skipIf(!hasDocker)('agent failover between coordinator replicas (Postgr
     const node = await createApiClient({ baseUrl: second.url, keypair: owner }).node(nodeId!);
     expect(node.status).toBe('online');
   });
+
+  it('a host name is expanded into the addresses it resolves to when the address the system picked is down', async () => {
+    const replica = replicas.at(-1)!;
+    const port = new URL(replica.url).port;
+    // No DNS traffic leaves the machine: "localhost" comes from /etc/hosts, and the resolver the client expands names
+    // with is injected (the system's, with every address, otherwise). The connection to whatever the system picked for
+    // the name is refused here, as a dead replica's would be; the expanded address then answers over real HTTP.
+    const resolved: string[] = [];
+    const resolveHost = async (host: string) => {
+      resolved.push(host);
+      return [{ address: '127.0.0.1', family: 4 }];
+    };
+    const refuseByName: typeof fetch = (input, init) =>
+      new URL(String(input)).hostname === 'localhost' ? Promise.reject(new TypeError('fetch failed: connect ECONNREFUSED')) : fetch(input, init);
+    const client = createApiClient({ baseUrl: `http://localhost:${port}`, resolveHost, fetch: refuseByName, timeoutMs: 5_000 });
+    await expect(client.health()).resolves.toMatchObject({ status: 'ok' });
+    await expect(client.offers()).resolves.toMatchObject({ offers: expect.any(Array) });
+    expect(resolved).toEqual(['localhost']);
+  });
 });
