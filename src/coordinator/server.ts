@@ -276,7 +276,7 @@ export async function startCoordinator(options: CoordinatorOptions = {}): Promis
    * A signed route; POSTs honour Idempotency-Key (same key + same wallet → the first response again; see
    * http/idempotency.ts). `resume` answers a retry that takes over from a process that died mid-request.
    */
-  function signed(method: 'GET' | 'POST', url: string, handler: Handler, opts: { resume?: Handler } = {}) {
+  function signed(method: 'GET' | 'POST', url: string, handler: Handler, opts: { resume?: (request: FastifyRequest, actor: string, since: number) => Promise<unknown> } = {}) {
     app.route({
       method,
       url,
@@ -285,7 +285,7 @@ export async function startCoordinator(options: CoordinatorOptions = {}): Promis
         const key = request.headers['idempotency-key'];
         if (method !== 'POST' || typeof key !== 'string' || key.length === 0) return handler(request, actor);
         const resume = opts.resume;
-        return idempotency.handle({ actor, key, method, path: request.url, run: () => handler(request, actor), resume: resume && (() => resume(request, actor)) }, reply);
+        return idempotency.handle({ actor, key, method, path: request.url, run: () => handler(request, actor), resume: resume && ((since) => resume(request, actor, since)) }, reply);
       },
     });
   }
@@ -356,7 +356,7 @@ export async function startCoordinator(options: CoordinatorOptions = {}): Promis
   signed('POST', '/v1/leases/:id/extend', async (request, actor) => service.extendLease(actor, params(request).id!, parse(schemas.extendLeaseSchema, request.body, 'body')));
   signed('POST', '/v1/leases/:id/stop', async (request, actor) => service.stopLease(actor, params(request).id!));
   signed('GET', '/v1/rewards', async (_request, actor) => service.rewards(actor));
-  signed('POST', '/v1/rewards/claim', async (_request, actor) => service.claim(actor));
+  signed('POST', '/v1/rewards/claim', async (_request, actor) => service.claim(actor), { resume: async (_request, actor, since) => service.claimSince(actor, since) });
 
   const timers: NodeJS.Timeout[] = [];
   const inFlight = new Set<Promise<unknown>>();

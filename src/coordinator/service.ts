@@ -186,6 +186,11 @@ export class CoordinatorService {
     return rewards.claimRewards(this.ctx, owner);
   }
 
+  /** The owner's latest claim made at or after `since` (a retry finishing a claim a dead process made). */
+  claimSince(owner: string, since: number): Promise<Claim | undefined> {
+    return rewards.latestClaimSince(this.ctx, owner, since);
+  }
+
   /** On start: settle every unfinished claim and refund from the chain (re-signing only expired transfers). */
   async recoverClaims(): Promise<void> {
     await this.payouts?.settleOpen();

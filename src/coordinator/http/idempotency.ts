@@ -21,10 +21,11 @@ export interface IdempotentRequest {
   /** Run the request. */
   run: () => Promise<unknown>;
   /**
-   * After a takeover: what the dead owner may already have done, as this request's answer (undefined: nothing, run it).
+   * After a takeover: what the dead owner may already have done since `since` (when the first attempt arrived), as
+   * this request's answer (undefined: nothing, run it).
    * Without it the request simply runs again, which the route must tolerate.
    */
-  resume?: () => Promise<unknown>;
+  resume?: (since: number) => Promise<unknown>;
 }
 
 export class IdempotencyRecords {
@@ -44,7 +45,7 @@ export class IdempotencyRecords {
       .values({ pubkey: actor, key, method, path, status: 0, response: null, created_at: now(), owner: this.owner, expires_at: now() + claimMs })
       .onConflict((oc) => oc.doNothing())
       .executeTakeFirst();
-    let takeover = false;
+    let takeover: { since: number } | undefined;
     if (Number(inserted.numInsertedOrUpdatedRows ?? 0n) !== 1) {
       const row = await db.selectFrom('idempotency').selectAll().where('pubkey', '=', actor).where('key', '=', key).executeTakeFirst();
       if (row && (row.method !== method || row.path !== path)) throw new HttpError(422, 'IDEMPOTENCY_KEY_REUSED', `This Idempotency-Key was used for ${row.method} ${row.path}.`);
@@ -58,7 +59,7 @@ export class IdempotencyRecords {
         reply.header('retry-after', String(seconds));
         throw new HttpError(409, 'IN_PROGRESS', 'A request with this Idempotency-Key is still being processed.', `Retry in ${seconds} s with the same key.`);
       }
-      takeover = true;
+      takeover = { since: Number(row.created_at) };
     }
     const renewal = setInterval(() => {
       mine().set({ expires_at: now() + claimMs }).execute().catch(() => {});
@@ -66,7 +67,7 @@ export class IdempotencyRecords {
     renewal.unref();
     this.renewals.add(renewal);
     try {
-      const resumed = takeover && request.resume ? await request.resume() : undefined;
+      const resumed = takeover && request.resume ? await request.resume(takeover.since) : undefined;
       const result = resumed ?? (await request.run());
       await mine().set({ status: 200, response: JSON.stringify(result), owner: null, expires_at: null }).execute();
       return result;
