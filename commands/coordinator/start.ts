@@ -15,6 +15,7 @@ export interface CoordinatorStartOptions {
   rpcUrl?: string;
   mint?: string;
   treasuryKeypair?: string;
+  trustedProxies?: string[];
 }
 
 function parseNonNegative(flag: string) {
@@ -42,6 +43,11 @@ export const coordinatorStart: CommandSpec<CoordinatorStartOptions> = {
     { flags: '--rpc-url <url>', description: 'Solana RPC for payments and payouts (with --mint and --treasury-keypair)' },
     { flags: '--mint <address>', description: 'SPL token mint that leases are paid in' },
     { flags: '--treasury-keypair <path>', description: 'keypair owning the treasury token account; signs claims and refunds' },
+    {
+      flags: '--trusted-proxies <list>',
+      description: 'comma-separated addresses/CIDRs of reverse proxies whose X-Forwarded-For names the client (rate limits)',
+      parse: (value) => value.split(',').map((part) => part.trim()).filter(Boolean),
+    },
   ],
   examples: [
     'iocli coordinator start --dev',
@@ -76,6 +82,7 @@ export const coordinatorStart: CommandSpec<CoordinatorStartOptions> = {
       dev: options.dev,
       feeBps: options.feeBps,
       heartbeatGraceMs: options.heartbeatGrace === undefined ? undefined : options.heartbeatGrace * 1000,
+      trustedProxies: options.trustedProxies,
       onError: (error, where) => ctx.out.warn(`${where}: ${(error as Error)?.message ?? String(error)}`),
     });
     ctx.out.info(`Coordinator listening on ${server.url} (${server.engine}${options.dev ? ', dev mode' : ''}). Ctrl-C to stop.`);

@@ -37,6 +37,11 @@ import type {
 import { createSigner, type SigningKeypair } from './signing.js';
 
 export interface ApiClientOptions {
+  /**
+   * The coordinator; several URLs, comma-separated, are replicas to fail over between. A request that cannot reach the
+   * one in use goes to the next (a name that resolves to several addresses is tried address by address), and the client
+   * stays with the one that answered. All must share one path prefix.
+   */
   baseUrl: string;
   keypair?: SigningKeypair;
   fetch?: typeof fetch;
@@ -47,6 +52,8 @@ export interface ApiClientOptions {
    * per request (default on). Off, or against a coordinator without sessions, every request is signed.
    */
   heartbeatSessions?: boolean;
+  /** The addresses a coordinator host name resolves to (default: the system resolver, every address). */
+  resolveHost?: (host: string) => Promise<Array<{ address: string; family: number }>>;
 }
 
 export interface RequestOptions {
@@ -55,6 +62,7 @@ export interface RequestOptions {
 }
 
 export interface ApiClient {
+  /** The first configured URL (the only one unless several were given). */
   readonly baseUrl: string;
   readonly publicKey?: string;
   health(): Promise<Health>;
@@ -88,6 +96,63 @@ export interface ApiClient {
   faucet(body: FaucetRequest, options?: RequestOptions): Promise<FaucetResponse>;
 }
 
+/**
+ * The coordinator URLs a client may use, in order, starting from the one that last answered. A URL whose host is a name
+ * is expanded, once it fails, into one URL per address the name resolves to.
+ */
+function createReplicaList(spec: string, resolveHost?: ApiClientOptions['resolveHost']) {
+  const configured = spec
+    .split(',')
+    .map((part) => part.trim().replace(/\/+$/, ''))
+    .filter(Boolean);
+  if (configured.length === 0) throw new UserError('No coordinator URL given.', { code: 'USAGE', hint: 'Pass --api-url URL (several, comma-separated, for failover).' });
+  const candidates = [...configured];
+  const expanded = new Set<string>();
+  let active = 0;
+
+  async function expand(url: string): Promise<void> {
+    if (expanded.has(url)) return;
+    expanded.add(url);
+    const parsed = new URL(url);
+    const host = parsed.hostname.replace(/^\[|\]$/g, '');
+    const { isIP } = await import('node:net');
+    if (isIP(host)) return;
+    const resolve = resolveHost ?? (async (name: string) => (await import('node:dns/promises')).lookup(name, { all: true }));
+    const addresses = await resolve(host).catch(() => []);
+    const at = candidates.indexOf(url);
+    const extra = addresses
+      .map((a) => {
+        const copy = new URL(url);
+        copy.hostname = a.family === 6 ? `[${a.address}]` : a.address;
+        return copy.toString().replace(/\/+$/, '');
+      })
+      .filter((u) => !candidates.includes(u));
+    candidates.splice(at + 1, 0, ...extra);
+  }
+
+  return {
+    first: configured[0]!,
+    /** Try the active URL, then the others; a failure to connect (not an HTTP answer) moves on. */
+    async send(attempt: (url: string) => Promise<Response>, signal: AbortSignal): Promise<Response> {
+      let lastError: unknown;
+      for (let tried = 0; tried < candidates.length; tried++) {
+        const index = (active + tried) % candidates.length;
+        const url = candidates[index]!;
+        try {
+          const response = await attempt(url);
+          active = index;
+          return response;
+        } catch (error) {
+          if (signal.aborted) throw error;
+          lastError = error;
+          await expand(url);
+        }
+      }
+      throw lastError;
+    },
+  };
+}
+
 /** The error the client throws for a non-2xx answer; `status` and the server's `code` are kept for callers. */
 export class ApiError extends UserError {
   constructor(
@@ -111,7 +176,8 @@ function queryString(query: Record<string, string | number | boolean | undefined
 const enc = encodeURIComponent;
 
 export function createApiClient(options: ApiClientOptions): ApiClient {
-  const baseUrl = options.baseUrl.replace(/\/+$/, '');
+  const replicas = createReplicaList(options.baseUrl, options.resolveHost);
+  const baseUrl = replicas.first;
   const doFetch = options.fetch ?? fetch;
   const timeoutMs = options.timeoutMs ?? 30_000;
   const sign = options.keypair ? createSigner(options.keypair) : undefined;
@@ -119,20 +185,22 @@ export function createApiClient(options: ApiClientOptions): ApiClient {
 
   async function request<T>(method: 'GET' | 'POST', path: string, config: { body?: unknown; signed: boolean; idempotent?: boolean; session?: HeartbeatSessionClient } & RequestOptions): Promise<T> {
     const body = config.body === undefined ? (method === 'POST' ? '{}' : '') : JSON.stringify(config.body);
-    const headers: Record<string, string> = { accept: 'application/json' };
-    if (method === 'POST') headers['content-type'] = 'application/json';
-    if (config.session) {
-      Object.assign(headers, config.session.headers(method, `${basePath}${path}`, body));
-    } else if (config.signed) {
-      if (!sign) throw new UserError('This request needs a wallet to sign it.', { code: 'KEYPAIR_REQUIRED', hint: 'Create one with `iocli wallet new` or pass --keypair PATH.' });
-      Object.assign(headers, sign(method, `${basePath}${path}`, body));
-    }
-    if (config.idempotencyKey ?? config.idempotent) headers['idempotency-key'] = config.idempotencyKey ?? randomUUID();
+    if (config.signed && !config.session && !sign) throw new UserError('This request needs a wallet to sign it.', { code: 'KEYPAIR_REQUIRED', hint: 'Create one with `iocli wallet new` or pass --keypair PATH.' });
+    const idempotencyKey = (config.idempotencyKey ?? config.idempotent) ? (config.idempotencyKey ?? randomUUID()) : undefined;
+    // Built per attempt: a request sent again to another replica gets a fresh nonce (or session sequence number).
+    const headers = (): Record<string, string> => {
+      const out: Record<string, string> = { accept: 'application/json' };
+      if (method === 'POST') out['content-type'] = 'application/json';
+      if (config.session) Object.assign(out, config.session.headers(method, `${basePath}${path}`, body));
+      else if (config.signed) Object.assign(out, sign!(method, `${basePath}${path}`, body));
+      if (idempotencyKey) out['idempotency-key'] = idempotencyKey;
+      return out;
+    };
     const timeout = AbortSignal.timeout(timeoutMs);
     const signal = config.signal ? AbortSignal.any([config.signal, timeout]) : timeout;
     let response: Response;
     try {
-      response = await doFetch(`${baseUrl}${path}`, { method, headers, body: method === 'POST' ? body : undefined, signal });
+      response = await replicas.send((url) => doFetch(`${url}${path}`, { method, headers: headers(), body: method === 'POST' ? body : undefined, signal }), signal);
     } catch (error) {
       if (config.signal?.aborted) throw error;
       if (timeout.aborted) {

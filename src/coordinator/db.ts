@@ -1,7 +1,7 @@
 // Opens the coordinator database (SQLite in a data directory, or PostgreSQL) and isolates the engine-specific statements.
 import { chmodSync, existsSync, mkdirSync, openSync, closeSync, readFileSync, unlinkSync, writeSync } from 'node:fs';
 import { join } from 'node:path';
-import { Kysely, PostgresDialect, SqliteDialect, sql, type ExpressionBuilder, type Transaction } from 'kysely';
+import { Kysely, PostgresDialect, SqliteDialect, sql, type ExpressionBuilder, type LogEvent, type Transaction } from 'kysely';
 import { UserError } from '../errors.js';
 import type { Database } from './tables.js';
 import { migrateToLatest } from './migrations.js';
@@ -33,8 +33,8 @@ export interface Engine {
    * that sees every concurrent change committed before the lock was granted, instead of a snapshot from before the wait.
    */
   lockNodes(trx: Db, nodeIds: readonly string[]): Promise<void>;
-  /** Write buffered heartbeats (last seen, telemetry, back online) and heartbeat nonces in one batch. */
-  writeHeartbeats(beats: readonly HeartbeatRow[], nonces: readonly NonceRow[]): Promise<void>;
+  /** Write buffered heartbeats (last seen, telemetry, back online) in one batch. */
+  writeHeartbeats(beats: readonly HeartbeatRow[]): Promise<void>;
   close(): Promise<void>;
 }
 
@@ -52,21 +52,18 @@ export interface GpuHoldCheck {
   skipLocked?: boolean;
 }
 
-export interface NonceRow {
-  pubkey: string;
-  nonce: string;
-  expires_at: number;
-}
-
 export interface OpenOptions {
   dataDir?: string;
   databaseUrl?: string;
   /** Pool size for PostgreSQL. */
   maxConnections?: number;
+  /** Each query through Kysely: its duration and whether it failed (metrics). */
+  onQuery?: (milliseconds: number, failed: boolean) => void;
 }
 
 export async function openDatabase(options: OpenOptions): Promise<Engine> {
-  const engine = options.databaseUrl ? await openPostgres(options.databaseUrl, options.maxConnections ?? 10) : await openSqlite(requireDir(options.dataDir));
+  const log = options.onQuery && ((event: LogEvent) => options.onQuery!(event.queryDurationMillis, event.level === 'error'));
+  const engine = options.databaseUrl ? await openPostgres(options.databaseUrl, options.maxConnections ?? 10, log) : await openSqlite(requireDir(options.dataDir), log);
   try {
     await migrateToLatest(engine.db, engine.kind);
   } catch (error) {
@@ -81,7 +78,7 @@ function requireDir(dir: string | undefined): string {
   return dir;
 }
 
-async function openSqlite(dataDir: string): Promise<Engine> {
+async function openSqlite(dataDir: string, log?: (event: LogEvent) => void): Promise<Engine> {
   // The database holds heartbeat session keys: owner-only, like the keypairs (SQLite gives its -wal and -shm files the
   // database file's mode). A database left 0644 by an older version is tightened.
   mkdirSync(dataDir, { recursive: true, mode: 0o700 });
@@ -100,18 +97,16 @@ async function openSqlite(dataDir: string): Promise<Engine> {
     releaseLock();
     throw error;
   }
-  const db = new Kysely<Database>({ dialect: new SqliteDialect({ database }) });
+  const db = new Kysely<Database>({ dialect: new SqliteDialect({ database }), log });
   // The heartbeat flush runs every 500 ms over every live node: one prepared statement reused per row costs less than
   // Kysely compiling (and SQLite preparing) a large UPDATE … FROM (VALUES …) per batch. Prepared on first use (after migrations).
-  let writeBatch: ((beats: readonly HeartbeatRow[], nonces: readonly NonceRow[]) => void) | undefined;
+  let writeBatch: ((beats: readonly HeartbeatRow[]) => void) | undefined;
   const heartbeatWriter = () => {
     const update = database.prepare<[number, string, string]>(`update nodes set last_heartbeat_at = max(coalesce(last_heartbeat_at, 0), ?), telemetry = ?, status = 'online' where id = ?`);
-    const insertNonce = database.prepare<[string, string, number]>('insert into nonces (pubkey, nonce, expires_at) values (?, ?, ?) on conflict do nothing');
-    const batch = database.transaction((beats: readonly HeartbeatRow[], nonces: readonly NonceRow[]) => {
+    const batch = database.transaction((beats: readonly HeartbeatRow[]) => {
       for (const b of beats) update.run(b.at, b.telemetry, b.id);
-      for (const n of nonces) insertNonce.run(n.pubkey, n.nonce, n.expires_at);
     });
-    return (beats: readonly HeartbeatRow[], nonces: readonly NonceRow[]) => batch.immediate(beats, nonces);
+    return (beats: readonly HeartbeatRow[]) => batch.immediate(beats);
   };
   return {
     kind: 'sqlite',
@@ -142,10 +137,10 @@ async function openSqlite(dataDir: string): Promise<Engine> {
     lockLease: async () => {},
     lockNodes: async () => {},
     // Holding Kysely's connection (its mutex) keeps the raw writes out of any transaction a Kysely caller has open.
-    writeHeartbeats: (beats, nonces) =>
+    writeHeartbeats: (beats) =>
       db.connection().execute(async () => {
         writeBatch ??= heartbeatWriter();
-        writeBatch(beats, nonces);
+        writeBatch(beats);
       }),
     close: async () => {
       await db.destroy();
@@ -197,7 +192,7 @@ function acquireDirLock(dataDir: string): () => void {
   throw new UserError(`Could not lock the data directory ${dataDir}.`, { code: 'DATA_DIR_LOCKED' });
 }
 
-async function openPostgres(url: string, max: number): Promise<Engine> {
+async function openPostgres(url: string, max: number, log?: (event: LogEvent) => void): Promise<Engine> {
   const { default: pg } = await import('pg');
   // BIGINT and COUNT(*) come back as strings by default; every integer iocli stores fits a JS number.
   const types = {
@@ -219,7 +214,7 @@ async function openPostgres(url: string, max: number): Promise<Engine> {
       cause: error,
     });
   }
-  const db = new Kysely<Database>({ dialect: new PostgresDialect({ pool }) });
+  const db = new Kysely<Database>({ dialect: new PostgresDialect({ pool }), log });
   return {
     kind: 'postgres',
     db,
@@ -251,13 +246,10 @@ async function openPostgres(url: string, max: number): Promise<Engine> {
       if (nodeIds.length === 0) return;
       await trx.selectFrom('nodes').select('id').where('id', 'in', [...nodeIds].sort()).orderBy('id').forUpdate().execute();
     },
-    writeHeartbeats: async (beats, nonces) => {
+    writeHeartbeats: async (beats) => {
       for (let i = 0; i < beats.length; i += 1000) {
         const values = sql.join(beats.slice(i, i + 1000).map((b) => sql`(${b.id}::text, ${b.at}::bigint, ${b.telemetry}::text)`));
         await sql`update nodes as n set last_heartbeat_at = greatest(coalesce(n.last_heartbeat_at, 0), v.at), telemetry = v.t, status = 'online' from (values ${values}) as v(id, at, t) where n.id = v.id`.execute(db);
-      }
-      for (let i = 0; i < nonces.length; i += 1000) {
-        await db.insertInto('nonces').values(nonces.slice(i, i + 1000)).onConflict((oc) => oc.doNothing()).execute();
       }
     },
     close: () => db.destroy(),

@@ -71,6 +71,11 @@ export async function claimRewards(ctx: CoordinatorContext, owner: string): Prom
   return getClaim(ctx, claimId);
 }
 
+export async function latestClaimSince(ctx: CoordinatorContext, owner: string, since: number): Promise<Claim | undefined> {
+  const row = await ctx.db.selectFrom('claims').selectAll().where('owner', '=', owner).where('kind', '=', 'claim').where('created_at', '>=', since).orderBy('created_at', 'desc').executeTakeFirst();
+  return row ? toClaim(row) : undefined;
+}
+
 async function getClaim(ctx: CoordinatorContext, claimId: string): Promise<Claim> {
   return toClaim(await ctx.db.selectFrom('claims').selectAll().where('id', '=', claimId).executeTakeFirstOrThrow());
 }

@@ -9,6 +9,8 @@ import * as schemas from '../api/schemas.js';
 import { verifySignedRequest } from '../api/signing.js';
 import { openDatabase, type Engine } from './db.js';
 import { HttpError } from './http-error.js';
+import { IdempotencyRecords } from './http/idempotency.js';
+import { TokenBuckets, type RateLimit } from './http/rate-limit.js';
 import { parseQuietHeartbeat } from './heartbeat-input.js';
 import { HeartbeatSessions, type SessionAuthResult } from './heartbeat-sessions.js';
 import { databaseSessionPersistence } from './session-store.js';
@@ -51,9 +53,20 @@ export interface CoordinatorOptions {
   maxClockSkewMs?: number;
   /** How long a heartbeat session lasts before the agent must open a new one (default 1 h). */
   sessionTtlMs?: number;
-  /** Requests per second per public key (or IP for unsigned requests); false turns limiting off. */
-  rateLimit?: { perSecond: number; burst: number } | false;
+  /**
+   * Token buckets (false turns limiting off): per client address before authentication, on every route but /healthz
+   * (default 1000/s, burst 2000), and per verified identity after a signature or session check (default 200/s, burst
+   * 400); at most maxKeys buckets each (least recently used dropped first; default 100,000).
+   */
+  rateLimit?: { perAddress?: RateLimit; perIdentity?: RateLimit; maxKeys?: number } | false;
+  /**
+   * Reverse proxies (addresses or CIDR ranges) whose X-Forwarded-For names the client, for the per-address limit and the
+   * faucet's; without it every client behind a proxy shares the proxy's address. Default: none trusted.
+   */
+  trustedProxies?: string[];
   bodyLimitBytes?: number;
+  /** How long an in-progress Idempotency-Key record holds without its process renewing it (default 60 s). */
+  idempotencyClaimMs?: number;
   paymentVerifier?: PaymentVerifier;
   payoutSender?: PayoutSender;
   /** Dev only: hands out test tokens (the coordinator holds the mint authority). */
@@ -123,8 +136,14 @@ export async function startCoordinator(options: CoordinatorOptions = {}): Promis
   const feeBps = options.feeBps ?? 500;
   const heartbeatGraceMs = options.heartbeatGraceMs ?? 30_000;
   const maxSkew = options.maxClockSkewMs ?? 60_000;
-  const onError = options.onError ?? ((error: unknown, where: string) => process.stderr.write(`coordinator ${where}: ${(error as Error)?.stack ?? String(error)}\n`));
+  const report = options.onError ?? ((error: unknown, where: string) => process.stderr.write(`coordinator ${where}: ${(error as Error)?.stack ?? String(error)}\n`));
   const version = packageVersion();
+  const metrics = new Metrics({ version, engine: options.databaseUrl ? 'postgres' : 'sqlite' });
+  // Every failure the server survives is counted for /metrics as well as reported.
+  const onError = (error: unknown, where: string) => {
+    metrics.countError(where);
+    report(error, where);
+  };
   const network: NetworkOptions = {
     cluster: options.network?.cluster ?? (dev ? 'localnet' : 'devnet'),
     rpcUrl: options.network?.rpcUrl ?? (dev ? 'http://127.0.0.1:8899' : 'https://api.devnet.solana.com'),
@@ -134,7 +153,10 @@ export async function startCoordinator(options: CoordinatorOptions = {}): Promis
     symbol: options.network?.symbol ?? 'IOC',
   };
 
-  const engine = await openDatabase({ dataDir: options.dataDir, databaseUrl: options.databaseUrl, maxConnections: options.maxConnections });
+  const engine = await openDatabase({ dataDir: options.dataDir, databaseUrl: options.databaseUrl, maxConnections: options.maxConnections, onQuery: (ms, failed) => metrics.observeQuery(ms / 1000, failed) }).catch((error: unknown) => {
+    metrics.close();
+    throw error;
+  });
   const service = new CoordinatorService(engine, {
     dev,
     feeBps,
@@ -149,18 +171,23 @@ export async function startCoordinator(options: CoordinatorOptions = {}): Promis
     onError,
     now,
   });
-  const metrics = new Metrics();
   const sessions = new HeartbeatSessions({ ttlMs: options.sessionTtlMs ?? 60 * 60_000, maxSkewMs: maxSkew, now, persistence: databaseSessionPersistence(engine.db) });
   // Long-polls end when the server closes rather than holding close() up for their full wait.
   const closing = new AbortController();
   const keyCache = new Map<string, KeyObject>();
   const recentNonces = new Map<string, number>();
-  const buckets = new Map<string, { tokens: number; at: number }>();
-  const rateLimit = options.rateLimit === undefined ? { perSecond: 200, burst: 400 } : options.rateLimit;
+  const idempotency = new IdempotencyRecords({ db: engine.db, now, claimMs: options.idempotencyClaimMs ?? 60_000 });
+  const limits = options.rateLimit === false ? undefined : { perAddress: { perSecond: 1_000, burst: 2_000 }, perIdentity: { perSecond: 200, burst: 400 }, maxKeys: 100_000, ...options.rateLimit };
+  const addressLimit = limits && new TokenBuckets(limits.perAddress, { now, maxKeys: limits.maxKeys });
+  const identityLimit = limits && new TokenBuckets(limits.perIdentity, { now, maxKeys: limits.maxKeys });
+  /** After authentication: the verified identity's own bucket (forged or unsigned requests never reach it). */
+  const limitIdentity = (identity: string): void => {
+    if (identityLimit && !identityLimit.take(identity)) throw new HttpError(429, 'RATE_LIMITED', 'Too many requests for this wallet; slow down.', 'Retry after a second.');
+  };
   const startedAt = Date.now();
   let openapi: Record<string, unknown> | undefined;
 
-  const app = Fastify({ logger: false, bodyLimit: options.bodyLimitBytes ?? 1024 * 1024, forceCloseConnections: true });
+  const app = Fastify({ logger: false, bodyLimit: options.bodyLimitBytes ?? 1024 * 1024, forceCloseConnections: true, trustProxy: options.trustedProxies?.length ? options.trustedProxies : false });
 
   // JSON only: a body of any other type is a 415, never parsed as text and then failing the signature check as a 401.
   app.removeAllContentTypeParsers();
@@ -176,25 +203,12 @@ export async function startCoordinator(options: CoordinatorOptions = {}): Promis
   });
 
   // Hooks are callback-style and registered only when needed: an async hook costs a promise on every request.
-  if (rateLimit) app.addHook('onRequest', (request, reply, done) => {
-    const pubkey = request.headers['x-iocli-pubkey'];
-    const session = request.headers['x-iocli-session'];
-    const key = typeof pubkey === 'string' ? `k:${pubkey}` : typeof session === 'string' ? `s:${session}` : `ip:${request.ip}`;
-    const t = now();
-    let bucket = buckets.get(key);
-    if (!bucket) {
-      if (buckets.size > 100_000) buckets.clear();
-      bucket = { tokens: rateLimit.burst, at: t };
-      buckets.set(key, bucket);
-    }
-    bucket.tokens = Math.min(rateLimit.burst, bucket.tokens + ((t - bucket.at) / 1000) * rateLimit.perSecond);
-    bucket.at = t;
-    if (bucket.tokens < 1) {
-      reply.header('retry-after', '1');
-      return done(new HttpError(429, 'RATE_LIMITED', 'Too many requests; slow down.', 'Retry after a second.'));
-    }
-    bucket.tokens -= 1;
-    done();
+  // Before authentication only the client address is known: headers naming a key or session are not trusted yet.
+  if (addressLimit) app.addHook('onRequest', (request, reply, done) => {
+    if (request.url === '/healthz') return done();
+    if (addressLimit.take(request.ip)) return done();
+    reply.header('retry-after', '1');
+    done(new HttpError(429, 'RATE_LIMITED', 'Too many requests from this address; slow down.', 'Retry after a second.'));
   });
 
   // Each route gets its own onResponse hook that knows its URL (request.routeOptions builds an object per call); the
@@ -234,12 +248,13 @@ export async function startCoordinator(options: CoordinatorOptions = {}): Promis
   async function authenticate(request: Pick<FastifyRequest, 'method' | 'url' | 'headers' | 'rawBody'>): Promise<string> {
     const result = verifySignedRequest(request.method, request.url, request.headers, request.rawBody ?? '', { now: now(), maxSkewMs: maxSkew, keyCache });
     if (!result.ok) throw new HttpError(401, result.reason === 'skew' ? 'CLOCK_SKEW' : 'UNAUTHORIZED', result.message);
+    limitIdentity(result.publicKey);
     const nonceKey = `${result.publicKey}:${result.nonce}`;
     if (recentNonces.has(nonceKey)) throw new HttpError(401, 'REPLAYED', 'This request nonce was already used (replay).');
     const expiresAt = result.timestamp + maxSkew + 1_000;
     if (recentNonces.size > 500_000) pruneNonces();
     recentNonces.set(nonceKey, expiresAt);
-    if (!(await service.useNonce(result.publicKey, result.nonce, expiresAt, true))) {
+    if (!(await service.useNonce(result.publicKey, result.nonce, expiresAt))) {
       throw new HttpError(401, 'REPLAYED', 'This request nonce was already used (replay).');
     }
     return result.publicKey;
@@ -254,7 +269,10 @@ export async function startCoordinator(options: CoordinatorOptions = {}): Promis
   type NodeHandler = (request: FastifyRequest, actor: string, reply: FastifyReply) => Promise<unknown>;
 
   function sessionOwner(result: SessionAuthResult): string {
-    if (result.ok) return result.owner;
+    if (result.ok) {
+      limitIdentity(result.owner);
+      return result.owner;
+    }
     const hint = result.code === 'SESSION_UNKNOWN' || result.code === 'SESSION_EXPIRED' ? 'Open a new session (POST /v1/nodes/:id/sessions).' : result.code === 'SEQ_BEHIND' ? 'Send the next request with x-iocli-seq = details.nextSeq.' : undefined;
     throw new HttpError(401, result.code, result.message, hint, result.code === 'SEQ_BEHIND' ? { nextSeq: result.nextSeq } : undefined);
   }
@@ -269,8 +287,11 @@ export async function startCoordinator(options: CoordinatorOptions = {}): Promis
     app.route({ method, url, handler: async (request: FastifyRequest, reply: FastifyReply) => handler(request, await authenticateNode(request), reply) });
   }
 
-  /** A signed route; POSTs honour Idempotency-Key (same key + same wallet → the first response again). */
-  function signed(method: 'GET' | 'POST', url: string, handler: Handler) {
+  /**
+   * A signed route; POSTs honour Idempotency-Key (same key + same wallet → the first response again; see
+   * http/idempotency.ts). `resume` answers a retry that takes over from a process that died mid-request.
+   */
+  function signed(method: 'GET' | 'POST', url: string, handler: Handler, opts: { resume?: (request: FastifyRequest, actor: string, since: number) => Promise<unknown> } = {}) {
     app.route({
       method,
       url,
@@ -278,30 +299,8 @@ export async function startCoordinator(options: CoordinatorOptions = {}): Promis
         const actor = await authenticate(request);
         const key = request.headers['idempotency-key'];
         if (method !== 'POST' || typeof key !== 'string' || key.length === 0) return handler(request, actor);
-        if (key.length > 200) throw new HttpError(400, 'BAD_REQUEST', 'Idempotency-Key must be at most 200 characters.');
-        const path = request.url;
-        const db = engine.db;
-        const inserted = await db.insertInto('idempotency').values({ pubkey: actor, key, method, path, status: 0, response: null, created_at: now() }).onConflict((oc) => oc.doNothing()).executeTakeFirst();
-        if (Number(inserted.numInsertedOrUpdatedRows ?? 0n) !== 1) {
-          const row = await db.selectFrom('idempotency').selectAll().where('pubkey', '=', actor).where('key', '=', key).executeTakeFirst();
-          if (!row || row.status === 0) throw new HttpError(409, 'IN_PROGRESS', 'A request with this Idempotency-Key is still being processed.', 'Retry shortly.');
-          if (row.method !== method || row.path !== path) throw new HttpError(422, 'IDEMPOTENCY_KEY_REUSED', `This Idempotency-Key was used for ${row.method} ${row.path}.`);
-          reply.header('idempotent-replay', 'true');
-          return reply.code(row.status).send(JSON.parse(row.response ?? 'null'));
-        }
-        try {
-          const result = await handler(request, actor);
-          await db.updateTable('idempotency').set({ status: 200, response: JSON.stringify(result) }).where('pubkey', '=', actor).where('key', '=', key).execute();
-          return result;
-        } catch (error) {
-          if (error instanceof HttpError && error.status < 500 && error.status !== 429) {
-            const body = { error: { code: error.code, message: error.message, ...(error.hint ? { hint: error.hint } : {}), ...(error.details !== undefined ? { details: error.details } : {}) } };
-            await db.updateTable('idempotency').set({ status: error.status, response: JSON.stringify(body) }).where('pubkey', '=', actor).where('key', '=', key).execute();
-          } else {
-            await db.deleteFrom('idempotency').where('pubkey', '=', actor).where('key', '=', key).execute();
-          }
-          throw error;
-        }
+        const resume = opts.resume;
+        return idempotency.handle({ actor, key, method, path: request.url, run: () => handler(request, actor), resume: resume && ((since) => resume(request, actor, since)) }, reply);
       },
     });
   }
@@ -378,14 +377,16 @@ export async function startCoordinator(options: CoordinatorOptions = {}): Promis
     return { ok: true };
   });
   signed('POST', '/v1/leases/quote', async (request, actor) => service.quote(actor, parse(schemas.quoteRequestSchema, request.body, 'body')));
-  signed('POST', '/v1/leases', async (request, actor) => service.createLease(actor, parse(schemas.createLeaseSchema, request.body, 'body')));
+  signed('POST', '/v1/leases', async (request, actor) => service.createLease(actor, parse(schemas.createLeaseSchema, request.body, 'body')), {
+    resume: async (request, actor) => service.leaseForQuote(actor, parse(schemas.createLeaseSchema, request.body, 'body').quoteId),
+  });
   signed('GET', '/v1/leases', async (request, actor) => ({ leases: await service.listLeases(actor, parse(schemas.leasesQuerySchema, request.query, 'query').all) }));
   signed('GET', '/v1/leases/:id', async (request, actor) => service.getLease(actor, params(request).id!));
   signed('GET', '/v1/leases/:id/logs', async (request, actor) => service.leaseLogs(actor, params(request).id!, parse(schemas.logsQuerySchema, request.query, 'query')));
   signed('POST', '/v1/leases/:id/extend', async (request, actor) => service.extendLease(actor, params(request).id!, parse(schemas.extendLeaseSchema, request.body, 'body')));
   signed('POST', '/v1/leases/:id/stop', async (request, actor) => service.stopLease(actor, params(request).id!));
   signed('GET', '/v1/rewards', async (_request, actor) => service.rewards(actor));
-  signed('POST', '/v1/rewards/claim', async (_request, actor) => service.claim(actor));
+  signed('POST', '/v1/rewards/claim', async (_request, actor) => service.claim(actor), { resume: async (_request, actor, since) => service.claimSince(actor, since) });
 
   const timers: NodeJS.Timeout[] = [];
   const inFlight = new Set<Promise<unknown>>();
@@ -424,6 +425,7 @@ export async function startCoordinator(options: CoordinatorOptions = {}): Promis
   } catch (error) {
     await app.close().catch(() => {});
     await engine.close();
+    metrics.close();
     throw error;
   }
   every(Math.min(1_000, options.heartbeatFlushMs ?? 500), () => service.flushHeartbeats(), 'heartbeat flush');
@@ -463,6 +465,7 @@ export async function startCoordinator(options: CoordinatorOptions = {}): Promis
       if (closed) return;
       closed = true;
       for (const timer of timers) clearInterval(timer);
+      idempotency.close();
       closing.abort();
       await relay.close();
       await app.close();
@@ -472,6 +475,7 @@ export async function startCoordinator(options: CoordinatorOptions = {}): Promis
       await sweeping;
       await service.flushHeartbeats().catch((error) => onError(error, 'final flush'));
       await engine.close();
+      metrics.close();
     },
   };
 }

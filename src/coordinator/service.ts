@@ -109,12 +109,12 @@ export class CoordinatorService {
     return heartbeats.waitForAssignments(this.ctx, nodeId, actor, after, waitMs, signal);
   }
 
-  /** Remember a nonce; persisted in the next flush (heartbeats) or at once (everything else). Returns false on replay. */
-  useNonce(pubkey: string, nonce: string, expiresAt: number, persistNow: boolean): Promise<boolean> {
-    return this.ctx.heartbeats.useNonce(pubkey, nonce, expiresAt, persistNow);
+  /** Burn a request nonce in the database (so no restart or replica accepts it again). Returns false on replay. */
+  useNonce(pubkey: string, nonce: string, expiresAt: number): Promise<boolean> {
+    return this.ctx.heartbeats.useNonce(pubkey, nonce, expiresAt);
   }
 
-  /** Write buffered heartbeats (last seen, telemetry) and nonces in one batch. */
+  /** Write buffered heartbeats (last seen, telemetry) in one batch. */
   flushHeartbeats(): Promise<number> {
     return this.ctx.heartbeats.flush();
   }
@@ -150,6 +150,12 @@ export class CoordinatorService {
 
   createLease(renter: string, input: { quoteId: string; payment?: { transaction: string } }): Promise<Lease> {
     return leases.createLease(this.ctx, renter, input);
+  }
+
+  /** The renter's lease made from this quote, if one was made (a retry finishing a request a dead process served). */
+  async leaseForQuote(renter: string, quoteId: string): Promise<Lease | undefined> {
+    const row = await this.ctx.db.selectFrom('leases').select('id').where('quote_id', '=', quoteId).where('renter', '=', renter).executeTakeFirst();
+    return row ? leaseViews.getLease(this.ctx, renter, row.id) : undefined;
   }
 
   getLease(renter: string, leaseId: string): Promise<Lease> {
@@ -203,6 +209,11 @@ export class CoordinatorService {
     return rewards.claimRewards(this.ctx, owner);
   }
 
+  /** The owner's latest claim made at or after `since` (a retry finishing a claim a dead process made). */
+  claimSince(owner: string, since: number): Promise<Claim | undefined> {
+    return rewards.latestClaimSince(this.ctx, owner, since);
+  }
+
   /** On start: settle every unfinished claim and refund from the chain (re-signing only expired transfers). */
   async recoverClaims(): Promise<void> {
     await this.payouts?.settleOpen();
@@ -221,7 +232,7 @@ export class CoordinatorService {
   // ---------------------------------------------------------------- metrics
 
   gauges(): Promise<gauges.Gauges> {
-    return gauges.readGauges(this.ctx.db);
+    return gauges.readGauges(this.ctx.db, this.options.now());
   }
 }
 

@@ -62,8 +62,12 @@ export const SETTING_KEYS: readonly SettingKey[] = [
     name: 'api-url',
     property: 'apiUrl',
     scope: 'profile',
-    description: 'Coordinator API base URL',
-    normalize: (raw) => normalizeHttpUrl(raw, 'api-url'),
+    description: 'Coordinator API base URL; several, comma-separated, for failover between replicas',
+    normalize: (raw) =>
+      raw
+        .split(',')
+        .map((part) => normalizeHttpUrl(part.trim(), 'api-url'))
+        .join(','),
   },
   {
     name: 'rpc-url',

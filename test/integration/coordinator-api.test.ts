@@ -337,10 +337,10 @@ describe.each(ENGINES)('coordinator API on %s', (engine) => {
     }
   });
 
-  it('rate-limits per key', async () => {
-    const c = await startTestCoordinator(engine, { rateLimit: { perSecond: 1, burst: 3 } });
+  it('rate-limits per client address', async () => {
+    const c = await startTestCoordinator(engine, { rateLimit: { perAddress: { perSecond: 1, burst: 3 } } });
     try {
-      const results = await Promise.allSettled(Array.from({ length: 6 }, () => c.client().health()));
+      const results = await Promise.allSettled(Array.from({ length: 6 }, () => c.client().offers()));
       expect(results.filter((x) => x.status === 'rejected').length).toBeGreaterThan(0);
     } finally {
       await c.close();
