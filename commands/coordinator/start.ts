@@ -15,6 +15,7 @@ export interface CoordinatorStartOptions {
   rpcUrl?: string;
   mint?: string;
   treasuryKeypair?: string;
+  replicaUrl?: string;
 }
 
 function parseNonNegative(flag: string) {
@@ -42,6 +43,7 @@ export const coordinatorStart: CommandSpec<CoordinatorStartOptions> = {
     { flags: '--rpc-url <url>', description: 'Solana RPC for payments and payouts (with --mint and --treasury-keypair)' },
     { flags: '--mint <address>', description: 'SPL token mint that leases are paid in' },
     { flags: '--treasury-keypair <path>', description: 'keypair owning the treasury token account; signs claims and refunds' },
+    { flags: '--replica-url <url>', description: 'how the other replicas reach this one (relay streams are forwarded to the replica holding the agent; default: the listen address with PostgreSQL)' },
   ],
   examples: [
     'iocli coordinator start --dev',
@@ -76,6 +78,7 @@ export const coordinatorStart: CommandSpec<CoordinatorStartOptions> = {
       dev: options.dev,
       feeBps: options.feeBps,
       heartbeatGraceMs: options.heartbeatGrace === undefined ? undefined : options.heartbeatGrace * 1000,
+      replicaUrl: options.replicaUrl,
       onError: (error, where) => ctx.out.warn(`${where}: ${(error as Error)?.message ?? String(error)}`),
     });
     ctx.out.info(`Coordinator listening on ${server.url} (${server.engine}${options.dev ? ', dev mode' : ''}). Ctrl-C to stop.`);

@@ -6,7 +6,7 @@
 import { connect as netConnect, type Socket } from 'node:net';
 import type { Duplex } from 'node:stream';
 import WebSocket from 'ws';
-import { CHANNEL, decodeFrame, encodeCredit, encodeData, encodeFrame, encodeJson, FRAME, MAX_CHUNK, parseJson, RELAY_PATHS, WINDOW_BYTES, type OpenRequest, type StreamStatus } from '../api/relay-protocol.js';
+import { CHANNEL, decodeFrame, encodeCredit, encodeData, encodeFrame, encodeJson, FRAME, MAX_CHUNK, parseJson, RELAY_PATHS, WINDOW_BYTES, zeroMask, type OpenRequest, type StreamStatus } from '../api/relay-protocol.js';
 import { createSigner, type SigningKeypair } from '../api/signing.js';
 import { LABEL_PORTS } from '../domain/docker-args.js';
 import { createDemuxer, createDockerEngine, type DockerEngine } from '../docker/engine-api.js';
@@ -74,7 +74,7 @@ export function startRelayLink(options: RelayLinkOptions): RelayLink {
   const connectOnce = () => {
     if (closed) return loopDone();
     const path = RELAY_PATHS.agent(options.nodeId);
-    const ws = new WebSocket(toWebSocketUrl(options.apiUrl, path), { headers: { ...sign('GET', `${basePath}${path}`, '') }, perMessageDeflate: false, maxPayload: 2 * MAX_CHUNK + 64 });
+    const ws = new WebSocket(toWebSocketUrl(options.apiUrl, path), { headers: { ...sign('GET', `${basePath}${path}`, '') }, perMessageDeflate: false, maxPayload: 2 * MAX_CHUNK + 64, generateMask: zeroMask });
     socket = ws;
     const streams = new Map<number, AgentStream>();
     let alive = true;

@@ -5,7 +5,7 @@
 import { createServer, type AddressInfo, type Server, type Socket } from 'node:net';
 import type { Readable, Writable } from 'node:stream';
 import WebSocket from 'ws';
-import { CHANNEL, channelMessage, MAX_CHUNK, RELAY_PATHS, type StreamStatus } from '../api/relay-protocol.js';
+import { CHANNEL, channelMessage, MAX_CHUNK, RELAY_PATHS, zeroMask, type StreamStatus } from '../api/relay-protocol.js';
 import { createSigner, type SigningKeypair } from '../api/signing.js';
 import { ExitCode, ExternalError, UserError } from '../errors.js';
 
@@ -32,7 +32,7 @@ export function openRelaySocket(target: RelayTarget, path: string, signal?: Abor
   const { url, signedPath } = wsUrl(target.apiUrl, path);
   const headers = createSigner(target.keypair)('GET', signedPath, '');
   return new Promise((resolve, reject) => {
-    const ws = new WebSocket(url, { headers: { ...headers }, perMessageDeflate: false, maxPayload: 2 * MAX_CHUNK + 64, handshakeTimeout: 20_000 });
+    const ws = new WebSocket(url, { headers: { ...headers }, perMessageDeflate: false, maxPayload: 2 * MAX_CHUNK + 64, handshakeTimeout: 20_000, generateMask: zeroMask });
     const onAbort = () => ws.terminate();
     signal?.addEventListener('abort', onAbort, { once: true });
     ws.once('open', () => {
