@@ -6,7 +6,7 @@
 //     Target: within 100 ms (medians).
 // The coordinator (`iocli coordinator start --dev`, SQLite) and the agent (`iocli provide --simulate-gpus`) run as their
 // own processes. Needs `npm run build`, Docker and iocli-test/busybox:latest (built by the integration tests).
-// Usage: node bench/relay.mjs [--mb 100] [--runs 3] [--execs 15]
+// Usage: node bench/relay.mjs [--mb 100] [--runs 3] [--execs 15]   (BENCH_CPU_PROF=DIR: CPU profiles of the iocli processes)
 import { execFileSync, spawn } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { get } from 'node:http';
@@ -14,7 +14,9 @@ import { createServer, connect } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { Writable } from 'node:stream';
 import { createApiClient } from '../dist/src/api/client.js';
+import { execInLease } from '../dist/src/renter/relay-client.js';
 import { generateKeypair, writeKeypairFile } from '../dist/src/wallet/keypair.js';
 
 const IMAGE = 'iocli-test/busybox:latest';
@@ -107,7 +109,7 @@ try {
   await writeKeypairFile(join(dir, 'provider.json'), generateKeypair());
   const env = { HOME: dir, IOCLI_CONFIG_DIR: join(dir, 'config'), IOCLI_API_URL: url, IOCLI_KEYPAIR: join(dir, 'renter.json'), NO_COLOR: '1', CI: '1' };
   const spawnCli = (args) => {
-    const child = spawn(process.execPath, [BIN, ...args], { env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(process.execPath, [...(process.env.BENCH_CPU_PROF ? ['--cpu-prof', '--cpu-prof-dir', process.env.BENCH_CPU_PROF] : []), BIN, ...args], { env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
     child.stdout.resume();
     child.stderr.resume();
     children.push(child);
@@ -115,7 +117,7 @@ try {
   };
   spawnCli(['coordinator', 'start', '--dev', '--port', String(apiPort), '--data-dir', join(dir, 'coordinator')]);
   await until('the coordinator', async () => (await fetch(`${url}/healthz`)).ok);
-  spawnCli(['provide', '--simulate-gpus', '1:RTX4090', '--data-dir', join(dir, 'provider'), '--machine-id', `bench-relay-${process.pid}`, '--keypair', join(dir, 'provider.json'), '--no-verify', '--yes']);
+  spawnCli(['provide', '--simulate-gpus', '1:RTX4090', '--data-dir', join(dir, 'provider'), '--machine-id', `bench-relay-${process.pid}`, '--keypair', join(dir, 'provider.json'), '--no-verify', '--drain-timeout', '0', '--yes']);
   const api = createApiClient({ baseUrl: url, keypair: renter });
   const httpPort = await freePort();
   const bytes = MB * 1_000_000;
@@ -166,12 +168,25 @@ try {
   const versionTimes = [];
   for (let i = 0; i < 5; i++) versionTimes.push(await run(process.execPath, [BIN, '--version'], env));
   console.log(`  (for scale: iocli --version ${median(versionTimes).toFixed(0)} ms, iocli lease show ID ${median(showTimes).toFixed(0)} ms)`);
+  // The relay's own share: the same exec from this process (no CLI start-up), through coordinator and agent.
+  const sink = () => new Writable({ write: (_chunk, _encoding, done) => done() });
+  const relayTimes = [];
+  for (let i = 0; i < EXECS; i++) {
+    const started = performance.now();
+    await execInLease({ apiUrl: url, keypair: renter, leaseId: lease.id, command: ['true'], tty: false, stdout: sink(), stderr: sink() });
+    relayTimes.push(performance.now() - started);
+  }
+  console.log(`  (relay round trip without CLI start-up: ${median(relayTimes).toFixed(0)} ms)`);
   const dockerMs = median(dockerTimes);
   const execMs = median(execTimes);
   console.log(`exec round trip, median of ${EXECS} (ms):`);
   console.log(`  docker exec CT true on the provider    ${dockerMs.toFixed(0)}`);
   console.log(`  iocli lease exec ID -- true            ${execMs.toFixed(0)}   → +${(execMs - dockerMs).toFixed(0)} ms (target ≤ +100 ms)`);
 } finally {
+  if (process.env.BENCH_CPU_PROF) {
+    for (const child of children) child.kill('SIGTERM');
+    await sleep(6_000);
+  }
   cleanup();
 }
 process.exit(0);
