@@ -7,7 +7,7 @@ import type { Readable, Writable } from 'node:stream';
 import WebSocket from 'ws';
 import { CHANNEL, channelMessage, MAX_CHUNK, RELAY_PATHS, zeroMask, type StreamStatus } from '../api/relay-protocol.js';
 import { createSigner, type SigningKeypair } from '../api/signing.js';
-import { ExitCode, ExternalError, UserError } from '../errors.js';
+import { CancelledError, ExitCode, ExternalError, UserError } from '../errors.js';
 
 export interface RelayTarget {
   apiUrl: string;
@@ -62,6 +62,7 @@ export function openRelaySocket(target: RelayTarget, path: string, signal?: Abor
     ws.on('error', (error) => {
       signal?.removeEventListener('abort', onAbort);
       if (refused) return;
+      if (signal?.aborted) return reject(new CancelledError());
       reject(new ExternalError(`Cannot reach the coordinator's relay at ${url.split('?')[0]}: ${error.message}`, { code: 'RELAY_UNREACHABLE' }));
     });
   });
@@ -166,7 +167,7 @@ export async function execInLease(options: ExecOptions): Promise<number> {
       stopPump();
       stopResize();
       options.signal?.removeEventListener('abort', onAbort);
-      if (options.signal?.aborted) return reject(options.signal.reason ?? new Error('aborted'));
+      if (options.signal?.aborted) return reject(new CancelledError('Cancelled: the command in the lease may still be running.'));
       if (status?.exitCode !== undefined) return resolve(status.exitCode);
       reject(status ? statusError(status, options.leaseId) : disconnected());
     });
