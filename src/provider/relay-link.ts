@@ -47,8 +47,7 @@ interface AgentStream {
 
 function toWebSocketUrl(apiUrl: string, path: string): string {
   const url = new URL(apiUrl);
-  url.protocol = url.protocol === 'https:' ? 'wss:' : 'ws:';
-  return `${url.origin.replace(/^http/, 'ws')}${url.pathname.replace(/\/+$/, '')}${path}`;
+  return `${url.protocol === 'https:' ? 'wss:' : 'ws:'}//${url.host}${url.pathname.replace(/\/+$/, '')}${path}`;
 }
 
 export function startRelayLink(options: RelayLinkOptions): RelayLink {
