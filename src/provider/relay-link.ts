@@ -229,7 +229,7 @@ export function startRelayLink(options: RelayLinkOptions): RelayLink {
       } else {
         const host = await portHost(engine, containerId, request.port);
         if ('error' in host) return refuse(host.error, 'PORT_UNREACHABLE');
-        const tcp: Socket = netConnect({ host: host.address, port: request.port });
+        const tcp: Socket = netConnect({ host: host.address, port: request.port, noDelay: true });
         source = tcp;
         await new Promise<void>((resolve, reject) => {
           tcp.once('connect', resolve);

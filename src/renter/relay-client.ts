@@ -229,7 +229,7 @@ export async function startPortForward(
   const listeners: PortForward['listeners'] = [];
   try {
     for (const pair of options.pairs) {
-      const server = createServer({ pauseOnConnect: true, highWaterMark: 1024 * 1024 }, (socket) => {
+      const server = createServer({ pauseOnConnect: true, highWaterMark: 1024 * 1024, noDelay: true }, (socket) => {
         sockets.add(socket);
         socket.on('close', () => sockets.delete(socket));
         socket.on('error', () => {});
