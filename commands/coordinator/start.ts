@@ -16,6 +16,7 @@ export interface CoordinatorStartOptions {
   mint?: string;
   treasuryKeypair?: string;
   trustedProxies?: string[];
+  replicaUrl?: string;
 }
 
 function parseNonNegative(flag: string) {
@@ -48,6 +49,7 @@ export const coordinatorStart: CommandSpec<CoordinatorStartOptions> = {
       description: 'comma-separated addresses/CIDRs of reverse proxies whose X-Forwarded-For names the client (rate limits)',
       parse: (value) => value.split(',').map((part) => part.trim()).filter(Boolean),
     },
+    { flags: '--replica-url <url>', description: 'how the other replicas reach this one (relay streams are forwarded to the replica holding the agent; default: the listen address with PostgreSQL)' },
   ],
   examples: [
     'iocli coordinator start --dev',
@@ -83,6 +85,7 @@ export const coordinatorStart: CommandSpec<CoordinatorStartOptions> = {
       feeBps: options.feeBps,
       heartbeatGraceMs: options.heartbeatGrace === undefined ? undefined : options.heartbeatGrace * 1000,
       trustedProxies: options.trustedProxies,
+      replicaUrl: options.replicaUrl,
       onError: (error, where) => ctx.out.warn(`${where}: ${(error as Error)?.message ?? String(error)}`),
     });
     ctx.out.info(`Coordinator listening on ${server.url} (${server.engine}${options.dev ? ', dev mode' : ''}). Ctrl-C to stop.`);

@@ -5,7 +5,7 @@ export const leaseConnect: CommandSpec<{ node?: string }> = {
   path: 'lease connect',
   summary: "Join standard input/output to a port of a lease's container (ssh ProxyCommand)",
   description:
-    "Relay standard input to the container's PORT and the port's bytes to standard output, through the coordinator,\n" +
+    "Relay standard input to the container's PORT and the port's bytes to standard output, through the coordinator, " +
     'until either side closes. Made for OpenSSH: ProxyCommand iocli lease connect ID 22 (see `iocli lease ssh-config`).',
   args: ['<id>', '<port>'],
   options: [{ flags: '--node <id>', description: 'the node of a multi-node lease (default: its first node)' }],

@@ -6,8 +6,8 @@ export const leaseCp: CommandSpec<CpFlags> = {
   path: 'lease cp',
   summary: "Copy files and directories to or from a lease's container, modes kept",
   description:
-    'Copy SRC into the directory DST (created if missing); one of them is ID:/path in the lease. Files and whole\n' +
-    'directories, modes kept, streamed as tar through the coordinator (tar is needed here and in the image; busybox\n' +
+    'Copy SRC into the directory DST (created if missing); one of them is ID:/path in the lease. Files and whole ' +
+    'directories, modes kept, streamed as tar through the coordinator (tar is needed here and in the image; busybox ' +
     'will do). A progress line shows on stderr when it is a terminal.',
   args: ['<src>', '<dst>'],
   options: [

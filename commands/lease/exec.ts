@@ -6,9 +6,10 @@ export const leaseExec: CommandSpec<ExecFlags> = {
   path: 'lease exec',
   summary: "Run a command in a lease's container (its exit code becomes iocli's)",
   description:
-    "Run a command in the lease's container, through the coordinator: the provider's rig needs no open port.\n" +
-    'stdout and stderr stay apart and are binary safe; -i sends standard input to the command; -t gives it a terminal\n' +
-    "(with window resize) when iocli runs on one. iocli exits with the command's exit code (127: command not found).",
+    "Run a command in the lease's container through the coordinator (the rig needs " +
+    'no open port). stdout and stderr stay apart and are binary safe. -i sends ' +
+    'standard input to the command; -t gives it a terminal (with window resize) ' +
+    "when iocli runs on one. iocli exits with the command's exit code (127: command not found).",
   args: ['<id>', '<command...>'],
   options: [
     { flags: '-i, --stdin', description: "pass standard input to the command's stdin" },

@@ -6,8 +6,8 @@ export const leasePortForward: CommandSpec<PortForwardFlags> = {
   path: 'lease port-forward',
   summary: "Forward local ports to a lease's container (Jupyter, TensorBoard, an API…)",
   description:
-    'Listen on 127.0.0.1 (or --address) for each LOCAL:REMOTE pair; every connection is relayed through the\n' +
-    "coordinator to the container's port REMOTE. Runs until Ctrl-C or the lease ends. LOCAL 0 picks a free port;\n" +
+    'Listen on 127.0.0.1 (or --address) for each LOCAL:REMOTE pair; every connection is relayed through the ' +
+    "coordinator to the container's port REMOTE. Runs until Ctrl-C or the lease ends. LOCAL 0 picks a free port; " +
     'with --json, one line with the listening addresses is printed once they listen.',
   args: ['<id>', '<ports...>'],
   options: [

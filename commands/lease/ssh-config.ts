@@ -5,7 +5,7 @@ export const leaseSshConfig: CommandSpec<{ port: string; user: string; node?: st
   path: 'lease ssh-config',
   summary: "Print an OpenSSH Host block for a lease's sshd (ssh, scp, rsync, VS Code Remote-SSH)",
   description:
-    'Print a Host block that reaches the sshd in the lease container through `iocli lease connect`. Append it to\n' +
+    'Print a Host block that reaches the sshd in the lease container through `iocli lease connect`. Append it to ' +
     '~/.ssh/config, then `ssh iocli-ID`. The image must run sshd and accept your key.',
   args: ['<id>'],
   options: [

@@ -21,6 +21,7 @@ import {
   MAX_CHUNK,
   parseJson,
   WINDOW_BYTES,
+  zeroMask,
   type OpenRequest,
   type StreamStatus,
 } from '../api/relay-protocol.js';
@@ -266,7 +267,7 @@ export function attachRelay(server: Server, options: RelayOptions): Relay {
   /** Pipes a renter WebSocket to the replica holding the node's link, as the same renter. */
   function forward(target: { replica_url: string; replica_secret: string }, url: string, renter: string, renterWs: WebSocket, leaseId: string): void {
     const upstreamUrl = `${target.replica_url.replace(/^http/, 'ws').replace(/\/+$/, '')}${url}`;
-    const upstream = new WebSocket(upstreamUrl, { headers: { [FORWARD_HEADER]: target.replica_secret, [FORWARD_ACTOR]: renter }, perMessageDeflate: false, maxPayload: 2 * MAX_CHUNK + 64 });
+    const upstream = new WebSocket(upstreamUrl, { headers: { [FORWARD_HEADER]: target.replica_secret, [FORWARD_ACTOR]: renter }, perMessageDeflate: false, maxPayload: 2 * MAX_CHUNK + 64, generateMask: zeroMask });
     const entry = {
       leaseId,
       renter,

@@ -6,7 +6,7 @@
 import { connect as netConnect, type Socket } from 'node:net';
 import type { Duplex } from 'node:stream';
 import WebSocket from 'ws';
-import { CHANNEL, decodeFrame, encodeCredit, encodeData, encodeFrame, encodeJson, FRAME, MAX_CHUNK, parseJson, RELAY_PATHS, WINDOW_BYTES, type OpenRequest, type StreamStatus } from '../api/relay-protocol.js';
+import { CHANNEL, decodeFrame, encodeCredit, encodeData, encodeFrame, encodeJson, FRAME, MAX_CHUNK, parseJson, RELAY_PATHS, WINDOW_BYTES, zeroMask, type OpenRequest, type StreamStatus } from '../api/relay-protocol.js';
 import { createSigner, type SigningKeypair } from '../api/signing.js';
 import { LABEL_PORTS } from '../domain/docker-args.js';
 import { createDemuxer, createDockerEngine, type DockerEngine } from '../docker/engine-api.js';
@@ -47,8 +47,7 @@ interface AgentStream {
 
 function toWebSocketUrl(apiUrl: string, path: string): string {
   const url = new URL(apiUrl);
-  url.protocol = url.protocol === 'https:' ? 'wss:' : 'ws:';
-  return `${url.origin.replace(/^http/, 'ws')}${url.pathname.replace(/\/+$/, '')}${path}`;
+  return `${url.protocol === 'https:' ? 'wss:' : 'ws:'}//${url.host}${url.pathname.replace(/\/+$/, '')}${path}`;
 }
 
 export function startRelayLink(options: RelayLinkOptions): RelayLink {
@@ -74,7 +73,7 @@ export function startRelayLink(options: RelayLinkOptions): RelayLink {
   const connectOnce = () => {
     if (closed) return loopDone();
     const path = RELAY_PATHS.agent(options.nodeId);
-    const ws = new WebSocket(toWebSocketUrl(options.apiUrl, path), { headers: { ...sign('GET', `${basePath}${path}`, '') }, perMessageDeflate: false, maxPayload: 2 * MAX_CHUNK + 64 });
+    const ws = new WebSocket(toWebSocketUrl(options.apiUrl, path), { headers: { ...sign('GET', `${basePath}${path}`, '') }, perMessageDeflate: false, maxPayload: 2 * MAX_CHUNK + 64, generateMask: zeroMask });
     socket = ws;
     const streams = new Map<number, AgentStream>();
     let alive = true;
@@ -230,7 +229,7 @@ export function startRelayLink(options: RelayLinkOptions): RelayLink {
       } else {
         const host = await portHost(engine, containerId, request.port);
         if ('error' in host) return refuse(host.error, 'PORT_UNREACHABLE');
-        const tcp: Socket = netConnect({ host: host.address, port: request.port });
+        const tcp: Socket = netConnect({ host: host.address, port: request.port, noDelay: true });
         source = tcp;
         await new Promise<void>((resolve, reject) => {
           tcp.once('connect', resolve);

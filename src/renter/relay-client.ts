@@ -5,9 +5,9 @@
 import { createServer, type AddressInfo, type Server, type Socket } from 'node:net';
 import type { Readable, Writable } from 'node:stream';
 import WebSocket from 'ws';
-import { CHANNEL, channelMessage, MAX_CHUNK, RELAY_PATHS, type StreamStatus } from '../api/relay-protocol.js';
+import { CHANNEL, channelMessage, MAX_CHUNK, RELAY_PATHS, zeroMask, type StreamStatus } from '../api/relay-protocol.js';
 import { createSigner, type SigningKeypair } from '../api/signing.js';
-import { ExitCode, ExternalError, UserError } from '../errors.js';
+import { CancelledError, ExitCode, ExternalError, UserError } from '../errors.js';
 
 export interface RelayTarget {
   apiUrl: string;
@@ -32,7 +32,7 @@ export function openRelaySocket(target: RelayTarget, path: string, signal?: Abor
   const { url, signedPath } = wsUrl(target.apiUrl, path);
   const headers = createSigner(target.keypair)('GET', signedPath, '');
   return new Promise((resolve, reject) => {
-    const ws = new WebSocket(url, { headers: { ...headers }, perMessageDeflate: false, maxPayload: 2 * MAX_CHUNK + 64, handshakeTimeout: 20_000 });
+    const ws = new WebSocket(url, { headers: { ...headers }, perMessageDeflate: false, maxPayload: 2 * MAX_CHUNK + 64, handshakeTimeout: 20_000, generateMask: zeroMask });
     const onAbort = () => ws.terminate();
     signal?.addEventListener('abort', onAbort, { once: true });
     ws.once('open', () => {
@@ -62,6 +62,7 @@ export function openRelaySocket(target: RelayTarget, path: string, signal?: Abor
     ws.on('error', (error) => {
       signal?.removeEventListener('abort', onAbort);
       if (refused) return;
+      if (signal?.aborted) return reject(new CancelledError());
       reject(new ExternalError(`Cannot reach the coordinator's relay at ${url.split('?')[0]}: ${error.message}`, { code: 'RELAY_UNREACHABLE' }));
     });
   });
@@ -166,7 +167,7 @@ export async function execInLease(options: ExecOptions): Promise<number> {
       stopPump();
       stopResize();
       options.signal?.removeEventListener('abort', onAbort);
-      if (options.signal?.aborted) return reject(options.signal.reason ?? new Error('aborted'));
+      if (options.signal?.aborted) return reject(new CancelledError('Cancelled: the command in the lease may still be running.'));
       if (status?.exitCode !== undefined) return resolve(status.exitCode);
       reject(status ? statusError(status, options.leaseId) : disconnected());
     });
@@ -228,7 +229,7 @@ export async function startPortForward(
   const listeners: PortForward['listeners'] = [];
   try {
     for (const pair of options.pairs) {
-      const server = createServer({ pauseOnConnect: true }, (socket) => {
+      const server = createServer({ pauseOnConnect: true, highWaterMark: 1024 * 1024, noDelay: true }, (socket) => {
         sockets.add(socket);
         socket.on('close', () => sockets.delete(socket));
         socket.on('error', () => {});

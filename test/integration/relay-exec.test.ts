@@ -11,6 +11,8 @@ import { ensureDocker, ensureTestImage } from '../support/docker.js';
 import { newKeypair } from '../support/coordinator.js';
 import { iocli, startRelayBench, type RelayBench } from '../support/relay.js';
 import { join } from 'node:path';
+import { spawn } from 'node:child_process';
+import { BIN } from '../support/cli.js';
 
 const hasDocker = await ensureDocker();
 
@@ -76,6 +78,16 @@ describe.skipIf(!hasDocker)('lease exec through the relay', () => {
     expect(createHash('sha256').update(result.stdout).digest('hex')).toBe(createHash('sha256').update(bytes).digest('hex'));
     expect(result.stderr.toString()).toBe('done\n');
   }, 60_000);
+
+  it('Ctrl-C ends a running exec with exit code 130', async () => {
+    const child = spawn(process.execPath, [BIN, 'lease', 'exec', leaseId, '--', 'sleep', '30'], { env: { ...process.env, ...bench.env() }, stdio: ['ignore', 'pipe', 'pipe'] });
+    await new Promise((resolve) => setTimeout(resolve, 2_000));
+    const sentAt = Date.now();
+    child.kill('SIGINT');
+    const code = await new Promise<number | null>((resolve) => child.once('exit', resolve));
+    expect(code).toBe(130);
+    expect(Date.now() - sentAt).toBeLessThan(3_000);
+  }, 30_000);
 
   it("refuses another renter's lease", async () => {
     const other = newKeypair();

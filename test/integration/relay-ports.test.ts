@@ -83,6 +83,10 @@ describe.skipIf(!hasDocker)('lease port-forward and connect through the relay', 
   });
 
   it('forwards a local port to an HTTP server in the container: 50 concurrent requests', async () => {
+    await waitFor('the HTTP server in the lease', async () => {
+      const probe = await iocli(['lease', 'connect', leaseId, String(httpPort)], bench.env(), { input: 'GET /index.html HTTP/1.0\r\n\r\n', timeoutMs: 15_000 });
+      return probe.stdout.toString().includes('hello from the lease');
+    }, { timeoutMs: 30_000 });
     const forward = startForward(['lease', 'port-forward', leaseId, `0:${httpPort}`, '--json'], bench.env());
     children.push(forward.child);
     const info = await forward.first;
@@ -97,6 +101,11 @@ describe.skipIf(!hasDocker)('lease port-forward and connect through the relay', 
 
   it('works as an OpenSSH ProxyCommand (lease connect): the banners cross both ways', async ({ skip }) => {
     if (!hasSsh) skip();
+    // The stand-in server listens once the container's script gets there (slow under load): wait for its banner.
+    await waitFor('the stand-in SSH server', async () => {
+      const probe = await iocli(['lease', 'connect', leaseId, String(sshPort)], bench.env(), { input: 'probe-client-banner\n', timeoutMs: 15_000 });
+      return probe.stdout.toString().startsWith('SSH-2.0-iocliRelayTest');
+    }, { timeoutMs: 30_000 });
     const proxy = `${process.execPath} ${BIN} lease connect ${leaseId} ${sshPort}`;
     // Not spawnSync: the coordinator and the agent run in this process and must keep serving.
     const child = spawn(
