@@ -302,7 +302,7 @@ export function renderLease(r: HumanRenderer, lease: Lease, decimals: number, pa
     ['User', leaseUserText(lease)],
     ['Network', leaseNetworkText(lease)],
     ['Isolation', leaseIsolationText(lease)],
-    ['Ports', reach.endpoints.length ? reach.endpoints.map((e) => e.address ?? `${e.port} on node ${e.nodeId}`).join(', ') : undefined],
+    ['Ports', reach.endpoints.length ? reach.endpoints.map((e) => `${e.port} on node ${e.nodeId}`).join(', ') : undefined],
     ['Price', `${tokens(lease.perHour, decimals)} tokens/h (${tokens(lease.pricePerGpuHour, decimals)} per GPU-hour)`],
     ['Paid', `${tokens(lease.totalPaid, decimals)} tokens for ${lease.hours} h`],
     ['Refund', lease.refund > 0 ? `${tokens(lease.refund, decimals)} tokens` : undefined],
@@ -314,6 +314,8 @@ export function renderLease(r: HumanRenderer, lease: Lease, decimals: number, pa
   if (active) {
     r.line();
     r.line(r.colors.dim('Next:'));
+    r.line(`  ${reach.commands.shell}`);
+    for (const endpoint of reach.endpoints) r.line(`  ${endpoint.forward}`);
     r.line(`  ${reach.commands.logs}`);
     r.line(`  ${reach.commands.extend}`);
     r.line(`  ${reach.commands.stop}`);

@@ -110,10 +110,13 @@ export interface ReachInfo {
   state: Lease['state'];
   nodes: string[];
   ports: number[];
-  /** Where each requested port is served: the node's public host (as its provider registered it) and the port. */
-  endpoints: Array<{ nodeId: string; port: number; host: string | null; address: string | null }>;
+  /**
+   * Each requested port and how to reach it: rigs sit behind NAT and publish lease ports on their own 127.0.0.1 only, so
+   * a port is reached through the coordinator's relay (`forward`), never at a provider's address.
+   */
+  endpoints: Array<{ nodeId: string; port: number; forward: string }>;
   endsAt: string;
-  commands: { logs: string; stop: string; extend: string; show: string };
+  commands: { logs: string; stop: string; extend: string; show: string; shell: string; exec: string };
 }
 
 /** What to tell the renter once the lease runs: where it is and the next commands to use. */
@@ -125,8 +128,8 @@ export function reachInfo(lease: Lease): ReachInfo {
     nodes,
     ports: lease.ports,
     endpoints: nodes.flatMap((nodeId) => {
-      const host = lease.allocations.find((a) => a.nodeId === nodeId)?.publicHost ?? null;
-      return lease.ports.map((port) => ({ nodeId, port, host, address: host ? hostPort(host, port) : null }));
+      const node = nodes.length > 1 ? ` --node ${nodeId}` : '';
+      return lease.ports.map((port) => ({ nodeId, port, forward: `iocli lease port-forward ${lease.id} ${port}:${port}${node}` }));
     }),
     endsAt: lease.endsAt,
     commands: {
@@ -134,6 +137,8 @@ export function reachInfo(lease: Lease): ReachInfo {
       stop: `iocli lease stop ${lease.id}`,
       extend: `iocli lease extend ${lease.id} --hours 1`,
       show: `iocli lease show ${lease.id}`,
+      shell: `iocli lease shell ${lease.id}`,
+      exec: `iocli lease exec ${lease.id} -- CMD`,
     },
   };
 }
@@ -163,10 +168,6 @@ export function leaseIsolationText(lease: Pick<Lease, 'allocations'>): string | 
   return texts.map((t) => `${t.nodeId}: ${t.text}`).join('; ');
 }
 
-/** "host:port", with IPv6 addresses in brackets. */
-export function hostPort(host: string, port: number): string {
-  return host.includes(':') ? `[${host}]:${port}` : `${host}:${port}`;
-}
 
 export const TERMINAL_LEASE_STATES: ReadonlySet<Lease['state']> = new Set(['completed', 'stopped', 'failed']);
 

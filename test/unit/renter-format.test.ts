@@ -132,15 +132,20 @@ describe('reachInfo', () => {
   it('lists the node, each port on it, and the next commands', () => {
     const info = reachInfo(lease());
     expect(info.nodes).toEqual(['node_a']);
-    expect(info.endpoints).toEqual([{ nodeId: 'node_a', port: 8888, host: null, address: null }, { nodeId: 'node_a', port: 22, host: null, address: null }]);
+    expect(info.endpoints).toEqual([
+      { nodeId: 'node_a', port: 8888, forward: 'iocli lease port-forward lease_1 8888:8888' },
+      { nodeId: 'node_a', port: 22, forward: 'iocli lease port-forward lease_1 22:22' },
+    ]);
+    expect(info.commands.shell).toBe('iocli lease shell lease_1');
     expect(info.commands.logs).toBe('iocli lease logs lease_1 --follow');
     expect(info.commands.stop).toBe('iocli lease stop lease_1');
   });
   it('spans nodes for multi-node leases', () => {
     const info = reachInfo(lease({ ports: [80], allocations: [{ nodeId: 'a', gpuUuids: ['1'], pricePerGpuHour: 1, region: 'x', publicHost: 'gpu-a.example' }, { nodeId: 'b', gpuUuids: ['2'], pricePerGpuHour: 1, region: 'x', publicHost: '2001:db8::1' }] }));
+    // Rigs publish on their own loopback only: a provider's public host is never where a renter connects.
     expect(info.endpoints).toEqual([
-      { nodeId: 'a', port: 80, host: 'gpu-a.example', address: 'gpu-a.example:80' },
-      { nodeId: 'b', port: 80, host: '2001:db8::1', address: '[2001:db8::1]:80' },
+      { nodeId: 'a', port: 80, forward: 'iocli lease port-forward lease_1 80:80 --node a' },
+      { nodeId: 'b', port: 80, forward: 'iocli lease port-forward lease_1 80:80 --node b' },
     ]);
   });
 });
