@@ -22,6 +22,7 @@ import { WebSocketServer } from 'ws';
 import { ChainState } from './chain-state.js';
 import type { ClusterEndpoints } from './cluster-methods.js';
 import type { CommitmentMode } from './commitment.js';
+import { isAllowedOrigin } from './cors.js';
 import { createRpcMethods } from './rpc-methods.js';
 import type { RpcHandler } from './rpc-methods.js';
 import { RpcError } from './svm-errors.js';
@@ -139,19 +140,6 @@ function closeServer(server: Server): Promise<void> {
   return new Promise((resolve) => (server.listening ? server.close(() => resolve()) : resolve()));
 }
 
-const LOOPBACK_HOSTS = new Set(['localhost', '127.0.0.1', '[::1]']);
-
-/** Whether a browser page from `origin` may call the RPC: loopback pages always, others only when listed. */
-export function isAllowedOrigin(origin: string, extra: string[] | '*'): boolean {
-  if (extra === '*' || extra.includes(origin)) return true;
-  try {
-    const url = new URL(origin);
-    return (url.protocol === 'http:' || url.protocol === 'https:') && LOOPBACK_HOSTS.has(url.hostname);
-  } catch {
-    return false;
-  }
-}
-
 async function serveHttp(
   methods: Record<string, RpcHandler>,
   originAllowed: (origin: string | undefined) => boolean,
@@ -234,7 +222,11 @@ const bigintReplacer = (_key: string, value: unknown) => (typeof value === 'bigi
 const BIGINT_PATTERN = /"\\u0000u64:(\d+)"/g;
 
 function reply(response: ServerResponse, payload: unknown): void {
-  let text = JSON.stringify(payload, bigintReplacer);
-  if (text.includes('\\u0000u64:')) text = text.replace(BIGINT_PATTERN, '$1');
+  let text: string;
+  try {
+    text = JSON.stringify(payload); // the fast path: almost no answer holds a bigint
+  } catch {
+    text = JSON.stringify(payload, bigintReplacer).replace(BIGINT_PATTERN, '$1');
+  }
   response.writeHead(200, { 'content-type': 'application/json', 'content-length': Buffer.byteLength(text) }).end(text);
 }
