@@ -79,6 +79,8 @@ export class ChainState {
   /** The first slot this process built; the ledger up to it was restored from disk. */
   readonly startSlot: number;
   private readonly startTime: number;
+  /** Where the previous run stopped (slot and Unix seconds), to date empty slots from before this run. */
+  private readonly savedSlot: { slot: number; time: number } | undefined;
   /** Unix seconds at which each slot from startSlot on began (for getBlockTime of empty slots). */
   private readonly slotTimes: number[] = [];
   private readonly svm = new LiteSvm();
@@ -114,8 +116,6 @@ export class ChainState {
       this.journal?.writeSlot({ slot, time: now });
     });
   }
-
-  private readonly savedSlot: { slot: number; time: number } | undefined;
 
   /** A fresh in-memory chain, or the chain stored in `dataDir` (created when missing). */
   static open({ dataDir, commitment = 'instant' }: ChainOptions = {}): ChainState {
