@@ -6,6 +6,7 @@ import {
   createBurnCheckedInstruction,
   createCloseAccountInstruction,
   createInitializeMint2Instruction,
+  createInitializeMultisigInstruction,
   createMintToInstruction,
   createSetAuthorityInstruction,
   createTransferInstruction,
@@ -67,6 +68,30 @@ describe('jsonParsed instructions', () => {
       SystemProgram.createAccount({ fromPubkey: a!, newAccountPubkey: b!, lamports: 7, space: 165, programId: c! }),
       'system',
       { type: 'createAccount', info: { source: a!.toBase58(), newAccount: b!.toBase58(), lamports: 7, space: 165, owner: c!.toBase58() } },
+    ],
+    [
+      'system createAccountWithSeed',
+      SystemProgram.createAccountWithSeed({ fromPubkey: a!, newAccountPubkey: b!, basePubkey: c!, seed: 'lease-7', lamports: 9, space: 3, programId: d! }),
+      'system',
+      { type: 'createAccountWithSeed', info: { source: a!.toBase58(), newAccount: b!.toBase58(), base: c!.toBase58(), seed: 'lease-7', lamports: 9, space: 3, owner: d!.toBase58() } },
+    ],
+    [
+      'system transferWithSeed',
+      SystemProgram.transfer({ fromPubkey: a!, basePubkey: b!, toPubkey: c!, lamports: 11, seed: 's', programId: d! }),
+      'system',
+      { type: 'transferWithSeed', info: { source: a!.toBase58(), sourceBase: b!.toBase58(), destination: c!.toBase58(), lamports: 11, sourceSeed: 's', sourceOwner: d!.toBase58() } },
+    ],
+    [
+      'system advanceNonce',
+      SystemProgram.nonceAdvance({ noncePubkey: a!, authorizedPubkey: b! }),
+      'system',
+      { type: 'advanceNonce', info: { nonceAccount: a!.toBase58(), recentBlockhashesSysvar: 'SysvarRecentB1ockHashes11111111111111111111', nonceAuthority: b!.toBase58() } },
+    ],
+    [
+      'initializeMultisig',
+      createInitializeMultisigInstruction(a!, [b!, c!], 2),
+      'spl-token',
+      { type: 'initializeMultisig', info: { multisig: a!.toBase58(), rentSysvar: 'SysvarRent111111111111111111111111111111111', signers: [b!.toBase58(), c!.toBase58()], m: 2 } },
     ],
     ['token transfer', createTransferInstruction(a!, b!, c!, 5n), 'spl-token', { type: 'transfer', info: { source: a!.toBase58(), destination: b!.toBase58(), authority: c!.toBase58(), amount: '5' } }],
     [
