@@ -208,7 +208,9 @@ describe('web3.js, spl-token and kit against a spawned `iocli network up`', () =
     expect(fetched!.meta!.fee).toBe(5000 + 5000); // 250,000 µlamports × 20,000 units = 5,000 lamports
     expect(before - after - LAMPORTS_PER_SOL).toBe(fetched!.meta!.fee);
     expect(quoted.value).toBe(fetched!.meta!.fee);
-    const fees = await connection.getRecentPrioritizationFees({ lockedWritableAccounts: [payer.publicKey] });
+    // Per slot the lowest price among transactions locking the account: the fresh recipient's only one is ours
+    // (the payer may share the slot with a transaction that paid no priority fee).
+    const fees = await connection.getRecentPrioritizationFees({ lockedWritableAccounts: [recipient] });
     expect(fees.find((entry) => entry.slot === fetched!.slot)?.prioritizationFee).toBe(250_000);
   }, 30_000);
 
