@@ -234,8 +234,11 @@ describe('web3.js, spl-token and kit against a spawned `iocli network up`', () =
     const slotBefore = await connection.getSlot('processed');
     await down();
 
-    network = await up(['--commitment', 'realistic']);
+    network = await up(['--commitment', 'realistic', '--cors-origin', 'https://explorer.example']);
     connection = new Connection(network.rpcUrl, { commitment: 'confirmed', wsEndpoint: network.wsUrl });
+    const preflight = (origin: string) => fetch(network.rpcUrl, { method: 'OPTIONS', headers: { origin, 'access-control-request-method': 'POST' } });
+    expect((await preflight('https://explorer.example')).status).toBe(204);
+    expect((await preflight('https://other.example')).status).toBe(403);
     const slotAfter = await connection.getSlot('processed');
     expect(slotAfter).toBeGreaterThan(slotBefore);
     const signature = await connection.sendRawTransaction(tx.serialize());
