@@ -9,7 +9,8 @@ export interface NetworkUpOptions {
   port: string;
   rpcPort: string;
   detach: boolean;
-  commitment: string;
+  commitment: 'instant' | 'realistic';
+  corsOrigin: string[];
 }
 
 export const networkUp: CommandSpec<NetworkUpOptions> = {
@@ -28,16 +29,22 @@ export const networkUp: CommandSpec<NetworkUpOptions> = {
       flags: '--commitment <mode>',
       description: 'instant: transactions are final on landing; realistic: confirmed next slot, finalized ~32 slots (~13 s) later',
       defaultValue: 'instant',
+      choices: ['instant', 'realistic'],
+    },
+    {
+      flags: '--cors-origin <origin>',
+      description: 'also let browser pages from this origin call the chain RPC (repeatable; loopback origins always may; * = any)',
+      defaultValue: [],
+      parse: (value: string, previous: unknown) => [...((previous as string[] | undefined) ?? []), parseOrigin(value)],
     },
   ],
-  examples: ['iocli network up', 'iocli network up --detach', 'iocli network up --data-dir /tmp/net --port 0 --rpc-port 0 --detach --json'],
+  examples: ['iocli network up', 'iocli network up --detach', 'iocli network up --data-dir /tmp/net --port 0 --rpc-port 0 --detach --json',
+    'iocli network up --commitment realistic --cors-origin https://explorer.solana.com',
+  ],
   async run(_args, options, ctx) {
     const port = parsePortFlag('--port', options.port);
     const rpcPort = parsePortFlag('--rpc-port', options.rpcPort);
-    if (options.commitment !== 'instant' && options.commitment !== 'realistic') {
-      throw new UsageError(`--commitment must be instant or realistic, got "${options.commitment}".`);
-    }
-    const commitment = options.commitment;
+    const { commitment, corsOrigin } = options;
     const dataDir = await dataDirOf(options, ctx);
     const network = await import('../../src/network/local-network.js');
     if (options.detach) {
@@ -45,7 +52,7 @@ export const networkUp: CommandSpec<NetworkUpOptions> = {
       const spinner = await ctx.out.spinner(`Starting the local network in the background (${dataDir})`);
       let info: Awaited<ReturnType<typeof network.spawnDetachedNetwork>>;
       try {
-        info = await network.spawnDetachedNetwork(entry, ['network', 'up', '--data-dir', dataDir, '--port', String(port), '--rpc-port', String(rpcPort), '--commitment', commitment], dataDir);
+        info = await network.spawnDetachedNetwork(entry, ['network', 'up', '--data-dir', dataDir, '--port', String(port), '--rpc-port', String(rpcPort), '--commitment', commitment, ...corsOrigin.flatMap((origin) => ['--cors-origin', origin])], dataDir);
         spinner.succeed(`Local network running (pid ${info.pid})`);
       } catch (error) {
         spinner.fail('The local network did not start');
@@ -53,7 +60,7 @@ export const networkUp: CommandSpec<NetworkUpOptions> = {
       }
       return upResult(info, dataDir, true);
     }
-    const running = await network.startLocalNetwork({ dataDir, port, rpcPort, commitment, onError: (error, where) => ctx.out.warn(`${where}: ${(error as Error)?.message ?? String(error)}`) });
+    const running = await network.startLocalNetwork({ dataDir, port, rpcPort, commitment, corsOrigins: corsOrigin, onError: (error, where) => ctx.out.warn(`${where}: ${(error as Error)?.message ?? String(error)}`) });
     const result = upResult(running.info, dataDir, false);
     // Foreground: a script waiting on --json gets its one document as soon as the network answers (not at shutdown).
     if (ctx.globals.json) await ctx.out.result(result);
@@ -70,6 +77,21 @@ export const networkUp: CommandSpec<NetworkUpOptions> = {
     return { data: { ...result.data, stopped: true } };
   },
 };
+
+/** An origin as browsers send it (scheme://host[:port]), or '*'. */
+function parseOrigin(value: string): string {
+  if (value === '*') return value;
+  let origin: string | undefined;
+  try {
+    origin = new URL(value).origin;
+  } catch {
+    origin = undefined;
+  }
+  if (!origin || origin === 'null' || origin !== value.replace(/\/$/, '')) {
+    throw new UsageError(`--cors-origin must be an origin such as https://explorer.example.com (no path), or *; got "${value}".`);
+  }
+  return origin;
+}
 
 function nextSteps(apiUrl: string, rpcUrl: string): string[] {
   return [

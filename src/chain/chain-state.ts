@@ -23,6 +23,8 @@ import type { ParsedTokenAccount, TokenBalance } from './token-accounts.js';
 
 export { LAMPORTS_PER_SIGNATURE } from './fees.js';
 export const FAUCET_LAMPORTS = 10n ** 18n; // a billion SOL
+/** How far ahead of the clock the slot file's ceiling is written (25 slots = 10 s). */
+const SLOT_FILE_RESERVE = 25;
 const MEMO_PROGRAMS = new Set(['MemoSq4gqABAXKb96qnH8TysNcWxMyWCqXgDLGmfcHr', 'Memo1UhkJRfHyvLMcVucJwxXeuD728EqVDDwQDxFMNo']);
 
 export interface AccountView {
@@ -79,6 +81,8 @@ export class ChainState {
   /** The first slot this process built; the ledger up to it was restored from disk. */
   readonly startSlot: number;
   private readonly startTime: number;
+  /** Where the previous run stopped (slot and Unix seconds), to date empty slots from before this run. */
+  private readonly savedSlot: { slot: number; time: number } | undefined;
   /** Unix seconds at which each slot from startSlot on began (for getBlockTime of empty slots). */
   private readonly slotTimes: number[] = [];
   private readonly svm = new LiteSvm();
@@ -108,14 +112,18 @@ export class ChainState {
     this.savedSlot = saved;
     this.clock = new BlockhashClock(this.genesisHash, this.startSlot);
     this.slotTimes.push(this.startTime);
+    // The slot file holds a ceiling a little ahead of the clock, rewritten only when the clock reaches it (every ~10 s,
+    // not every slot): after a crash the chain resumes past any slot it handed out; close() writes the exact slot.
+    let ceiling = this.startSlot;
     this.clock.onSlot((slot) => {
       const now = Math.floor(Date.now() / 1000);
       while (this.startSlot + this.slotTimes.length <= slot) this.slotTimes.push(now);
-      this.journal?.writeSlot({ slot, time: now });
+      if (slot >= ceiling) {
+        ceiling = slot + SLOT_FILE_RESERVE;
+        this.journal?.writeSlot({ slot: ceiling, time: now + Math.round((SLOT_FILE_RESERVE * SLOT_MS) / 1000) });
+      }
     });
   }
-
-  private readonly savedSlot: { slot: number; time: number } | undefined;
 
   /** A fresh in-memory chain, or the chain stored in `dataDir` (created when missing). */
   static open({ dataDir, commitment = 'instant' }: ChainOptions = {}): ChainState {

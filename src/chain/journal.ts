@@ -1,4 +1,5 @@
-// Persistence for the local chain: a genesis file plus an append-only log of every landed transaction.
+// Persistence for the local chain: a genesis file, an append-only log of every landed transaction, and the last
+// slot reached (slot.json, rewritten each slot) so that a restart continues the slot sequence instead of repeating it.
 //
 // Why a log and not account snapshots: litesvm cannot enumerate all accounts (only per program owner), a log is
 // one small sequential write per transaction (no full-state dump on every change or at shutdown, so a crash loses

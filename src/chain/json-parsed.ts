@@ -149,22 +149,72 @@ function reader(ix: InstructionInput) {
 }
 
 function parseSystemInstruction(ix: InstructionInput): Parsed {
-  const { view, account, data } = reader(ix);
-  const tag = view.getUint32(0, true);
-  const u64 = (offset: number) => Number(view.getBigUint64(offset, true));
-  const key = (offset: number) => bs58.encode(data.subarray(offset, offset + 32));
+  const { account, data } = reader(ix);
+  // bincode: u32 tag, then fields in order; a String is a u64 length and UTF-8 bytes.
+  const r = bincode(data);
+  const tag = r.u32();
   switch (tag) {
     case 0:
-      return { type: 'createAccount', info: { source: account(0), newAccount: account(1), lamports: u64(4), space: u64(12), owner: key(20) } };
+      return { type: 'createAccount', info: { source: account(0), newAccount: account(1), lamports: r.u64(), space: r.u64(), owner: r.key() } };
     case 1:
-      return { type: 'assign', info: { account: account(0), owner: key(4) } };
+      return { type: 'assign', info: { account: account(0), owner: r.key() } };
     case 2:
-      return { type: 'transfer', info: { source: account(0), destination: account(1), lamports: u64(4) } };
+      return { type: 'transfer', info: { source: account(0), destination: account(1), lamports: r.u64() } };
+    case 3:
+      return {
+        type: 'createAccountWithSeed',
+        info: { source: account(0), newAccount: account(1), base: r.key(), seed: r.string(), lamports: r.u64(), space: r.u64(), owner: r.key() },
+      };
+    case 4:
+      return { type: 'advanceNonce', info: { nonceAccount: account(0), recentBlockhashesSysvar: account(1), nonceAuthority: account(2) } };
+    case 5:
+      return {
+        type: 'withdrawFromNonce',
+        info: { nonceAccount: account(0), destination: account(1), recentBlockhashesSysvar: account(2), rentSysvar: account(3), nonceAuthority: account(4), lamports: r.u64() },
+      };
+    case 6:
+      return { type: 'initializeNonce', info: { nonceAccount: account(0), recentBlockhashesSysvar: account(1), rentSysvar: account(2), nonceAuthority: r.key() } };
+    case 7:
+      return { type: 'authorizeNonce', info: { nonceAccount: account(0), nonceAuthority: account(1), newAuthorized: r.key() } };
     case 8:
-      return { type: 'allocate', info: { account: account(0), space: u64(4) } };
+      return { type: 'allocate', info: { account: account(0), space: r.u64() } };
+    case 9:
+      return { type: 'allocateWithSeed', info: { account: account(0), base: r.key(), seed: r.string(), space: r.u64(), owner: r.key() } };
+    case 10:
+      return { type: 'assignWithSeed', info: { account: account(0), base: r.key(), seed: r.string(), owner: r.key() } };
+    case 11: {
+      const lamports = r.u64();
+      return {
+        type: 'transferWithSeed',
+        info: { source: account(0), sourceBase: account(1), destination: account(2), lamports, sourceSeed: r.string(), sourceOwner: r.key() },
+      };
+    }
+    case 12:
+      return { type: 'upgradeNonce', info: { nonceAccount: account(0) } };
     default:
       return undefined;
   }
+}
+
+/** A cursor over bincode-encoded instruction data; reading past the end throws (the instruction stays undecoded). */
+function bincode(data: Uint8Array) {
+  const view = new DataView(data.buffer, data.byteOffset, data.byteLength);
+  let offset = 0;
+  const take = (length: number) => {
+    if (offset + length > data.length) throw new Error('instruction data too short');
+    const start = offset;
+    offset += length;
+    return start;
+  };
+  return {
+    u32: () => view.getUint32(take(4), true),
+    u64: () => Number(view.getBigUint64(take(8), true)),
+    key: () => bs58.encode(data.subarray(take(32), offset)),
+    string: () => {
+      const length = Number(view.getBigUint64(take(8), true));
+      return new TextDecoder('utf-8', { fatal: true }).decode(data.subarray(take(length), offset));
+    },
+  };
 }
 
 /** SPL Token's authority argument: one signer, or a multisig followed by its signers. */
@@ -243,8 +293,16 @@ function parseTokenInstruction(ix: InstructionInput): Parsed {
         type: 'burnChecked',
         info: { account: account(0), mint: account(1), tokenAmount: tokenAmount(1), ...signers(ix, 2, 'authority', 'multisigAuthority') },
       };
+    case 2:
+      return { type: 'initializeMultisig', info: { multisig: account(0), rentSysvar: account(1), signers: ix.accounts.slice(2), m: data[1] } };
+    case 19:
+      return { type: 'initializeMultisig2', info: { multisig: account(0), signers: ix.accounts.slice(1), m: data[1] } };
     case 17:
       return { type: 'syncNative', info: { account: account(0) } };
+    case 23:
+      return { type: 'amountToUiAmount', info: { mint: account(0), amount: amount(1) } };
+    case 24:
+      return { type: 'uiAmountToAmount', info: { mint: account(0), uiAmount: new TextDecoder('utf-8', { fatal: true }).decode(data.subarray(1)) } };
     case 21:
       return { type: 'getAccountDataSize', info: { mint: account(0) } };
     case 22:

@@ -1,17 +1,17 @@
 // Starts the offline local Solana chain: JSON-RPC over HTTP and subscriptions over WebSocket, on loopback, backed by litesvm.
 //
-// An unmodified @solana/web3.js Connection (and @solana/spl-token) works against it. What it is and is not:
+// Unmodified @solana/web3.js (with @solana/spl-token) and @solana/kit clients work against it. What it is and is not:
 // - Real execution (litesvm: System, SPL Token, Token-2022, ATA, Memo), real signature verification, real fees
-//   (5000 lamports per signature), rotating blockhashes (a new slot every 400 ms, 150 slots of validity; stale or
+//   (5000 lamports per signature plus the priority fee, fees.ts), rotating blockhashes (a new slot every 400 ms, 150 slots of validity; stale or
 //   unknown blockhashes fail with BlockhashNotFound), duplicate signatures rejected (AlreadyProcessed) or, with
 //   skipPreflight, dropped — exactly the behaviours a payment outbox must cope with on a real cluster.
 // - Every transaction is final the moment it lands ("finalized"), unless started with commitment 'realistic'
 //   (commitment.ts); there are no forks. The cluster methods answer as one single validator (cluster-methods.ts).
 // - Airdrops are real transfers from a faucet account whose key is derived from the genesis seed.
 // - Persistence (with dataDir): genesis.json + ledger.jsonl, an append-only log of landed transactions replayed on
-//   start; see journal.ts for why a log rather than account snapshots.
-// - jsonParsed for System, SPL Token, ATA and Memo (json-parsed.ts); account, program, logs, signature, slot and
-//   root subscriptions (ws-subscriptions.ts); CORS for loopback origins only, unless more are allowed.
+//   start, and slot.json so slots never repeat across restarts; see journal.ts for why a log, not account snapshots.
+// - jsonParsed for System, SPL Token, ATA and Memo (json-parsed.ts); account, program, logs, signature, slot, root
+//   and slotsUpdates subscriptions (ws-subscriptions.ts); CORS for loopback origins only, unless more are allowed.
 // - Limits: no address-lookup-table resolution in balances/meta, no durable-nonce transactions, account reads are
 //   always the latest state whatever the commitment.
 
@@ -22,6 +22,7 @@ import { WebSocketServer } from 'ws';
 import { ChainState } from './chain-state.js';
 import type { ClusterEndpoints } from './cluster-methods.js';
 import type { CommitmentMode } from './commitment.js';
+import { isAllowedOrigin } from './cors.js';
 import { createRpcMethods } from './rpc-methods.js';
 import type { RpcHandler } from './rpc-methods.js';
 import { RpcError } from './svm-errors.js';
@@ -161,19 +162,6 @@ function closeServer(server: Server): Promise<void> {
   return new Promise((resolve) => (server.listening ? server.close(() => resolve()) : resolve()));
 }
 
-const LOOPBACK_HOSTS = new Set(['localhost', '127.0.0.1', '[::1]']);
-
-/** Whether a browser page from `origin` may call the RPC: loopback pages always, others only when listed. */
-export function isAllowedOrigin(origin: string, extra: string[] | '*'): boolean {
-  if (extra === '*' || extra.includes(origin)) return true;
-  try {
-    const url = new URL(origin);
-    return (url.protocol === 'http:' || url.protocol === 'https:') && LOOPBACK_HOSTS.has(url.hostname);
-  } catch {
-    return false;
-  }
-}
-
 async function serveHttp(
   methods: Record<string, RpcHandler>,
   originAllowed: (origin: string | undefined) => boolean,
@@ -256,7 +244,11 @@ const bigintReplacer = (_key: string, value: unknown) => (typeof value === 'bigi
 const BIGINT_PATTERN = /"\\u0000u64:(\d+)"/g;
 
 function reply(response: ServerResponse, payload: unknown): void {
-  let text = JSON.stringify(payload, bigintReplacer);
-  if (text.includes('\\u0000u64:')) text = text.replace(BIGINT_PATTERN, '$1');
+  let text: string;
+  try {
+    text = JSON.stringify(payload); // the fast path: almost no answer holds a bigint
+  } catch {
+    text = JSON.stringify(payload, bigintReplacer).replace(BIGINT_PATTERN, '$1');
+  }
   response.writeHead(200, { 'content-type': 'application/json', 'content-length': Buffer.byteLength(text) }).end(text);
 }

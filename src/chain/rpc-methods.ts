@@ -182,9 +182,11 @@ export function createRpcMethods(chain: ChainState, endpoints: ClusterEndpoints)
       };
       if (c.accounts !== undefined && !Array.isArray(c.accounts.addresses)) throw invalidParams('Invalid param: accounts.addresses must be an array');
       const addresses = c.accounts?.addresses as string[] | undefined;
-      const result = chain.simulate(decodeWire(encoded, c.encoding ?? 'base58'), { ...c, accounts: addresses });
       const accountConfig = { encoding: c.accounts?.encoding ?? 'base64' };
+      if (accountConfig.encoding === 'base58' || accountConfig.encoding === 'binary') throw invalidParams('base58 encoding not supported');
+      const result = chain.simulate(decodeWire(encoded, c.encoding ?? 'base58'), { ...c, accounts: addresses });
       const { accountKeys, ...value } = result;
+      if (addresses && addresses.length > accountKeys.length) throw invalidParams(`Too many accounts provided; max ${accountKeys.length}`);
       return wrap(
         {
           ...value,

@@ -224,7 +224,12 @@ export function serveSubscriptions(chain: ChainState, servers: WebSocketServer[]
           reply(id);
           // Already landed: tell as soon as it reaches the commitment, as a validator does from its status cache.
           const record = chain.history.get(signature);
-          if (record) when(record.slot, commitment, () => notifySignature(subscriptions.get(id)!, record));
+          if (record) {
+            when(record.slot, commitment, () => {
+              const sub = subscriptions.get(id);
+              if (sub) notifySignature(sub, record);
+            });
+          }
           return;
         }
         case 'slotSubscribe':

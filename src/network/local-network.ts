@@ -26,6 +26,8 @@ export interface LocalNetworkOptions {
   rpcPort: number;
   /** The chain's commitment model (default 'instant'; 'realistic' finalizes 32 slots after landing). */
   commitment?: 'instant' | 'realistic';
+  /** Browser origins allowed to call the chain RPC besides loopback ones ('*' among them allows any). */
+  corsOrigins?: string[];
   onError?: (error: unknown, where: string) => void;
 }
 
@@ -74,7 +76,7 @@ export async function startLocalNetwork(options: LocalNetworkOptions): Promise<R
     import('../coordinator/solana-payments.js'),
     import('../coordinator/server.js'),
   ]);
-  const chain = await startLocalChain({ dataDir: join(dataDir, 'chain'), port: options.rpcPort, commitment: options.commitment });
+  const chain = await startLocalChain({ dataDir: join(dataDir, 'chain'), port: options.rpcPort, commitment: options.commitment, corsOrigins: options.corsOrigins?.includes('*') ? '*' : options.corsOrigins });
   const cleanup: Array<() => Promise<void>> = [() => chain.close()];
   const closeAll = async () => {
     for (const step of cleanup.reverse()) await step().catch((error) => options.onError?.(error, 'shutdown'));

@@ -208,7 +208,9 @@ describe('web3.js, spl-token and kit against a spawned `iocli network up`', () =
     expect(fetched!.meta!.fee).toBe(5000 + 5000); // 250,000 µlamports × 20,000 units = 5,000 lamports
     expect(before - after - LAMPORTS_PER_SOL).toBe(fetched!.meta!.fee);
     expect(quoted.value).toBe(fetched!.meta!.fee);
-    const fees = await connection.getRecentPrioritizationFees({ lockedWritableAccounts: [payer.publicKey] });
+    // Per slot the lowest price among transactions locking the account: the fresh recipient's only one is ours
+    // (the payer may share the slot with a transaction that paid no priority fee).
+    const fees = await connection.getRecentPrioritizationFees({ lockedWritableAccounts: [recipient] });
     expect(fees.find((entry) => entry.slot === fetched!.slot)?.prioritizationFee).toBe(250_000);
   }, 30_000);
 
@@ -232,8 +234,11 @@ describe('web3.js, spl-token and kit against a spawned `iocli network up`', () =
     const slotBefore = await connection.getSlot('processed');
     await down();
 
-    network = await up(['--commitment', 'realistic']);
+    network = await up(['--commitment', 'realistic', '--cors-origin', 'https://explorer.example']);
     connection = new Connection(network.rpcUrl, { commitment: 'confirmed', wsEndpoint: network.wsUrl });
+    const preflight = (origin: string) => fetch(network.rpcUrl, { method: 'OPTIONS', headers: { origin, 'access-control-request-method': 'POST' } });
+    expect((await preflight('https://explorer.example')).status).toBe(204);
+    expect((await preflight('https://other.example')).status).toBe(403);
     const slotAfter = await connection.getSlot('processed');
     expect(slotAfter).toBeGreaterThan(slotBefore);
     const signature = await connection.sendRawTransaction(tx.serialize());

@@ -146,6 +146,48 @@ describe('local chain: every JSON-RPC HTTP method of the spec', () => {
     expect(failures).toEqual([]);
   });
 
+  it('passes the response validation of web3.js for every method it wraps', async () => {
+    // web3.js checks each answer against its superstruct schemas and throws on a shape it does not expect.
+    const { PublicKey } = await import('@solana/web3.js');
+    const f = fixtures as Record<string, string>;
+    const payer = new PublicKey(f.payer);
+    const mint = new PublicKey(f.mint);
+    const slot = (await connection.getSignatureStatus(f.mintSignature!)).value!.slot;
+    const answers = await Promise.all([
+      connection.getVoteAccounts(),
+      connection.getClusterNodes(),
+      connection.getLeaderSchedule(),
+      connection.getEpochSchedule(),
+      connection.getInflationGovernor(),
+      connection.getInflationRate(),
+      connection.getInflationReward([payer]),
+      connection.getSupply(),
+      connection.getLargestAccounts(),
+      connection.getBlockProduction(),
+      connection.getRecentPerformanceSamples(5),
+      connection.getSlotLeader(),
+      connection.getSlotLeaders(slot, 10),
+      connection.getBlocks(Math.max(0, slot - 3), slot),
+      connection.getBlock(slot, { maxSupportedTransactionVersion: 0 }),
+      connection.getBlock(slot, { maxSupportedTransactionVersion: 0, transactionDetails: 'accounts' }),
+      connection.getBlock(slot, { maxSupportedTransactionVersion: 0, transactionDetails: 'none', rewards: false }),
+      connection.getBlockSignatures(slot),
+      connection.getBlockTime(slot),
+      connection.getStakeMinimumDelegation(),
+      connection.getMinimumLedgerSlot(),
+      connection.getFirstAvailableBlock(),
+      connection.getTokenSupply(mint),
+      connection.getTokenLargestAccounts(mint),
+      connection.getProgramAccounts(new PublicKey('TokenkegQfeZyiNwAJbNbGKPFXCWuBvf9Ss623VQ5DA'), { filters: [{ memcmp: { offset: 0, bytes: f.mint } }] }),
+      connection.getRecentPrioritizationFees(),
+      connection.getTransactions([f.mintSignature!], { maxSupportedTransactionVersion: 0 }),
+      connection.getEpochInfo(),
+      connection.getTotalSupply(),
+    ]);
+    expect(answers).toHaveLength(29);
+    expect(answers[13]).toContain(slot);
+  });
+
   it('reports an unknown method as -32601 and a future block as not available', async () => {
     expect((await rpc(chain.rpcUrl, 'getStakeActivation', [])).error?.code).toBe(-32601);
     const future = (await connection.getSlot()) + 1000;

@@ -1,5 +1,5 @@
 // The local chain's WebSocket subscriptions, simulateTransaction extras and realistic commitment, with web3.js.
-import { mkdtemp, rm } from 'node:fs/promises';
+import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Connection, Keypair, LAMPORTS_PER_SOL, SystemProgram, Transaction, sendAndConfirmTransaction } from '@solana/web3.js';
@@ -161,6 +161,9 @@ describe('local chain realistic commitment and restarts', () => {
     const payer = Keypair.generate();
     await connection.confirmTransaction({ signature: await connection.requestAirdrop(payer.publicKey, LAMPORTS_PER_SOL), ...(await connection.getLatestBlockhash()) });
     first.advanceSlots(100); // slots with no transactions: a restart must not reuse them
+    // Were the process killed now, the slot file already holds a slot at or past the clock.
+    const saved = JSON.parse(await readFile(join(dataDir, 'slot.json'), 'utf8')) as { slot: number };
+    expect(saved.slot).toBeGreaterThanOrEqual(first.slot());
     const { blockhash } = await connection.getLatestBlockhash();
     const tx = new Transaction({ feePayer: payer.publicKey, recentBlockhash: blockhash }).add(
       SystemProgram.transfer({ fromPubkey: payer.publicKey, toPubkey: Keypair.generate().publicKey, lamports: LAMPORTS_PER_SOL / 2 }),
