@@ -2,6 +2,7 @@
 import { randomUUID } from 'node:crypto';
 import type { Lease, OffersQuery, Quote, QuoteRequest } from '../src/api/schemas.js';
 import { parseImageRef } from '../src/domain/image-ref.js';
+import { isActiveLeaseState } from '../src/domain/lease-states.js';
 import { workloadProblems } from '../src/domain/workload.js';
 import { CancelledError, UsageError, UserError } from '../src/errors.js';
 import { OFFER_TABLE_HEAD, isTerminal, leaseProgressText, offerRow, quoteLines, reachInfo, leaseIsolationText, leaseNetworkText, leaseUserText, rootFilesystemText, timeLeft, tokens, workloadExitCode } from '../src/renter/format.js';
@@ -277,7 +278,7 @@ async function followToTheEnd(
 /** The lease and how to reach it, for people. Shared with `iocli lease show`. */
 export function renderLease(r: HumanRenderer, lease: Lease, decimals: number, payment?: RentResult['payment'], now = Date.now()): void {
   const reach = reachInfo(lease);
-  const active = lease.state === 'paid' || lease.state === 'scheduled' || lease.state === 'running';
+  const active = isActiveLeaseState(lease.state);
   if (lease.state === 'running') r.success(`Lease ${lease.id} is running.`);
   r.keyValues([
     ['Lease', lease.id],

@@ -169,8 +169,7 @@ export async function runLeaseStop(id: string, ctx: Context): Promise<CommandRes
   }
   const response = await api.stopLease(leaseId, { signal: ctx.signal });
   // A coordinator that pays refunds on chain adds the transfer's signature; the ledger-only one does not.
-  const refundSignature = (response as { refundSignature?: unknown }).refundSignature ?? (response.lease as { refundSignature?: unknown }).refundSignature;
-  const signature = typeof refundSignature === 'string' ? refundSignature : undefined;
+  const signature = response.refundSignature ?? response.lease.refundSignature ?? undefined;
   const rpcUrl = network.rpcUrl ? paymentRpcUrl(network as NetworkInfo, settings) : settings.rpcUrl;
   const explorer = signature ? explorerLink(signature, rpcUrl) : undefined;
   const decimals = network.decimals;

@@ -1,4 +1,5 @@
 // Prometheus text exposition: request counters and a latency histogram kept in memory, plus gauges read at scrape time.
+import { LEASE_STATES } from '../domain/lease-states.js';
 
 const BUCKETS = [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5];
 
@@ -59,7 +60,7 @@ export class Metrics {
     out.push('# HELP iocli_gpus GPUs on online nodes: free, and leased anywhere.', '# TYPE iocli_gpus gauge');
     out.push(`iocli_gpus{state="free"} ${gauges.gpusFree}`, `iocli_gpus{state="leased"} ${gauges.gpusLeased}`);
     out.push('# HELP iocli_leases Leases by state.', '# TYPE iocli_leases gauge');
-    for (const state of ['paid', 'scheduled', 'running', 'completed', 'stopped', 'failed']) out.push(`iocli_leases{state="${state}"} ${gauges.leases[state] ?? 0}`);
+    for (const state of LEASE_STATES) out.push(`iocli_leases{state="${state}"} ${gauges.leases[state] ?? 0}`);
     return `${out.join('\n')}\n`;
   }
 }
