@@ -6,15 +6,7 @@ import { run } from '../../commands/main.js';
 import { flowText } from '../../commands/program.js';
 import { NOUNS } from '../../commands/registry.js';
 import { runCli } from '../support/cli.js';
-
-class Sink {
-  text = '';
-  isTTY = false;
-  write(chunk: string): boolean {
-    this.text += chunk;
-    return true;
-  }
-}
+import { Sink } from '../support/sink.js';
 
 async function help(argv: string[], columns: number): Promise<{ code: number; text: string }> {
   const stdout = new Sink();

@@ -19,15 +19,7 @@ import type { CommandSpec } from '../../commands/spec.js';
 import type { ApiClient } from '../../src/api/client.js';
 import { generateKeypair, writeKeypairFile } from '../../src/wallet/keypair.js';
 import { nodeSpec, startTestCoordinator, type TestCoordinator } from '../support/coordinator.js';
-
-class Sink {
-  text = '';
-  isTTY = false;
-  write(chunk: string): boolean {
-    this.text += chunk;
-    return true;
-  }
-}
+import { Sink } from '../support/sink.js';
 
 interface Outcome {
   code: number;
