@@ -5,14 +5,11 @@ import type { Lease, NetworkInfo } from '../../src/api/schemas.js';
 import { UsageError } from '../../src/errors.js';
 import { extensionCost, isTerminal, reachInfo, timeLeft, tokens, workloadExitCode } from '../../src/renter/format.js';
 import { followLogs, paymentRpcUrl } from '../../src/renter/lease-flow.js';
-import { payFor } from '../../src/renter/pay.js';
-import { extensionReference } from '../../src/renter/payment.js';
 import { MAX_LEASE_HOURS } from '../../src/domain/pricing.js';
 import { parseHours, parsePositiveInt, validateIdempotencyKey } from '../../src/renter/parse.js';
 import { explorerLink } from '../../src/wallet/explorer.js';
 import type { Context } from '../context.js';
 import { confirmOrFail, ensureConfirmable } from '../prompts.js';
-import { renderLease } from '../rent-run.js';
 import type { CommandResult } from '../spec.js';
 import type { LeaseExtendOptions } from './extend.js';
 import type { LeaseLogsOptions } from './logs.js';
@@ -62,7 +59,7 @@ export async function runLeases(options: { all?: boolean }, ctx: Context): Promi
 
 export async function runLeaseShow(id: string, ctx: Context): Promise<CommandResult> {
   const api = await ctx.api();
-  const [lease, network] = await Promise.all([api.lease(requireId(id), { signal: ctx.signal }), networkOrDefault(api)]);
+  const [lease, network, { renderLease }] = await Promise.all([api.lease(requireId(id), { signal: ctx.signal }), networkOrDefault(api), import('../rent-run.js')]);
   return {
     data: { lease, reach: reachInfo(lease) },
     human: (r) => renderLease(r, lease, network.decimals),
@@ -116,6 +113,8 @@ export async function runLeaseExtend(id: string, options: LeaseExtendOptions, ct
   }
   const decimals = network.decimals;
   const cost = extensionCost(lease, hours);
+  // Loaded here, not at the top: `iocli leases` shares this file and starts faster without them.
+  const [{ payFor }, { extensionReference }] = await Promise.all([import('../../src/renter/pay.js'), import('../../src/renter/payment.js')]);
   const outcome = await payFor<Lease>({
     network,
     rpcUrl: paymentRpcUrl(network, settings),
