@@ -37,7 +37,7 @@ export async function run(argv: string[], ioOverrides: RunIO = {}): Promise<numb
     const program = buildProgram(
       version,
       invoke,
-      { writeOut: (text) => io.stdout.write(text), writeErr: (text) => io.stderr.write(text) },
+      { writeOut: (text) => io.stdout.write(text), writeErr: (text) => io.stderr.write(text), helpWidth: helpWidthOf(io) },
       await loadNoun(argv),
     );
     await program.parseAsync(argv, { from: 'user' });
@@ -48,6 +48,13 @@ export async function run(argv: string[], ioOverrides: RunIO = {}): Promise<numb
   } finally {
     removeSignalHandlers();
   }
+}
+
+/** The terminal's width when help goes to one, else COLUMNS when set (e.g. `COLUMNS=60 iocli rent --help | less`). */
+function helpWidthOf(io: ContextIO): number | undefined {
+  if (io.stdout.isTTY && io.stdout.columns > 0) return io.stdout.columns;
+  const columns = Number(io.env.COLUMNS);
+  return Number.isInteger(columns) && columns > 0 ? columns : undefined;
 }
 
 function readVersion(): string {

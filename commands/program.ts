@@ -1,24 +1,62 @@
 // commander setup: global flags, help texts, and one subcommand per spec in the registry.
-import { Command, Option } from 'commander';
+import { Command, Help, Option } from 'commander';
 import type { CommandSpec } from './spec.js';
 import type { GlobalOptions } from './context.js';
 import { NOUNS } from './registry.js';
 
-export const EXIT_CODES_HELP = `
-Exit codes:
-  0    success
-  1    failure (invalid input file, not found, rejected)
-  2    usage error (unknown command or flag, invalid value, missing flag when not interactive)
-  3    an external system failed or is unreachable (Docker, nvidia-smi, coordinator, Solana RPC)
-  4    unavailable (not enough capacity, price above --max-price, insufficient balance)
-  70   internal error (a bug: please report it)
-  130  cancelled`;
+export const EXIT_CODES: Array<[code: string, meaning: string]> = [
+  ['0', 'success'],
+  ['1', 'failure (invalid input file, not found, rejected)'],
+  ['2', 'usage error (unknown command or flag, invalid value, missing flag when not interactive)'],
+  ['3', 'an external system failed or is unreachable (Docker, nvidia-smi, coordinator, Solana RPC)'],
+  ['4', 'unavailable (not enough capacity, price above --max-price, insufficient balance)'],
+  ['70', 'internal error (a bug: please report it)'],
+  ['130', 'cancelled'],
+];
+
+const OVERVIEW_EXAMPLES: Array<[command: string, what: string]> = [
+  ['$ iocli demo', 'run the whole provide → rent → earn loop locally'],
+  ['$ iocli gpus', "show this machine's GPUs"],
+  ['$ iocli offers --gpus 8 --model H100', ''],
+  ['$ iocli rent --gpus 8 --hours 2 --image my/image:tag --yes', ''],
+];
+
+/** Help is laid out for this many columns when neither the terminal nor COLUMNS says. */
+export const DEFAULT_HELP_WIDTH = 80;
+// With fewer columns than this left for a description commander stops wrapping it. Its default, 40, left `lease --help`
+// (40-column command terms) unwrapped below 84 columns; 15 still wraps at 60.
+const MIN_WIDTH_TO_WRAP = 15;
+
+/**
+ * Descriptions are written as flowing text: a single line break in the source is a space, so commander wraps them to the
+ * terminal instead of breaking early where the source happened to (ragged lines). A blank line still starts a paragraph.
+ */
+export function flowText(text: string): string {
+  return text
+    .split(/\n\s*\n/)
+    .map((paragraph) => paragraph.trim().replace(/\s*\n\s*/g, ' '))
+    .join('\n\n');
+}
+
+/**
+ * A titled two-column list (like commander's Options) wrapped to `width`, descriptions aligned and indented. A term
+ * without a description stands alone and does not widen the first column.
+ */
+export function formatHelpList(title: string, items: Array<[term: string, description: string]>, width: number): string {
+  const help = new Help();
+  help.helpWidth = width;
+  help.minWidthToWrap = MIN_WIDTH_TO_WRAP;
+  const termWidth = Math.max(0, ...items.filter(([, description]) => description).map(([term]) => term.length));
+  return [title, ...items.map(([term, description]) => help.formatItem(term, termWidth, description, help))].join('\n');
+}
 
 export type Invoke = (spec: CommandSpec, args: string[], options: Record<string, unknown>, globals: GlobalOptions) => Promise<void>;
 
 export interface ProgramIO {
   writeOut(text: string): void;
   writeErr(text: string): void;
+  /** Columns to lay help out in; default DEFAULT_HELP_WIDTH. */
+  helpWidth?: number;
 }
 
 /** The noun (first word) an argv invokes, skipping global options and their values. */
@@ -39,10 +77,12 @@ export async function loadNoun(argv: string[]): Promise<{ noun?: string; specs: 
 }
 
 export function buildProgram(version: string, invoke: Invoke, io: ProgramIO, loaded: { noun?: string; specs: CommandSpec[] }): Command {
+  const helpWidth = io.helpWidth ?? DEFAULT_HELP_WIDTH;
   const program = new Command('iocli')
     // Set before any subcommand is added: commander copies these settings to subcommands when they are created.
     .exitOverride()
-    .configureOutput({ writeOut: io.writeOut, writeErr: io.writeErr, outputError: () => {} })
+    .configureOutput({ writeOut: io.writeOut, writeErr: io.writeErr, outputError: () => {}, getOutHelpWidth: () => helpWidth, getErrHelpWidth: () => helpWidth })
+    .configureHelp({ minWidthToWrap: MIN_WIDTH_TO_WRAP })
     .description('Provide, rent and settle GPU compute on a decentralized GPU cloud (Solana).')
     .version(version, '-V, --version', 'print the version')
     .option('--json', 'print the result as one JSON document on stdout')
@@ -54,13 +94,7 @@ export function buildProgram(version: string, invoke: Invoke, io: ProgramIO, loa
     .option('-u, --url <url-or-moniker>', 'Solana RPC URL or localhost|devnet|mainnet-beta (env IOCLI_RPC_URL)')
     .option('--no-color', 'disable colours (also NO_COLOR or when not a TTY)')
     .showSuggestionAfterError(true)
-    .addHelpText('after', `
-Examples:
-  $ iocli demo                      run the whole provide → rent → earn loop locally
-  $ iocli gpus                      show this machine's GPUs
-  $ iocli offers --gpus 8 --model H100
-  $ iocli rent --gpus 8 --hours 2 --image my/image:tag --yes
-${EXIT_CODES_HELP}`);
+    .addHelpText('after', `\n${formatHelpList('Examples:', OVERVIEW_EXAMPLES, helpWidth)}\n\n${formatHelpList('Exit codes:', EXIT_CODES, helpWidth)}`);
 
   for (const [noun, entry] of Object.entries(NOUNS)) {
     if (noun === loaded.noun) registerSpecs(program, loaded.specs, invoke);
@@ -85,7 +119,7 @@ function registerSpecs(program: Command, specs: CommandSpec[], invoke: Invoke): 
     }
     const command = parent.command(words.at(-1)!);
     byPath.set(spec.path, command);
-    command.description(spec.description ?? spec.summary).summary(spec.summary);
+    command.description(flowText(spec.description ?? spec.summary)).summary(spec.summary);
     for (const arg of spec.args ?? []) command.argument(arg);
     for (const optionSpec of spec.options ?? []) {
       const option = new Option(optionSpec.flags, optionSpec.description);

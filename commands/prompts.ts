@@ -46,3 +46,42 @@ export function createPrompter(interactive: boolean): Prompter {
     },
   };
 }
+
+/** What a confirmation needs from the context: whether --yes answered it in advance, and a prompter. */
+export interface Confirmer {
+  globals: { yes: boolean };
+  prompter: Prompter;
+}
+
+export interface ConfirmationSubject {
+  /** What needs confirming, as the subject of a sentence: "Stopping a lease". */
+  action: string;
+  /** Say that it spends tokens. */
+  spendsTokens?: boolean;
+  /** How to go on without a terminal; default: pass --yes. */
+  hint?: string;
+}
+
+/**
+ * Fails at once when a confirmation will be needed but cannot be asked (no --yes, not interactive): call it before any
+ * network call, so a script neither hangs on the question nor gets halfway first.
+ */
+export function ensureConfirmable(ctx: Confirmer, subject: ConfirmationSubject): void {
+  if (ctx.globals.yes || ctx.prompter.interactive) return;
+  throw new UsageError(`${subject.action}${subject.spendsTokens ? ' spends tokens and' : ''} needs a confirmation, but this is not an interactive terminal.`, {
+    hint: subject.hint ?? 'Pass --yes to confirm in advance.',
+  });
+}
+
+/** Asks to go on (--yes answers yes); no is a CancelledError saying what did not happen. */
+export async function confirmOrFail(
+  ctx: Confirmer,
+  question: string,
+  subject: ConfirmationSubject & { cancelled?: string; default?: boolean },
+): Promise<void> {
+  if (ctx.globals.yes) return;
+  ensureConfirmable(ctx, subject);
+  if (!(await ctx.prompter.confirm(question, { flag: '--yes', default: subject.default ?? false }))) {
+    throw new CancelledError(subject.cancelled ?? 'Cancelled: nothing was changed.');
+  }
+}

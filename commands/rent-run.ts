@@ -2,14 +2,16 @@
 import { randomUUID } from 'node:crypto';
 import type { Lease, OffersQuery, Quote, QuoteRequest } from '../src/api/schemas.js';
 import { parseImageRef } from '../src/domain/image-ref.js';
+import { isActiveLeaseState } from '../src/domain/lease-states.js';
 import { workloadProblems } from '../src/domain/workload.js';
 import { CancelledError, UsageError, UserError } from '../src/errors.js';
 import { OFFER_TABLE_HEAD, isTerminal, leaseProgressText, offerRow, quoteLines, reachInfo, leaseIsolationText, leaseNetworkText, leaseUserText, rootFilesystemText, timeLeft, tokens, workloadExitCode } from '../src/renter/format.js';
-import { createLeaseOnce, followLogs, leaseEndedError, requestQuote, waitForLease, withRetryHint } from '../src/renter/lease-flow.js';
+import { followLogs, leaseEndedError, requestQuote, waitForLease } from '../src/renter/lease-flow.js';
+import { payFor } from '../src/renter/pay.js';
 import { parseTokenAmount } from '../src/domain/money.js';
 import { parseEnvPairs, parseHours, parsePorts, parsePositiveInt, parseUser, splitCommand, validateIdempotencyKey } from '../src/renter/parse.js';
-import { explorerLink } from '../src/wallet/explorer.js';
 import type { Context } from './context.js';
+import { confirmOrFail, ensureConfirmable } from './prompts.js';
 import type { OffersOptions } from './offers.js';
 import type { RentOptions } from './rent.js';
 import type { HumanRenderer } from './output.js';
@@ -116,10 +118,11 @@ export interface RentResult {
 
 export async function runRent(options: RentOptions, ctx: Context): Promise<CommandResult> {
   const parsed = parseRentOptions(options);
-  const needsConfirmation = !ctx.globals.yes && !parsed.dryRun;
   // Fail before any network call: a script must not hang on, or silently skip, the spending confirmation.
-  if (needsConfirmation && !ctx.prompter.interactive) {
-    throw new UsageError('Renting spends tokens and needs a confirmation, but this is not an interactive terminal.', {
+  if (!parsed.dryRun) {
+    ensureConfirmable(ctx, {
+      action: 'Renting',
+      spendsTokens: true,
       hint: 'Pass --yes to confirm in advance (add --max-price to cap the price), or --dry-run to see the quote only.',
     });
   }
@@ -149,23 +152,41 @@ export async function runRent(options: RentOptions, ctx: Context): Promise<Comma
     throw error;
   }
 
-  const keypair = await ctx.keypair();
-  const rpcUrl = learned.rpcUrl;
   const paid = network.mint !== null;
-  const payments = paid ? await import('../src/renter/payment.js') : undefined;
-  // A retry with an earlier key may be replaying a rent that already paid (so the balance is lower now): the
-  // coordinator answers it with the first lease, and still verifies any new payment, so only fresh rents are pre-checked.
-  if (payments && (options.idempotencyKey === undefined || parsed.dryRun)) {
-    await payments.ensureAffordable({ network, rpcUrl, payer: keypair, amount: quote.total, reference: quote.quoteId });
-  }
+  const outcome = await payFor<Lease>({
+    network,
+    rpcUrl: learned.rpcUrl,
+    payer: await ctx.keypair(),
+    amount: quote.total,
+    reference: quote.quoteId,
+    // A retry with an earlier key may be replaying a rent that already paid (so the balance is lower now): the
+    // coordinator answers it with the first lease, and still verifies any new payment, so only fresh rents are pre-checked.
+    checkAffordable: options.idempotencyKey === undefined || parsed.dryRun,
+    dryRun: parsed.dryRun,
+    idempotencyKey: parsed.idempotencyKey,
+    retryCommand: 'the same `iocli rent` command',
+    signal: ctx.signal,
+    confirm: async () => {
+      if (ctx.globals.yes) return;
+      // The quote goes to stderr with the question: stdout is reserved for the result.
+      const lines = quoteLines(quote, decimals);
+      const width = Math.max(...lines.map(([k]) => k.length)) + 1;
+      for (const [key, value] of lines) ctx.out.info(`  ${`${key}:`.padEnd(width)} ${value}`);
+      await confirmOrFail(ctx, `Pay ${tokens(quote.total, decimals)} tokens and start the lease?`, { action: 'Renting', spendsTokens: true, cancelled: 'Cancelled: nothing was paid.' });
+    },
+    progress: (text) => ctx.out.spinner(text),
+    text: {
+      paying: paid ? `Paying ${tokens(quote.total, decimals)} tokens and creating the lease` : 'Creating the lease (unpaid: development coordinator)',
+      failed: 'The lease was not created',
+      done: (created) => `Lease ${created.id} created (${created.state})`,
+    },
+    submit: (transaction) =>
+      api.createLease({ quoteId: quote.quoteId, ...(transaction ? { payment: { transaction } } : {}) }, { idempotencyKey: parsed.idempotencyKey, signal: ctx.signal }),
+    recordedSignature: (created) => created.paymentSignature,
+  });
 
-  if (parsed.dryRun) {
-    let payment: RentResult['payment'] = null;
-    if (payments) {
-      const prepared = await payments.preparePayment({ network, rpcUrl, payer: keypair, amount: quote.total, reference: quote.quoteId });
-      const simulation = await payments.simulatePayment(rpcUrl, prepared);
-      payment = { amount: prepared.amount, signature: prepared.signature, simulation };
-    }
+  if (outcome.dryRun) {
+    const payment = outcome.payment;
     const result: RentResult = { dryRun: true, idempotencyKey: parsed.idempotencyKey, quote, payment };
     return {
       data: result,
@@ -178,42 +199,14 @@ export async function runRent(options: RentOptions, ctx: Context): Promise<Comma
     };
   }
 
-  if (needsConfirmation) {
-    // The quote goes to stderr with the question: stdout is reserved for the result.
-    const lines = quoteLines(quote, decimals);
-    const width = Math.max(...lines.map(([k]) => k.length)) + 1;
-    for (const [key, value] of lines) ctx.out.info(`  ${`${key}:`.padEnd(width)} ${value}`);
-    const yes = await ctx.prompter.confirm(`Pay ${tokens(quote.total, decimals)} tokens and start the lease?`, { flag: '--yes', default: false });
-    if (!yes) throw new CancelledError('Cancelled: nothing was paid.');
+  let lease = outcome.result;
+  const payment: RentResult['payment'] = outcome.payment;
+  // A coordinator that predates the flag drops it silently: say so rather than let the renter assume it.
+  if (request.readOnlyRoot && lease.readOnlyRoot !== true) {
+    ctx.out.warn(`The coordinator did not record --read-only-root: lease ${lease.id} runs with a writable root filesystem.`);
   }
-
-  const creating = await ctx.out.spinner(paid ? `Paying ${tokens(quote.total, decimals)} tokens and creating the lease` : 'Creating the lease (unpaid: development coordinator)');
-  let lease: Lease;
-  let payment: RentResult['payment'] = null;
-  try {
-    let transaction: string | undefined;
-    if (payments) {
-      const prepared = await payments.preparePayment({ network, rpcUrl, payer: keypair, amount: quote.total, reference: quote.quoteId });
-      transaction = prepared.transaction;
-      payment = { amount: prepared.amount, signature: prepared.signature, explorer: explorerLink(prepared.signature, rpcUrl) };
-    }
-    lease = await createLeaseOnce(
-      api,
-      { quoteId: quote.quoteId, transaction, idempotencyKey: parsed.idempotencyKey },
-      { signal: ctx.signal, onRetry: (attempt, error) => creating.update(`Retrying (${attempt}) after: ${error.message}`) },
-    );
-    if (payment && lease.paymentSignature) payment = { ...payment, signature: lease.paymentSignature, explorer: explorerLink(lease.paymentSignature, rpcUrl) };
-    creating.succeed(`Lease ${lease.id} created (${lease.state})`);
-    // A coordinator that predates the flag drops it silently: say so rather than let the renter assume it.
-    if (request.readOnlyRoot && lease.readOnlyRoot !== true) {
-      ctx.out.warn(`The coordinator did not record --read-only-root: lease ${lease.id} runs with a writable root filesystem.`);
-    }
-    if (request.user && !lease.user) ctx.out.warn(`The coordinator did not record --user: lease ${lease.id} runs as the image's default user.`);
-    if (request.egress === false && lease.egress !== false) ctx.out.warn(`The coordinator did not record --no-egress: lease ${lease.id} may reach the internet.`);
-  } catch (error) {
-    creating.fail('The lease was not created');
-    throw withRetryHint(error, 'the same `iocli rent` command', parsed.idempotencyKey);
-  }
+  if (request.user && !lease.user) ctx.out.warn(`The coordinator did not record --user: lease ${lease.id} runs as the image's default user.`);
+  if (request.egress === false && lease.egress !== false) ctx.out.warn(`The coordinator did not record --no-egress: lease ${lease.id} may reach the internet.`);
 
   if (parsed.timeoutMs > 0 && lease.state !== 'running' && !isTerminal(lease.state)) {
     const started = Date.now();
@@ -289,7 +282,7 @@ async function followToTheEnd(
 /** The lease and how to reach it, for people. Shared with `iocli lease show`. */
 export function renderLease(r: HumanRenderer, lease: Lease, decimals: number, payment?: RentResult['payment'], now = Date.now()): void {
   const reach = reachInfo(lease);
-  const active = lease.state === 'paid' || lease.state === 'scheduled' || lease.state === 'running';
+  const active = isActiveLeaseState(lease.state);
   if (lease.state === 'running') r.success(`Lease ${lease.id} is running.`);
   r.keyValues([
     ['Lease', lease.id],

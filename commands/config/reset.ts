@@ -1,4 +1,5 @@
 import type { CommandSpec } from '../spec.js';
+import { confirmOrFail } from '../prompts.js';
 
 export const configReset: CommandSpec = {
   path: 'config reset',
@@ -8,7 +9,6 @@ export const configReset: CommandSpec = {
   async run([name], _options, ctx) {
     const { findSettingKey } = await import('../../src/settings/keys.js');
     const { openWritableStore } = await import('../../src/settings/store.js');
-    const { CancelledError } = await import('../../src/errors.js');
     const settings = await ctx.settings();
     const store = await openWritableStore(settings.configDir);
     if (name) {
@@ -16,10 +16,7 @@ export const configReset: CommandSpec = {
       store.delete(key.scope === 'profile' ? `profiles.${settings.profile}.${key.property}` : key.property);
       return { data: { reset: [key.name], profile: settings.profile }, human: (r) => r.success(`${key.name} reset to its default`) };
     }
-    if (!ctx.globals.yes) {
-      const sure = await ctx.prompter.confirm('Reset all iocli settings (every profile)?', { flag: '--yes', default: false });
-      if (!sure) throw new CancelledError('Nothing was reset.');
-    }
+    await confirmOrFail(ctx, 'Reset all iocli settings (every profile)?', { action: 'Resetting all settings', cancelled: 'Nothing was reset.' });
     store.clear();
     return { data: { reset: 'all' }, human: (r) => r.success('All settings reset to their defaults') };
   },

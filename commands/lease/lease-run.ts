@@ -3,12 +3,12 @@ import { randomUUID } from 'node:crypto';
 import type { Lease } from '../../src/api/schemas.js';
 import { CancelledError, UsageError } from '../../src/errors.js';
 import { extensionCost, isTerminal, reachInfo, timeLeft, tokens, workloadExitCode } from '../../src/renter/format.js';
-import { followLogs, withRetries, withRetryHint } from '../../src/renter/lease-flow.js';
+import { followLogs } from '../../src/renter/lease-flow.js';
 import { MAX_LEASE_HOURS } from '../../src/domain/pricing.js';
 import { parseHours, parsePositiveInt, validateIdempotencyKey } from '../../src/renter/parse.js';
 import { explorerLink } from '../../src/wallet/explorer.js';
 import type { Context } from '../context.js';
-import { renderLease } from '../rent-run.js';
+import { confirmOrFail, ensureConfirmable } from '../prompts.js';
 import type { CommandResult } from '../spec.js';
 import type { LeaseExtendOptions } from './extend.js';
 import type { LeaseLogsOptions } from './logs.js';
@@ -16,15 +16,6 @@ import type { LeaseLogsOptions } from './logs.js';
 function requireId(id: string | undefined): string {
   if (!id || !/^[A-Za-z0-9_.:-]{1,100}$/.test(id)) throw new UsageError(`Invalid lease id "${id ?? ''}".`, { hint: 'List your leases with `iocli leases`.' });
   return id;
-}
-
-/** Confirm a money-moving step: --yes answers it; not interactive without --yes is a usage error naming --yes. */
-async function confirmOrFail(ctx: Context, question: string, what: string): Promise<void> {
-  if (ctx.globals.yes) return;
-  if (!ctx.prompter.interactive) {
-    throw new UsageError(`${what} needs a confirmation, but this is not an interactive terminal.`, { hint: 'Pass --yes to confirm in advance.' });
-  }
-  if (!(await ctx.prompter.confirm(question, { flag: '--yes', default: false }))) throw new CancelledError('Cancelled: nothing was changed.');
 }
 
 export async function runLeases(options: { all?: boolean }, ctx: Context): Promise<CommandResult> {
@@ -57,7 +48,7 @@ export async function runLeases(options: { all?: boolean }, ctx: Context): Promi
 
 export async function runLeaseShow(id: string, ctx: Context): Promise<CommandResult> {
   const api = await ctx.api();
-  const [lease, network] = await Promise.all([api.lease(requireId(id), { signal: ctx.signal }), ctx.network()]);
+  const [lease, network, { renderLease }] = await Promise.all([api.lease(requireId(id), { signal: ctx.signal }), ctx.network(), import('../rent-run.js')]);
   return {
     data: { lease, reach: reachInfo(lease) },
     human: (r) => renderLease(r, lease, network.decimals),
@@ -99,9 +90,8 @@ export async function runLeaseExtend(id: string, options: LeaseExtendOptions, ct
     (await ctx.prompter.input('Hours to add', { flag: '--hours', validate: (v) => (/^\d+$/.test(v.trim()) && Number(v) >= 1 ? true : 'Whole hours, 1 or more.') }));
   const hours = parseHours(hoursText);
   const idempotencyKey = options.idempotencyKey !== undefined ? validateIdempotencyKey(options.idempotencyKey) : randomUUID();
-  if (!options.dryRun && !ctx.globals.yes && !ctx.prompter.interactive) {
-    throw new UsageError('Extending a lease spends tokens and needs a confirmation, but this is not an interactive terminal.', { hint: 'Pass --yes to confirm in advance.' });
-  }
+  const extending = { action: 'Extending a lease', spendsTokens: true };
+  if (!options.dryRun) ensureConfirmable(ctx, extending);
   const api = await ctx.api();
   const [lease, network] = await Promise.all([api.lease(leaseId, { signal: ctx.signal }), ctx.network({ required: true })]);
   if (isTerminal(lease.state)) {
@@ -112,45 +102,36 @@ export async function runLeaseExtend(id: string, options: LeaseExtendOptions, ct
   }
   const decimals = network.decimals;
   const cost = extensionCost(lease, hours);
-  const keypair = await ctx.keypair();
-  const rpcUrl = network.rpcUrl;
-  const payments = network.paymentRequired && network.coordinator ? await import('../../src/renter/payment.js') : undefined;
-  const plan = payments && { network: network.coordinator!, rpcUrl, payer: keypair, amount: cost, reference: payments.extensionReference(leaseId, lease.hours + hours) };
-  if (payments && plan) await payments.ensureAffordable(plan);
+  // Loaded here, not at the top: `iocli leases` shares this file and starts faster without them.
+  const [{ payFor }, { extensionReference }] = await Promise.all([import('../../src/renter/pay.js'), import('../../src/renter/payment.js')]);
+  const outcome = await payFor<Lease>({
+    network: network.coordinator!,
+    rpcUrl: network.rpcUrl,
+    payer: await ctx.keypair(),
+    amount: cost,
+    reference: extensionReference(leaseId, lease.hours + hours),
+    checkAffordable: true,
+    dryRun: Boolean(options.dryRun),
+    idempotencyKey,
+    retryCommand: `iocli lease extend ${leaseId} --hours ${hours}`,
+    signal: ctx.signal,
+    confirm: () => confirmOrFail(ctx, `Extend lease ${leaseId} by ${hours} h for ${tokens(cost, decimals)} tokens?`, extending),
+    progress: (text) => ctx.out.spinner(text),
+    text: {
+      paying: `Paying ${tokens(cost, decimals)} tokens to extend ${leaseId} by ${hours} h`,
+      failed: 'The lease was not extended',
+      done: (extended) => `Lease ${leaseId} now ends ${extended.endsAt}`,
+    },
+    submit: (transaction) => api.extendLease(leaseId, { hours, ...(transaction ? { payment: { transaction } } : {}) }, { idempotencyKey, signal: ctx.signal }),
+  });
 
-  if (options.dryRun) {
-    let payment: { amount: number; signature: string; simulation: unknown } | null = null;
-    if (payments && plan) {
-      const prepared = await payments.preparePayment(plan);
-      payment = { amount: cost, signature: prepared.signature, simulation: await payments.simulatePayment(rpcUrl, prepared) };
-    }
+  if (outcome.dryRun) {
     return {
-      data: { dryRun: true, leaseId, hours, cost, payment },
+      data: { dryRun: true, leaseId, hours, cost, payment: outcome.payment },
       human: (r) => r.keyValues({ 'Dry run': 'nothing was paid', Lease: leaseId, Adds: `${hours} h`, Cost: `${tokens(cost, decimals)} tokens` }),
     };
   }
-
-  await confirmOrFail(ctx, `Extend lease ${leaseId} by ${hours} h for ${tokens(cost, decimals)} tokens?`, 'Extending a lease');
-  const spinner = await ctx.out.spinner(`Paying ${tokens(cost, decimals)} tokens to extend ${leaseId} by ${hours} h`);
-  let payment: { amount: number; signature: string; explorer?: string } | null = null;
-  let extended: Lease;
-  try {
-    let transaction: string | undefined;
-    if (payments && plan) {
-      const prepared = await payments.preparePayment(plan);
-      transaction = prepared.transaction;
-      payment = { amount: cost, signature: prepared.signature, explorer: explorerLink(prepared.signature, rpcUrl) };
-    }
-    extended = await withRetries(
-      () => api.extendLease(leaseId, { hours, ...(transaction ? { payment: { transaction } } : {}) }, { idempotencyKey, signal: ctx.signal }),
-      { signal: ctx.signal, onRetry: (attempt, error) => spinner.update(`Retrying (${attempt}) after: ${error.message}`) },
-    );
-    spinner.succeed(`Lease ${leaseId} now ends ${extended.endsAt}`);
-  } catch (error) {
-    spinner.fail('The lease was not extended');
-    const { paymentError } = await import('../../src/renter/errors.js');
-    throw withRetryHint(paymentError(error) ?? error, `iocli lease extend ${leaseId} --hours ${hours}`, idempotencyKey);
-  }
+  const { result: extended, payment } = outcome;
   return {
     data: { lease: extended, hours, cost, payment, idempotencyKey },
     human: (r) =>
@@ -165,19 +146,17 @@ export async function runLeaseExtend(id: string, options: LeaseExtendOptions, ct
 
 export async function runLeaseStop(id: string, ctx: Context): Promise<CommandResult> {
   const leaseId = requireId(id);
-  if (!ctx.globals.yes && !ctx.prompter.interactive) {
-    throw new UsageError('Stopping a lease needs a confirmation, but this is not an interactive terminal.', { hint: 'Pass --yes to confirm in advance.' });
-  }
+  const stopping = { action: 'Stopping a lease' };
+  ensureConfirmable(ctx, stopping);
   const [api, network] = await Promise.all([ctx.api(), ctx.network()]);
   if (!ctx.globals.yes) {
     const lease = await api.lease(leaseId, { signal: ctx.signal });
     if (isTerminal(lease.state)) throw new UsageError(`Lease ${leaseId} has already ended (${lease.state}).`, { hint: `See it with \`iocli lease show ${leaseId}\`.` });
-    await confirmOrFail(ctx, `Stop lease ${leaseId} (${lease.gpus} × ${lease.model ?? 'GPU'}, ${timeLeft(lease.endsAt, Date.now())})? The container is stopped; unused time is refunded.`, 'Stopping a lease');
+    await confirmOrFail(ctx, `Stop lease ${leaseId} (${lease.gpus} × ${lease.model ?? 'GPU'}, ${timeLeft(lease.endsAt, Date.now())})? The container is stopped; unused time is refunded.`, stopping);
   }
   const response = await api.stopLease(leaseId, { signal: ctx.signal });
   // A coordinator that pays refunds on chain adds the transfer's signature; the ledger-only one does not.
-  const refundSignature = (response as { refundSignature?: unknown }).refundSignature ?? (response.lease as { refundSignature?: unknown }).refundSignature;
-  const signature = typeof refundSignature === 'string' ? refundSignature : undefined;
+  const signature = response.refundSignature ?? response.lease.refundSignature ?? undefined;
   const explorer = signature ? explorerLink(signature, network.rpcUrl) : undefined;
   const decimals = network.decimals;
   return {

@@ -7,6 +7,7 @@ import { withRetries, withRetryHint } from '../../src/renter/lease-flow.js';
 import { validateIdempotencyKey } from '../../src/renter/parse.js';
 import { explorerLink } from '../../src/wallet/explorer.js';
 import type { Context } from '../context.js';
+import { confirmOrFail, ensureConfirmable } from '../prompts.js';
 import type { CommandResult } from '../spec.js';
 
 export async function runRewards(ctx: Context): Promise<CommandResult> {
@@ -40,9 +41,8 @@ export async function runRewards(ctx: Context): Promise<CommandResult> {
 
 export async function runRewardsClaim(options: { idempotencyKey?: string }, ctx: Context): Promise<CommandResult> {
   const idempotencyKey = options.idempotencyKey !== undefined ? validateIdempotencyKey(options.idempotencyKey) : randomUUID();
-  if (!ctx.globals.yes && !ctx.prompter.interactive) {
-    throw new UsageError('Claiming rewards needs a confirmation, but this is not an interactive terminal.', { hint: 'Pass --yes to confirm in advance.' });
-  }
+  const claiming = { action: 'Claiming rewards', cancelled: 'Cancelled: nothing was claimed.', default: true };
+  ensureConfirmable(ctx, claiming);
   const api = await ctx.api();
   const [rewards, network] = await Promise.all([api.rewards({ signal: ctx.signal }), ctx.network()]);
   const decimals = network.decimals;
@@ -55,10 +55,7 @@ export async function runRewardsClaim(options: { idempotencyKey?: string }, ctx:
       details: { ...rewards },
     });
   }
-  if (!ctx.globals.yes) {
-    const yes = await ctx.prompter.confirm(`Claim ${tokens(rewards.claimable, decimals)} tokens to ${rewards.owner}?`, { flag: '--yes', default: true });
-    if (!yes) throw new CancelledError('Cancelled: nothing was claimed.');
-  }
+  await confirmOrFail(ctx, `Claim ${tokens(rewards.claimable, decimals)} tokens to ${rewards.owner}?`, claiming);
   const spinner = await ctx.out.spinner(`Claiming ${tokens(rewards.claimable, decimals)} tokens`);
   let claim: Claim;
   try {

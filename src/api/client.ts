@@ -35,6 +35,7 @@ import type {
   UploadLogsRequest,
 } from './schemas.js';
 import { createSigner, type SigningKeypair } from './signing.js';
+import { lightFetch, type FetchLike, type LightResponse } from '../http/light-fetch.js';
 
 export interface ApiClientOptions {
   /**
@@ -44,7 +45,8 @@ export interface ApiClientOptions {
    */
   baseUrl: string;
   keypair?: SigningKeypair;
-  fetch?: typeof fetch;
+  /** Defaults to a node:http fetch-alike (the global fetch costs ~170 ms of start-up); the global fetch fits too. */
+  fetch?: FetchLike;
   /** Per request; default 30 s. */
   timeoutMs?: number;
   /**
@@ -133,7 +135,7 @@ function createReplicaList(spec: string, resolveHost?: ApiClientOptions['resolve
   return {
     first: configured[0]!,
     /** Try the active URL, then the others; a failure to connect (not an HTTP answer) moves on. */
-    async send(attempt: (url: string) => Promise<Response>, signal: AbortSignal): Promise<Response> {
+    async send(attempt: (url: string) => Promise<LightResponse>, signal: AbortSignal): Promise<LightResponse> {
       let lastError: unknown;
       for (let tried = 0; tried < candidates.length; tried++) {
         const index = (active + tried) % candidates.length;
@@ -178,7 +180,7 @@ const enc = encodeURIComponent;
 export function createApiClient(options: ApiClientOptions): ApiClient {
   const replicas = createReplicaList(options.baseUrl, options.resolveHost);
   const baseUrl = replicas.first;
-  const doFetch = options.fetch ?? fetch;
+  const doFetch = options.fetch ?? lightFetch;
   const timeoutMs = options.timeoutMs ?? 30_000;
   const sign = options.keypair ? createSigner(options.keypair) : undefined;
   const basePath = new URL(baseUrl).pathname.replace(/\/+$/, '');
@@ -198,7 +200,7 @@ export function createApiClient(options: ApiClientOptions): ApiClient {
     };
     const timeout = AbortSignal.timeout(timeoutMs);
     const signal = config.signal ? AbortSignal.any([config.signal, timeout]) : timeout;
-    let response: Response;
+    let response: LightResponse;
     try {
       response = await replicas.send((url) => doFetch(`${url}${path}`, { method, headers: headers(), body: method === 'POST' ? body : undefined, signal }), signal);
     } catch (error) {
@@ -221,6 +223,8 @@ export function createApiClient(options: ApiClientOptions): ApiClient {
     }
     if (response.ok) {
       if (parsed === undefined && text) throw new ExternalError(`The coordinator at ${baseUrl} answered ${method} ${path} with something that is not JSON.`, { code: 'COORDINATOR_BAD_RESPONSE' });
+      // Trusted, not validated: the zod schemas would cost every CLI command ~270 ms of start-up (bench/startup.mjs).
+      // The types are inferred from those schemas (src/api/schemas.ts), which the server's handlers are typed with too.
       return parsed as T;
     }
     throw toError(response.status, parsed as ApiErrorBody | undefined, `${method} ${path}`);

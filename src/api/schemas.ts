@@ -1,6 +1,7 @@
 // The coordinator API's wire format: zod schemas shared by the server (validation, OpenAPI) and typed clients.
 import bs58 from 'bs58';
 import { z } from 'zod';
+import { ACTIVE_LEASE_STATES, LEASE_STATES } from '../domain/lease-states.js';
 import { MAX_LEASE_HOURS } from '../domain/pricing.js';
 import { isPrintableLabel } from '../domain/text.js';
 import { workloadProblems } from '../domain/workload.js';
@@ -388,8 +389,8 @@ export const createLeaseSchema = z.object({
   payment: z.object({ transaction: z.string().min(1).max(8192) }).optional(),
 });
 
-export const leaseStateSchema = z.enum(['paid', 'scheduled', 'running', 'completed', 'stopped', 'failed']);
-export const ACTIVE_LEASE_STATES = ['paid', 'scheduled', 'running'] as const;
+export const leaseStateSchema = z.enum(LEASE_STATES);
+export { ACTIVE_LEASE_STATES };
 
 export const leaseSchema = z.object({
   id: z.string(),

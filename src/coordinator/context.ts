@@ -48,10 +48,6 @@ export interface CoordinatorContext {
   readonly heartbeats: HeartbeatBuffer;
 }
 
-export const ACTIVE = ['paid', 'scheduled', 'running'] as const;
-type Active = (typeof ACTIVE)[number];
-export const isActive = (state: string): state is Active => (ACTIVE as readonly string[]).includes(state);
-
 export const newId = (prefix: string) => `${prefix}_${randomBytes(12).toString('base64url').replace(/[-_]/g, 'x')}`;
 export const iso = (ms: number | null) => (ms === null ? null : new Date(ms).toISOString());
 

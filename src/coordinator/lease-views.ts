@@ -1,6 +1,7 @@
 // Reading leases for their renter: the ownership check and the API shape (allocations, refund signature).
 import type { Allocation, Lease } from '../api/schemas.js';
-import { ACTIVE, iso, type CoordinatorContext } from './context.js';
+import { ACTIVE_LEASE_STATES } from '../domain/lease-states.js';
+import { iso, type CoordinatorContext } from './context.js';
 import { forbidden, notFound } from './http-error.js';
 import { parseIsolation, parseRunAs, type LeasesTable } from './tables.js';
 
@@ -19,7 +20,7 @@ export async function getLease(ctx: CoordinatorContext, renter: string, leaseId:
 
 export async function listLeases(ctx: CoordinatorContext, renter: string, all: boolean): Promise<Lease[]> {
   let q = ctx.db.selectFrom('leases').selectAll().where('renter', '=', renter);
-  if (!all) q = q.where('state', 'in', [...ACTIVE]);
+  if (!all) q = q.where('state', 'in', [...ACTIVE_LEASE_STATES]);
   return toLeases(ctx, await q.orderBy('created_at', 'desc').limit(1000).execute());
 }
 

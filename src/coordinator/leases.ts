@@ -3,7 +3,8 @@ import { sql } from 'kysely';
 import type { Lease, QuoteInput } from '../api/schemas.js';
 import type { PlacedAllocation, PlacementRequest } from '../domain/placement.js';
 import { HOUR_MS, refundFor } from '../domain/pricing.js';
-import { isActive, isUniqueViolation, newId, type CoordinatorContext } from './context.js';
+import { isActiveLeaseState } from '../domain/lease-states.js';
+import { isUniqueViolation, newId, type CoordinatorContext } from './context.js';
 import type { Db } from './db.js';
 import { conflict, forbidden, HttpError, notFound } from './http-error.js';
 import { getLease, leaseRow } from './lease-views.js';
@@ -134,7 +135,7 @@ export async function markRunning(ctx: CoordinatorContext, leaseId: string, now:
 
 export async function extendLease(ctx: CoordinatorContext, renter: string, leaseId: string, input: { hours: number; payment?: { transaction: string } }): Promise<Lease> {
   const row = await leaseRow(ctx, renter, leaseId);
-  if (!isActive(row.state)) throw conflict('LEASE_ENDED', `Lease ${leaseId} has ended (${row.state}) and cannot be extended.`, 'Rent again with `iocli rent`.');
+  if (!isActiveLeaseState(row.state)) throw conflict('LEASE_ENDED', `Lease ${leaseId} has ended (${row.state}) and cannot be extended.`, 'Rent again with `iocli rent`.');
   if (Number(row.hours) + input.hours > MAX_LEASE_HOURS) throw new HttpError(400, 'BAD_REQUEST', `A lease may last at most ${MAX_LEASE_HOURS} hours in total.`);
   const amount = Number(row.per_hour) * input.hours;
   const signature = await takePayment(ctx, renter, amount, `extend:${leaseId}:${Number(row.hours) + input.hours}`, input.payment);
@@ -142,7 +143,7 @@ export async function extendLease(ctx: CoordinatorContext, renter: string, lease
   await ctx.engine.writeTransaction(async (trx) => {
     await ctx.engine.lockLease(trx, leaseId);
     const current = await trx.selectFrom('leases').select(['state', 'ends_at', 'hours', 'total_paid']).where('id', '=', leaseId).executeTakeFirstOrThrow();
-    if (!isActive(current.state)) throw conflict('LEASE_ENDED', `Lease ${leaseId} has ended (${current.state}).`);
+    if (!isActiveLeaseState(current.state)) throw conflict('LEASE_ENDED', `Lease ${leaseId} has ended (${current.state}).`);
     await trx
       .updateTable('leases')
       .set({ hours: Number(current.hours) + input.hours, ends_at: Number(current.ends_at) + input.hours * HOUR_MS, total_paid: Number(current.total_paid) + amount })
@@ -158,7 +159,7 @@ export async function extendLease(ctx: CoordinatorContext, renter: string, lease
 /** Stop early; a paid lease's refund is sent on chain and confirmed before this returns (the retry pass covers failures). */
 export async function stopLease(ctx: CoordinatorContext, renter: string, leaseId: string): Promise<{ lease: Lease; refund: number; refundSignature: string | null }> {
   const row = await leaseRow(ctx, renter, leaseId);
-  if (!isActive(row.state)) throw conflict('LEASE_ENDED', `Lease ${leaseId} has already ended (${row.state}).`);
+  if (!isActiveLeaseState(row.state)) throw conflict('LEASE_ENDED', `Lease ${leaseId} has already ended (${row.state}).`);
   const ended = await endLease(ctx, leaseId, 'stopped', ctx.options.now(), { reason: null, nodeFault: false }, { settle: 'now' });
   if (ended && ended.refundPayout) await ctx.payouts!.settle(ended.refundPayout).catch((error) => ctx.options.onError?.(error, `refund ${ended.refundPayout}`));
   const lease = await getLease(ctx, renter, leaseId);
@@ -187,7 +188,7 @@ export async function endLease(
     refundPayout = null;
     await ctx.engine.lockLease(trx, leaseId);
     const lease = await trx.selectFrom('leases').selectAll().where('id', '=', leaseId).executeTakeFirst();
-    if (!lease || !isActive(lease.state)) return null;
+    if (!lease || !isActiveLeaseState(lease.state)) return null;
     const end = Math.min(endedAt, Number(lease.ends_at));
     // A lease that ends while confirmed running (stopped by its renter, or its workload finished) pays the provider for
     // the started minute too, as the renter is billed for it; a node fault pays only whole confirmed minutes.

@@ -2,6 +2,7 @@
 // errors, background-task errors, process and event-loop figures, build info, plus gauges read at scrape time.
 import { monitorEventLoopDelay, type IntervalHistogram } from 'node:perf_hooks';
 import type { Gauges } from './gauges.js';
+import { LEASE_STATES } from '../domain/lease-states.js';
 
 const BUCKETS = [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5];
 
@@ -89,7 +90,7 @@ export class Metrics {
     out.push('# HELP iocli_gpus GPUs on online nodes: free, and leased anywhere.', '# TYPE iocli_gpus gauge');
     out.push(`iocli_gpus{state="free"} ${gauges.gpusFree}`, `iocli_gpus{state="leased"} ${gauges.gpusLeased}`);
     out.push('# HELP iocli_leases Leases by state.', '# TYPE iocli_leases gauge');
-    for (const state of ['paid', 'scheduled', 'running', 'completed', 'stopped', 'failed']) out.push(`iocli_leases{state="${state}"} ${gauges.leases[state] ?? 0}`);
+    for (const state of LEASE_STATES) out.push(`iocli_leases{state="${state}"} ${gauges.leases[state] ?? 0}`);
     out.push('# HELP iocli_gpus_held GPUs that live quotes hold for their renters.', '# TYPE iocli_gpus_held gauge', `iocli_gpus_held ${gauges.gpusHeld ?? 0}`);
     out.push('# HELP iocli_payments Renter payments by state (pending: confirming; confirmed: landed, no lease yet).', '# TYPE iocli_payments gauge');
     for (const state of ['pending', 'confirmed', 'used', 'refunded']) out.push(`iocli_payments{state="${state}"} ${gauges.payments?.[state] ?? 0}`);

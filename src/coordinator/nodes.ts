@@ -1,7 +1,8 @@
 // Node registration, the owner's view of a node, ownership checks and the free-GPU count placement filters on.
 import { sql } from 'kysely';
 import type { Node, NodeDetail, RegisterNodeInput, Verification } from '../api/schemas.js';
-import { ACTIVE, iso, newId, type CachedNode, type CoordinatorContext } from './context.js';
+import { ACTIVE_LEASE_STATES } from '../domain/lease-states.js';
+import { iso, newId, type CachedNode, type CoordinatorContext } from './context.js';
 import type { Db, Engine } from './db.js';
 import { issueChallenge } from './challenges.js';
 import { forbidden, HttpError, notFound } from './http-error.js';
@@ -103,7 +104,7 @@ export async function nodeDetail(ctx: CoordinatorContext, nodeId: string, actor:
     .select(['l.id', 'l.state', 'l.image', 'l.ports', 'l.started_at', 'l.ends_at', 'a.gpu_uuid'])
     .where('a.node_id', '=', nodeId)
     .where('a.active', '=', 1)
-    .where('l.state', 'in', [...ACTIVE])
+    .where('l.state', 'in', [...ACTIVE_LEASE_STATES])
     .orderBy('l.id')
     .orderBy('a.gpu_uuid')
     .execute();

@@ -15,7 +15,6 @@ import * as heartbeats from './heartbeats.js';
 import * as leaseViews from './lease-views.js';
 import * as leases from './leases.js';
 import * as logs from './logs.js';
-import * as metering from './metering.js';
 import * as nodes from './nodes.js';
 import * as why from './node-why.js';
 import * as offers from './offers.js';
@@ -63,10 +62,6 @@ export class CoordinatorService {
   /** Throws unless `actor` owns the node (404 for an unknown node). */
   async requireNodeOwner(nodeId: string, actor: string): Promise<void> {
     await nodes.nodeFor(this.ctx, nodeId, actor);
-  }
-
-  getNode(nodeId: string): Promise<Node> {
-    return nodes.getNode(this.ctx, nodeId);
   }
 
   // ---------------------------------------------------------------- GPU challenges and `provide why`
@@ -121,10 +116,6 @@ export class CoordinatorService {
 
   // ---------------------------------------------------------------- logs
 
-  appendLogs(leaseId: string, chunks: logs.LogChunk[], now = this.options.now()): Promise<void> {
-    return logs.appendLogs(this.ctx, leaseId, chunks, now);
-  }
-
   uploadLogs(nodeId: string, actor: string, leaseId: string, chunks: logs.LogChunk[]): Promise<void> {
     return logs.uploadLogs(this.ctx, nodeId, actor, leaseId, chunks);
   }
@@ -175,27 +166,11 @@ export class CoordinatorService {
     return leases.stopLease(this.ctx, renter, leaseId);
   }
 
-  /** End an active lease (metering, refund, freeing its GPUs); idempotent. */
-  endLease(
-    leaseId: string,
-    state: 'completed' | 'stopped' | 'failed',
-    endedAt: number,
-    options: { reason: string | null; nodeFault: boolean },
-    settle: { settle?: 'now' | 'later' } = {},
-  ): Promise<false | { refundPayout: string | null }> {
-    return leases.endLease(this.ctx, leaseId, state, endedAt, options, settle);
-  }
-
   // ---------------------------------------------------------------- periodic work
 
   /** Offline detection, lease expiry, periodic metering and clean-up. Safe to run on several replicas. */
   sweep(options: { meter?: boolean } = {}): Promise<{ offline: string[]; failed: string[]; completed: string[] }> {
     return sweeping.sweep(this.ctx, options);
-  }
-
-  /** Periodic accrual for running leases, bounded by each node's last confirmed heartbeat. */
-  meterRunning(now = this.options.now()): Promise<void> {
-    return metering.meterRunning(this.ctx, now);
   }
 
   // ---------------------------------------------------------------- rewards, claims and payments

@@ -1,5 +1,6 @@
 // The periodic sweep every replica runs: nodes gone silent, leases past their end, metering, expired nonces and sessions.
-import { ACTIVE, type CoordinatorContext } from './context.js';
+import { ACTIVE_LEASE_STATES } from '../domain/lease-states.js';
+import type { CoordinatorContext } from './context.js';
 import { sweepChallenges } from './challenges.js';
 import { endLease } from './leases.js';
 import { meterRunning } from './metering.js';
@@ -25,14 +26,14 @@ export async function sweep(ctx: CoordinatorContext, options: { meter?: boolean 
       .distinct()
       .where('a.node_id', '=', node.id)
       .where('a.active', '=', 1)
-      .where('l.state', 'in', [...ACTIVE])
+      .where('l.state', 'in', [...ACTIVE_LEASE_STATES])
       .execute();
     for (const lease of leases) {
       const endedAt = Math.max(Number(node.last_heartbeat_at ?? now), 0);
       if (await endLease(ctx, lease.id, 'failed', endedAt, { reason: `Node ${node.id} went offline (no heartbeat for ${Math.round(ctx.options.heartbeatGraceMs / 1000)} s).`, nodeFault: true })) failed.push(lease.id);
     }
   }
-  const due = await ctx.db.selectFrom('leases').select('id').where('state', 'in', [...ACTIVE]).where('ends_at', '<=', now).execute();
+  const due = await ctx.db.selectFrom('leases').select('id').where('state', 'in', [...ACTIVE_LEASE_STATES]).where('ends_at', '<=', now).execute();
   const completed: string[] = [];
   for (const lease of due) if (await endLease(ctx, lease.id, 'completed', now, { reason: null, nodeFault: false })) completed.push(lease.id);
   if (options.meter) await meterRunning(ctx, now);

@@ -3,7 +3,7 @@
 import type { ApiClient } from '../api/client.js';
 import type { Lease, LogsResponse, Quote, QuoteRequest } from '../api/schemas.js';
 import { ExternalError, UserError } from '../errors.js';
-import { noCapacityError, paymentError, priceAboveMaxError } from './errors.js';
+import { noCapacityError, priceAboveMaxError } from './errors.js';
 import { isTerminal } from './format.js';
 
 export type RenterApi = Pick<ApiClient, 'quote' | 'createLease' | 'lease' | 'leaseLogs' | 'extendLease'>;
@@ -84,21 +84,6 @@ export function withRetryHint(error: unknown, retryCommand: string, idempotencyK
     details: { ...error.details, idempotencyKey },
     cause: error,
   });
-}
-
-export async function createLeaseOnce(
-  api: Pick<RenterApi, 'createLease'>,
-  input: { quoteId: string; transaction?: string; idempotencyKey: string },
-  retry: RetryOptions = {},
-): Promise<Lease> {
-  try {
-    return await withRetries(
-      () => api.createLease({ quoteId: input.quoteId, ...(input.transaction ? { payment: { transaction: input.transaction } } : {}) }, { idempotencyKey: input.idempotencyKey, signal: retry.signal }),
-      retry,
-    );
-  } catch (error) {
-    throw paymentError(error) ?? error;
-  }
 }
 
 export interface WaitResult {

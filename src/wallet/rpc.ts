@@ -1,14 +1,15 @@
-// A minimal Solana JSON-RPC caller over fetch, for reads that do not need web3.js (and its ~190 ms import).
+// A minimal Solana JSON-RPC caller over a node:http fetch-alike, for reads that do not need web3.js (and its ~190 ms import).
 import { formatTokenAmount } from '../domain/money.js';
 import { ExternalError, UserError } from '../errors.js';
+import { lightFetch, type FetchLike, type LightResponse } from '../http/light-fetch.js';
 
 export interface RpcOptions {
   timeoutMs?: number;
-  fetch?: typeof fetch;
+  fetch?: FetchLike;
 }
 
-export async function rpcCall<T>(rpcUrl: string, method: string, params: unknown[] = [], { timeoutMs = 10_000, fetch: fetchImpl = fetch }: RpcOptions = {}): Promise<T> {
-  let response: Response;
+export async function rpcCall<T>(rpcUrl: string, method: string, params: unknown[] = [], { timeoutMs = 10_000, fetch: fetchImpl = lightFetch }: RpcOptions = {}): Promise<T> {
+  let response: LightResponse;
   try {
     response = await fetchImpl(rpcUrl, {
       method: 'POST',

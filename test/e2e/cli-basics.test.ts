@@ -115,6 +115,8 @@ describe('iocli binary', () => {
   it('never prompts when not interactive: a missing confirmation names its flag', async () => {
     const result = await cli(['config', 'reset']);
     expect(result.code).toBe(2);
+    // The same words as every other confirmation (it used to be the prompter's generic "Missing input").
+    expect(result.stderr).toMatch(/Resetting all settings needs a confirmation, but this is not an interactive terminal\./);
     expect(result.stderr).toMatch(/hint: Pass --yes/);
   });
 });

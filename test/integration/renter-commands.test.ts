@@ -7,6 +7,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createContext, type GlobalOptions } from '../../commands/context.js';
 import { reportError } from '../../commands/errors.js';
 import { leases as leasesSpec } from '../../commands/leases.js';
+import { leaseExtend } from '../../commands/lease/extend.js';
 import { leaseLogs } from '../../commands/lease/logs.js';
 import { leaseShow } from '../../commands/lease/show.js';
 import { leaseStop } from '../../commands/lease/stop.js';
@@ -18,15 +19,7 @@ import type { CommandSpec } from '../../commands/spec.js';
 import type { ApiClient } from '../../src/api/client.js';
 import { generateKeypair, writeKeypairFile } from '../../src/wallet/keypair.js';
 import { nodeSpec, startTestCoordinator, type TestCoordinator } from '../support/coordinator.js';
-
-class Sink {
-  text = '';
-  isTTY = false;
-  write(chunk: string): boolean {
-    this.text += chunk;
-    return true;
-  }
-}
+import { Sink } from '../support/sink.js';
 
 interface Outcome {
   code: number;
@@ -253,6 +246,24 @@ describe('iocli rent → leases → lease show/logs/stop', () => {
     expect(json.json).toMatchObject({ leaseId, entries: [{ data: `hello from ${leaseId}\n`, stream: 'stdout' }] });
   });
 
+  it('extend: without --yes when not interactive names --yes; --dry-run pays nothing; with --yes it adds the hours', async () => {
+    const before = (await run(leaseShow, [leaseId], {})).json.lease;
+    const refused = await run(leaseExtend, [leaseId], { hours: '1' });
+    expect(refused.code).toBe(2);
+    expect(refused.json.error.message).toBe('Extending a lease spends tokens and needs a confirmation, but this is not an interactive terminal.');
+    expect(refused.json.error.hint).toMatch(/--yes/);
+
+    const dry = await run(leaseExtend, [leaseId], { hours: '1', dryRun: true });
+    expect(dry.code).toBe(0);
+    expect(dry.json).toEqual({ dryRun: true, leaseId, hours: 1, cost: 4_000_000, payment: null });
+    expect((await run(leaseShow, [leaseId], {})).json.lease.hours).toBe(before.hours);
+
+    const extended = await run(leaseExtend, [leaseId], { hours: '1', idempotencyKey: 'extend-key-0001' }, { yes: true });
+    expect(extended.code).toBe(0);
+    expect(extended.json).toMatchObject({ hours: 1, cost: 4_000_000, payment: null, idempotencyKey: 'extend-key-0001', lease: { id: leaseId, hours: before.hours + 1 } });
+    expect(Date.parse(extended.json.lease.endsAt) - Date.parse(before.endsAt)).toBe(3_600_000);
+  });
+
   it('stop without --yes when not interactive names --yes; with --yes it refunds the unused time', async () => {
     const refused = await run(leaseStop, [leaseId], {});
     expect(refused.code).toBe(2);
@@ -261,11 +272,12 @@ describe('iocli rent → leases → lease show/logs/stop', () => {
     const stopped = await run(leaseStop, [leaseId], {}, { yes: true, json: false });
     expect(stopped.code).toBe(0);
     expect(stopped.stdout).toMatch(/Stopped lease/);
-    expect(stopped.stdout).toMatch(/Refund:\s+7\.9\d+ tokens|Refund:\s+8 tokens/);
+    // 3 h paid (2 rented + 1 extended) at 4 tokens/h, nearly all unused.
+    expect(stopped.stdout).toMatch(/Refund:\s+11\.9\d+ tokens|Refund:\s+12 tokens/);
 
     const shown = await run(leaseShow, [leaseId], {});
     expect(shown.json.lease.state).toBe('stopped');
-    expect(shown.json.lease.refund).toBeGreaterThan(7_900_000);
+    expect(shown.json.lease.refund).toBeGreaterThan(11_900_000);
     const active = await run(leasesSpec, [], {});
     expect(active.json.leases.map((l: { id: string }) => l.id)).not.toContain(leaseId);
     const all = await run(leasesSpec, [], { all: true });

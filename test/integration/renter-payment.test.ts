@@ -8,6 +8,8 @@ import type { NetworkInfo } from '../../src/api/schemas.js';
 import { bootstrapLocalNetwork, fundFromFaucet, type LocalNetwork } from '../../src/chain/bootstrap.js';
 import { startLocalChain, type LocalChain } from '../../src/chain/local-chain.js';
 import { ensureAffordable, preparePayment, resolveTreasuryTokenAccount, simulatePayment } from '../../src/renter/payment.js';
+import { payFor } from '../../src/renter/pay.js';
+import { explorerLink } from '../../src/wallet/explorer.js';
 import { generateKeypair } from '../../src/wallet/keypair.js';
 import { decodeLeasePayment, verifyLeasePayment } from '../../src/wallet/payment.js';
 import { fetchWalletBalances } from '../../src/wallet/rpc.js';
@@ -66,5 +68,49 @@ describe('renter payments on the local chain', () => {
   it('a payment larger than the balance fails in simulation', async () => {
     const prepared = await preparePayment({ network, rpcUrl: chain.rpcUrl, payer: renter, amount: 9_000_000, reference: 'q_test_2' });
     expect((await simulatePayment(chain.rpcUrl, prepared)).ok).toBe(false);
+  });
+
+  it('payFor: a dry run signs and simulates without asking or sending; a real run hands the signed payment to the request', async () => {
+    const events: string[] = [];
+    const base = {
+      network,
+      rpcUrl: chain.rpcUrl,
+      payer: renter,
+      amount: 2_000_000,
+      reference: 'extend:lease_x:3',
+      checkAffordable: true,
+      idempotencyKey: 'key-123456',
+      retryCommand: 'iocli lease extend lease_x --hours 1',
+      confirm: async () => void events.push('confirm'),
+      progress: async (text: string) => (events.push(`progress ${text}`), { update: () => {}, succeed: () => events.push('succeed'), fail: () => events.push('fail') }),
+      text: { paying: 'Paying', failed: 'Not extended', done: () => 'Extended' },
+    };
+    const sent: string[] = [];
+    const submit = async (transaction: string | undefined) => (sent.push(transaction!), { id: 'lease_x', paymentSignature: 'RecordedByTheCoordinator1111111111111111111111111111111111111111' });
+    const dry = await payFor({ ...base, dryRun: true, submit });
+    expect(dry).toMatchObject({ dryRun: true, payment: { amount: 2_000_000, simulation: { ok: true, err: null } } });
+    expect(events).toEqual([]);
+    expect(sent).toEqual([]);
+
+    const paid = await payFor({ ...base, dryRun: false, submit, recordedSignature: (r) => r.paymentSignature });
+    expect(events).toEqual(['confirm', 'progress Paying', 'succeed']);
+    expect(sent).toHaveLength(1);
+    const decoded = decodeLeasePayment(sent[0]!);
+    expect(verifyLeasePayment(decoded, { mint: local.mint, treasuryTokenAccount: local.treasury.tokenAccount, amount: 2_000_000n, quoteId: 'extend:lease_x:3' })).toEqual([]);
+    // The coordinator's record wins (a replayed request answers with the first payment), with its explorer link.
+    expect(paid).toMatchObject({ dryRun: false, payment: { amount: 2_000_000, signature: 'RecordedByTheCoordinator1111111111111111111111111111111111111111' } });
+    expect(!paid.dryRun && paid.payment?.explorer).toBe(explorerLink('RecordedByTheCoordinator1111111111111111111111111111111111111111', chain.rpcUrl));
+  });
+
+  it('payFor: a cost above the balance stops before the question (exit 4)', async () => {
+    let asked = false;
+    const attempt = payFor({
+      network, rpcUrl: chain.rpcUrl, payer: renter, amount: 50_000_000, reference: 'q_big', checkAffordable: true, dryRun: false,
+      idempotencyKey: 'key-123456', retryCommand: 'x', confirm: async () => void (asked = true),
+      progress: async () => ({ update: () => {}, succeed: () => {}, fail: () => {} }),
+      text: { paying: 'p', failed: 'f', done: () => 'd' }, submit: async () => ({}),
+    });
+    await expect(attempt).rejects.toMatchObject({ exitCode: 4, code: 'INSUFFICIENT_BALANCE' });
+    expect(asked).toBe(false);
   });
 });

@@ -3,28 +3,12 @@
 import { describe, expect, it } from 'vitest';
 import type { Lease, LogsResponse, Quote } from '../../src/api/schemas.js';
 import { ExternalError, UserError } from '../../src/errors.js';
-import { createLeaseOnce, followLogs, quoteKey, requestQuote, waitForLease, withRetries, withRetryHint } from '../../src/renter/lease-flow.js';
+import { followLogs, quoteKey, requestQuote, waitForLease, withRetries, withRetryHint } from '../../src/renter/lease-flow.js';
 
 const lease = (state: Lease['state'], over: Partial<Lease> = {}): Lease =>
   ({ id: 'lease_1', state, refund: 0, failureReason: null, allocations: [], ports: [], ...over }) as Lease;
 
-describe('withRetries / createLeaseOnce', () => {
-  it('retries unknown outcomes with the same key and payment, then succeeds', async () => {
-    const calls: Array<{ body: unknown; key?: string }> = [];
-    const api = {
-      createLease: async (body: unknown, options?: { idempotencyKey?: string }) => {
-        calls.push({ body, key: options?.idempotencyKey });
-        if (calls.length < 3) throw new ExternalError('timed out', { code: 'COORDINATOR_TIMEOUT' });
-        return lease('scheduled');
-      },
-    };
-    const result = await createLeaseOnce(api as never, { quoteId: 'q1', transaction: 'TX', idempotencyKey: 'key-123456' }, { delayMs: 1 });
-    expect(result.state).toBe('scheduled');
-    expect(calls).toHaveLength(3);
-    expect(new Set(calls.map((c) => c.key))).toEqual(new Set(['key-123456']));
-    expect(calls.every((c) => JSON.stringify(c.body) === JSON.stringify({ quoteId: 'q1', payment: { transaction: 'TX' } }))).toBe(true);
-  });
-
+describe('withRetries', () => {
   it.each([
     [new UserError('rejected', { code: 'PAYMENT_REJECTED' }), 1],
     [new ExternalError('down'), 3],
