@@ -1,6 +1,7 @@
 // What the coordinator's parts share: options, the store, the payout outbox, the in-memory node and assignment state.
 import { randomBytes } from 'node:crypto';
 import type { AssignmentBoard } from './assignments.js';
+import type { BondSettings } from './bonds.js';
 import type { ChallengeSettings } from './challenges.js';
 import type { Db, Engine } from './db.js';
 import type { HeartbeatBuffer } from './heartbeat-buffer.js';
@@ -24,6 +25,8 @@ export interface ServiceOptions {
   now: () => number;
   /** GPU challenge timing (src/coordinator/challenges.ts); defaults there. */
   challenges?: Partial<ChallengeSettings>;
+  /** GPU bonds (src/coordinator/bonds.ts); defaults there. */
+  bonds?: Partial<BondSettings>;
 }
 
 export interface CachedNode {

@@ -237,6 +237,41 @@ function migrations(kind: EngineKind): Record<string, Migration> {
         await db.schema.alterTable('nodes').addColumn('next_challenge_at', time).execute();
       },
     },
+    // Provider trust (issue 10): a token bond per GPU, slashed exactly once per trigger; only bonded GPUs are offered.
+    '0101_i10_bonds': {
+      async up(db: Kysely<any>) {
+        await db.schema
+          .createTable('bonds')
+          .addColumn('id', 'text', (c) => c.primaryKey())
+          .addColumn('node_id', 'text', (c) => c.notNull())
+          .addColumn('gpu_uuid', 'text', (c) => c.notNull())
+          .addColumn('owner', 'text', (c) => c.notNull())
+          .addColumn('amount', money, (c) => c.notNull())
+          .addColumn('balance', money, (c) => c.notNull())
+          .addColumn('state', 'text', (c) => c.notNull())
+          .addColumn('payment_signature', 'text')
+          .addColumn('unbond_at', time)
+          .addColumn('payout_id', 'text')
+          .addColumn('created_at', time, (c) => c.notNull())
+          .addColumn('updated_at', time, (c) => c.notNull())
+          .execute();
+        await db.schema.createIndex('bonds_node').on('bonds').columns(['node_id', 'state']).execute();
+        await db.schema.createIndex('bonds_due').on('bonds').columns(['state', 'unbond_at']).execute();
+        await db.schema
+          .createTable('slashes')
+          .addColumn('trigger', 'text', (c) => c.primaryKey())
+          .addColumn('node_id', 'text', (c) => c.notNull())
+          .addColumn('owner', 'text', (c) => c.notNull())
+          .addColumn('amount', money, (c) => c.notNull())
+          .addColumn('renter', 'text')
+          .addColumn('renter_amount', money, (c) => c.notNull())
+          .addColumn('network_amount', money, (c) => c.notNull())
+          .addColumn('payout_id', 'text')
+          .addColumn('created_at', time, (c) => c.notNull())
+          .execute();
+        await db.schema.alterTable('gpus').addColumn('bonded', 'integer', (c) => c.notNull().defaultTo(0)).execute();
+      },
+    },
   };
 }
 

@@ -16,8 +16,8 @@ export interface OffersQuery {
 }
 
 /**
- * Who may be offered: on a non-dev coordinator only nodes whose coordinator challenge passed and has not aged out;
- * a --dev coordinator offers the rest too, labelled (unverified / simulated). Undefined: no filter.
+ * Who may be offered: on a non-dev coordinator only the bonded GPUs of nodes whose coordinator challenge passed and has
+ * not aged out; a --dev coordinator offers the rest too, labelled (unverified / simulated). Undefined: no filter.
  */
 export interface PlacementTrust {
   verifiedAfter: number;
@@ -37,7 +37,8 @@ export async function listOffers(ctx: CoordinatorContext, query: OffersQuery): P
     .where('n.draining', '=', 0)
     .where('g.lease_id', 'is', null);
   const trust = placementTrust(ctx);
-  if (trust) q = q.where('n.verified', '=', 1).where('n.verified_until', '>', trust.verifiedAfter);
+  // Only bonded GPUs of verified nodes.
+  if (trust) q = q.where('n.verified', '=', 1).where('n.verified_until', '>', trust.verifiedAfter).where('g.bonded', '=', 1);
   if (query.model) q = q.where(sql<string>`lower(g.model)`, 'like', `%${query.model.toLowerCase()}%`);
   if (query.minVram !== undefined) q = q.where('g.vram_mb', '>=', query.minVram);
   if (query.maxPrice !== undefined) q = q.where('n.price_per_gpu_hour', '<=', query.maxPrice);
@@ -124,7 +125,9 @@ async function candidateNodes(
   }
   const ids = [...byNode.keys()];
   for (let i = 0; i < ids.length; i += 500) {
-    const gpus = await db.selectFrom('gpus').select(['id', 'node_id', 'uuid', 'idx', 'model', 'vram_mb']).where('node_id', 'in', ids.slice(i, i + 500)).where('lease_id', 'is', null).execute();
+    let gq = db.selectFrom('gpus').select(['id', 'node_id', 'uuid', 'idx', 'model', 'vram_mb']).where('node_id', 'in', ids.slice(i, i + 500)).where('lease_id', 'is', null);
+    if (trust) gq = gq.where('bonded', '=', 1);
+    const gpus = await gq.execute();
     for (const g of gpus) {
       if (exclude.has(g.id)) continue;
       byNode.get(g.node_id)!.freeGpus.push({ id: g.id, uuid: g.uuid, index: g.idx, model: g.model, vramMb: g.vram_mb });

@@ -19,6 +19,7 @@ import { Metrics } from './metrics.js';
 import { buildOpenApiDocument } from './openapi.js';
 import { CoordinatorService } from './service.js';
 import type { ChallengeSettings } from './challenges.js';
+import { bondSettings, bondTerms, type BondSettings } from './bonds.js';
 
 export interface NetworkOptions {
   cluster: string;
@@ -65,6 +66,8 @@ export interface CoordinatorOptions {
   payoutPauses?: PayoutTestPauses;
   /** GPU challenge timing (src/coordinator/challenges.ts). */
   challenges?: Partial<ChallengeSettings>;
+  /** GPU bonds (src/coordinator/bonds.ts). */
+  bonds?: Partial<BondSettings>;
   maxConnections?: number;
   now?: () => number;
   /** Background-task failures (the server keeps running). */
@@ -137,6 +140,7 @@ export async function startCoordinator(options: CoordinatorOptions = {}): Promis
     payoutSender: options.payoutSender,
     payoutPauses: options.payoutPauses,
     challenges: options.challenges,
+    bonds: options.bonds,
     onError,
     now,
   });
@@ -247,8 +251,8 @@ export async function startCoordinator(options: CoordinatorOptions = {}): Promis
     return result.owner;
   }
 
-  function nodeRoute(method: 'GET' | 'POST', url: string, handler: NodeHandler) {
-    app.route({ method, url, handler: async (request: FastifyRequest, reply: FastifyReply) => handler(request, await authenticateNode(request), reply) });
+  function nodeRoute(method: 'GET' | 'POST', url: string, handler: NodeHandler, routeOptions: { bodyLimit?: number } = {}) {
+    app.route({ method, url, ...routeOptions, handler: async (request: FastifyRequest, reply: FastifyReply) => handler(request, await authenticateNode(request), reply) });
   }
 
   /** A signed route; POSTs honour Idempotency-Key (same key + same wallet → the first response again). */
@@ -296,7 +300,8 @@ export async function startCoordinator(options: CoordinatorOptions = {}): Promis
     return metrics.render(await service.gauges());
   });
   app.get('/v1/openapi.json', async () => (openapi ??= buildOpenApiDocument(version)));
-  app.get('/v1/network', async () => ({ ...network, feeBps, dev, faucet: dev && options.faucet !== undefined }));
+  const bonds = bondTerms(bondSettings({ options }), dev);
+  app.get('/v1/network', async () => ({ ...network, feeBps, dev, faucet: dev && options.faucet !== undefined, bonds }));
   registerFaucetRoute(app, { dev, faucet: options.faucet, decimals: network.decimals, perMinute: options.faucetPerMinute ?? 10, maxTokens: 1_000_000, now });
   app.get('/v1/offers', async (request) => ({ offers: await service.offers(parse(schemas.offersQuerySchema, request.query, 'query')) }));
 
@@ -348,8 +353,13 @@ export async function startCoordinator(options: CoordinatorOptions = {}): Promis
   );
   nodeRoute('POST', '/v1/nodes/:id/challenges/:challengeId/answer', async (request, actor) =>
     service.answerChallenge(params(request).id!, actor, params(request).challengeId!, parse(schemas.challengeAnswerSchema, request.body, 'body')),
+    // 40 openings (leaf + Merkle path) per GPU, up to 64 GPUs: about 80 kB per GPU at real-GPU sizes.
+    { bodyLimit: 16 * 1024 * 1024 },
   );
   signed('GET', '/v1/nodes/:id/why', async (request, actor) => service.explainNode(params(request).id!, actor));
+  signed('GET', '/v1/nodes/:id/bond', async (request, actor) => service.nodeBond(params(request).id!, actor));
+  signed('POST', '/v1/nodes/:id/bond', async (request, actor) => service.bond(params(request).id!, actor, parse(schemas.bondRequestSchema, request.body, 'body')));
+  signed('POST', '/v1/nodes/:id/unbond', async (request, actor) => service.unbond(params(request).id!, actor, parse(schemas.unbondRequestSchema, request.body, 'body')));
   signed('POST', '/v1/nodes/:id/leases/:leaseId/logs', async (request, actor) => {
     const body = parse(schemas.uploadLogsSchema, request.body, 'body');
     await service.uploadLogs(params(request).id!, actor, params(request).leaseId!, body.chunks);

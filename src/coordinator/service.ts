@@ -2,12 +2,13 @@
 // Each part (nodes, heartbeats, offers, quotes, leases, logs, metering, payments, rewards, sweep, gauges) lives in its
 // own module; this facade builds the shared CoordinatorContext once and hands it to them.
 import { randomUUID } from 'node:crypto';
-import type { ChallengeAnswer, ChallengeCommit, ChallengeResult, ChallengeSamples, NodeWhy } from '../api/schemas.js';
+import type { ChallengeAnswer, ChallengeCommit, ChallengeResult, ChallengeSamples, NodeBond, NodeWhy } from '../api/schemas.js';
 import type { Assignment, Claim, HeartbeatInput, Lease, LogsResponse, Node, NodeDetail, Offer, QuoteInput, Quote, RegisterNodeInput, Rewards } from '../api/schemas.js';
 import type { PlacementRequest, PlacementResult } from '../domain/placement.js';
 import { AssignmentBoard } from './assignments.js';
 import type { CoordinatorContext, ServiceOptions } from './context.js';
 import type { Db, Engine } from './db.js';
+import * as bonds from './bonds.js';
 import * as challenges from './challenges.js';
 import * as gauges from './gauges.js';
 import { HeartbeatBuffer } from './heartbeat-buffer.js';
@@ -82,6 +83,21 @@ export class CoordinatorService {
 
   answerChallenge(nodeId: string, actor: string, challengeId: string, body: ChallengeAnswer): Promise<ChallengeResult> {
     return challenges.answerChallenge(this.ctx, nodeId, actor, challengeId, body);
+  }
+
+  /** The node's bond per GPU (owner only). */
+  nodeBond(nodeId: string, actor: string): Promise<NodeBond> {
+    return bonds.nodeBond(this.ctx, nodeId, actor);
+  }
+
+  /** Bond the node's unbonded GPUs with a verified transfer (402 names the amount when no payment is given). */
+  bond(nodeId: string, actor: string, input: { gpus?: string[]; reference?: string; payment?: { transaction: string } }): Promise<NodeBond> {
+    return bonds.bondGpus(this.ctx, nodeId, actor, input);
+  }
+
+  /** Start the cooldown of the node's bonds; the sweep returns them once it ends and no lease holds the GPU. */
+  unbond(nodeId: string, actor: string, input: { gpus?: string[] }): Promise<NodeBond> {
+    return bonds.unbondGpus(this.ctx, nodeId, actor, input);
   }
 
   /** Why the node is not offered or not earning, with the next step for each reason (owner only). */

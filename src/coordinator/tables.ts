@@ -63,6 +63,38 @@ export interface GpusTable {
   model: string;
   vram_mb: number;
   lease_id: string | null;
+  /** 1 while an active bond covers this GPU (src/coordinator/bonds.ts). */
+  bonded: Generated<number>;
+}
+
+/** A token bond for one GPU: active → unbonding (cooldown) → returned; slashes lower `balance`. */
+export interface BondsTable {
+  id: string;
+  node_id: string;
+  gpu_uuid: string;
+  owner: string;
+  amount: number;
+  balance: number;
+  state: string;
+  payment_signature: string | null;
+  unbond_at: number | null;
+  /** The payout that returned the balance. */
+  payout_id: string | null;
+  created_at: number;
+  updated_at: number;
+}
+
+/** One slash per trigger (`lease:<id>`, `challenge:<id>`): the primary key makes it happen once. */
+export interface SlashesTable {
+  trigger: string;
+  node_id: string;
+  owner: string;
+  amount: number;
+  renter: string | null;
+  renter_amount: number;
+  network_amount: number;
+  payout_id: string | null;
+  created_at: number;
 }
 
 export interface QuotesTable {
@@ -207,4 +239,6 @@ export interface Database {
   lease_logs: LeaseLogsTable;
   node_sessions: NodeSessionsTable;
   challenges: ChallengesTable;
+  bonds: BondsTable;
+  slashes: SlashesTable;
 }
