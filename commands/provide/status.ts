@@ -43,6 +43,8 @@ export const provideStatus: CommandSpec<{ dataDir?: string }> = {
     } catch (error) {
       coordinatorError = (error as Error).message;
     }
+    let bond: import('../../src/api/schemas.js').NodeBond | null = null;
+    if (remote) bond = await (await ctx.api()).nodeBond(state.nodeId, { signal: ctx.signal }).catch(() => null);
     try {
       const rewards = await (await ctx.api()).rewards({ signal: ctx.signal });
       earnings = { accrued: rewards.accrued, claimed: rewards.claimed, pending: rewards.pending, claimable: rewards.claimable };
@@ -68,6 +70,8 @@ export const provideStatus: CommandSpec<{ dataDir?: string }> = {
       assignedLeases: remote?.leases ?? null,
       leases,
       earnings,
+      /** The GPU bond as the coordinator holds it (null: not asked or an older coordinator). */
+      bond,
       verification: state.verification ?? null,
       ...(dockerError ? { dockerError } : {}),
       ...(earningsError ? { earningsError } : {}),
@@ -86,6 +90,7 @@ export const provideStatus: CommandSpec<{ dataDir?: string }> = {
           ['Region', data.region],
           ['Public host', data.publicHost ?? undefined],
           ['Last heartbeat', data.lastHeartbeatAt ?? undefined],
+          ['Bond', bond ? `${formatTokenAmount(bond.held)} tokens held; ${bond.gpus.filter((g) => g.state === 'active').length} of ${bond.gpus.length} GPU(s) bonded${bond.gpus.some((g) => g.state === 'unbonding') ? ', some unbonding' : ''}` : undefined],
           ['Earned', earnings ? `${formatTokenAmount(earnings.accrued)} tokens (claimable ${formatTokenAmount(earnings.claimable)}, claimed ${formatTokenAmount(earnings.claimed)})` : `unknown: ${earningsError}`],
         ]);
         r.line();
