@@ -137,6 +137,8 @@ try {
       agentMs.push(Number(/started in (\d+) ms/.exec(started.text)[1]));
       await renter.stopLease(lease.id);
       await waitFor(() => docker(['ps', '-aq', '--filter', `label=iocli.lease=${lease.id}`]) === '');
+      // The agent removes the lease's network right after its container: let it finish before the next agent kill.
+      await waitFor(() => docker(['network', 'ls', '-q', '--filter', `label=iocli.lease=${lease.id}`]) === '');
     }
     console.log(`latency, ${LEASES} leases, image present, ${intervalS} s heartbeat:`);
     console.log(`  assignment received → container running: median ${median(assignToRunning).toFixed(0)} ms, max ${Math.max(...assignToRunning).toFixed(0)} ms (agent's own docker run: median ${median(agentMs)} ms)`);

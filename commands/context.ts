@@ -29,6 +29,11 @@ export interface Context {
   keypair(): Promise<Keypair>;
   /** The coordinator API client, signing with the wallet when one exists. */
   api(options?: { signed?: boolean }): Promise<import('../src/api/client.js').ApiClient>;
+  /**
+   * The network every command uses (src/renter/network.ts), asked of the coordinator once per run. With `required`, an
+   * unreachable coordinator is an error (paying needs its mint and treasury); otherwise the fallbacks are in force.
+   */
+  network(options?: { required?: boolean }): Promise<import('../src/renter/network.js').RenterNetwork>;
 }
 
 export interface ContextIO {
@@ -71,7 +76,18 @@ export function createContext(globals: GlobalOptions, io: ContextIO): Context {
       return loadKeypairFile(await keypairPath());
     })());
 
-  return {
+  let networkPromise: Promise<import('../src/renter/network.js').RenterNetwork> | undefined;
+  const network = async ({ required = false } = {}) => {
+    networkPromise ??= (async () => {
+      const { learnRenterNetwork } = await import('../src/renter/network.js');
+      return learnRenterNetwork(await settings(), () => context.api({ signed: false }));
+    })();
+    const learned = await networkPromise;
+    if (required && learned.unreachable !== undefined) throw learned.unreachable;
+    return learned;
+  };
+
+  const context: Context = {
     globals,
     out,
     prompter: createPrompter(interactive),
@@ -80,6 +96,7 @@ export function createContext(globals: GlobalOptions, io: ContextIO): Context {
     settings,
     keypairPath,
     keypair,
+    network,
     async api({ signed = true } = {}) {
       const effective = await settings();
       const { createApiClient } = await import('../src/api/client.js');
@@ -92,5 +109,5 @@ export function createContext(globals: GlobalOptions, io: ContextIO): Context {
       return createApiClient({ baseUrl: effective.apiUrl, keypair: signed ? await keypair() : undefined });
     },
   };
+  return context;
 }
-

@@ -1,5 +1,6 @@
 // Turns any thrown value into one clear message on stderr (and a JSON error document with --json) plus an exit code.
 import { CancelledError, ExitCode, UserError } from '../src/errors.js';
+import { toTerminalText } from '../src/domain/text.js';
 
 interface ReportOptions {
   json: boolean;
@@ -22,8 +23,9 @@ export function reportError(error: unknown, { json, stdout, stderr, env, argv }:
   const color = Boolean((stderr as NodeJS.WriteStream).isTTY) && !env.NO_COLOR && !argv.includes('--no-color');
   const red = (text: string) => (color ? `\u001b[31m${text}\u001b[39m` : text);
   const dim = (text: string) => (color ? `\u001b[2m${text}\u001b[22m` : text);
-  stderr.write(`${red('Error:')} ${message}\n`);
-  if (hint) stderr.write(`${dim('hint:')} ${hint}\n`);
+  // Messages may quote what a coordinator or provider said: shown, never interpreted by the terminal.
+  stderr.write(`${red('Error:')} ${toTerminalText(message, { multiline: true })}\n`);
+  if (hint) stderr.write(`${dim('hint:')} ${toTerminalText(hint, { multiline: true })}\n`);
   if (stack && exitCode === ExitCode.bug) {
     stderr.write(env.IOCLI_DEBUG ? `${stack}\n` : `${dim('This is a bug in iocli. Run again with IOCLI_DEBUG=1 for a stack trace and report it.')}\n`);
   }

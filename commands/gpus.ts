@@ -9,6 +9,7 @@ export const gpus: CommandSpec<Record<string, never>> = {
   description:
     'Detects NVIDIA GPUs with nvidia-smi and host resources (CPU, memory, disk) with systeminformation. ' +
     'A machine without GPUs is not an error: the list is empty and the reason is shown. ' +
+    'A GPU with MIG enabled is listed with its MIG instances; iocli offers whole GPUs only, so it is not offered. ' +
     'A broken driver (version mismatch after an upgrade, module not loaded) exits with code 3 and says how to fix it.',
   examples: ['iocli gpus', 'iocli gpus --json', "iocli gpus --json | jq -r '.gpus[].uuid'"],
   async run(_args, _options, ctx) {
@@ -59,8 +60,20 @@ export function renderInventory(inventory: Inventory, r: HumanRenderer): void {
         gpu.uuid,
       ]),
     );
+    const mig = inventory.gpus.flatMap((gpu) => gpu.migDevices.map((device) => ({ gpu, device })));
+    if (mig.length > 0) {
+      r.line();
+      r.line('MIG instances (not offered: iocli offers whole GPUs only):');
+      r.table(
+        ['GPU', 'MIG', 'Profile', 'VRAM', 'UUID'],
+        mig.map(({ gpu, device }) => [gpu.index, device.index, device.profile, mibAsGib(device.memoryMb), device.uuid]),
+      );
+    }
   } else {
     r.line(r.colors.yellow('No usable GPU on this machine.'));
+  }
+  if (inventory.unavailableFields.length > 0) {
+    r.line(r.colors.dim(`This driver does not report ${inventory.unavailableFields.join(', ')}: shown as -.`));
   }
   for (const gpu of inventory.unmanagedGpus) {
     r.line(r.colors.dim(`Not managed by the driver: ${gpu.name} at ${gpu.pciBus ?? 'unknown PCI address'}`));

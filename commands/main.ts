@@ -23,13 +23,15 @@ export async function run(argv: string[], ioOverrides: RunIO = {}): Promise<numb
   }
   const wantsJson = argv.includes('--json');
   const removeSignalHandlers = installSignalHandlers(controller);
+  let exitCode = 0;
   try {
     const { buildProgram, loadNoun } = await import('./program.js');
     const invoke = async (spec: CommandSpec, args: string[], options: Record<string, unknown>, globals: GlobalOptions) => {
       const { createContext } = await import('./context.js');
       const ctx = createContext({ ...globals, json: Boolean(globals.json), yes: Boolean(globals.yes), quiet: Boolean(globals.quiet) }, io);
       const result = await spec.run(args, options, ctx);
-      if (result) await ctx.out.result(result);
+      if (result && !(result.data === undefined && result.exitCode !== undefined)) await ctx.out.result(result);
+      if (result?.exitCode !== undefined) exitCode = result.exitCode;
     };
     // Commander's own error lines are suppressed; reportError prints them with a hint.
     const program = buildProgram(
@@ -39,7 +41,7 @@ export async function run(argv: string[], ioOverrides: RunIO = {}): Promise<numb
       await loadNoun(argv),
     );
     await program.parseAsync(argv, { from: 'user' });
-    return 0;
+    return exitCode;
   } catch (error) {
     const { reportError } = await import('./errors.js');
     return reportError(error, { json: wantsJson, stdout: io.stdout, stderr: io.stderr, env: io.env, argv });

@@ -1,6 +1,7 @@
 // Rendering: one result value, printed as JSON for scripts or as tables/colours for people.
 // stdout carries only the result; progress, warnings and errors go to stderr.
 import { createRequire } from 'node:module';
+import { toTerminalText } from '../src/domain/text.js';
 import type { CommandResult } from './spec.js';
 
 const requireCjs = createRequire(import.meta.url);
@@ -36,7 +37,7 @@ export interface OutputOptions {
   json: boolean;
   quiet: boolean;
   color: boolean;
-  stdout: NodeJS.WriteStream | { write(chunk: string): boolean; isTTY?: boolean };
+  stdout: NodeJS.WriteStream | { write(chunk: string | Uint8Array): boolean; isTTY?: boolean };
   stderr: NodeJS.WriteStream | { write(chunk: string): boolean; isTTY?: boolean };
 }
 
@@ -76,28 +77,49 @@ export class Output {
   /** Progress or notes for people: stderr, silent with --quiet or --json. */
   info(text: string): void {
     if (this.quiet || this.json) return;
-    this.stderr.write(`${text}\n`);
+    this.stderr.write(`${this.forTerminal(text)}\n`);
   }
 
   warn(text: string): void {
     if (this.quiet) return;
-    this.stderr.write(`${this.color ? `\u001b[33mwarning\u001b[39m` : 'warning'}: ${text}\n`);
+    this.stderr.write(`${this.color ? `\u001b[33mwarning\u001b[39m` : 'warning'}: ${this.forTerminal(text)}\n`);
   }
 
-  /** Write raw text to stdout (streamed logs). Not for use with --json. */
-  raw(text: string): void {
+  /**
+   * Streamed text for people on stdout (logs): control sequences from other parties (containers, providers) are shown
+   * as visible escapes, never interpreted by the terminal. Not for use with --json.
+   */
+  print(text: string): void {
+    this.stdout.write(toTerminalText(text, { multiline: true }));
+  }
+
+  /** Write text to stdout exactly as given (an explicit opt-in such as `lease logs --raw`, or our own bytes). */
+  raw(text: string | Uint8Array): void {
     this.stdout.write(text);
+  }
+
+  /** A workload's own stderr, streamed for people: control sequences neutralised like `print`. */
+  printError(text: string): void {
+    this.stderr.write(toTerminalText(text, { multiline: true }));
+  }
+
+  /** Everything rendered for people passes here: other parties' control sequences are neutralised, our colours kept. */
+  private forTerminal(text: string): string {
+    return toTerminalText(text, { multiline: true, keepOwnColors: this.color });
   }
 
   /** A spinner on a TTY; plain progress lines on stderr otherwise; nothing with --json/--quiet. */
   async spinner(text: string): Promise<Spinner> {
+    // Progress texts quote coordinator and provider messages too: one line, nothing the terminal would interpret.
+    const safe = (line: string) => toTerminalText(line, { keepOwnColors: this.color });
     if (this.interactiveStderr) {
       const { default: ora } = await import('ora');
-      const spinner = ora({ text, stream: this.stderr as NodeJS.WriteStream, color: 'cyan' }).start();
+      const spinner = ora({ text: safe(text), stream: this.stderr as NodeJS.WriteStream, color: 'cyan' }).start();
+      const final = (line: string | undefined) => (line === undefined ? undefined : safe(line));
       return {
-        update: (next) => { spinner.text = next; },
-        succeed: (final) => { spinner.succeed(final); },
-        fail: (final) => { spinner.fail(final); },
+        update: (next) => { spinner.text = safe(next); },
+        succeed: (line) => { spinner.succeed(final(line)); },
+        fail: (line) => { spinner.fail(final(line)); },
         stop: () => { spinner.stop(); },
       };
     }
@@ -105,7 +127,7 @@ export class Output {
     const say = (prefix: string, line: string | undefined) => {
       if (this.quiet || this.json || line === undefined || line === last) return;
       last = line;
-      this.stderr.write(`${prefix}${line}\n`);
+      this.stderr.write(`${prefix}${safe(line)}\n`);
     };
     say('… ', text);
     return {
@@ -118,14 +140,15 @@ export class Output {
 
   async humanRenderer(): Promise<HumanRenderer> {
     const colors = await loadColors(this.color);
-    const write = (text: string) => this.stdout.write(`${text}\n`);
+    const write = (text: string) => this.stdout.write(`${this.forTerminal(text)}\n`);
+    const formatValue = (value: unknown) => formatCell(value, this.color);
     return {
       colors,
       line: (text = '') => write(text),
       heading: (text) => write(colors.bold(text)),
       success: (text) => write(`${colors.green('✔')} ${text}`),
       table: (head, rows) => {
-        write(renderTable(head, rows, colors, this.color));
+        write(renderTable(head, rows, colors, this.color, formatValue));
       },
       keyValues: (pairs) => {
         const entries = (Array.isArray(pairs) ? pairs : Object.entries(pairs)).filter(([, v]) => v !== undefined);
@@ -137,7 +160,7 @@ export class Output {
 }
 
 let tableModule: typeof import('cli-table3') | undefined;
-function renderTable(head: string[], rows: unknown[][], colors: Colors, color: boolean): string {
+function renderTable(head: string[], rows: unknown[][], colors: Colors, color: boolean, formatValue: (value: unknown) => string): string {
   // cli-table3 is CommonJS; loaded synchronously through createRequire only when a table is drawn.
   tableModule ??= requireCjs('cli-table3') as typeof import('cli-table3');
   const Table = tableModule as unknown as new (options: object) => { push(row: string[]): void; toString(): string };
@@ -151,12 +174,13 @@ function renderTable(head: string[], rows: unknown[][], colors: Colors, color: b
   return table.toString();
 }
 
-function formatValue(value: unknown): string {
+/** One table cell or listed value, on one line: a newline or escape sequence in another party's text cannot break the layout. */
+function formatCell(value: unknown, color: boolean): string {
   if (value === undefined || value === null) return '-';
   if (typeof value === 'boolean') return value ? 'yes' : 'no';
-  if (Array.isArray(value)) return value.map(formatValue).join(', ');
+  if (Array.isArray(value)) return value.map((v) => formatCell(v, color)).join(', ');
   if (typeof value === 'object') return JSON.stringify(value, jsonReplacer);
-  return String(value);
+  return toTerminalText(String(value), { keepOwnColors: color });
 }
 
 /** JSON.stringify replacer: bigint as decimal string, so money never loses precision. */

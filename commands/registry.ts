@@ -57,10 +57,19 @@ export const NOUNS: Record<string, NounEntry> = {
     load: async () => [(await import('./leases.js')).leases],
   },
   lease: {
-    summary: 'Inspect and manage one lease: show, logs, extend, stop',
+    summary: 'Inspect, manage and reach one lease: show, logs, extend, stop, exec, shell, port-forward, connect, cp, ssh-config',
     load: async () => {
       const [s, l, e, t] = await Promise.all([import('./lease/show.js'), import('./lease/logs.js'), import('./lease/extend.js'), import('./lease/stop.js')]);
-      return [s.leaseShow, l.leaseLogs, e.leaseExtend, t.leaseStop];
+      // Lease access through the relay (issue 9).
+      const [x, sh, pf, c, cp, sc] = await Promise.all([
+        import('./lease/exec.js'),
+        import('./lease/shell.js'),
+        import('./lease/port-forward.js'),
+        import('./lease/connect.js'),
+        import('./lease/cp.js'),
+        import('./lease/ssh-config.js'),
+      ]);
+      return [s.leaseShow, l.leaseLogs, e.leaseExtend, t.leaseStop, x.leaseExec, sh.leaseShell, pf.leasePortForward, c.leaseConnect, cp.leaseCp, sc.leaseSshConfig];
     },
   },
   rewards: {

@@ -2,11 +2,12 @@
 import { randomUUID } from 'node:crypto';
 import type { Lease, OffersQuery, Quote, QuoteRequest } from '../src/api/schemas.js';
 import { parseImageRef } from '../src/domain/image-ref.js';
+import { workloadProblems } from '../src/domain/workload.js';
 import { CancelledError, UsageError, UserError } from '../src/errors.js';
-import { OFFER_TABLE_HEAD, leaseProgressText, offerRow, quoteLines, reachInfo, rootFilesystemText, timeLeft, tokens } from '../src/renter/format.js';
-import { createLeaseOnce, leaseEndedError, paymentRpcUrl, requestQuote, waitForLease, withRetryHint } from '../src/renter/lease-flow.js';
-import { parseTokenAmount, TOKEN_DECIMALS } from '../src/domain/money.js';
-import { parseEnvPairs, parseHours, parsePorts, parsePositiveInt, splitCommand, validateIdempotencyKey } from '../src/renter/parse.js';
+import { OFFER_TABLE_HEAD, isTerminal, leaseProgressText, offerRow, quoteLines, reachInfo, leaseIsolationText, leaseNetworkText, leaseUserText, rootFilesystemText, timeLeft, tokens, workloadExitCode } from '../src/renter/format.js';
+import { createLeaseOnce, followLogs, leaseEndedError, requestQuote, waitForLease, withRetryHint } from '../src/renter/lease-flow.js';
+import { parseTokenAmount } from '../src/domain/money.js';
+import { parseEnvPairs, parseHours, parsePorts, parsePositiveInt, parseUser, splitCommand, validateIdempotencyKey } from '../src/renter/parse.js';
 import { explorerLink } from '../src/wallet/explorer.js';
 import type { Context } from './context.js';
 import type { OffersOptions } from './offers.js';
@@ -27,13 +28,17 @@ export async function runOffers(options: OffersOptions, ctx: Context): Promise<C
     model: options.model,
     minVram: options.minVram !== undefined ? vramFlagToMb(options.minVram) : undefined,
     gpus: options.gpus !== undefined ? parsePositiveInt(options.gpus, '--gpus', 1024) : undefined,
-    maxPrice: options.maxPrice !== undefined ? parseTokenAmount(options.maxPrice, { flag: '--max-price', decimals: TOKEN_DECIMALS }) : undefined,
     region: options.region,
     sort: options.sort ?? 'price',
     limit: options.limit !== undefined ? parsePositiveInt(options.limit, '--limit', 1000) : undefined,
   };
   const api = await ctx.api({ signed: false });
-  const { offers } = await api.offers(query, { signal: ctx.signal });
+  // Prices are in the network's token: --max-price needs its decimals first; otherwise both are asked at once.
+  let network = options.maxPrice !== undefined ? await ctx.network() : undefined;
+  if (network && options.maxPrice !== undefined) query.maxPrice = parseTokenAmount(options.maxPrice, { flag: '--max-price', decimals: network.decimals });
+  const [{ offers }, learned] = await Promise.all([api.offers(query, { signal: ctx.signal }), network ?? ctx.network()]);
+  network = learned;
+  const decimals = network.decimals;
   return {
     data: { offers },
     human: (r) => {
@@ -42,7 +47,7 @@ export async function runOffers(options: OffersOptions, ctx: Context): Promise<C
         r.line(r.colors.dim('Loosen the filters (--model, --min-vram, --gpus, --max-price, --region), or try again later.'));
         return;
       }
-      r.table(OFFER_TABLE_HEAD, offers.map((o) => offerRow(o)));
+      r.table(OFFER_TABLE_HEAD, offers.map((o) => offerRow(o, decimals)));
       r.line(r.colors.dim(`Prices in tokens per GPU-hour. Rent with: iocli rent --gpus N --model MODEL --image IMAGE`));
     },
   };
@@ -63,6 +68,9 @@ export interface ParsedRent {
   dryRun: boolean;
   timeoutMs: number;
   idempotencyKey: string;
+  /** Stream the output until the lease ends and exit with the workload's exit code. */
+  follow: boolean;
+  followIntervalMs: number;
 }
 
 /** argv options → a typed request; every bad value fails here, before any network call. */
@@ -85,11 +93,15 @@ export function parseRentOptions(options: RentOptions, newKey: () => string = ra
       ports: parsePorts(options.port ?? []),
       // Only when asked: the request (and its stored quote) stays what it always was otherwise.
       ...(options.readOnlyRoot ? { readOnlyRoot: true } : {}),
+      ...(options.user !== undefined ? { user: parseUser(options.user) } : {}),
+      ...(options.egress === false ? { egress: false } : {}),
     },
     maxPriceText: options.maxPrice,
     dryRun: Boolean(options.dryRun),
     timeoutMs: Number(timeoutText) * 1000,
     idempotencyKey: options.idempotencyKey !== undefined ? validateIdempotencyKey(options.idempotencyKey) : newKey(),
+    follow: Boolean(options.follow),
+    followIntervalMs: parsePositiveInt(String(options.interval ?? '1000'), '--interval', 60_000),
   };
 }
 
@@ -114,17 +126,23 @@ export async function runRent(options: RentOptions, ctx: Context): Promise<Comma
   const image =
     parsed.request.image ??
     parseImage(await ctx.prompter.input('Container image to run (e.g. pytorch/pytorch:2.3.0)', { flag: '--image', validate: (v) => (v.trim() ? true : 'An image is required.') }));
+  // The node's own rules, before anything is quoted or paid.
+  const problems = workloadProblems({ ...parsed.request, image });
+  if (problems.length > 0) {
+    throw new UsageError(`The workload cannot run: ${problems.map((p) => p.message).join(' ')}`, { code: 'WORKLOAD_INVALID', hint: 'Fix --image, --cmd, --env or --port; nothing was quoted or paid.' });
+  }
 
-  const [api, settings] = await Promise.all([ctx.api(), ctx.settings()]);
-  const network = await api.network();
-  const decimals = network.decimals;
+  const [api, learned] = await Promise.all([ctx.api(), ctx.network({ required: true })]);
+  const network = learned.coordinator!;
+  const decimals = learned.decimals;
   const maxPrice = parsed.maxPriceText !== undefined ? parseTokenAmount(parsed.maxPriceText, { flag: '--max-price', decimals }) : undefined;
   const request: QuoteRequest = { ...parsed.request, image, ...(maxPrice !== undefined ? { maxPrice } : {}) };
 
   const spinner = await ctx.out.spinner(`Requesting a quote for ${request.gpus} × ${request.model ?? 'GPU'}`);
   let quote: Quote;
   try {
-    quote = await requestQuote(api, request, decimals, { signal: ctx.signal, idempotencyKey: parsed.idempotencyKey });
+    // A dry run only looks: its quote holds no GPUs that others could rent meanwhile.
+    quote = await requestQuote(api, parsed.dryRun ? { ...request, hold: false } : request, decimals, { signal: ctx.signal, idempotencyKey: parsed.idempotencyKey });
     spinner.succeed(`Quote ${quote.quoteId}: ${tokens(quote.total, decimals)} tokens for ${quote.hours} h`);
   } catch (error) {
     spinner.fail('No quote');
@@ -132,7 +150,7 @@ export async function runRent(options: RentOptions, ctx: Context): Promise<Comma
   }
 
   const keypair = await ctx.keypair();
-  const rpcUrl = paymentRpcUrl(network, settings);
+  const rpcUrl = learned.rpcUrl;
   const paid = network.mint !== null;
   const payments = paid ? await import('../src/renter/payment.js') : undefined;
   // A retry with an earlier key may be replaying a rent that already paid (so the balance is lower now): the
@@ -190,12 +208,14 @@ export async function runRent(options: RentOptions, ctx: Context): Promise<Comma
     if (request.readOnlyRoot && lease.readOnlyRoot !== true) {
       ctx.out.warn(`The coordinator did not record --read-only-root: lease ${lease.id} runs with a writable root filesystem.`);
     }
+    if (request.user && !lease.user) ctx.out.warn(`The coordinator did not record --user: lease ${lease.id} runs as the image's default user.`);
+    if (request.egress === false && lease.egress !== false) ctx.out.warn(`The coordinator did not record --no-egress: lease ${lease.id} may reach the internet.`);
   } catch (error) {
     creating.fail('The lease was not created');
     throw withRetryHint(error, 'the same `iocli rent` command', parsed.idempotencyKey);
   }
 
-  if (parsed.timeoutMs > 0 && lease.state !== 'running') {
+  if (parsed.timeoutMs > 0 && lease.state !== 'running' && !isTerminal(lease.state)) {
     const started = Date.now();
     const waiting = await ctx.out.spinner(leaseProgressText(lease, 0));
     const outcome = await waitForLease(api, lease, {
@@ -205,6 +225,9 @@ export async function runRent(options: RentOptions, ctx: Context): Promise<Comma
     });
     lease = outcome.lease;
     if (lease.state === 'running') waiting.succeed('The node started the container');
+    else if (!outcome.timedOut && (workloadExitCode(lease) === 0 || (parsed.follow && workloadExitCode(lease) !== null))) {
+      waiting.succeed(`The container ran and exited with code ${workloadExitCode(lease)}`);
+    }
     else {
       waiting.fail(`Lease ${lease.id} is ${lease.state}`);
       if (!outcome.timedOut) throw leaseEndedError(lease, decimals, tokens);
@@ -218,8 +241,49 @@ export async function runRent(options: RentOptions, ctx: Context): Promise<Comma
     }
   }
 
+  if (parsed.follow) return followToTheEnd(ctx, api, lease, { decimals, quote, payment, idempotencyKey: parsed.idempotencyKey, intervalMs: parsed.followIntervalMs });
+
+  // A job that already finished by itself is a result, not an error: exit 0 completed it; any other code failed it.
+  if (isTerminal(lease.state) && workloadExitCode(lease) !== 0) throw leaseEndedError(lease, decimals, tokens);
   const result: RentResult = { dryRun: false, idempotencyKey: parsed.idempotencyKey, quote, payment, lease, reach: reachInfo(lease) };
   return { data: result, human: (r) => renderLease(r, lease, decimals, payment) };
+}
+
+/**
+ * `rent --follow`: the container's output as it comes (stdout and stderr to ours, as `docker run` does), until the lease
+ * ends; then the workload's exit code becomes ours. A lease that ended without its workload exiting (stopped, expired,
+ * a node fault) is an error; Ctrl-C stops following and leaves the lease running.
+ */
+async function followToTheEnd(
+  ctx: Context,
+  api: Awaited<ReturnType<Context['api']>>,
+  created: Lease,
+  { decimals, quote, payment, idempotencyKey, intervalMs }: { decimals: number; quote: Quote; payment: RentResult['payment']; idempotencyKey: string; intervalMs: number },
+): Promise<CommandResult> {
+  const json = ctx.globals.json;
+  ctx.out.info(`Following the output of lease ${created.id} until it ends (Ctrl-C stops following; the lease keeps running).`);
+  const followed = await followLogs(api, created.id, {
+    follow: true,
+    intervalMs,
+    signal: ctx.signal,
+    onEntry: (entry) => {
+      if (json) return;
+      const text = entry.data.endsWith('\n') ? entry.data : `${entry.data}\n`;
+      if (entry.stream === 'stderr') ctx.out.printError(text);
+      else ctx.out.print(text);
+    },
+  });
+  if (!followed.ended || !followed.lease) {
+    throw new CancelledError(`Stopped following; lease ${created.id} keeps running until ${created.endsAt}. Follow it again with \`iocli lease logs ${created.id} --follow\`.`);
+  }
+  const lease = followed.lease;
+  const exitCode = workloadExitCode(lease);
+  if (exitCode === null) throw leaseEndedError(lease, decimals, tokens);
+  const refund = lease.refund > 0 ? `; ${tokens(lease.refund, decimals)} tokens of unused time refunded` : '';
+  ctx.out.info(`Lease ${lease.id} ${lease.state}: the container exited with code ${exitCode}${refund}.`);
+  const result: RentResult = { dryRun: false, idempotencyKey, quote, payment, lease, reach: reachInfo(lease) };
+  // The output already went to stdout: people get nothing more there; scripts get the lease (with its exitCode) as JSON.
+  return { data: result, human: () => {}, exitCode };
 }
 
 /** The lease and how to reach it, for people. Shared with `iocli lease show`. */
@@ -235,13 +299,17 @@ export function renderLease(r: HumanRenderer, lease: Lease, decimals: number, pa
     ['Image', lease.image],
     ['Command', lease.command?.join(' ')],
     ['Root filesystem', rootFilesystemText(lease)],
+    ['User', leaseUserText(lease)],
+    ['Network', leaseNetworkText(lease)],
+    ['Isolation', leaseIsolationText(lease)],
     ['Ports', reach.endpoints.length ? reach.endpoints.map((e) => e.address ?? `${e.port} on node ${e.nodeId}`).join(', ') : undefined],
     ['Price', `${tokens(lease.perHour, decimals)} tokens/h (${tokens(lease.pricePerGpuHour, decimals)} per GPU-hour)`],
     ['Paid', `${tokens(lease.totalPaid, decimals)} tokens for ${lease.hours} h`],
     ['Refund', lease.refund > 0 ? `${tokens(lease.refund, decimals)} tokens` : undefined],
     ['Payment', payment ? `${payment.signature}${payment.explorer ? `  ${payment.explorer}` : ''}` : (lease.paymentSignature ?? undefined)],
     ['Started', lease.startedAt ?? undefined],
-    ['Ends', active ? `${lease.endsAt} (${timeLeft(lease.endsAt, now)})` : (lease.stoppedAt ?? lease.endsAt)],
+    active ? ['Ends', `${lease.endsAt} (${timeLeft(lease.endsAt, now)})`] : ['Ended', lease.stoppedAt ?? lease.endsAt],
+    ['Exit code', lease.exitCode === null || lease.exitCode === undefined ? undefined : String(lease.exitCode)],
   ]);
   if (active) {
     r.line();

@@ -36,4 +36,9 @@ export interface CommandResult {
   data: unknown;
   /** Human rendering of the same value (tables, colours); defaults to a key/value listing. */
   human?: (render: import('./output.js').HumanRenderer) => void;
+  /**
+   * Exit with this code although nothing failed: `rent --follow` and `lease exec` pass on their workload's exit code,
+   * like `docker run`. With data undefined nothing is printed.
+   */
+  exitCode?: number;
 }

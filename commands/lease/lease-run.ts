@@ -1,10 +1,9 @@
 // The work behind `iocli leases` and `iocli lease show|logs|extend|stop`, loaded only when one of them runs.
 import { randomUUID } from 'node:crypto';
-import type { ApiClient } from '../../src/api/client.js';
-import type { Lease, NetworkInfo } from '../../src/api/schemas.js';
+import type { Lease } from '../../src/api/schemas.js';
 import { CancelledError, UsageError } from '../../src/errors.js';
-import { extensionCost, isTerminal, reachInfo, timeLeft, tokens } from '../../src/renter/format.js';
-import { followLogs, paymentRpcUrl, withRetries, withRetryHint } from '../../src/renter/lease-flow.js';
+import { extensionCost, isTerminal, reachInfo, timeLeft, tokens, workloadExitCode } from '../../src/renter/format.js';
+import { followLogs, withRetries, withRetryHint } from '../../src/renter/lease-flow.js';
 import { MAX_LEASE_HOURS } from '../../src/domain/pricing.js';
 import { parseHours, parsePositiveInt, validateIdempotencyKey } from '../../src/renter/parse.js';
 import { explorerLink } from '../../src/wallet/explorer.js';
@@ -13,16 +12,6 @@ import { renderLease } from '../rent-run.js';
 import type { CommandResult } from '../spec.js';
 import type { LeaseExtendOptions } from './extend.js';
 import type { LeaseLogsOptions } from './logs.js';
-import { TOKEN_DECIMALS } from '../../src/domain/money.js';
-
-/** The network's facts; display falls back to the token's 6 decimals when an older coordinator cannot say. */
-async function networkOrDefault(api: ApiClient): Promise<Pick<NetworkInfo, 'decimals'> & Partial<NetworkInfo>> {
-  try {
-    return await api.network();
-  } catch {
-    return { decimals: TOKEN_DECIMALS };
-  }
-}
 
 function requireId(id: string | undefined): string {
   if (!id || !/^[A-Za-z0-9_.:-]{1,100}$/.test(id)) throw new UsageError(`Invalid lease id "${id ?? ''}".`, { hint: 'List your leases with `iocli leases`.' });
@@ -40,7 +29,7 @@ async function confirmOrFail(ctx: Context, question: string, what: string): Prom
 
 export async function runLeases(options: { all?: boolean }, ctx: Context): Promise<CommandResult> {
   const api = await ctx.api();
-  const [{ leases }, network] = await Promise.all([api.leases({ all: Boolean(options.all) }, { signal: ctx.signal }), networkOrDefault(api)]);
+  const [{ leases }, network] = await Promise.all([api.leases({ all: Boolean(options.all) }, { signal: ctx.signal }), ctx.network()]);
   const now = Date.now();
   return {
     data: { leases },
@@ -68,7 +57,7 @@ export async function runLeases(options: { all?: boolean }, ctx: Context): Promi
 
 export async function runLeaseShow(id: string, ctx: Context): Promise<CommandResult> {
   const api = await ctx.api();
-  const [lease, network] = await Promise.all([api.lease(requireId(id), { signal: ctx.signal }), networkOrDefault(api)]);
+  const [lease, network] = await Promise.all([api.lease(requireId(id), { signal: ctx.signal }), ctx.network()]);
   return {
     data: { lease, reach: reachInfo(lease) },
     human: (r) => renderLease(r, lease, network.decimals),
@@ -82,17 +71,23 @@ export async function runLeaseLogs(id: string, options: LeaseLogsOptions, ctx: C
   const api = await ctx.api();
   const collected: Array<{ cursor: number; stream: string; data: string; at: string }> = [];
   const json = ctx.globals.json;
+  if (json && options.raw) throw new UsageError('--raw and --json do not go together.', { hint: '--json keeps the text as it is; --raw writes the bytes.' });
   const result = await followLogs(api, leaseId, {
     tail,
     follow: Boolean(options.follow),
     intervalMs,
     signal: ctx.signal,
+    ...(options.raw ? { encoding: 'base64' as const } : {}),
     onEntry: (entry) => {
       if (json) collected.push(entry);
-      else ctx.out.raw(entry.data.endsWith('\n') ? entry.data : `${entry.data}\n`);
+      else if (options.raw) ctx.out.raw(entry.encoding === 'base64' ? Buffer.from(entry.data, 'base64') : entry.data);
+      else ctx.out.print(entry.data.endsWith('\n') ? entry.data : `${entry.data}\n`);
     },
   });
-  if (options.follow && result.ended && !json) ctx.out.info(`Lease ${leaseId} has ended.`);
+  if (options.follow && result.ended && !json) {
+    const exitCode = result.lease ? workloadExitCode(result.lease) : null;
+    ctx.out.info(`Lease ${leaseId} has ended${result.lease ? ` (${result.lease.state}${exitCode !== null ? `, exit code ${exitCode}` : ''})` : ''}.`);
+  }
   if (json) return { data: { leaseId, entries: collected, cursor: result.cursor } };
   if (result.entries === 0 && !options.follow) ctx.out.info(`No log lines for lease ${leaseId} yet.`);
 }
@@ -107,8 +102,8 @@ export async function runLeaseExtend(id: string, options: LeaseExtendOptions, ct
   if (!options.dryRun && !ctx.globals.yes && !ctx.prompter.interactive) {
     throw new UsageError('Extending a lease spends tokens and needs a confirmation, but this is not an interactive terminal.', { hint: 'Pass --yes to confirm in advance.' });
   }
-  const [api, settings] = await Promise.all([ctx.api(), ctx.settings()]);
-  const [lease, network] = await Promise.all([api.lease(leaseId, { signal: ctx.signal }), api.network()]);
+  const api = await ctx.api();
+  const [lease, network] = await Promise.all([api.lease(leaseId, { signal: ctx.signal }), ctx.network({ required: true })]);
   if (isTerminal(lease.state)) {
     throw new UsageError(`Lease ${leaseId} has ended (${lease.state}) and cannot be extended.`, { hint: 'Rent again with `iocli rent`.' });
   }
@@ -118,9 +113,9 @@ export async function runLeaseExtend(id: string, options: LeaseExtendOptions, ct
   const decimals = network.decimals;
   const cost = extensionCost(lease, hours);
   const keypair = await ctx.keypair();
-  const rpcUrl = paymentRpcUrl(network, settings);
-  const payments = network.mint !== null ? await import('../../src/renter/payment.js') : undefined;
-  const plan = payments && { network, rpcUrl, payer: keypair, amount: cost, reference: payments.extensionReference(leaseId, lease.hours + hours) };
+  const rpcUrl = network.rpcUrl;
+  const payments = network.paymentRequired && network.coordinator ? await import('../../src/renter/payment.js') : undefined;
+  const plan = payments && { network: network.coordinator!, rpcUrl, payer: keypair, amount: cost, reference: payments.extensionReference(leaseId, lease.hours + hours) };
   if (payments && plan) await payments.ensureAffordable(plan);
 
   if (options.dryRun) {
@@ -173,8 +168,7 @@ export async function runLeaseStop(id: string, ctx: Context): Promise<CommandRes
   if (!ctx.globals.yes && !ctx.prompter.interactive) {
     throw new UsageError('Stopping a lease needs a confirmation, but this is not an interactive terminal.', { hint: 'Pass --yes to confirm in advance.' });
   }
-  const [api, settings] = await Promise.all([ctx.api(), ctx.settings()]);
-  const network = await networkOrDefault(api);
+  const [api, network] = await Promise.all([ctx.api(), ctx.network()]);
   if (!ctx.globals.yes) {
     const lease = await api.lease(leaseId, { signal: ctx.signal });
     if (isTerminal(lease.state)) throw new UsageError(`Lease ${leaseId} has already ended (${lease.state}).`, { hint: `See it with \`iocli lease show ${leaseId}\`.` });
@@ -184,8 +178,7 @@ export async function runLeaseStop(id: string, ctx: Context): Promise<CommandRes
   // A coordinator that pays refunds on chain adds the transfer's signature; the ledger-only one does not.
   const refundSignature = (response as { refundSignature?: unknown }).refundSignature ?? (response.lease as { refundSignature?: unknown }).refundSignature;
   const signature = typeof refundSignature === 'string' ? refundSignature : undefined;
-  const rpcUrl = network.rpcUrl ? paymentRpcUrl(network as NetworkInfo, settings) : settings.rpcUrl;
-  const explorer = signature ? explorerLink(signature, rpcUrl) : undefined;
+  const explorer = signature ? explorerLink(signature, network.rpcUrl) : undefined;
   const decimals = network.decimals;
   return {
     data: { lease: response.lease, refund: response.refund, ...(signature ? { refundSignature: signature, explorer: explorer ?? null } : {}) },

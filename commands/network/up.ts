@@ -1,5 +1,6 @@
 // `iocli network up`: the local network (chain, mint + treasury, --dev coordinator with payments and faucet) on loopback.
 import type { CommandSpec } from '../spec.js';
+import { UsageError } from '../../src/errors.js';
 import { parsePortFlag } from '../port-flag.js';
 import { dataDirOf, dataDirOption } from './shared.js';
 
@@ -8,6 +9,7 @@ export interface NetworkUpOptions {
   port: string;
   rpcPort: string;
   detach: boolean;
+  commitment: string;
 }
 
 export const networkUp: CommandSpec<NetworkUpOptions> = {
@@ -22,11 +24,20 @@ export const networkUp: CommandSpec<NetworkUpOptions> = {
     { flags: '--port <port>', description: 'coordinator port (0 = random)', defaultValue: '8787' },
     { flags: '--rpc-port <port>', description: 'chain JSON-RPC port (WebSocket on the next one; 0 = random)', defaultValue: '8899' },
     { flags: '--detach', description: 'run in the background (log: DIR/network.log) and return once it answers', defaultValue: false },
+    {
+      flags: '--commitment <mode>',
+      description: 'instant: transactions are final on landing; realistic: confirmed next slot, finalized ~32 slots (~13 s) later',
+      defaultValue: 'instant',
+    },
   ],
   examples: ['iocli network up', 'iocli network up --detach', 'iocli network up --data-dir /tmp/net --port 0 --rpc-port 0 --detach --json'],
   async run(_args, options, ctx) {
     const port = parsePortFlag('--port', options.port);
     const rpcPort = parsePortFlag('--rpc-port', options.rpcPort);
+    if (options.commitment !== 'instant' && options.commitment !== 'realistic') {
+      throw new UsageError(`--commitment must be instant or realistic, got "${options.commitment}".`);
+    }
+    const commitment = options.commitment;
     const dataDir = await dataDirOf(options, ctx);
     const network = await import('../../src/network/local-network.js');
     if (options.detach) {
@@ -34,7 +45,7 @@ export const networkUp: CommandSpec<NetworkUpOptions> = {
       const spinner = await ctx.out.spinner(`Starting the local network in the background (${dataDir})`);
       let info: Awaited<ReturnType<typeof network.spawnDetachedNetwork>>;
       try {
-        info = await network.spawnDetachedNetwork(entry, ['network', 'up', '--data-dir', dataDir, '--port', String(port), '--rpc-port', String(rpcPort)], dataDir);
+        info = await network.spawnDetachedNetwork(entry, ['network', 'up', '--data-dir', dataDir, '--port', String(port), '--rpc-port', String(rpcPort), '--commitment', commitment], dataDir);
         spinner.succeed(`Local network running (pid ${info.pid})`);
       } catch (error) {
         spinner.fail('The local network did not start');
@@ -42,9 +53,11 @@ export const networkUp: CommandSpec<NetworkUpOptions> = {
       }
       return upResult(info, dataDir, true);
     }
-    const running = await network.startLocalNetwork({ dataDir, port, rpcPort, onError: (error, where) => ctx.out.warn(`${where}: ${(error as Error)?.message ?? String(error)}`) });
+    const running = await network.startLocalNetwork({ dataDir, port, rpcPort, commitment, onError: (error, where) => ctx.out.warn(`${where}: ${(error as Error)?.message ?? String(error)}`) });
     const result = upResult(running.info, dataDir, false);
-    // Foreground: print now (the command returns only at shutdown), to stderr so a --json document stays the only stdout.
+    // Foreground: a script waiting on --json gets its one document as soon as the network answers (not at shutdown).
+    if (ctx.globals.json) await ctx.out.result(result);
+    // People get the same facts now on stderr (the command returns only at shutdown).
     ctx.out.info(`Local network up: API ${running.info.apiUrl}, RPC ${running.info.rpcUrl}. Ctrl-C to stop.`);
     for (const line of nextSteps(running.info.apiUrl, running.info.rpcUrl)) ctx.out.info(`  ${line}`);
     await new Promise<void>((resolve) => {
@@ -53,6 +66,7 @@ export const networkUp: CommandSpec<NetworkUpOptions> = {
     });
     ctx.out.info('Shutting down the local network…');
     await running.close();
+    if (ctx.globals.json) return;
     return { data: { ...result.data, stopped: true } };
   },
 };

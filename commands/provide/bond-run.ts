@@ -2,7 +2,6 @@
 import type { NodeBond } from '../../src/api/schemas.js';
 import { CancelledError, UsageError } from '../../src/errors.js';
 import { tokens } from '../../src/renter/format.js';
-import { paymentRpcUrl } from '../../src/renter/lease-flow.js';
 import type { Context } from '../context.js';
 import type { HumanRenderer } from '../output.js';
 import type { CommandResult } from '../spec.js';
@@ -50,8 +49,8 @@ export function renderBond(bond: NodeBond, decimals: number) {
 
 export async function runBond(options: BondOptions, ctx: Context): Promise<CommandResult> {
   const nodeId = await nodeIdFrom(options, ctx);
-  const [api, settings] = await Promise.all([ctx.api(), ctx.settings()]);
-  const [current, network] = await Promise.all([api.nodeBond(nodeId, { signal: ctx.signal }), api.network()]);
+  const api = await ctx.api();
+  const [current, network] = await Promise.all([api.nodeBond(nodeId, { signal: ctx.signal }), ctx.network({ required: true })]);
   const gpus = selectGpus(options.gpus, current);
   const { ApiError } = await import('../../src/api/client.js');
   let asked: { amount: number; reference: string } | undefined;
@@ -68,7 +67,8 @@ export async function runBond(options: BondOptions, ctx: Context): Promise<Comma
     if (!(await ctx.prompter.confirm(`Deposit ${tokens(asked.amount, network.decimals)} tokens as the bond of node ${nodeId}?`, { flag: '--yes', default: false }))) throw new CancelledError('Cancelled: nothing was paid.');
   }
   const payments = await import('../../src/renter/payment.js');
-  const plan = { network, rpcUrl: paymentRpcUrl(network, settings), payer: await ctx.keypair(), amount: asked.amount, reference: asked.reference };
+  if (!network.coordinator) throw new UsageError('The coordinator did not say which network it uses, so the bond cannot be paid.', { hint: 'Check --api-url and try again.' });
+  const plan = { network: network.coordinator, rpcUrl: network.rpcUrl, payer: await ctx.keypair(), amount: asked.amount, reference: asked.reference };
   await payments.ensureAffordable(plan);
   const prepared = await payments.preparePayment(plan);
   const spinner = await ctx.out.spinner(`Depositing ${tokens(asked.amount, network.decimals)} tokens as the bond of ${nodeId}`);
@@ -86,7 +86,7 @@ export async function runBond(options: BondOptions, ctx: Context): Promise<Comma
 export async function runUnbond(options: BondOptions, ctx: Context): Promise<CommandResult> {
   const nodeId = await nodeIdFrom(options, ctx);
   const api = await ctx.api();
-  const [current, network] = await Promise.all([api.nodeBond(nodeId, { signal: ctx.signal }), api.network()]);
+  const [current, network] = await Promise.all([api.nodeBond(nodeId, { signal: ctx.signal }), ctx.network()]);
   const gpus = selectGpus(options.gpus, current);
   if (ctx.globals.yes !== true) {
     if (!ctx.prompter.interactive) throw new UsageError('Unbonding stops the GPUs from being offered and needs a confirmation, but this is not an interactive terminal.', { hint: 'Pass --yes to confirm in advance.' });

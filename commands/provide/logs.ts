@@ -38,8 +38,8 @@ export const provideLogs: CommandSpec<ProvideLogsFlags> = {
       } catch {
         throw new UserError(`No agent log at ${path}.`, { code: 'NOT_FOUND', hint: 'Start the agent with `iocli provide`, or pass its --data-dir.' });
       }
-      ctx.out.raw(start.text);
-      if (flags.follow) await followFile(path, start.size, (text) => ctx.out.raw(text), ctx.signal);
+      ctx.out.print(start.text);
+      if (flags.follow) await followFile(path, start.size, (text) => ctx.out.print(text), ctx.signal);
       return;
     }
 
@@ -54,6 +54,6 @@ export const provideLogs: CommandSpec<ProvideLogsFlags> = {
         hint: 'See `iocli provide status` for the leases here; renters read logs with `iocli lease logs ID`.',
       });
     }
-    await runtime.logs(container.id, { tail, follow: flags.follow === true }, (chunk) => ctx.out.raw(chunk.text), ctx.signal);
+    await runtime.logs(container.id, { tail, follow: flags.follow === true }, (chunk) => ctx.out.print(chunk.text), ctx.signal);
   },
 };

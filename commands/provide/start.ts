@@ -99,10 +99,12 @@ export async function runProvide(flags: ProvideFlags, ctx: Context) {
   const spinner = await ctx.out.spinner('Checking this machine');
   let preflight: ProviderPreflight;
   try {
+    const runtime = createDockerRuntime();
     preflight = await runProviderPreflight({
-      runtime: createDockerRuntime(),
+      runtime,
       simulate,
       detect: async () => (await import('../../src/gpu/inventory.js')).detectInventory({ signal: ctx.signal }),
+      isolation: async (docker) => (await import('../../src/provider/lease-isolation.js')).gatherIsolationFacts(runtime, docker),
     });
   } finally {
     spinner.stop();
@@ -131,11 +133,12 @@ function preflightData(preflight: ProviderPreflight) {
     ok: preflight.ok,
     simulated: preflight.simulated,
     checks: preflight.checks,
-    gpus: preflight.inventory?.gpus.map((g) => ({ index: g.index, uuid: g.uuid, model: g.model, name: g.name, vramMb: g.vramMb })) ?? [],
+    gpus: preflight.inventory?.gpus.map((g) => ({ index: g.index, uuid: g.uuid, model: g.model, name: g.name, vramMb: g.vramMb, migMode: g.migMode })) ?? [],
     driver: preflight.inventory?.driver ?? null,
     cuda: preflight.inventory?.cuda ?? null,
     docker: { client: preflight.docker.clientVersion, server: preflight.docker.serverVersion, runtimes: preflight.docker.runtimes },
     host: preflight.host,
+    isolation: preflight.isolation ?? null,
   };
 }
 
@@ -184,16 +187,18 @@ async function resolveSetup(
   simulate: SimulatedGpuRequest | undefined,
   given: { selection?: GpuSelection; price?: number; region?: string },
 ): Promise<Setup> {
-  const [{ parseGpuSelection, validateRegion, formatGpuSelection, suggestedPricePerGpuHour, guessRegion }, { parseTokenAmount, formatTokenAmount }] = await Promise.all([
+  const [{ parseGpuSelection, validateRegion, formatGpuSelection, suggestedPricePerGpuHour, guessRegion }, { parseTokenAmount, formatTokenAmount }, { isWholeGpu }] = await Promise.all([
     import('../../src/provider/options.js'),
     import('../../src/domain/money.js'),
+    import('../../src/gpu/inventory.js'),
   ]);
   const settings = await ctx.settings();
   let selection = given.selection ?? (settings.shareGpus ? parseGpuSelection(settings.shareGpus, 'share-gpus setting') : undefined);
   let price = given.price ?? (settings.pricePerGpuHour ? parseTokenAmount(settings.pricePerGpuHour, { flag: 'price-per-gpu-hour setting', positive: true }) : undefined);
   let region = given.region ?? (settings.region ? validateRegion(settings.region, 'region setting') : undefined);
 
-  const detected = preflight.inventory?.gpus ?? [];
+  // A MIG-enabled GPU is never offered whole: it is not a choice (preflight already said why).
+  const detected = (preflight.inventory?.gpus ?? []).filter(isWholeGpu);
   const suggestion = () => suggestedPricePerGpuHour(simulate, detected);
 
   const missing = selection === undefined || price === undefined || region === undefined;
@@ -286,6 +291,7 @@ async function runAgent(
   const drainTimeoutMs = parseDrainTimeout(input.flags.drainTimeout);
   const { summary, registration } = await startProviderAgent({
     api,
+    keypair,
     dataDir,
     machineId,
     publicHost: input.flags.publicHost,

@@ -43,6 +43,7 @@ export const provideStatus: CommandSpec<{ dataDir?: string }> = {
     } catch (error) {
       coordinatorError = (error as Error).message;
     }
+    const network = ctx.network();
     let bond: import('../../src/api/schemas.js').NodeBond | null = null;
     if (remote) bond = await (await ctx.api()).nodeBond(state.nodeId, { signal: ctx.signal }).catch(() => null);
     try {
@@ -51,6 +52,9 @@ export const provideStatus: CommandSpec<{ dataDir?: string }> = {
     } catch (error) {
       earningsError = (error as Error).message;
     }
+    // Amounts in the network's token (its decimals); the token's default when the coordinator cannot be asked.
+    const { decimals } = await network;
+    const amount = (units: number) => formatTokenAmount(units, decimals);
     const data = {
       nodeId: state.nodeId,
       owner: state.owner ?? null,
@@ -86,12 +90,12 @@ export const provideStatus: CommandSpec<{ dataDir?: string }> = {
           ['Agent', pid !== undefined ? r.colors.green(`running (pid ${pid})`) : r.colors.yellow('not running')],
           ['Status', remote ? (remote.status === 'online' ? r.colors.green('online') : r.colors.yellow(remote.status)) : r.colors.yellow(`unknown (coordinator unreachable: ${coordinatorError}); showing local data`)],
           ['GPUs', `${data.gpus.length}${data.simulated ? ' (SIMULATED)' : remote ? (remote.verified ? ' (verified)' : ' (unverified)') : ''}`],
-          ['Price', `${formatTokenAmount(data.pricePerGpuHour)} tokens per GPU-hour`],
+          ['Price', `${amount(data.pricePerGpuHour)} tokens per GPU-hour`],
           ['Region', data.region],
           ['Public host', data.publicHost ?? undefined],
           ['Last heartbeat', data.lastHeartbeatAt ?? undefined],
-          ['Bond', bond ? `${formatTokenAmount(bond.held)} tokens held; ${bond.gpus.filter((g) => g.state === 'active').length} of ${bond.gpus.length} GPU(s) bonded${bond.gpus.some((g) => g.state === 'unbonding') ? ', some unbonding' : ''}` : undefined],
-          ['Earned', earnings ? `${formatTokenAmount(earnings.accrued)} tokens (claimable ${formatTokenAmount(earnings.claimable)}, claimed ${formatTokenAmount(earnings.claimed)})` : `unknown: ${earningsError}`],
+          ['Bond', bond ? `${amount(bond.held)} tokens held; ${bond.gpus.filter((g) => g.state === 'active').length} of ${bond.gpus.length} GPU(s) bonded${bond.gpus.some((g) => g.state === 'unbonding') ? ', some unbonding' : ''}` : undefined],
+          ['Earned', earnings ? `${amount(earnings.accrued)} tokens (claimable ${amount(earnings.claimable)}, claimed ${amount(earnings.claimed)})` : `unknown: ${earningsError}`],
         ]);
         r.line();
         r.table(['#', 'Model', 'VRAM', 'UUID'], data.gpus.map((g) => [g.index, g.model, `${Math.round(g.vramMb / 1024)} GiB`, g.uuid]));

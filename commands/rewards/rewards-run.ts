@@ -1,28 +1,18 @@
 // The work behind `iocli rewards` and `iocli rewards claim`, loaded only when one of them runs.
 import { randomUUID } from 'node:crypto';
-import type { ApiClient } from '../../src/api/client.js';
-import type { Claim, NetworkInfo } from '../../src/api/schemas.js';
+import type { Claim } from '../../src/api/schemas.js';
 import { CancelledError, ExitCode, UsageError, UserError } from '../../src/errors.js';
 import { tokens } from '../../src/renter/format.js';
-import { paymentRpcUrl, withRetries, withRetryHint } from '../../src/renter/lease-flow.js';
+import { withRetries, withRetryHint } from '../../src/renter/lease-flow.js';
 import { validateIdempotencyKey } from '../../src/renter/parse.js';
 import { explorerLink } from '../../src/wallet/explorer.js';
 import type { Context } from '../context.js';
 import type { CommandResult } from '../spec.js';
-import { TOKEN_DECIMALS } from '../../src/domain/money.js';
-
-async function networkOrUndefined(api: ApiClient): Promise<NetworkInfo | undefined> {
-  try {
-    return await api.network();
-  } catch {
-    return undefined;
-  }
-}
 
 export async function runRewards(ctx: Context): Promise<CommandResult> {
   const api = await ctx.api();
-  const [rewards, network] = await Promise.all([api.rewards({ signal: ctx.signal }), networkOrUndefined(api)]);
-  const decimals = network?.decimals ?? TOKEN_DECIMALS;
+  const [rewards, network] = await Promise.all([api.rewards({ signal: ctx.signal }), ctx.network()]);
+  const decimals = network.decimals;
   return {
     data: rewards,
     human: (r) => {
@@ -53,9 +43,9 @@ export async function runRewardsClaim(options: { idempotencyKey?: string }, ctx:
   if (!ctx.globals.yes && !ctx.prompter.interactive) {
     throw new UsageError('Claiming rewards needs a confirmation, but this is not an interactive terminal.', { hint: 'Pass --yes to confirm in advance.' });
   }
-  const [api, settings] = await Promise.all([ctx.api(), ctx.settings()]);
-  const [rewards, network] = await Promise.all([api.rewards({ signal: ctx.signal }), networkOrUndefined(api)]);
-  const decimals = network?.decimals ?? TOKEN_DECIMALS;
+  const api = await ctx.api();
+  const [rewards, network] = await Promise.all([api.rewards({ signal: ctx.signal }), ctx.network()]);
+  const decimals = network.decimals;
   // A retry with a key names an earlier claim: let the coordinator answer it even though nothing is claimable any more.
   if (rewards.claimable <= 0 && options.idempotencyKey === undefined) {
     throw new UserError('Nothing to claim: your claimable balance is 0.', {
@@ -81,8 +71,7 @@ export async function runRewardsClaim(options: { idempotencyKey?: string }, ctx:
     spinner.fail('The claim did not complete');
     throw withRetryHint(error, 'iocli rewards claim', idempotencyKey);
   }
-  const rpcUrl = network ? paymentRpcUrl(network, settings) : settings.rpcUrl;
-  const explorer = claim.signature ? explorerLink(claim.signature, rpcUrl) : undefined;
+  const explorer = claim.signature ? explorerLink(claim.signature, network.rpcUrl) : undefined;
   return {
     data: { claim, explorer: explorer ?? null, idempotencyKey },
     human: (r) => {

@@ -7,7 +7,9 @@ import type { CommandResult } from '../spec.js';
 
 export async function runAirdrop(address: string | undefined, options: { sol: string; tokens?: string }, ctx: Context): Promise<CommandResult> {
   const settings = await ctx.settings();
-  if (settings.profile === 'mainnet-beta' || /mainnet/.test(settings.rpcUrl)) {
+  // The same chain `wallet balance` and payments use (an override, else the coordinator's, else the profile's).
+  const { rpcUrl } = await ctx.network();
+  if (settings.profile === 'mainnet-beta' || /mainnet/.test(rpcUrl)) {
     throw new UserError('Airdrops do not exist on mainnet-beta.', { hint: 'Buy SOL and the payment token on an exchange, then send them to your address.' });
   }
   const owner = address ?? (await ctx.keypair()).publicKey;
@@ -15,12 +17,12 @@ export async function runAirdrop(address: string | undefined, options: { sol: st
   const sol = Number(options.sol);
   if (!Number.isFinite(sol) || sol < 0 || sol > 1000) throw new UsageError(`Invalid --sol "${options.sol}".`, { hint: 'Use a number between 0 and 1000.' });
 
-  const result: { address: string; sol?: { amount: number; signature: string }; tokens?: { amount: string; signature: string } } = { address: owner };
+  const result: { address: string; rpcUrl: string; sol?: { amount: number; signature: string }; tokens?: { amount: string; signature: string } } = { address: owner, rpcUrl };
   const spinner = await ctx.out.spinner(`Requesting ${sol} SOL for ${owner}`);
   try {
     if (sol > 0) {
-      const signature = await rpcCall<string>(settings.rpcUrl, 'requestAirdrop', [owner, Math.round(sol * LAMPORTS_PER_SOL), { commitment: 'confirmed' }]);
-      await waitForSignature(settings.rpcUrl, signature, ctx.signal);
+      const signature = await rpcCall<string>(rpcUrl, 'requestAirdrop', [owner, Math.round(sol * LAMPORTS_PER_SOL), { commitment: 'confirmed' }]);
+      await waitForSignature(rpcUrl, signature, ctx.signal);
       result.sol = { amount: sol, signature };
     }
     if (options.tokens !== undefined) {

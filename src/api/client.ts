@@ -88,7 +88,7 @@ export interface ApiClient {
   createLease(body: CreateLeaseRequest, options?: RequestOptions): Promise<Lease>;
   leases(query?: { all?: boolean }, options?: RequestOptions): Promise<LeasesResponse>;
   lease(id: string, options?: RequestOptions): Promise<Lease>;
-  leaseLogs(id: string, query?: { tail?: number; since?: number }, options?: RequestOptions): Promise<LogsResponse>;
+  leaseLogs(id: string, query?: { tail?: number; since?: number; encoding?: 'utf8' | 'base64' }, options?: RequestOptions): Promise<LogsResponse>;
   extendLease(id: string, body: ExtendLeaseRequest, options?: RequestOptions): Promise<Lease>;
   stopLease(id: string, options?: RequestOptions): Promise<StopLeaseResponse>;
   rewards(options?: RequestOptions): Promise<Rewards>;
@@ -219,7 +219,7 @@ export function createApiClient(options: ApiClientOptions): ApiClient {
     return next;
   }
 
-  /** A node request over its session; the server forgetting or expiring the session costs one new handshake and a retry. */
+  /** A node request over its session; the server forgetting or expiring the session costs one new handshake and a retry, a sequence number behind the server's costs a retry. */
   async function nodeRequest<T>(method: 'GET' | 'POST', nodeId: string, path: string, config: { body?: unknown } & RequestOptions): Promise<T> {
     if (!useSessions) return request<T>(method, path, { ...config, signed: true });
     for (let attempt = 0; ; attempt++) {
@@ -229,7 +229,13 @@ export function createApiClient(options: ApiClientOptions): ApiClient {
         return await request<T>(method, path, { ...config, signed: false, session });
       } catch (error) {
         const code = error instanceof ApiError && error.status === 401 ? error.code : undefined;
-        if (attempt > 0 || (code !== 'SESSION_UNKNOWN' && code !== 'SESSION_EXPIRED')) throw error;
+        // A restarted coordinator, or another replica, accepts only numbers above what any process may have accepted.
+        const nextSeq = code === 'SEQ_BEHIND' ? (error as ApiError).details?.nextSeq : undefined;
+        if (attempt < 2 && typeof nextSeq === 'number') {
+          session.skipTo(nextSeq);
+          continue;
+        }
+        if (attempt > 1 || (code !== 'SESSION_UNKNOWN' && code !== 'SESSION_EXPIRED')) throw error;
         const pending = sessions.get(nodeId);
         if (pending && (await pending.catch(() => undefined)) === session) sessions.delete(nodeId);
       }

@@ -91,6 +91,11 @@ export class HeartbeatSessionClient {
     this.mac = sessionMacer(key);
   }
 
+  /** Continue from `nextSeq` (the coordinator's SEQ_BEHIND answer after a restart or a move to another replica). */
+  skipTo(nextSeq: number): void {
+    if (Number.isSafeInteger(nextSeq)) this.seq = Math.max(this.seq, nextSeq - 1);
+  }
+
   headers(method: string, path: string, body: string, now = Date.now()): Record<string, string> {
     const timestamp = String(now);
     const seq = String(++this.seq);

@@ -1,12 +1,30 @@
 // The coordinator API's wire format: zod schemas shared by the server (validation, OpenAPI) and typed clients.
+import bs58 from 'bs58';
 import { z } from 'zod';
 import { MAX_LEASE_HOURS } from '../domain/pricing.js';
+import { isPrintableLabel } from '../domain/text.js';
+import { workloadProblems } from '../domain/workload.js';
 
 const money = z.number().int().nonnegative().max(Number.MAX_SAFE_INTEGER);
-const base58Key = z.string().regex(/^[1-9A-HJ-NP-Za-km-z]{32,44}$/, 'must be a base58 public key');
+/** A Solana address: base58 that decodes to exactly 32 bytes (a right-looking string of the wrong length is not one). */
+const base58Key = z
+  .string()
+  .regex(/^[1-9A-HJ-NP-Za-km-z]{32,44}$/, 'must be a base58 public key')
+  .refine((text) => bs58.decodeUnsafe(text)?.length === 32, 'must be a base58 public key (32 bytes)');
 const isoTime = z.string();
 const id = z.string().min(1).max(100).regex(/^[A-Za-z0-9_.:-]+$/, 'must be an id (letters, digits, _ . : -)');
-const shortText = z.string().min(1).max(200);
+/**
+ * Identifiers and labels (GPU models and UUIDs, regions, versions, filters): no NUL or other control characters, no
+ * bidirectional overrides. Refused alike on SQLite and PostgreSQL (which cannot store NUL in text), and safe to show.
+ */
+export function label(max: number, min = 1) {
+  return z.string().min(min).max(max).refine(isPrintableLabel, 'must not contain control characters');
+}
+/** Free text a node reports (container errors): control characters other than tab and newline are replaced, never refused. */
+const reportText = (max: number) =>
+  // eslint-disable-next-line no-control-regex
+  z.string().max(max).transform((text) => text.replace(/[\u0000-\u0008\u000b-\u001f\u007f-\u009f]/g, '\ufffd'));
+const shortText = label(200);
 /** Image references: registry/name[:tag][@digest]; no whitespace or shell metacharacters. */
 export const imageReference = z
   .string()
@@ -17,10 +35,12 @@ const envMap = z
   .record(z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*$/, 'env names must be letters, digits and _'), z.string().max(4096))
   .refine((env) => Object.keys(env).length <= 100, 'at most 100 env variables');
 const port = z.number().int().min(1).max(65535);
+/** A numeric non-root user and group for a lease container (`rent --user UID:GID`); 0 is root, the default anyway. */
+export const leaseUserSchema = z.object({ uid: z.number().int().min(1).max(2_147_483_647), gid: z.number().int().min(1).max(2_147_483_647) });
 
 export const gpuSpecSchema = z.object({
   index: z.number().int().nonnegative().max(255),
-  uuid: z.string().min(1).max(128),
+  uuid: label(128),
   model: shortText,
   vramMb: z.number().int().positive().max(10_000_000),
 });
@@ -44,21 +64,42 @@ export const verificationSchema = z.discriminatedUnion('kind', [
   }),
 ]);
 
+/**
+ * A GPU a node offers is a whole GPU. A MIG-enabled GPU runs CUDA work only inside its instances, and a MIG instance
+ * (`MIG-…` UUID) is a slice: neither may be offered, priced or leased as a whole GPU.
+ */
+export const registeredGpuSchema = gpuSpecSchema
+  .extend({ migEnabled: z.boolean().optional() })
+  .refine((gpu) => !/^MIG-/i.test(gpu.uuid), { path: ['uuid'], message: 'is a MIG instance (MIG-… UUID); iocli offers whole GPUs only' })
+  .refine((gpu) => gpu.migEnabled !== true, { path: ['migEnabled'], message: 'MIG is enabled on this GPU; a MIG-enabled GPU cannot be offered as a whole GPU (turn MIG off: nvidia-smi -i N -mig 0)' });
+
+/** What isolation a node gives its leases beyond the container profile every node applies (provide --preflight finds it). */
+export const nodeIsolationSchema = z.object({
+  /** Each lease on its own Docker network, ports on the host's 127.0.0.1 only: never the host's network. */
+  network: z.literal('own'),
+  /** Docker remaps root in containers to an unprivileged host user (userns-remap or rootless Docker). */
+  rootRemapped: z.boolean(),
+  /** Firewall rules keep leases off the rig's LAN and its own services; null: the node could not tell. */
+  lanBlocked: z.boolean().nullable(),
+});
+export type NodeIsolation = z.infer<typeof nodeIsolationSchema>;
+
 export const registerNodeSchema = z.object({
   /** Stable per machine: re-registering the same owner + machine id updates the node. */
   machineId: id,
-  gpus: z.array(gpuSpecSchema).min(1).max(64),
-  cpu: z.object({ model: z.string().max(200).optional(), cores: z.number().int().positive().max(4096) }),
+  gpus: z.array(registeredGpuSchema).min(1).max(64),
+  cpu: z.object({ model: label(200, 0).optional(), cores: z.number().int().positive().max(4096) }),
   memoryMb: z.number().int().positive(),
   diskGb: z.number().nonnegative().optional(),
-  driverVersion: z.string().max(64).optional(),
-  cudaVersion: z.string().max(64).optional(),
-  dockerVersion: z.string().max(64).optional(),
-  region: z.string().min(1).max(64),
+  driverVersion: label(64, 0).optional(),
+  cudaVersion: label(64, 0).optional(),
+  dockerVersion: label(64, 0).optional(),
+  region: label(64),
   pricePerGpuHour: money.refine((v) => v > 0, 'must be positive'),
   simulated: z.boolean().default(false),
   publicHost: publicHostSchema.optional(),
   verification: verificationSchema.optional(),
+  isolation: nodeIsolationSchema.optional(),
 });
 
 export const nodeSchema = z.object({
@@ -98,9 +139,22 @@ export const openSessionSchema = z.object({ publicKey: z.string().regex(/^[A-Za-
 export const sessionSchema = z.object({ sessionId: z.string(), publicKey: z.string(), expiresAt: z.number().int() });
 
 export const assignmentsQuerySchema = z.object({
-  after: z.string().max(64).optional(),
+  after: label(64, 0).optional(),
   waitMs: z.coerce.number().int().nonnegative().max(25_000).default(0),
 });
+
+/**
+ * One piece of a container's output. Output is bytes (it may hold NUL or invalid UTF-8): agents send it as base64;
+ * `utf8` (the default, older agents) is text. Either way the coordinator stores the bytes.
+ */
+const logChunkFields = z.object({
+  stream: z.enum(['stdout', 'stderr']).default('stdout'),
+  data: z.string().max(65536),
+  encoding: z.enum(['utf8', 'base64']).default('utf8'),
+});
+const base64Checked = <T extends z.ZodType<{ data: string; encoding: string }>>(schema: T) =>
+  schema.refine((chunk) => chunk.encoding !== 'base64' || /^[A-Za-z0-9+/]*={0,2}$/.test(chunk.data), { message: 'must be base64', path: ['data'] });
+export const logChunkSchema = base64Checked(logChunkFields);
 
 export const containerStateSchema = z.enum(['pending', 'pulling', 'starting', 'running', 'exited', 'failed', 'stopped']);
 
@@ -108,7 +162,7 @@ export const heartbeatSchema = z.object({
   gpus: z
     .array(
       z.object({
-        uuid: z.string().min(1).max(128),
+        uuid: label(128),
         utilization: z.number().min(0).max(100).optional(),
         memoryUsedMb: z.number().nonnegative().optional(),
         temperatureC: z.number().optional(),
@@ -123,7 +177,7 @@ export const heartbeatSchema = z.object({
         leaseId: id,
         state: containerStateSchema,
         exitCode: z.number().int().nullable().optional(),
-        message: z.string().max(1000).optional(),
+        message: reportText(1000).optional(),
       }),
     )
     .max(256)
@@ -131,7 +185,7 @@ export const heartbeatSchema = z.object({
   /** The agent is shutting down: no new placements, running leases continue while it keeps heartbeating. */
   draining: z.boolean().optional(),
   verification: verificationSchema.optional(),
-  logs: z.array(z.object({ leaseId: id, stream: z.enum(['stdout', 'stderr']).default('stdout'), data: z.string().max(65536) })).max(256).optional(),
+  logs: z.array(base64Checked(logChunkFields.extend({ leaseId: id }))).max(256).optional(),
 });
 
 export const assignmentSchema = z.object({
@@ -145,6 +199,10 @@ export const assignmentSchema = z.object({
   cpus: z.number().positive().optional(),
   /** Run with a read-only root filesystem and a writable /tmp tmpfs. Sent only when true (older agents ignore it). */
   readOnlyRoot: z.boolean().optional(),
+  /** Run as this non-root user instead of the image's default. Sent only when the renter asked. */
+  user: leaseUserSchema.optional(),
+  /** False: no egress (no network without ports, an internal network with them). Sent only when false. */
+  egress: z.boolean().optional(),
   endsAt: isoTime,
 });
 
@@ -280,17 +338,17 @@ export const heartbeatResponseSchema = z.object({
 export const assignmentsResponseSchema = z.object({ assignments: z.array(assignmentSchema), version: z.string(), challenge: challengeOfferSchema.optional() });
 
 export const uploadLogsSchema = z.object({
-  chunks: z.array(z.object({ stream: z.enum(['stdout', 'stderr']).default('stdout'), data: z.string().max(65536) })).min(1).max(256),
+  chunks: z.array(logChunkSchema).min(1).max(256),
 });
 
 const boolish = z.union([z.boolean(), z.enum(['1', '0', 'true', 'false'])]).transform((v) => v === true || v === '1' || v === 'true');
 
 export const offersQuerySchema = z.object({
-  model: z.string().max(200).optional(),
+  model: label(200, 0).optional(),
   minVram: z.coerce.number().int().nonnegative().optional(),
   gpus: z.coerce.number().int().positive().max(1024).optional(),
   maxPrice: z.coerce.number().int().nonnegative().optional(),
-  region: z.string().max(64).optional(),
+  region: label(64, 0).optional(),
   sort: z.enum(['price', 'reliability']).default('price'),
   limit: z.coerce.number().int().positive().max(1000).default(100),
 });
@@ -310,15 +368,17 @@ export const offerSchema = z.object({
   verification: z.enum(['verified', 'unverified', 'simulated']).optional(),
   /** What the node last passed: a GPU challenge, or the CPU stand-in (simulated GPUs); null: nothing current. */
   challenge: z.enum(['gpu', 'cpu-stand-in']).nullable().optional(),
+  /** The lease isolation the node reported; null: a node that predates the report. */
+  isolation: nodeIsolationSchema.nullable().optional(),
 });
 
 export const offersResponseSchema = z.object({ offers: z.array(offerSchema) });
 
 export const quoteRequestSchema = z.object({
   gpus: z.number().int().positive().max(1024),
-  model: z.string().min(1).max(200).optional(),
+  model: label(200).optional(),
   minVram: z.number().int().nonnegative().optional(),
-  region: z.string().max(64).optional(),
+  region: label(64, 0).optional(),
   hours: z.number().int().positive().max(MAX_LEASE_HOURS).default(1),
   maxPrice: money.optional(),
   multiNode: z.boolean().default(false),
@@ -328,6 +388,15 @@ export const quoteRequestSchema = z.object({
   ports: z.array(port).max(32).default([]),
   /** Run the container with a read-only root filesystem (a writable /tmp tmpfs); only for images that tolerate it. */
   readOnlyRoot: z.boolean().default(false),
+  /** Hold the quoted GPUs for the quote's lifetime (default); false prices only (a dry run) and holds nothing. */
+  hold: z.boolean().default(true),
+  /** Run as this non-root user (`rent --user UID:GID`); absent: the image's default user (root in most ML images). */
+  user: leaseUserSchema.optional(),
+  /** False (`rent --no-egress`): the container gets no route out. */
+  egress: z.boolean().default(true),
+}).superRefine((request, ctx) => {
+  // The same rules the node applies before it starts anything (src/domain/workload.ts): refused before any payment.
+  for (const problem of workloadProblems(request)) ctx.addIssue({ code: 'custom', path: problem.path.split('.'), message: problem.message });
 });
 
 export const allocationSchema = z.object({
@@ -337,6 +406,8 @@ export const allocationSchema = z.object({
   region: z.string(),
   /** Where the node serves the lease's ports (absent in quotes and for nodes that registered none). */
   publicHost: z.string().nullable().optional(),
+  /** The lease isolation the node reported (absent in quotes; null for nodes that predate the report). */
+  isolation: nodeIsolationSchema.nullable().optional(),
 });
 
 export const quoteSchema = z.object({
@@ -387,6 +458,10 @@ export const leaseSchema = z.object({
   ports: z.array(z.number()),
   /** The container's root filesystem is read-only (with a writable /tmp tmpfs). */
   readOnlyRoot: z.boolean().default(false),
+  /** The non-root user the container runs as; null or absent (an older coordinator): the image's default user. */
+  user: leaseUserSchema.nullable().optional(),
+  /** Whether the container may reach the internet (the rig's LAN and services never); absent means true. */
+  egress: z.boolean().optional(),
   allocations: z.array(allocationSchema),
   paymentSignature: z.string().nullable(),
   /** The on-chain refund transfer of the unused time, once one was signed. */
@@ -396,6 +471,8 @@ export const leaseSchema = z.object({
   startedAt: isoTime.nullable(),
   endsAt: isoTime,
   stoppedAt: isoTime.nullable(),
+  /** The workload's exit code once its container ended on its own (a batch job): 0 completed the lease, others failed it. */
+  exitCode: z.number().int().nullable().optional(),
 });
 
 export const leasesQuerySchema = z.object({ all: boolish.default(false) });
@@ -404,9 +481,13 @@ export const leasesResponseSchema = z.object({ leases: z.array(leaseSchema) });
 export const logsQuerySchema = z.object({
   tail: z.coerce.number().int().positive().max(10_000).optional(),
   since: z.coerce.number().int().nonnegative().optional(),
+  /** utf8 (default): `data` is the output decoded as UTF-8 text; base64: `data` is the exact bytes the container wrote. */
+  encoding: z.enum(['utf8', 'base64']).default('utf8'),
 });
 export const logsResponseSchema = z.object({
-  entries: z.array(z.object({ cursor: z.number().int(), stream: z.enum(['stdout', 'stderr']), data: z.string(), at: isoTime })),
+  entries: z.array(
+    z.object({ cursor: z.number().int(), stream: z.enum(['stdout', 'stderr']), data: z.string(), encoding: z.enum(['utf8', 'base64']).optional(), at: isoTime }),
+  ),
   /** Pass back as ?since= to get only newer entries. */
   cursor: z.number().int(),
 });
@@ -451,7 +532,13 @@ export const faucetRequestSchema = z.object({
   tokens: z
     .union([z.number().positive(), z.string().regex(/^\d+(\.\d{1,6})?$/, 'must be a token amount like "500" or "0.5"')])
     .optional(),
-  sol: z.number().nonnegative().max(100).optional(),
+  /** Whole lamports only (1 SOL = 10^9 lamports). */
+  sol: z
+    .number()
+    .nonnegative()
+    .max(100)
+    .refine((sol) => Math.abs(sol * 1e9 - Math.round(sol * 1e9)) < 1e-6, 'must be a whole number of lamports (at most 9 decimals)')
+    .optional(),
 });
 export const faucetResponseSchema = z.object({
   address: z.string(),

@@ -9,18 +9,20 @@ import type { TransactionMetadata } from 'litesvm/dist/internal.js';
 import { privateKeyFromSecret } from '../api/signing.js';
 import { keypairFromSeed } from '../wallet/keypair.js';
 import type { Keypair } from '../wallet/keypair.js';
-import { BlockhashClock } from './blockhash-clock.js';
+import { BlockhashClock, SLOT_MS } from './blockhash-clock.js';
+import type { CommitmentMode } from './commitment.js';
+import { transactionFee } from './fees.js';
 import { TransactionHistory } from './history.js';
 import type { InnerInstructionRecord, TransactionRecord } from './history.js';
-import { faucetSeedOf, genesisHashOf, Journal, newGenesis } from './journal.js';
+import { faucetSeedOf, genesisHashOf, Journal, newGenesis, validatorSeedOf } from './journal.js';
 import type { Genesis } from './journal.js';
 import { invalidParams, preflightFailure, RpcError, toRpcTransactionError } from './svm-errors.js';
 import type { RpcTransactionError } from './svm-errors.js';
 import { isTokenProgram, parseMintDecimals, parseTokenAccount, TOKEN_2022_PROGRAM, TOKEN_PROGRAM, uiTokenAmount } from './token-accounts.js';
-import type { TokenBalance } from './token-accounts.js';
+import type { ParsedTokenAccount, TokenBalance } from './token-accounts.js';
 
-export const LAMPORTS_PER_SIGNATURE = 5000;
-const FAUCET_LAMPORTS = 10n ** 18n; // a billion SOL
+export { LAMPORTS_PER_SIGNATURE } from './fees.js';
+export const FAUCET_LAMPORTS = 10n ** 18n; // a billion SOL
 const MEMO_PROGRAMS = new Set(['MemoSq4gqABAXKb96qnH8TysNcWxMyWCqXgDLGmfcHr', 'Memo1UhkJRfHyvLMcVucJwxXeuD728EqVDDwQDxFMNo']);
 
 export interface AccountView {
@@ -34,9 +36,27 @@ export interface AccountView {
 export interface SimulationValue {
   err: RpcTransactionError | null;
   logs: string[];
-  accounts: null;
+  /** The requested accounts as the transaction leaves them (null entries for accounts that would not exist). */
+  accounts: (AccountView | null)[] | null;
   unitsConsumed: number;
-  returnData: null;
+  returnData: { programId: string; data: [string, 'base64'] } | null;
+  innerInstructions: InnerInstructionRecord[] | null;
+  replacementBlockhash: { blockhash: string; lastValidBlockHeight: number } | null;
+  /** Account keys of the simulated message, so callers can resolve inner-instruction indexes. */
+  accountKeys: string[];
+}
+
+export interface SimulateOptions {
+  sigVerify?: boolean;
+  replaceRecentBlockhash?: boolean;
+  /** Addresses whose post-simulation state to return. */
+  accounts?: string[];
+  innerInstructions?: boolean;
+}
+
+export interface ChainOptions {
+  dataDir?: string;
+  commitment?: CommitmentMode;
 }
 
 interface ParsedTransaction {
@@ -52,6 +72,15 @@ export class ChainState {
   readonly clock: BlockhashClock;
   readonly genesisHash: string;
   readonly faucet: Keypair;
+  /** The single validator's identity (and leader of every slot), derived from the genesis seed. */
+  readonly validator: Keypair;
+  readonly voteAccount: Keypair;
+  readonly commitment: CommitmentMode;
+  /** The first slot this process built; the ledger up to it was restored from disk. */
+  readonly startSlot: number;
+  private readonly startTime: number;
+  /** Unix seconds at which each slot from startSlot on began (for getBlockTime of empty slots). */
+  private readonly slotTimes: number[] = [];
   private readonly svm = new LiteSvm();
   private readonly listeners = new Set<LandedListener>();
   private svmSlot = -1;
@@ -59,26 +88,58 @@ export class ChainState {
   private constructor(
     genesis: Genesis,
     private readonly journal: Journal | undefined,
+    commitment: CommitmentMode,
   ) {
     this.genesisHash = genesisHashOf(genesis);
     this.faucet = keypairFromSeed(faucetSeedOf(genesis));
+    this.validator = keypairFromSeed(validatorSeedOf(genesis, 'identity'));
+    this.voteAccount = keypairFromSeed(validatorSeedOf(genesis, 'vote'));
+    this.commitment = commitment;
     // Blockhash validity is ours (rotating hashes); litesvm's single fixed blockhash would reject every real client.
     this.svm.setBlockhashCheck(false);
     this.svm.setAccount(bs58.decode(this.faucet.publicKey), new Account(FAUCET_LAMPORTS, new Uint8Array(), SystemProgram.programId.toBytes(), false, 0n));
     const entries = journal?.read() ?? [];
     this.replay(entries);
-    this.clock = new BlockhashClock(this.genesisHash, (entries.at(-1)?.slot ?? 0) + 1);
+    // Resume after the last slot the previous run reached, not after its last transaction: slots never repeat, and
+    // the blockhashes of the last 150 slots before the restart stay valid (they are a function of genesis and slot).
+    const saved = journal?.readSlot();
+    this.startSlot = Math.max(entries.at(-1)?.slot ?? 0, saved?.slot ?? 0) + 1;
+    this.startTime = Math.floor(Date.now() / 1000);
+    this.savedSlot = saved;
+    this.clock = new BlockhashClock(this.genesisHash, this.startSlot);
+    this.slotTimes.push(this.startTime);
+    this.clock.onSlot((slot) => {
+      const now = Math.floor(Date.now() / 1000);
+      while (this.startSlot + this.slotTimes.length <= slot) this.slotTimes.push(now);
+      this.journal?.writeSlot({ slot, time: now });
+    });
   }
 
+  private readonly savedSlot: { slot: number; time: number } | undefined;
+
   /** A fresh in-memory chain, or the chain stored in `dataDir` (created when missing). */
-  static open({ dataDir }: { dataDir?: string } = {}): ChainState {
+  static open({ dataDir, commitment = 'instant' }: ChainOptions = {}): ChainState {
     const journal = dataDir ? Journal.open(dataDir) : undefined;
-    return new ChainState(journal?.genesis ?? newGenesis(), journal);
+    return new ChainState(journal?.genesis ?? newGenesis(), journal, commitment);
   }
 
   close(): void {
     this.clock.stop();
+    this.journal?.writeSlot({ slot: this.clock.slot, time: Math.floor(Date.now() / 1000) });
     this.journal?.close();
+  }
+
+  /**
+   * Unix seconds of a slot's block: its transactions' time, the time this process reached it, or an estimate from
+   * the slot length for empty slots of earlier runs. Undefined for slots not reached yet.
+   */
+  blockTime(slot: number): number | undefined {
+    if (slot > this.clock.slot || slot < 0) return undefined;
+    const landed = this.history.inSlot(slot)[0];
+    if (landed) return landed.blockTime;
+    if (slot >= this.startSlot) return this.slotTimes[slot - this.startSlot] ?? this.startTime;
+    const anchor = this.savedSlot ?? { slot: this.startSlot, time: this.startTime };
+    return Math.max(0, anchor.time - Math.round(((anchor.slot - slot) * SLOT_MS) / 1000));
   }
 
   onLanded(listener: LandedListener): () => void {
@@ -112,15 +173,29 @@ export class ChainState {
     return parsed.signature;
   }
 
-  simulate(bytes: Uint8Array, { sigVerify = false, replaceRecentBlockhash = false } = {}): SimulationValue {
+  simulate(bytes: Uint8Array, options: SimulateOptions = {}): SimulationValue {
+    const { sigVerify = false, replaceRecentBlockhash = false } = options;
     if (sigVerify && replaceRecentBlockhash) throw invalidParams('sigVerify may not be used with replaceRecentBlockhash');
+    const requested = options.accounts?.map((address) => parsePublicKey(address).toBase58());
     const parsed = parseWireTransaction(bytes);
     let raw = parsed.raw;
+    let replacementBlockhash: SimulationValue['replacementBlockhash'] = null;
+    const accountKeys = parsed.tx.message.staticAccountKeys.map((key) => key.toBase58());
     if (replaceRecentBlockhash) {
-      parsed.tx.message.recentBlockhash = this.clock.latest().blockhash;
+      replacementBlockhash = this.clock.latest();
+      parsed.tx.message.recentBlockhash = replacementBlockhash.blockhash;
       raw = parsed.tx.serialize();
     } else if (!this.clock.isValid(parsed.tx.message.recentBlockhash)) {
-      return { err: 'BlockhashNotFound', logs: [], accounts: null, unitsConsumed: 0, returnData: null };
+      return {
+        err: 'BlockhashNotFound',
+        logs: [],
+        accounts: null,
+        unitsConsumed: 0,
+        returnData: null,
+        innerInstructions: null,
+        replacementBlockhash: null,
+        accountKeys,
+      };
     }
     this.syncSlot(this.clock.slot);
     this.svm.setSigverify(sigVerify);
@@ -130,13 +205,36 @@ export class ChainState {
     } finally {
       this.svm.setSigverify(true);
     }
+    const failure = result instanceof FailedTransactionMetadata ? result : undefined;
+    const failed = failure !== undefined;
+    const postAccounts = result instanceof FailedTransactionMetadata ? [] : result.postAccounts();
     const meta = result.meta();
+    let accounts: SimulationValue['accounts'] = null;
+    if (requested) {
+      // A failed simulation changes nothing (but the fee), so validators return null entries; a successful one
+      // returns the accounts as the transaction leaves them, falling back to the current state for untouched ones.
+      const post = new Map(postAccounts.map((entry) => [bs58.encode(entry.address), entry.account()] as const));
+      accounts = failed
+        ? requested.map(() => null)
+        : requested.map((address) => {
+            const account = post.get(address);
+            return account ? viewOf(account) : this.getAccount(address);
+          });
+    }
+    const returned = meta.returnData();
+    const returnProgram = bs58.encode(returned.programId());
     return {
-      err: result instanceof FailedTransactionMetadata ? toRpcTransactionError(result.err()) : null,
+      err: failure ? toRpcTransactionError(failure.err()) : null,
       logs: meta.logs(),
-      accounts: null,
+      accounts,
       unitsConsumed: Number(meta.computeUnitsConsumed()),
-      returnData: null,
+      returnData:
+        returned.data().length > 0 || returnProgram !== '11111111111111111111111111111111'
+          ? { programId: returnProgram, data: [Buffer.from(returned.data()).toString('base64'), 'base64'] }
+          : null,
+      innerInstructions: options.innerInstructions ? innerInstructionsOf(meta) : null,
+      replacementBlockhash,
+      accountKeys,
     };
   }
 
@@ -160,11 +258,17 @@ export class ChainState {
 
   getAccount(address: string): AccountView | null {
     const account = this.svm.getAccount(parsePublicKey(address).toBytes());
-    if (!account) return null;
-    const lamports = account.lamports();
-    const data = account.data();
-    if (lamports === 0n && data.length === 0) return null;
-    return { lamports, data, owner: bs58.encode(account.owner()), executable: account.executable(), rentEpoch: account.rentEpoch() };
+    return account ? viewOf(account) : null;
+  }
+
+  /** Every account a program owns (getProgramAccounts). */
+  programAccounts(programId: string): { pubkey: string; account: AccountView }[] {
+    const out: { pubkey: string; account: AccountView }[] = [];
+    for (const entry of this.svm.getProgramAccounts(parsePublicKey(programId).toBytes())) {
+      const account = viewOf(entry.account());
+      if (account) out.push({ pubkey: bs58.encode(entry.address), account });
+    }
+    return out;
   }
 
   getBalance(address: string): bigint {
@@ -175,24 +279,42 @@ export class ChainState {
     return this.svm.minimumBalanceForRentExemption(BigInt(dataLength));
   }
 
-  tokenAccountsByOwner(owner: string, filter: { mint?: string; programId?: string }): { pubkey: string; account: AccountView }[] {
-    const ownerBytes = parsePublicKey(owner).toBytes();
+  /** Token accounts (SPL Token and Token-2022) whose owner or delegate is `address`, optionally of one mint or program. */
+  tokenAccounts(
+    key: 'owner' | 'delegate',
+    address: string,
+    filter: { mint?: string; programId?: string },
+  ): { pubkey: string; account: AccountView }[] {
+    const wanted = parsePublicKey(address).toBytes();
     const mintBytes = filter.mint ? parsePublicKey(filter.mint).toBytes() : undefined;
-    const programs = filter.programId ? [filter.programId] : [TOKEN_PROGRAM, TOKEN_2022_PROGRAM];
     if (filter.programId && !isTokenProgram(filter.programId)) throw invalidParams(`Invalid param: unrecognized Token program id`);
+    const programs = filter.programId ? [filter.programId] : [TOKEN_PROGRAM, TOKEN_2022_PROGRAM];
     const out: { pubkey: string; account: AccountView }[] = [];
     for (const program of programs) {
-      for (const entry of this.svm.getProgramAccounts(bs58.decode(program))) {
-        const account = entry.account();
-        const data = account.data();
-        const parsed = parseTokenAccount(data);
-        if (!parsed || !bytesEqual(parsed.owner, ownerBytes)) continue;
+      for (const { pubkey, account, parsed } of this.tokenAccountsOf(program)) {
+        const holder = key === 'owner' ? parsed.owner : parsed.delegate;
+        if (!holder || !bytesEqual(holder, wanted)) continue;
         if (mintBytes && !bytesEqual(parsed.mint, mintBytes)) continue;
-        out.push({
-          pubkey: bs58.encode(entry.address),
-          account: { lamports: account.lamports(), data, owner: program, executable: false, rentEpoch: account.rentEpoch() },
-        });
+        out.push({ pubkey, account });
       }
+    }
+    return out;
+  }
+
+  /** Every token account of one mint with its amount (getTokenLargestAccounts). */
+  tokenAccountsOfMint(mint: string, program: string): { pubkey: string; amount: bigint }[] {
+    const mintBytes = parsePublicKey(mint).toBytes();
+    return this.tokenAccountsOf(program)
+      .filter(({ parsed }) => bytesEqual(parsed.mint, mintBytes))
+      .map(({ pubkey, parsed }) => ({ pubkey, amount: parsed.amount }));
+  }
+
+  private tokenAccountsOf(program: string): { pubkey: string; account: AccountView; parsed: ParsedTokenAccount }[] {
+    const out: { pubkey: string; account: AccountView; parsed: ParsedTokenAccount }[] = [];
+    for (const entry of this.svm.getProgramAccounts(bs58.decode(program))) {
+      const account = viewOf(entry.account());
+      const parsed = account && parseTokenAccount(account.data);
+      if (account && parsed) out.push({ pubkey: bs58.encode(entry.address), account, parsed });
     }
     return out;
   }
@@ -232,6 +354,10 @@ export class ChainState {
     const failed = result instanceof FailedTransactionMetadata;
     const meta: TransactionMetadata = failed ? result.meta() : result;
     const post = this.snapshot(keys, programIndexes);
+    const fee = transactionFee(
+      message.header.numRequiredSignatures,
+      message.compiledInstructions.map((ix) => ({ programId: keys[ix.programIdIndex]!.toBase58(), data: ix.data })),
+    );
     // A failed transaction lands (and appears in history) only when it was charged its fee, as on a validator.
     if (failed && !(post.lamports[0]! < pre.lamports[0]!)) return;
     const record: TransactionRecord = {
@@ -241,8 +367,10 @@ export class ChainState {
       raw: parsed.raw,
       version: message.version === 'legacy' ? 'legacy' : 0,
       accountKeys: keys.map((key) => key.toBase58()),
+      header: message.header,
       err: failed ? toRpcTransactionError(result.err()) : null,
-      fee: LAMPORTS_PER_SIGNATURE * message.header.numRequiredSignatures,
+      fee: fee.fee,
+      computeUnitPrice: fee.computeUnitPrice,
       preBalances: pre.lamports,
       postBalances: post.lamports,
       preTokenBalances: pre.tokens,
@@ -332,6 +460,13 @@ export function parsePublicKey(address: unknown): PublicKey {
   } catch {
     throw invalidParams('Invalid param: Invalid');
   }
+}
+
+function viewOf(account: Account): AccountView | null {
+  const lamports = account.lamports();
+  const data = account.data();
+  if (lamports === 0n && data.length === 0) return null;
+  return { lamports, data, owner: bs58.encode(account.owner()), executable: account.executable(), rentEpoch: account.rentEpoch() };
 }
 
 function bytesEqual(a: Uint8Array, b: Uint8Array): boolean {

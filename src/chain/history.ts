@@ -17,6 +17,8 @@ export interface TransactionRecord {
   raw: Uint8Array;
   version: 'legacy' | 0;
   accountKeys: string[];
+  /** The message header: which account keys signed and which are writable. */
+  header: { numRequiredSignatures: number; numReadonlySignedAccounts: number; numReadonlyUnsignedAccounts: number };
   err: RpcTransactionError | null;
   fee: number;
   preBalances: number[];
@@ -28,6 +30,8 @@ export interface TransactionRecord {
   computeUnitsConsumed: number;
   /** Text of spl-memo instructions, joined like the RPC's `memo` field. */
   memo: string | null;
+  /** Micro-lamports per compute unit the transaction bid (0 without a SetComputeUnitPrice instruction). */
+  computeUnitPrice: number;
 }
 
 export interface SignatureQuery {
@@ -40,6 +44,9 @@ export class TransactionHistory {
   private readonly bySignature = new Map<string, TransactionRecord>();
   /** Signatures per address, oldest first. */
   private readonly byAddress = new Map<string, string[]>();
+  /** Signatures per slot, in landing order: the slot's block. */
+  private readonly bySlotIndex = new Map<number, string[]>();
+  private feesCharged = 0n;
 
   get size(): number {
     return this.bySignature.size;
@@ -53,8 +60,27 @@ export class TransactionHistory {
     return this.bySignature.get(signature);
   }
 
+  /** Every fee charged so far (fees leave circulation: the local chain has no leader to pay them to). */
+  get totalFees(): bigint {
+    return this.feesCharged;
+  }
+
+  /** Every address any landed transaction named, for getLargestAccounts (litesvm cannot list all accounts). */
+  addresses(): IterableIterator<string> {
+    return this.byAddress.keys();
+  }
+
+  /** The transactions of one slot's block, in the order they landed. */
+  inSlot(slot: number): TransactionRecord[] {
+    return (this.bySlotIndex.get(slot) ?? []).map((signature) => this.bySignature.get(signature)!);
+  }
+
   add(record: TransactionRecord): void {
     this.bySignature.set(record.signature, record);
+    this.feesCharged += BigInt(record.fee);
+    let block = this.bySlotIndex.get(record.slot);
+    if (!block) this.bySlotIndex.set(record.slot, (block = []));
+    block.push(record.signature);
     for (const key of new Set(record.accountKeys)) {
       let list = this.byAddress.get(key);
       if (!list) this.byAddress.set(key, (list = []));

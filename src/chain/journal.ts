@@ -34,6 +34,11 @@ export function faucetSeedOf(genesis: Genesis): Uint8Array {
   return createHash('sha256').update(`iocli-local-faucet:${genesis.seed}`).digest();
 }
 
+/** Seeds of the single validator's identity and vote account, derived like the faucet's. */
+export function validatorSeedOf(genesis: Genesis, role: 'identity' | 'vote'): Uint8Array {
+  return createHash('sha256').update(`iocli-local-validator-${role}:${genesis.seed}`).digest();
+}
+
 export function newGenesis(): Genesis {
   return { seed: randomBytes(32).toString('hex'), createdAt: new Date().toISOString() };
 }
@@ -43,6 +48,7 @@ export class Journal {
 
   private constructor(
     private readonly logPath: string,
+    private readonly slotPath: string,
     readonly genesis: Genesis,
   ) {}
 
@@ -57,7 +63,22 @@ export class Journal {
       genesis = newGenesis();
       writeFileSync(genesisPath, `${JSON.stringify(genesis, null, 2)}\n`, { mode: 0o600 });
     }
-    return new Journal(join(dataDir, 'ledger.jsonl'), genesis);
+    return new Journal(join(dataDir, 'ledger.jsonl'), join(dataDir, 'slot.json'), genesis);
+  }
+
+  /** The last slot the chain reached (and when), so a restart resumes after it instead of repeating slots. */
+  readSlot(): { slot: number; time: number } | undefined {
+    try {
+      const saved = JSON.parse(readFileSync(this.slotPath, 'utf8')) as { slot: unknown; time: unknown };
+      return Number.isSafeInteger(saved.slot) && Number.isSafeInteger(saved.time) ? (saved as { slot: number; time: number }) : undefined;
+    } catch {
+      return undefined;
+    }
+  }
+
+  /** Rewritten every slot; a torn write only loses the hint, and the ledger's last slot is the floor anyway. */
+  writeSlot(saved: { slot: number; time: number }): void {
+    writeFileSync(this.slotPath, `${JSON.stringify(saved)}\n`, { mode: 0o600 });
   }
 
   /** Every logged entry in order. A torn last line (crash mid-write) is cut off so later appends stay readable. */

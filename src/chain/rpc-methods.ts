@@ -1,43 +1,86 @@
-// The Solana JSON-RPC methods the local chain answers, in the shapes @solana/web3.js and @solana/spl-token expect.
+// The Solana JSON-RPC HTTP methods the local chain answers, in the shapes of the spec (solana.com/docs/rpc/http)
+// and of agave's rpc.rs; unmodified @solana/web3.js, @solana/kit and @solana/spl-token clients work against it.
+// Accounts, tokens and transactions live here; the single-validator view of the cluster is cluster-methods.ts.
 
-import { VersionedMessage, VersionedTransaction } from '@solana/web3.js';
+import { VersionedMessage } from '@solana/web3.js';
 import bs58 from 'bs58';
-import type { AccountView, ChainState } from './chain-state.js';
-import { LAMPORTS_PER_SIGNATURE, parsePublicKey } from './chain-state.js';
-import type { TransactionRecord } from './history.js';
+import type { ChainState } from './chain-state.js';
+import { parsePublicKey } from './chain-state.js';
+import { createClusterMethods } from './cluster-methods.js';
+import type { ClusterEndpoints } from './cluster-methods.js';
+import { commitmentOf, reached, slotAt, statusOf } from './commitment.js';
+import type { Commitment } from './commitment.js';
+import { transactionFee } from './fees.js';
+import { parseInstruction } from './json-parsed.js';
+import { configOf, encodeAccount, encodeTransaction, isWritable, programAccountFilter } from './rpc-encoding.js';
+import type { Config } from './rpc-encoding.js';
 import { invalidParams, RpcError } from './svm-errors.js';
-import { parseTokenAccount, uiTokenAmount } from './token-accounts.js';
+import { isTokenProgram, parseMintDecimals, parseTokenAccount, uiTokenAmount } from './token-accounts.js';
 
 export type RpcHandler = (params: unknown[]) => unknown;
 
-const SLOTS_PER_EPOCH = 432_000;
+export const API_VERSION = '2.2.0';
 const MAX_MULTIPLE_ACCOUNTS = 100;
+const MAX_PRIORITIZATION_FEE_SLOTS = 150;
+const MAX_PRIORITIZATION_FEE_ACCOUNTS = 128;
+const LARGEST_ACCOUNTS = 20;
 
-type Config = Record<string, unknown> | undefined;
+/** Reads of the chain as of a commitment level: the slot a request is answered at, and the `{context, value}` wrapper. */
+export interface RpcContext {
+  chain: ChainState;
+  commitmentOf(config: Config): Commitment;
+  /** The slot a request with this config is answered at; fails when it is below the config's minContextSlot. */
+  slotFor(config: Config): number;
+  wrap(value: unknown, config?: Config): { context: { apiVersion: string; slot: number }; value: unknown };
+  decimalsOf(mint: string): number | undefined;
+}
 
-export function createRpcMethods(chain: ChainState): Record<string, RpcHandler> {
-  const wrap = (value: unknown) => ({ context: { apiVersion: '2.2.0', slot: chain.clock.slot }, value });
+export function createRpcMethods(chain: ChainState, endpoints: ClusterEndpoints): Record<string, RpcHandler> {
+  const commitment = (config: Config) => commitmentOf(config?.commitment);
+  const slotFor = (config: Config) => {
+    const slot = slotAt(chain.commitment, chain.clock.slot, commitment(config));
+    const min = config?.minContextSlot;
+    if (typeof min === 'number' && min > slot) throw new RpcError(-32016, 'Minimum context slot has not been reached', { contextSlot: slot });
+    return slot;
+  };
+  const decimalsOf = (mint: string) => chain.mintDecimals(mint);
+  const context: RpcContext = {
+    chain,
+    commitmentOf: commitment,
+    slotFor,
+    wrap: (value, config) => ({ context: { apiVersion: API_VERSION, slot: slotFor(config) }, value }),
+    decimalsOf,
+  };
+  const { wrap } = context;
+  const account = (address: unknown, config: Config) => encodeAccount(chain.getAccount(parsePublicKey(address).toBase58()), config, decimalsOf);
+  const tokenAccounts = (key: 'owner' | 'delegate') => (params: unknown[]) => {
+    const [address, filter, rawConfig] = params;
+    const config = configOf(rawConfig);
+    const f = (filter ?? {}) as { mint?: string; programId?: string };
+    if (!f.mint && !f.programId) throw invalidParams('Invalid param: expected a mint or programId filter');
+    const accounts = chain.tokenAccounts(key, address as string, f);
+    return wrap(
+      accounts.map(({ pubkey, account: view }) => ({ pubkey, account: encodeAccount(view, config, decimalsOf) })),
+      config,
+    );
+  };
 
   return {
+    ...createClusterMethods(context, endpoints),
     getHealth: () => 'ok',
-    getVersion: () => ({ 'solana-core': '2.2.0', 'feature-set': 0 }),
+    getVersion: () => ({ 'solana-core': API_VERSION, 'feature-set': 0 }),
     getGenesisHash: () => chain.genesisHash,
-    getSlot: () => chain.clock.slot,
-    getBlockHeight: () => chain.clock.slot,
+    getSlot: ([config]) => slotFor(configOf(config)),
+    // Block height equals slot: the local chain never skips a slot.
+    getBlockHeight: ([config]) => slotFor(configOf(config)),
     getTransactionCount: () => chain.history.size,
-    getFirstAvailableBlock: () => 0,
-    getEpochInfo: () => ({
-      absoluteSlot: chain.clock.slot,
-      blockHeight: chain.clock.slot,
-      epoch: Math.floor(chain.clock.slot / SLOTS_PER_EPOCH),
-      slotIndex: chain.clock.slot % SLOTS_PER_EPOCH,
-      slotsInEpoch: SLOTS_PER_EPOCH,
-      transactionCount: chain.history.size,
-    }),
-    getRecentPrioritizationFees: () => [],
-    getLatestBlockhash: () => wrap(chain.clock.latest()),
-    isBlockhashValid: ([blockhash]) => wrap(typeof blockhash === 'string' && chain.clock.isValid(blockhash)),
-    getFeeForMessage: ([message]) => {
+    getLatestBlockhash: ([rawConfig]) => {
+      const config = configOf(rawConfig);
+      const slot = slotFor(config);
+      return wrap({ blockhash: chain.clock.blockhashAt(slot), lastValidBlockHeight: slot + 150 }, config);
+    },
+    isBlockhashValid: ([blockhash, config]) => wrap(typeof blockhash === 'string' && chain.clock.isValid(blockhash), configOf(config)),
+    getFeeForMessage: ([message, config]) => {
       if (typeof message !== 'string') throw invalidParams('Invalid param: message must be a base64 string');
       let parsed: VersionedMessage;
       try {
@@ -45,82 +88,174 @@ export function createRpcMethods(chain: ChainState): Record<string, RpcHandler> 
       } catch {
         throw invalidParams('Invalid param: failed to deserialize message');
       }
-      return wrap(chain.clock.isValid(parsed.recentBlockhash) ? LAMPORTS_PER_SIGNATURE * parsed.header.numRequiredSignatures : null);
+      if (!chain.clock.isValid(parsed.recentBlockhash)) return wrap(null, configOf(config));
+      const keys = parsed.staticAccountKeys;
+      const instructions = parsed.compiledInstructions.map((ix) => ({ programId: keys[ix.programIdIndex]?.toBase58() ?? '', data: ix.data }));
+      return wrap(transactionFee(parsed.header.numRequiredSignatures, instructions).fee, configOf(config));
+    },
+    getRecentPrioritizationFees: ([addresses]) => {
+      const wanted = Array.isArray(addresses) ? addresses : [];
+      if (wanted.length > MAX_PRIORITIZATION_FEE_ACCOUNTS) throw invalidParams(`Too many inputs provided; max ${MAX_PRIORITIZATION_FEE_ACCOUNTS}`);
+      const accounts = new Set(wanted.map((address) => parsePublicKey(address).toBase58()));
+      // Per slot, the lowest price any landed transaction paid (among those write-locking one of `accounts`, when given).
+      const last = chain.clock.slot;
+      const out: { slot: number; prioritizationFee: number }[] = [];
+      for (let slot = Math.max(0, last - MAX_PRIORITIZATION_FEE_SLOTS + 1); slot <= last; slot++) {
+        let min: number | undefined;
+        for (const record of chain.history.inSlot(slot)) {
+          if (accounts.size > 0 && !record.accountKeys.some((key, index) => accounts.has(key) && isWritable(record, index))) continue;
+          min = Math.min(min ?? Infinity, record.computeUnitPrice);
+        }
+        out.push({ slot, prioritizationFee: min ?? 0 });
+      }
+      return out;
     },
     getMinimumBalanceForRentExemption: ([size]) => {
       if (!Number.isSafeInteger(size) || (size as number) < 0) throw invalidParams('Invalid param: data length must be a non-negative integer');
       return Number(chain.minimumBalanceForRentExemption(size as number));
     },
-    getBalance: ([address]) => wrap(Number(chain.getBalance(address as string))),
-    getAccountInfo: ([address, config]) => {
-      parsePublicKey(address);
-      return wrap(encodeAccount(chain.getAccount(address as string), config as Config));
+    getBalance: ([address, config]) => wrap(Number(chain.getBalance(parsePublicKey(address).toBase58())), configOf(config)),
+    getAccountInfo: ([address, rawConfig]) => {
+      const config = configOf(rawConfig);
+      return wrap(account(address, config), config);
     },
-    getMultipleAccounts: ([addresses, config]) => {
+    getMultipleAccounts: ([addresses, rawConfig]) => {
+      const config = configOf(rawConfig);
       if (!Array.isArray(addresses)) throw invalidParams('Invalid param: expected an array of addresses');
       if (addresses.length > MAX_MULTIPLE_ACCOUNTS) throw invalidParams(`Too many inputs provided; max ${MAX_MULTIPLE_ACCOUNTS}`);
-      addresses.forEach(parsePublicKey);
-      return wrap(addresses.map((address) => encodeAccount(chain.getAccount(address as string), config as Config)));
+      return wrap(
+        addresses.map((address) => account(address, config)),
+        config,
+      );
     },
-    getTokenAccountBalance: ([address]) => {
-      const account = chain.getAccount(parsePublicKey(address).toBase58());
-      const parsed = account && parseTokenAccount(account.data);
+    getProgramAccounts: ([programId, rawConfig]) => {
+      const config = configOf(rawConfig);
+      const matches = programAccountFilter(config?.filters);
+      const accounts = chain
+        .programAccounts(parsePublicKey(programId).toBase58())
+        .filter(({ account: view }) => matches(view))
+        .map(({ pubkey, account: view }) => ({ pubkey, account: encodeAccount(view, config, decimalsOf) }));
+      return config?.withContext === true ? wrap(accounts, config) : accounts;
+    },
+    getTokenAccountBalance: ([address, config]) => {
+      const view = chain.getAccount(parsePublicKey(address).toBase58());
+      const parsed = view && isTokenProgram(view.owner) ? parseTokenAccount(view.data) : undefined;
       if (!parsed) throw invalidParams('Invalid param: not a Token account');
-      return wrap(uiTokenAmount(parsed.amount, chain.mintDecimals(parsed.mint) ?? 0));
+      return wrap(uiTokenAmount(parsed.amount, chain.mintDecimals(parsed.mint) ?? 0), configOf(config));
     },
-    getTokenAccountsByOwner: ([owner, filter, config]) => {
-      const f = (filter ?? {}) as { mint?: string; programId?: string };
-      if (!f.mint && !f.programId) throw invalidParams('Invalid param: expected a mint or programId filter');
-      const accounts = chain.tokenAccountsByOwner(owner as string, f);
-      return wrap(accounts.map(({ pubkey, account }) => ({ pubkey, account: encodeAccount(account, config as Config) })));
+    getTokenAccountsByOwner: tokenAccounts('owner'),
+    getTokenAccountsByDelegate: tokenAccounts('delegate'),
+    getTokenSupply: ([mint, config]) => {
+      const view = chain.getAccount(parsePublicKey(mint).toBase58());
+      const decimals = view && isTokenProgram(view.owner) ? parseMintDecimals(view.data) : undefined;
+      if (!view || decimals === undefined) throw invalidParams('Invalid param: not a Token mint');
+      const supply = new DataView(view.data.buffer, view.data.byteOffset, view.data.byteLength).getBigUint64(36, true);
+      return wrap(uiTokenAmount(supply, decimals), configOf(config));
+    },
+    getTokenLargestAccounts: ([mint, config]) => {
+      const address = parsePublicKey(mint).toBase58();
+      const view = chain.getAccount(address);
+      const decimals = view && isTokenProgram(view.owner) ? parseMintDecimals(view.data) : undefined;
+      if (!view || decimals === undefined) throw invalidParams('Invalid param: not a Token mint');
+      const holders = chain
+        .tokenAccountsOfMint(address, view.owner)
+        .sort((a, b) => (b.amount > a.amount ? 1 : b.amount < a.amount ? -1 : 0))
+        .slice(0, LARGEST_ACCOUNTS);
+      return wrap(
+        holders.map(({ pubkey, amount }) => ({ address: pubkey, ...uiTokenAmount(amount, decimals) })),
+        configOf(config),
+      );
     },
     requestAirdrop: ([address, lamports]) => chain.airdrop(address as string, lamports as number),
-    sendTransaction: ([encoded, config]) => {
-      const c = (config ?? {}) as { encoding?: string; skipPreflight?: boolean };
+    sendTransaction: ([encoded, rawConfig]) => {
+      const c = (configOf(rawConfig) ?? {}) as { encoding?: string; skipPreflight?: boolean };
       return chain.submit(decodeWire(encoded, c.encoding ?? 'base58'), { skipPreflight: c.skipPreflight === true });
     },
-    simulateTransaction: ([encoded, config]) => {
-      const c = (config ?? {}) as { encoding?: string; sigVerify?: boolean; replaceRecentBlockhash?: boolean };
-      return wrap(chain.simulate(decodeWire(encoded, c.encoding ?? 'base58'), c));
+    simulateTransaction: ([encoded, rawConfig]) => {
+      const config = configOf(rawConfig);
+      const c = (config ?? {}) as {
+        encoding?: string;
+        sigVerify?: boolean;
+        replaceRecentBlockhash?: boolean;
+        innerInstructions?: boolean;
+        accounts?: { addresses?: unknown; encoding?: string };
+      };
+      if (c.accounts !== undefined && !Array.isArray(c.accounts.addresses)) throw invalidParams('Invalid param: accounts.addresses must be an array');
+      const addresses = c.accounts?.addresses as string[] | undefined;
+      const result = chain.simulate(decodeWire(encoded, c.encoding ?? 'base58'), { ...c, accounts: addresses });
+      const accountConfig = { encoding: c.accounts?.encoding ?? 'base64' };
+      const { accountKeys, ...value } = result;
+      return wrap(
+        {
+          ...value,
+          accounts: value.accounts && value.accounts.map((view) => encodeAccount(view, accountConfig, decimalsOf)),
+          // A validator returns simulated inner instructions parsed where it can (UiInnerInstructions::parse).
+          innerInstructions:
+            value.innerInstructions &&
+            value.innerInstructions.map((inner) => ({
+              index: inner.index,
+              instructions: inner.instructions.map((ix) =>
+                parseInstruction({
+                  programId: accountKeys[ix.programIdIndex]!,
+                  accounts: ix.accounts.map((i) => accountKeys[i]!),
+                  data: bs58.decode(ix.data),
+                  stackHeight: ix.stackHeight,
+                }),
+              ),
+            })),
+        },
+        config,
+      );
     },
     getSignatureStatuses: ([signatures]) => {
       if (!Array.isArray(signatures)) throw invalidParams('Invalid param: expected an array of signatures');
       if (signatures.length > 256) throw invalidParams('Too many inputs provided; max 256');
+      const current = chain.clock.slot;
       return wrap(
         signatures.map((signature) => {
           const record = chain.history.get(signature as string);
           if (!record) return null;
           return {
             slot: record.slot,
-            confirmations: null,
+            ...statusOf(chain.commitment, current, record.slot),
             err: record.err,
             status: record.err === null ? { Ok: null } : { Err: record.err },
-            confirmationStatus: 'finalized',
           };
         }),
+        { commitment: 'processed' },
       );
     },
-    getTransaction: ([signature, config]) => {
-      const c = (typeof config === 'string' ? { encoding: 'json' } : (config ?? {})) as { encoding?: string; maxSupportedTransactionVersion?: number };
+    getTransaction: ([signature, rawConfig]) => {
+      const config = typeof rawConfig === 'string' ? { encoding: rawConfig } : configOf(rawConfig);
+      const level = commitment(config);
+      if (level === 'processed') throw invalidParams('Method does not support commitment below `confirmed`');
       const record = chain.history.get(signature as string);
-      if (!record) return null;
-      return encodeTransaction(record, c.encoding ?? 'json', c.maxSupportedTransactionVersion);
+      if (!record || !reached(chain.commitment, chain.clock.slot, record.slot, level)) return null;
+      const encoded = encodeTransaction(record, {
+        encoding: (config?.encoding as string | undefined) ?? 'json',
+        maxSupportedVersion: config?.maxSupportedTransactionVersion as number | undefined,
+      });
+      return { slot: record.slot, blockTime: record.blockTime, ...encoded };
     },
-    getSignaturesForAddress: ([address, config]) => {
+    getSignaturesForAddress: ([address, rawConfig]) => {
       parsePublicKey(address);
+      const config = configOf(rawConfig);
+      const level = commitment(config);
+      if (level === 'processed') throw invalidParams('Method does not support commitment below `confirmed`');
+      const current = chain.clock.slot;
       const c = (config ?? {}) as { limit?: number; before?: string; until?: string };
-      return chain.history.signaturesFor(address as string, c).map((record) => ({
-        signature: record.signature,
-        slot: record.slot,
-        err: record.err,
-        memo: record.memo,
-        blockTime: record.blockTime,
-        confirmationStatus: 'finalized',
-      }));
-    },
-    getBlockTime: ([slot]) => {
-      if (!Number.isSafeInteger(slot)) throw invalidParams('Invalid param: slot must be an integer');
-      return Math.floor(Date.now() / 1000) - Math.max(0, Math.round(((chain.clock.slot - (slot as number)) * 400) / 1000));
+      if (c.limit !== undefined && (!Number.isSafeInteger(c.limit) || c.limit < 1 || c.limit > 1000)) throw invalidParams('Invalid limit; max 1000');
+      return chain.history
+        .signaturesFor(address as string, c)
+        .filter((record) => reached(chain.commitment, current, record.slot, level))
+        .map((record) => ({
+          signature: record.signature,
+          slot: record.slot,
+          err: record.err,
+          memo: record.memo,
+          blockTime: record.blockTime,
+          confirmationStatus: statusOf(chain.commitment, current, record.slot).confirmationStatus,
+        }));
     },
   };
 }
@@ -138,85 +273,3 @@ function decodeWire(encoded: unknown, encoding: string): Uint8Array {
   throw invalidParams(`Invalid param: unsupported encoding ${encoding}`);
 }
 
-function encodeAccount(account: AccountView | null, config: Config): unknown {
-  if (!account) return null;
-  const encoding = (config?.encoding as string | undefined) ?? 'base64';
-  const slice = config?.dataSlice as { offset: number; length: number } | undefined;
-  const data = slice ? account.data.subarray(slice.offset, slice.offset + slice.length) : account.data;
-  // jsonParsed falls back to base64 for data it cannot parse; the local chain parses nothing.
-  let encoded: unknown;
-  if (encoding === 'base58') encoded = [bs58.encode(data), 'base58'];
-  else if (encoding === 'base64' || encoding === 'jsonParsed') encoded = [Buffer.from(data).toString('base64'), 'base64'];
-  else throw invalidParams(`Invalid param: unsupported encoding ${encoding}`);
-  return {
-    data: encoded,
-    executable: account.executable,
-    lamports: Number(account.lamports),
-    owner: account.owner,
-    rentEpoch: Number(account.rentEpoch),
-    space: account.data.length,
-  };
-}
-
-function encodeTransaction(record: TransactionRecord, encoding: string, maxSupportedVersion: number | undefined): unknown {
-  if (record.version !== 'legacy' && (maxSupportedVersion === undefined || maxSupportedVersion < record.version)) {
-    throw new RpcError(
-      -32015,
-      `Transaction version (${record.version}) is not supported by the requesting client. Please try the request again with the following configuration parameter: "maxSupportedTransactionVersion": ${record.version}`,
-    );
-  }
-  let transaction: unknown;
-  if (encoding === 'base64') transaction = [Buffer.from(record.raw).toString('base64'), 'base64'];
-  else if (encoding === 'base58') transaction = [bs58.encode(record.raw), 'base58'];
-  else if (encoding === 'json') transaction = jsonTransaction(record);
-  else throw invalidParams(`Invalid param: unsupported encoding ${encoding}`);
-  return {
-    slot: record.slot,
-    blockTime: record.blockTime,
-    ...(maxSupportedVersion !== undefined ? { version: record.version } : {}),
-    transaction,
-    meta: {
-      err: record.err,
-      status: record.err === null ? { Ok: null } : { Err: record.err },
-      fee: record.fee,
-      preBalances: record.preBalances,
-      postBalances: record.postBalances,
-      innerInstructions: record.innerInstructions,
-      logMessages: record.logMessages,
-      preTokenBalances: record.preTokenBalances,
-      postTokenBalances: record.postTokenBalances,
-      rewards: [],
-      loadedAddresses: { writable: [], readonly: [] },
-      computeUnitsConsumed: record.computeUnitsConsumed,
-    },
-  };
-}
-
-function jsonTransaction(record: TransactionRecord): unknown {
-  // Re-parsed on demand: keeping JSON forms of every transaction in memory would double the history's size.
-  const tx = VersionedTransaction.deserialize(record.raw);
-  const message = tx.message;
-  return {
-    signatures: tx.signatures.map((signature) => bs58.encode(signature)),
-    message: {
-      accountKeys: message.staticAccountKeys.map((key) => key.toBase58()),
-      header: message.header,
-      recentBlockhash: message.recentBlockhash,
-      instructions: message.compiledInstructions.map((ix) => ({
-        programIdIndex: ix.programIdIndex,
-        accounts: ix.accountKeyIndexes,
-        data: bs58.encode(ix.data),
-        stackHeight: null,
-      })),
-      ...(message.version === 0
-        ? {
-            addressTableLookups: message.addressTableLookups.map((lookup) => ({
-              accountKey: lookup.accountKey.toBase58(),
-              writableIndexes: lookup.writableIndexes,
-              readonlyIndexes: lookup.readonlyIndexes,
-            })),
-          }
-        : {}),
-    },
-  };
-}

@@ -28,6 +28,8 @@ export interface ParsedTokenAccount {
   mint: Uint8Array;
   owner: Uint8Array;
   amount: bigint;
+  /** The approved delegate, when one is set. */
+  delegate: Uint8Array | undefined;
 }
 
 export function isTokenProgram(owner: string): boolean {
@@ -41,7 +43,8 @@ export function parseTokenAccount(data: Uint8Array): ParsedTokenAccount | undefi
   // state byte: 0 = uninitialized
   if (data[108] === 0) return undefined;
   const view = new DataView(data.buffer, data.byteOffset, data.byteLength);
-  return { mint: data.subarray(0, 32), owner: data.subarray(32, 64), amount: view.getBigUint64(64, true) };
+  const delegate = view.getUint32(72, true) === 1 ? data.subarray(76, 108) : undefined;
+  return { mint: data.subarray(0, 32), owner: data.subarray(32, 64), amount: view.getBigUint64(64, true), delegate };
 }
 
 /** A mint's decimals, or undefined when the data is not an initialized mint. */

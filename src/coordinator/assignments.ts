@@ -3,6 +3,7 @@ import { createHash } from 'node:crypto';
 import type { Assignment, ChallengeOffer } from '../api/schemas.js';
 import { openChallenges } from './challenges.js';
 import type { Db } from './db.js';
+import { parseRunAs } from './tables.js';
 
 export interface CachedAssignments {
   loadedAt: number;
@@ -140,7 +141,7 @@ export class AssignmentBoard {
     let q = this.db
       .selectFrom('lease_allocations as a')
       .innerJoin('leases as l', 'l.id', 'a.lease_id')
-      .select(['a.node_id', 'l.id', 'l.state', 'l.image', 'l.command', 'l.env', 'l.ports', 'l.read_only_root', 'l.ends_at', 'a.gpu_uuid'])
+      .select(['a.node_id', 'l.id', 'l.state', 'l.image', 'l.command', 'l.env', 'l.ports', 'l.read_only_root', 'l.run_as', 'l.egress', 'l.ends_at', 'a.gpu_uuid'])
       .where('a.active', '=', 1)
       .where('l.state', 'in', ['scheduled', 'running']);
     if (nodeIds) q = q.where('a.node_id', 'in', nodeIds);
@@ -165,6 +166,8 @@ export class AssignmentBoard {
           gpuUuids: [],
           // Only when set: the assignments (and their version hash) of every other lease stay byte-for-byte the same.
           ...(Number(row.read_only_root) === 1 ? { readOnlyRoot: true } : {}),
+          ...(row.run_as ? { user: parseRunAs(row.run_as) } : {}),
+          ...(Number(row.egress) === 0 ? { egress: false } : {}),
           endsAt: new Date(Number(row.ends_at)).toISOString(),
         };
         byLease.set(key, a);

@@ -1,7 +1,7 @@
 // Opens the coordinator database (SQLite in a data directory, or PostgreSQL) and isolates the engine-specific statements.
-import { mkdirSync, openSync, closeSync, readFileSync, unlinkSync, writeSync } from 'node:fs';
+import { chmodSync, existsSync, mkdirSync, openSync, closeSync, readFileSync, unlinkSync, writeSync } from 'node:fs';
 import { join } from 'node:path';
-import { Kysely, PostgresDialect, SqliteDialect, sql, type Transaction } from 'kysely';
+import { Kysely, PostgresDialect, SqliteDialect, sql, type ExpressionBuilder, type Transaction } from 'kysely';
 import { UserError } from '../errors.js';
 import type { Database } from './tables.js';
 import { migrateToLatest } from './migrations.js';
@@ -18,12 +18,21 @@ export interface Engine {
    * no upgrade deadlocks); PostgreSQL runs READ COMMITTED and relies on row locks, retrying on deadlock/serialization errors.
    */
   writeTransaction<T>(fn: (trx: Db) => Promise<T>): Promise<T>;
-  /** Lock the given GPU rows for this transaction and return the ids that are still free. */
-  lockFreeGpus(trx: Db, gpuIds: readonly string[]): Promise<Set<string>>;
+  /**
+   * Lock the given GPU rows for this transaction and return the ids that are still free for `holds.holder`: not leased,
+   * and not held by another quote whose hold lasts past `holds.now`. With `skipLocked`, rows another transaction has
+   * locked are left out instead of waited for (PostgreSQL; SQLite has one writer anyway).
+   */
+  lockFreeGpus(trx: Db, gpuIds: readonly string[], holds: GpuHoldCheck): Promise<Set<string>>;
   /** Serialise balance-changing work for one account (claims) within this transaction. */
   lockAccount(trx: Db, account: string): Promise<void>;
   /** Lock one lease row for an update in this transaction. */
   lockLease(trx: Db, leaseId: string): Promise<void>;
+  /**
+   * Lock node rows (sorted) before recounting their free GPUs: under READ COMMITTED the recount is then a new statement
+   * that sees every concurrent change committed before the lock was granted, instead of a snapshot from before the wait.
+   */
+  lockNodes(trx: Db, nodeIds: readonly string[]): Promise<void>;
   /** Write buffered heartbeats (last seen, telemetry, back online) and heartbeat nonces in one batch. */
   writeHeartbeats(beats: readonly HeartbeatRow[], nonces: readonly NonceRow[]): Promise<void>;
   close(): Promise<void>;
@@ -34,6 +43,13 @@ export interface HeartbeatRow {
   id: string;
   at: number;
   telemetry: string;
+}
+
+export interface GpuHoldCheck {
+  /** The quote asking: its own holds count as free. */
+  holder: string | null;
+  now: number;
+  skipLocked?: boolean;
 }
 
 export interface NonceRow {
@@ -66,12 +82,17 @@ function requireDir(dir: string | undefined): string {
 }
 
 async function openSqlite(dataDir: string): Promise<Engine> {
-  mkdirSync(dataDir, { recursive: true });
+  // The database holds heartbeat session keys: owner-only, like the keypairs (SQLite gives its -wal and -shm files the
+  // database file's mode). A database left 0644 by an older version is tightened.
+  mkdirSync(dataDir, { recursive: true, mode: 0o700 });
   const releaseLock = acquireDirLock(dataDir);
   const { default: BetterSqlite3 } = await import('better-sqlite3');
   let database: import('better-sqlite3').Database;
   try {
-    database = new BetterSqlite3(join(dataDir, 'coordinator.sqlite'));
+    const path = join(dataDir, 'coordinator.sqlite');
+    closeSync(openSync(path, 'a', 0o600));
+    for (const file of [path, `${path}-wal`, `${path}-shm`]) if (existsSync(file)) chmodSync(file, 0o600);
+    database = new BetterSqlite3(path);
     database.pragma('journal_mode = WAL');
     database.pragma('synchronous = NORMAL');
     database.pragma('busy_timeout = 5000');
@@ -109,16 +130,17 @@ async function openSqlite(dataDir: string): Promise<Engine> {
           throw error;
         }
       }),
-    lockFreeGpus: async (trx, gpuIds) => {
+    lockFreeGpus: async (trx, gpuIds, holds) => {
       const free = new Set<string>();
       for (let i = 0; i < gpuIds.length; i += 500) {
-        const rows = await trx.selectFrom('gpus').select('id').where('id', 'in', gpuIds.slice(i, i + 500)).where('lease_id', 'is', null).execute();
+        const rows = await trx.selectFrom('gpus').select('id').where('id', 'in', gpuIds.slice(i, i + 500)).where('lease_id', 'is', null).where(notHeldByOthers(holds)).execute();
         for (const row of rows) free.add(row.id);
       }
       return free;
     },
     lockAccount: async () => {},
     lockLease: async () => {},
+    lockNodes: async () => {},
     // Holding Kysely's connection (its mutex) keeps the raw writes out of any transaction a Kysely caller has open.
     writeHeartbeats: (beats, nonces) =>
       db.connection().execute(async () => {
@@ -130,6 +152,12 @@ async function openSqlite(dataDir: string): Promise<Engine> {
       releaseLock();
     },
   };
+}
+
+/** GPU rows no other quote holds at `now` (quote holds, quotes.ts). */
+export function notHeldByOthers(holds: { holder: string | null; now: number }) {
+  return (eb: ExpressionBuilder<Database, 'gpus'>) =>
+    eb.or([eb('gpus.held_until', 'is', null), eb('gpus.held_until', '<=', holds.now), ...(holds.holder ? [eb('gpus.held_by', '=', holds.holder)] : [])]);
 }
 
 /** One coordinator per SQLite directory: a pid file, taken over only when its process is gone (kill -9 leaves it behind). */
@@ -206,10 +234,11 @@ async function openPostgres(url: string, max: number): Promise<Engine> {
         }
       }
     },
-    lockFreeGpus: async (trx, gpuIds) => {
+    lockFreeGpus: async (trx, gpuIds, holds) => {
       // Sorted so concurrent allocators lock in the same order (no deadlocks); READ COMMITTED re-checks lease_id after waiting.
       const sorted = [...gpuIds].sort();
-      const rows = await trx.selectFrom('gpus').select('id').where('id', 'in', sorted).where('lease_id', 'is', null).orderBy('id').forUpdate().execute();
+      const query = trx.selectFrom('gpus').select('id').where('id', 'in', sorted).where('lease_id', 'is', null).where(notHeldByOthers(holds)).orderBy('id').forUpdate();
+      const rows = await (holds.skipLocked ? query.skipLocked() : query).execute();
       return new Set(rows.map((r) => r.id));
     },
     lockAccount: async (trx, account) => {
@@ -217,6 +246,10 @@ async function openPostgres(url: string, max: number): Promise<Engine> {
     },
     lockLease: async (trx, leaseId) => {
       await trx.selectFrom('leases').select('id').where('id', '=', leaseId).forUpdate().execute();
+    },
+    lockNodes: async (trx, nodeIds) => {
+      if (nodeIds.length === 0) return;
+      await trx.selectFrom('nodes').select('id').where('id', 'in', [...nodeIds].sort()).orderBy('id').forUpdate().execute();
     },
     writeHeartbeats: async (beats, nonces) => {
       for (let i = 0; i < beats.length; i += 1000) {

@@ -54,13 +54,22 @@ export function registerFaucetRoute(app: FastifyInstance, options: FaucetRouteOp
     const { address, sol = 0 } = parsed.data;
     const tokens = parsed.data.tokens ?? (parsed.data.sol === undefined ? DEFAULT_TOKENS : '0');
     const amount = tokensToBaseUnits(tokens, options.decimals);
+    if (amount === 0n && sol === 0) {
+      throw new HttpError(400, 'BAD_REQUEST', 'Nothing to hand out: ask for more than 0 tokens or some SOL.', 'e.g. {"tokens": "100"} or {"sol": 1}.');
+    }
     if (amount > BigInt(options.maxTokens) * 10n ** BigInt(options.decimals)) {
       throw new HttpError(400, 'FAUCET_LIMIT', `The faucet hands out at most ${options.maxTokens} tokens at a time.`);
     }
     if (!take(`a:${address}`) || !take(`ip:${request.ip}`)) {
       throw new HttpError(429, 'FAUCET_RATE_LIMITED', `The faucet grants at most ${options.perMinute} requests a minute per address and per client.`, 'Wait a minute and try again.');
     }
-    const grant = await options.faucet.fund({ address, tokens: amount, sol });
+    const grant = await options.faucet.fund({ address, tokens: amount, sol }).catch((error: unknown) => {
+      // The chain's own rule (a new account needs its rent-exempt minimum): the caller's amount, not a server fault.
+      if (/InsufficientFundsForRent/.test(String((error as Error)?.message))) {
+        throw new HttpError(400, 'FAUCET_BELOW_RENT', `${sol} SOL would leave ${address} below the rent-exempt minimum.`, 'Ask for at least 0.001 SOL for a new account.');
+      }
+      throw error;
+    });
     return { address, amount: Number(amount), tokenAccount: grant.tokenAccount, signature: grant.tokenSignature, sol, solSignature: grant.solSignature };
   });
 }

@@ -1,6 +1,7 @@
 // A fast check for the common heartbeat body (telemetry only): what it accepts, heartbeatSchema accepts with the same
 // output; everything else goes to heartbeatSchema, so acceptance and error messages stay exactly zod's.
 import type { HeartbeatInput } from '../api/schemas.js';
+import { isPrintableLabel } from '../domain/text.js';
 
 type Gpu = HeartbeatInput['gpus'][number];
 
@@ -15,7 +16,7 @@ function gpu(value: unknown): Gpu | undefined {
   if (!plainObject(value)) return undefined;
   let known = 0;
   const { uuid, utilization, memoryUsedMb, temperatureC, powerW } = value;
-  if (typeof uuid !== 'string' || uuid.length < 1 || uuid.length > 128) return undefined;
+  if (typeof uuid !== 'string' || uuid.length < 1 || uuid.length > 128 || !isPrintableLabel(uuid)) return undefined;
   known++;
   const out: Gpu = { uuid };
   if ('utilization' in value) {

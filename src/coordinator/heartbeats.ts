@@ -35,13 +35,16 @@ export async function recordHeartbeat(ctx: CoordinatorContext, nodeId: string, a
     } else if (container.state === 'exited' || container.state === 'failed') {
       const ok = container.state === 'exited' && container.exitCode === 0;
       const reason = ok ? null : container.message ?? `container ${container.state}${container.exitCode != null ? ` with exit code ${container.exitCode}` : ''}`;
-      await endLease(ctx, container.leaseId, ok ? 'completed' : 'failed', now, { reason, nodeFault: false });
+      // A workload that exits on its own is a finished batch job: exit 0 completes the lease, any other code fails it.
+      // A short job can start and exit between two heartbeats: it did run, so it gets a start time (now, at the latest).
+      if (container.state === 'exited' && (state === 'scheduled' || state === 'paid')) await markRunning(ctx, container.leaseId, now);
+      await endLease(ctx, container.leaseId, ok ? 'completed' : 'failed', now, { reason, nodeFault: false, exitCode: container.state === 'exited' ? (container.exitCode ?? null) : null });
       changed = true;
     }
   }
   if (input.logs?.length) {
     for (const log of input.logs) {
-      if (current.states.has(log.leaseId)) await appendLogs(ctx, log.leaseId, [{ stream: log.stream, data: log.data }], now);
+      if (current.states.has(log.leaseId)) await appendLogs(ctx, log.leaseId, [{ stream: log.stream, data: log.data, encoding: log.encoding }], now);
     }
   }
   if (changed) current = await ctx.assignments.forNode(nodeId, true);

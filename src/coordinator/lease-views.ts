@@ -2,7 +2,7 @@
 import type { Allocation, Lease } from '../api/schemas.js';
 import { ACTIVE, iso, type CoordinatorContext } from './context.js';
 import { forbidden, notFound } from './http-error.js';
-import type { LeasesTable } from './tables.js';
+import { parseIsolation, parseRunAs, type LeasesTable } from './tables.js';
 
 /** The lease row, after checking that `renter` owns it (404 for an unknown lease). */
 export async function leaseRow(ctx: CoordinatorContext, renter: string, leaseId: string): Promise<LeasesTable> {
@@ -28,7 +28,7 @@ async function toLeases(ctx: CoordinatorContext, rows: LeasesTable[]): Promise<L
   const allocs = await ctx.db
     .selectFrom('lease_allocations as a')
     .innerJoin('nodes as n', 'n.id', 'a.node_id')
-    .select(['a.lease_id', 'a.node_id', 'a.gpu_uuid', 'a.price_per_gpu_hour', 'n.region', 'n.public_host'])
+    .select(['a.lease_id', 'a.node_id', 'a.gpu_uuid', 'a.price_per_gpu_hour', 'n.region', 'n.public_host', 'n.isolation'])
     .where('a.lease_id', 'in', rows.map((r) => r.id))
     .orderBy('a.lease_id')
     .orderBy('a.gpu_uuid')
@@ -45,7 +45,7 @@ async function toLeases(ctx: CoordinatorContext, rows: LeasesTable[]): Promise<L
   for (const a of allocs) {
     const nodes = byLease.get(a.lease_id) ?? new Map<string, Allocation>();
     byLease.set(a.lease_id, nodes);
-    const entry = nodes.get(a.node_id) ?? { nodeId: a.node_id, gpuUuids: [], pricePerGpuHour: Number(a.price_per_gpu_hour), region: a.region, publicHost: a.public_host };
+    const entry = nodes.get(a.node_id) ?? { nodeId: a.node_id, gpuUuids: [], pricePerGpuHour: Number(a.price_per_gpu_hour), region: a.region, publicHost: a.public_host, isolation: parseIsolation(a.isolation) };
     entry.gpuUuids.push(a.gpu_uuid);
     nodes.set(a.node_id, entry);
   }
@@ -66,6 +66,8 @@ async function toLeases(ctx: CoordinatorContext, rows: LeasesTable[]): Promise<L
     env: JSON.parse(r.env) as Record<string, string>,
     ports: JSON.parse(r.ports) as number[],
     readOnlyRoot: Number(r.read_only_root) === 1,
+    user: r.run_as ? parseRunAs(r.run_as) : null,
+    egress: Number(r.egress) !== 0,
     allocations: [...(byLease.get(r.id)?.values() ?? [])],
     paymentSignature: r.payment_signature,
     refundSignature: refunds.get(r.id) ?? null,
@@ -74,5 +76,6 @@ async function toLeases(ctx: CoordinatorContext, rows: LeasesTable[]): Promise<L
     startedAt: iso(r.started_at === null ? null : Number(r.started_at)),
     endsAt: iso(Number(r.ends_at))!,
     stoppedAt: iso(r.stopped_at === null ? null : Number(r.stopped_at)),
+    exitCode: r.exit_code === null || r.exit_code === undefined ? null : Number(r.exit_code),
   }));
 }

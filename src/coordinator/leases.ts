@@ -14,6 +14,7 @@ import { findPlacement, placementTrust } from './offers.js';
 import { queueRefund, takePayment } from './payments.js';
 import type { NodesTable } from './tables.js';
 import { MAX_LEASE_HOURS } from '../domain/pricing.js';
+import { workloadProblems } from '../domain/workload.js';
 
 export async function createLease(ctx: CoordinatorContext, renter: string, input: { quoteId: string; payment?: { transaction: string } }): Promise<Lease> {
   const now = ctx.options.now();
@@ -23,9 +24,13 @@ export async function createLease(ctx: CoordinatorContext, renter: string, input
   if (quote.lease_id) throw conflict('QUOTE_USED', `Quote ${input.quoteId} was already used for lease ${quote.lease_id}.`, 'Request a new quote.');
   if (Number(quote.expires_at) < now) throw new HttpError(410, 'QUOTE_EXPIRED', `Quote ${input.quoteId} expired.`, 'Request a new quote (quotes last a few minutes).');
 
+  const request = JSON.parse(quote.request) as QuoteInput;
+  // Quotes stored before the workload rules existed are checked again: nothing the node would refuse is ever paid for.
+  const problems = workloadProblems(request);
+  if (problems.length > 0) throw new HttpError(422, 'WORKLOAD_INVALID', `Quote ${input.quoteId} asks for a workload no node can run: ${problems.map((p) => p.message).join(' ')}`, 'Request a new quote with a valid image, command and environment.');
+
   const paymentSignature = await takePayment(ctx, renter, Number(quote.total), quote.id, input.payment);
   const leaseId = newId('lease');
-  const request = JSON.parse(quote.request) as QuoteInput;
   const quoted = JSON.parse(quote.allocations) as PlacedAllocation[];
   let touched: string[] = [];
   let refundPayout: string | null = null;
@@ -55,6 +60,8 @@ export async function createLease(ctx: CoordinatorContext, renter: string, input
           ports: JSON.stringify(request.ports ?? []),
           // Quotes stored before the field existed carry none: writable, as those renters got.
           read_only_root: request.readOnlyRoot === true ? 1 : 0,
+          run_as: request.user ? `${request.user.uid}:${request.user.gid}` : null,
+          egress: request.egress === false ? 0 : 1,
           payment_signature: paymentSignature,
           failure_reason: null,
           created_at: now,
@@ -67,7 +74,9 @@ export async function createLease(ctx: CoordinatorContext, renter: string, input
         .execute();
       await trx.insertInto('ledger').values({ kind: 'payment', account: renter, amount: Number(quote.total), lease_id: leaseId, claim_id: paymentSignature, created_at: now }).execute();
       if (paymentSignature) await trx.updateTable('payments').set({ state: 'used' }).where('signature', '=', paymentSignature).execute();
-      const allocations = await allocate(ctx, trx, request, quoted);
+      const allocations = await allocate(ctx, trx, quote.id, request, quoted, now);
+      // The quote's holds end with it: the GPUs are leased now, or free for others.
+      await trx.updateTable('gpus').set({ held_by: null, held_until: null }).where('held_by', '=', quote.id).execute();
       if (!allocations) {
         await trx.updateTable('leases').set({ state: 'failed', failure_reason: 'The quoted capacity was taken before payment completed.', refund: Number(quote.total), stopped_at: now }).where('id', '=', leaseId).execute();
         await trx.insertInto('ledger').values({ kind: 'refund', account: renter, amount: Number(quote.total), lease_id: leaseId, claim_id: null, created_at: now }).execute();
@@ -82,7 +91,7 @@ export async function createLease(ctx: CoordinatorContext, renter: string, input
           .execute();
       }
       const nodeIds = allocations.map((a) => a.nodeId);
-      await recountFreeGpus(trx, nodeIds);
+      await recountFreeGpus(ctx.engine, trx, nodeIds);
       await trx.updateTable('leases').set({ state: 'scheduled' }).where('id', '=', leaseId).execute();
       return nodeIds;
     });
@@ -97,19 +106,23 @@ export async function createLease(ctx: CoordinatorContext, renter: string, input
   return getLease(ctx, renter, leaseId);
 }
 
-/** Allocate inside a write transaction: the quoted GPUs if still free, otherwise a fresh placement at no higher price. */
-async function allocate(ctx: CoordinatorContext, trx: Db, request: QuoteInput, quoted: PlacedAllocation[]): Promise<PlacedAllocation[] | null> {
+/**
+ * Allocate inside a write transaction: the quoted GPUs (held for this quote) if still free, otherwise a fresh placement at
+ * no higher price among GPUs no other live quote holds.
+ */
+async function allocate(ctx: CoordinatorContext, trx: Db, quoteId: string, request: QuoteInput, quoted: PlacedAllocation[], now: number): Promise<PlacedAllocation[] | null> {
+  const holds = { holder: quoteId, now };
   const quotedIds = quoted.flatMap((a) => a.gpuIds);
-  const free = await ctx.engine.lockFreeGpus(trx, quotedIds);
+  const free = await ctx.engine.lockFreeGpus(trx, quotedIds, holds);
   if (quotedIds.every((id) => free.has(id))) return quoted;
   const maxPrice = Math.max(...quoted.map((a) => a.pricePerGpuHour));
   const taken = new Set<string>(quotedIds.filter((id) => !free.has(id)));
-  const placementRequest: PlacementRequest = { ...request, maxPrice: Math.min(request.maxPrice ?? maxPrice, maxPrice) };
+  const placementRequest: PlacementRequest = { ...request, maxPrice: Math.min(request.maxPrice ?? maxPrice, maxPrice), spreadSalt: quoteId };
   for (let attempt = 0; attempt < 8; attempt++) {
-    const result = await findPlacement(trx, placementRequest, taken, placementTrust(ctx));
+    const result = await findPlacement(trx, placementRequest, taken, holds, placementTrust(ctx));
     if (!result.ok) return null;
     const ids = result.allocations.flatMap((a) => a.gpuIds);
-    const locked = await ctx.engine.lockFreeGpus(trx, ids);
+    const locked = await ctx.engine.lockFreeGpus(trx, ids, holds);
     if (ids.every((id) => locked.has(id))) return result.allocations;
     for (const id of ids) if (!locked.has(id)) taken.add(id);
   }
@@ -167,7 +180,7 @@ export async function endLease(
   leaseId: string,
   state: 'completed' | 'stopped' | 'failed',
   endedAt: number,
-  options: { reason: string | null; nodeFault: boolean },
+  options: { reason: string | null; nodeFault: boolean; exitCode?: number | null },
   { settle = 'later' }: { settle?: 'now' | 'later' } = {},
 ): Promise<false | { refundPayout: string | null }> {
   let refundPayout: string | null = null;
@@ -183,14 +196,14 @@ export async function endLease(
     // the started minute too, as the renter is billed for it; a node fault pays only whole confirmed minutes.
     await accrue(ctx, trx, lease, end, lease.state === 'running' && !options.nodeFault ? 'started' : 'whole');
     const refund = refundFor({ totalPaid: Number(lease.total_paid), startsAt: Number(lease.starts_at), endsAt: Number(lease.ends_at) }, end);
-    await trx.updateTable('leases').set({ state, stopped_at: endedAt, refund, failure_reason: options.reason }).where('id', '=', leaseId).execute();
+    await trx.updateTable('leases').set({ state, stopped_at: endedAt, refund, failure_reason: options.reason, exit_code: options.exitCode ?? null }).where('id', '=', leaseId).execute();
     if (refund > 0) await trx.insertInto('ledger').values({ kind: 'refund', account: lease.renter, amount: refund, lease_id: leaseId, claim_id: null, created_at: endedAt }).execute();
     refundPayout = await queueRefund(ctx, trx, lease, refund);
     const nodes = (await trx.selectFrom('lease_allocations').select('node_id').distinct().where('lease_id', '=', leaseId).execute()).map((r) => r.node_id);
     if (options.nodeFault) slashPayout = await slashForNodeFault(ctx, trx, lease);
     await trx.updateTable('gpus').set({ lease_id: null }).where('lease_id', '=', leaseId).execute();
     await trx.updateTable('lease_allocations').set({ active: 0 }).where('lease_id', '=', leaseId).execute();
-    await recountFreeGpus(trx, nodes);
+    await recountFreeGpus(ctx.engine, trx, nodes);
     if (nodes.length > 0 && (state === 'completed' || options.nodeFault)) {
       const column = state === 'completed' ? 'leases_completed' : 'leases_failed';
       await trx

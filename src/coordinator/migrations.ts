@@ -212,6 +212,18 @@ function migrations(kind: EngineKind): Record<string, Migration> {
         await db.schema.alterTable('leases').addColumn('read_only_root', 'integer', (c) => c.notNull().defaultTo(0)).execute();
       },
     },
+    // Relay (issue 9): which replica holds each node agent's relay link, so a renter's stream on another replica finds it.
+    '0090_i9_relay_links': {
+      async up(db: Kysely<any>) {
+        await db.schema
+          .createTable('relay_links')
+          .addColumn('node_id', 'text', (c) => c.primaryKey())
+          .addColumn('replica_url', 'text', (c) => c.notNull())
+          .addColumn('replica_secret', 'text', (c) => c.notNull())
+          .addColumn('updated_at', time, (c) => c.notNull())
+          .execute();
+      },
+    },
     // Provider trust (issue 10): coordinator-issued GPU challenges; `verified` comes only from a passed one, until it ages out.
     '0100_i10_challenges': {
       async up(db: Kysely<any>) {
@@ -237,8 +249,52 @@ function migrations(kind: EngineKind): Record<string, Migration> {
         await db.schema.alterTable('nodes').addColumn('next_challenge_at', time).execute();
       },
     },
+    // Container output is bytes (NUL, invalid UTF-8): stored as a blob/bytea; `data` stays for rows written before.
+    '0110_i11a_lease_log_bytes': {
+      async up(db: Kysely<any>) {
+        await db.schema.alterTable('lease_logs').addColumn('bytes', kind === 'postgres' ? 'bytea' : 'blob').execute();
+      },
+    },
+    // Issue 11 (i11b): replay protection that survives restarts and spans replicas, quote holds, idempotency claims that expire.
+    '0111_i11b_idempotency_owner': {
+      async up(db: Kysely<any>) {
+        await db.schema.alterTable('idempotency').addColumn('owner', 'text').execute();
+        await db.schema.alterTable('idempotency').addColumn('expires_at', time).execute();
+      },
+    },
+    '0111_i11b_quote_holds': {
+      async up(db: Kysely<any>) {
+        await db.schema.alterTable('gpus').addColumn('held_by', 'text').execute();
+        await db.schema.alterTable('gpus').addColumn('held_until', time).execute();
+      },
+    },
+    '0111_i11b_session_seq_marks': {
+      async up(db: Kysely<any>) {
+        await db.schema.alterTable('node_sessions').addColumn('seq_mark', time, (c) => c.notNull().defaultTo(0)).execute();
+      },
+    },
+    // Batch jobs: the exit code the workload's container ended with (null while it runs, or when it never ran).
+    '0120_i12_lease_exit_code': {
+      async up(db: Kysely<any>) {
+        await db.schema.alterTable('leases').addColumn('exit_code', 'integer').execute();
+      },
+    },
+    // The renter may run the container as a non-root user and without egress; existing leases keep root and egress.
+    '0150_i15_lease_user_egress': {
+      async up(db: Kysely<any>) {
+        await db.schema.alterTable('leases').addColumn('run_as', 'text').execute();
+        await db.schema.alterTable('leases').addColumn('egress', 'integer', (c) => c.notNull().defaultTo(1)).execute();
+      },
+    },
+    // What isolation a node gives its leases (own network, root remapped, LAN blocked), shown with offers and leases.
+    '0150_i15_node_isolation': {
+      async up(db: Kysely<any>) {
+        await db.schema.alterTable('nodes').addColumn('isolation', 'text').execute();
+      },
+    },
     // Provider trust (issue 10): a token bond per GPU, slashed exactly once per trigger; only bonded GPUs are offered.
-    '0101_i10_bonds': {
+    // Named to sort after every migration merged before it (the Migrator refuses out-of-order ones on existing data).
+    '0160_i10_bonds': {
       async up(db: Kysely<any>) {
         await db.schema
           .createTable('bonds')

@@ -2,7 +2,7 @@
 import { sql } from 'kysely';
 import type { Node, NodeDetail, RegisterNodeInput, Verification } from '../api/schemas.js';
 import { ACTIVE, iso, newId, type CachedNode, type CoordinatorContext } from './context.js';
-import type { Db } from './db.js';
+import type { Db, Engine } from './db.js';
 import { issueChallenge } from './challenges.js';
 import { forbidden, HttpError, notFound } from './http-error.js';
 
@@ -34,6 +34,7 @@ export async function registerNode(ctx: CoordinatorContext, owner: string, input
       status: 'online',
       draining: 0,
       public_host: input.publicHost ?? null,
+      isolation: input.isolation ? JSON.stringify(input.isolation) : null,
       // Kept for display only: `verified` comes from coordinator challenges alone (src/coordinator/challenges.ts).
       ...(verification ? { verification: verification.json } : {}),
       last_heartbeat_at: now,
@@ -59,7 +60,7 @@ export async function registerNode(ctx: CoordinatorContext, owner: string, input
         .onConflict((oc) => oc.column('id').doUpdateSet({ idx: gpu.index, model: gpu.model, vram_mb: gpu.vramMb }))
         .execute();
     }
-    await recountFreeGpus(trx, [id]);
+    await recountFreeGpus(ctx.engine, trx, [id]);
     return id;
   });
   // The cache is re-read on next use: the stored verification may predate this registration.
@@ -154,9 +155,11 @@ export async function nodeFor(ctx: CoordinatorContext, nodeId: string, actor: st
   return node;
 }
 
-export async function recountFreeGpus(trx: Db, nodeIds: readonly string[]): Promise<void> {
+/** Set nodes.free_gpus from the GPU rows, inside the transaction that changed them (row locks first: see Engine.lockNodes). */
+export async function recountFreeGpus(engine: Pick<Engine, 'lockNodes'>, trx: Db, nodeIds: readonly string[]): Promise<void> {
   const ids = [...new Set(nodeIds)];
   if (ids.length === 0) return;
+  await engine.lockNodes(trx, ids);
   await trx
     .updateTable('nodes')
     .set({ free_gpus: sql<number>`(select count(*) from gpus where gpus.node_id = nodes.id and gpus.lease_id is null)` })

@@ -3,7 +3,8 @@ import { sql } from 'kysely';
 import type { Offer } from '../api/schemas.js';
 import { placeLease, type PlacementNode, type PlacementRequest, type PlacementResult } from '../domain/placement.js';
 import type { CoordinatorContext } from './context.js';
-import type { Db } from './db.js';
+import { notHeldByOthers, type Db } from './db.js';
+import { parseIsolation } from './tables.js';
 
 export interface OffersQuery {
   model?: string;
@@ -32,10 +33,12 @@ export async function listOffers(ctx: CoordinatorContext, query: OffersQuery): P
   let q = ctx.db
     .selectFrom('gpus as g')
     .innerJoin('nodes as n', 'n.id', 'g.node_id')
-    .select((eb) => ['n.id', 'g.model', 'n.price_per_gpu_hour', 'n.region', 'n.reliability', 'n.verified', 'n.verified_until', 'n.simulated', 'n.total_gpus', eb.fn.min('g.vram_mb').as('vram'), eb.fn.countAll<number>().as('free')])
+    .select((eb) => ['n.id', 'g.model', 'n.price_per_gpu_hour', 'n.region', 'n.reliability', 'n.verified', 'n.verified_until', 'n.simulated', 'n.total_gpus', 'n.isolation', eb.fn.min('g.vram_mb').as('vram'), eb.fn.countAll<number>().as('free')])
     .where('n.status', '=', 'online')
     .where('n.draining', '=', 0)
-    .where('g.lease_id', 'is', null);
+    .where('g.lease_id', 'is', null)
+    // GPUs a live quote holds are not on offer.
+    .where((eb) => eb.or([eb('g.held_until', 'is', null), eb('g.held_until', '<=', ctx.options.now())]));
   const trust = placementTrust(ctx);
   // Only bonded GPUs of verified nodes.
   if (trust) q = q.where('n.verified', '=', 1).where('n.verified_until', '>', trust.verifiedAfter).where('g.bonded', '=', 1);
@@ -43,7 +46,7 @@ export async function listOffers(ctx: CoordinatorContext, query: OffersQuery): P
   if (query.minVram !== undefined) q = q.where('g.vram_mb', '>=', query.minVram);
   if (query.maxPrice !== undefined) q = q.where('n.price_per_gpu_hour', '<=', query.maxPrice);
   if (query.region) q = q.where(sql<string>`lower(n.region)`, '=', query.region.toLowerCase());
-  let grouped = q.groupBy(['n.id', 'g.model', 'n.price_per_gpu_hour', 'n.region', 'n.reliability', 'n.verified', 'n.verified_until', 'n.simulated', 'n.total_gpus']);
+  let grouped = q.groupBy(['n.id', 'g.model', 'n.price_per_gpu_hour', 'n.region', 'n.reliability', 'n.verified', 'n.verified_until', 'n.simulated', 'n.total_gpus', 'n.isolation']);
   if (query.gpus !== undefined) grouped = grouped.having((eb) => eb.fn.countAll(), '>=', query.gpus);
   const ordered =
     query.sort === 'reliability'
@@ -66,18 +69,19 @@ export async function listOffers(ctx: CoordinatorContext, query: OffersQuery): P
       simulated: Boolean(r.simulated),
       verification: r.simulated ? ('simulated' as const) : verified ? ('verified' as const) : ('unverified' as const),
       challenge: passed ? (r.simulated ? ('cpu-stand-in' as const) : ('gpu' as const)) : null,
+      isolation: parseIsolation(r.isolation),
     };
   });
 }
 
 /**
  * Find a placement through the store: SQL narrows to the cheapest nodes with enough free GPUs (indexed), the pure
- * placement decides. Falls back to a full scan only to explain a failure.
+ * placement decides. Falls back to a full scan only to explain a failure. With `holds`, GPUs other quotes hold are not free.
  */
-export async function findPlacement(db: Db, request: PlacementRequest, exclude: ReadonlySet<string> = new Set(), trust?: PlacementTrust): Promise<PlacementResult> {
+export async function findPlacement(db: Db, request: PlacementRequest, exclude: ReadonlySet<string> = new Set(), holds?: { holder: string | null; now: number }, trust?: PlacementTrust): Promise<PlacementResult> {
   const batch = 64;
   for (let page = 0; page < 8; page++) {
-    const nodes = await candidateNodes(db, request, request.gpus, batch, page * batch, exclude, false, trust);
+    const nodes = await candidateNodes(db, request, request.gpus, batch, page * batch, exclude, holds, false, trust);
     if (nodes.length === 0) break;
     const result = placeLease(nodes, { ...request, multiNode: false });
     if (result.ok) return result;
@@ -87,7 +91,7 @@ export async function findPlacement(db: Db, request: PlacementRequest, exclude: 
     const pool: PlacementNode[] = [];
     let free = 0;
     for (let page = 0; page < 64 && free < request.gpus; page++) {
-      const nodes = await candidateNodes(db, request, 1, 256, page * 256, exclude, false, trust);
+      const nodes = await candidateNodes(db, request, 1, 256, page * 256, exclude, holds, false, trust);
       pool.push(...nodes);
       free += nodes.reduce((n, node) => n + node.freeGpus.length, 0);
       if (nodes.length < 256) break;
@@ -96,7 +100,7 @@ export async function findPlacement(db: Db, request: PlacementRequest, exclude: 
     if (result.ok) return result;
   }
   // Nothing fits: explain over every online node (slow path, only on failure).
-  const all = await candidateNodes(db, { gpus: 0 }, 0, 1_000_000, 0, exclude, true, trust);
+  const all = await candidateNodes(db, { gpus: 0 }, 0, 1_000_000, 0, exclude, holds, true, trust);
   return placeLease(all, request);
 }
 
@@ -107,6 +111,7 @@ async function candidateNodes(
   limit: number,
   offset: number,
   exclude: ReadonlySet<string>,
+  holds: { holder: string | null; now: number } | undefined,
   includeFull = false,
   trust?: PlacementTrust,
 ): Promise<PlacementNode[]> {
@@ -125,9 +130,10 @@ async function candidateNodes(
   }
   const ids = [...byNode.keys()];
   for (let i = 0; i < ids.length; i += 500) {
-    let gq = db.selectFrom('gpus').select(['id', 'node_id', 'uuid', 'idx', 'model', 'vram_mb']).where('node_id', 'in', ids.slice(i, i + 500)).where('lease_id', 'is', null);
-    if (trust) gq = gq.where('bonded', '=', 1);
-    const gpus = await gq.execute();
+    let q = db.selectFrom('gpus').select(['id', 'node_id', 'uuid', 'idx', 'model', 'vram_mb']).where('node_id', 'in', ids.slice(i, i + 500)).where('lease_id', 'is', null);
+    if (holds) q = q.where(notHeldByOthers(holds));
+    if (trust) q = q.where('bonded', '=', 1);
+    const gpus = await q.execute();
     for (const g of gpus) {
       if (exclude.has(g.id)) continue;
       byNode.get(g.node_id)!.freeGpus.push({ id: g.id, uuid: g.uuid, index: g.idx, model: g.model, vramMb: g.vram_mb });

@@ -1,4 +1,4 @@
-// Quotes: a placement priced and held for a few minutes, or a 409 that explains why nothing fits.
+// Quotes: a placement priced and its GPUs held for a few minutes, or a 409 that explains why nothing fits.
 import type { Allocation, Quote, QuoteInput } from '../api/schemas.js';
 import type { PlacedAllocation, PlacementExplanation, PlacementRequest } from '../domain/placement.js';
 import { priceQuote } from '../domain/pricing.js';
@@ -6,35 +6,59 @@ import { iso, newId, type CoordinatorContext } from './context.js';
 import { HttpError } from './http-error.js';
 import { findPlacement, placementTrust } from './offers.js';
 
+/** A quote's GPUs stay held this long past its expiry, so a payment sent just before expiry still finds them while it confirms. */
+export const HOLD_GRACE_MS = 2 * 60_000;
+const HOLD_ATTEMPTS = 32;
+
+/**
+ * Price a placement and hold its GPUs for the quote's lifetime, so a renter who pays for a quote gets the lease: no
+ * other quote or lease takes held GPUs until the hold lapses. Concurrent quotes spread (a salted tie-break) and skip
+ * GPUs another quote is holding right now rather than queueing behind it.
+ */
 export async function quote(ctx: CoordinatorContext, renter: string, input: QuoteInput): Promise<Quote> {
-  const request: PlacementRequest = { gpus: input.gpus, model: input.model, minVram: input.minVram, region: input.region, maxPrice: input.maxPrice, multiNode: input.multiNode };
-  const placement = await findPlacement(ctx.db, request, undefined, placementTrust(ctx));
-  if (!placement.ok) throw noCapacity(input, placement.explanation);
-  const price = priceQuote(placement.allocations.map((a) => ({ pricePerGpuHour: a.pricePerGpuHour, gpus: a.gpuIds.length })), input.hours, ctx.options.feeBps);
-  const now = ctx.options.now();
   const id = newId('q');
+  const request: PlacementRequest = { gpus: input.gpus, model: input.model, minVram: input.minVram, region: input.region, maxPrice: input.maxPrice, multiNode: input.multiNode, spreadSalt: id };
+  const now = ctx.options.now();
   const expiresAt = now + ctx.options.quoteTtlMs;
-  const allocations = placement.allocations.map(toAllocation);
-  await ctx.db
-    .insertInto('quotes')
-    .values({
-      id,
-      renter,
-      request: JSON.stringify(input),
-      allocations: JSON.stringify(placement.allocations),
-      gpus: input.gpus,
-      model: input.model ?? null,
-      hours: input.hours,
-      price_per_gpu_hour: price.pricePerGpuHour,
-      per_hour: price.perHour,
-      total: price.total,
-      fee: price.fee,
-      expires_at: expiresAt,
-      lease_id: null,
-      created_at: now,
-    })
-    .execute();
-  return { quoteId: id, gpus: input.gpus, model: input.model ?? null, hours: input.hours, pricePerGpuHour: price.pricePerGpuHour, perHour: price.perHour, total: price.total, fee: price.fee, expiresAt: iso(expiresAt)!, placement: allocations };
+  const { placed, price } = await ctx.engine.writeTransaction(async (trx) => {
+    const taken = new Set<string>();
+    for (let attempt = 0; attempt < HOLD_ATTEMPTS; attempt++) {
+      const placement = await findPlacement(trx, request, taken, { holder: null, now }, placementTrust(ctx));
+      if (!placement.ok) throw noCapacity(input, placement.explanation);
+      const ids = placement.allocations.flatMap((a) => a.gpuIds);
+      if (input.hold) {
+        const held = await ctx.engine.lockFreeGpus(trx, ids, { holder: null, now, skipLocked: true });
+        if (!ids.every((gpuId) => held.has(gpuId))) {
+          for (const gpuId of ids) if (!held.has(gpuId)) taken.add(gpuId);
+          continue;
+        }
+        await trx.updateTable('gpus').set({ held_by: id, held_until: expiresAt + HOLD_GRACE_MS }).where('id', 'in', ids).execute();
+      }
+      const price = priceQuote(placement.allocations.map((a) => ({ pricePerGpuHour: a.pricePerGpuHour, gpus: a.gpuIds.length })), input.hours, ctx.options.feeBps);
+      await trx
+        .insertInto('quotes')
+        .values({
+          id,
+          renter,
+          request: JSON.stringify(input),
+          allocations: JSON.stringify(placement.allocations),
+          gpus: input.gpus,
+          model: input.model ?? null,
+          hours: input.hours,
+          price_per_gpu_hour: price.pricePerGpuHour,
+          per_hour: price.perHour,
+          total: price.total,
+          fee: price.fee,
+          expires_at: expiresAt,
+          lease_id: null,
+          created_at: now,
+        })
+        .execute();
+      return { placed: placement.allocations, price };
+    }
+    throw new HttpError(503, 'BUSY', 'Too many concurrent quotes for the same GPUs; nothing was held.', 'Retry in a moment.');
+  });
+  return { quoteId: id, gpus: input.gpus, model: input.model ?? null, hours: input.hours, pricePerGpuHour: price.pricePerGpuHour, perHour: price.perHour, total: price.total, fee: price.fee, expiresAt: iso(expiresAt)!, placement: placed.map(toAllocation) };
 }
 
 function noCapacity(input: QuoteInput, explanation: PlacementExplanation): HttpError {

@@ -16,6 +16,7 @@ import { registerFaucetRoute } from './faucet.js';
 import type { Faucet, PaymentVerifier, PayoutSender } from './hooks.js';
 import type { PayoutTestPauses } from './payouts.js';
 import { Metrics } from './metrics.js';
+import { attachRelay, type Relay, type RelayLimits } from './relay.js';
 import { buildOpenApiDocument } from './openapi.js';
 import { CoordinatorService } from './service.js';
 import type { ChallengeSettings } from './challenges.js';
@@ -69,6 +70,13 @@ export interface CoordinatorOptions {
   /** GPU bonds (src/coordinator/bonds.ts). */
   bonds?: Partial<BondSettings>;
   maxConnections?: number;
+  /** Relay (lease exec / port-forward) stream limits and idle timeout. */
+  relayLimits?: Partial<RelayLimits>;
+  /**
+   * This replica's URL as the other replicas reach it: set it when several replicas share one PostgreSQL database, so a
+   * renter's stream landing here is forwarded to the replica holding the agent's relay link.
+   */
+  replicaUrl?: string;
   now?: () => number;
   /** Background-task failures (the server keeps running). */
   onError?: (error: unknown, where: string) => void;
@@ -80,6 +88,7 @@ export interface CoordinatorServer {
   engine: Engine['kind'];
   service: CoordinatorService;
   app: FastifyInstance;
+  relay: Relay;
   /** Run the periodic work now (tests; the timers do it otherwise). */
   sweep(): Promise<Awaited<ReturnType<CoordinatorService['sweep']>>>;
   close(): Promise<void>;
@@ -157,6 +166,8 @@ export async function startCoordinator(options: CoordinatorOptions = {}): Promis
 
   const app = Fastify({ logger: false, bodyLimit: options.bodyLimitBytes ?? 1024 * 1024, forceCloseConnections: true });
 
+  // JSON only: a body of any other type is a 415, never parsed as text and then failing the signature check as a 401.
+  app.removeAllContentTypeParsers();
   app.addContentTypeParser('application/json', { parseAs: 'string' }, (request, body, done) => {
     const text = body as string;
     request.rawBody = text;
@@ -220,8 +231,11 @@ export async function startCoordinator(options: CoordinatorOptions = {}): Promis
 
   app.setNotFoundHandler((request, reply) => reply.code(404).send({ error: { code: 'NOT_FOUND', message: `No route ${request.method} ${request.url.split('?')[0]}.` } }));
 
-  /** Verify the signature and burn the nonce; returns the caller's public key. */
-  async function authenticate(request: FastifyRequest, persistNonce: boolean): Promise<string> {
+  /**
+   * Verify the signature and burn the nonce; returns the caller's public key. The nonce is written to the database before
+   * the request is served (node routes included), so a captured request replays neither after a restart nor on another replica.
+   */
+  async function authenticate(request: Pick<FastifyRequest, 'method' | 'url' | 'headers' | 'rawBody'>): Promise<string> {
     const result = verifySignedRequest(request.method, request.url, request.headers, request.rawBody ?? '', { now: now(), maxSkewMs: maxSkew, keyCache });
     if (!result.ok) throw new HttpError(401, result.reason === 'skew' ? 'CLOCK_SKEW' : 'UNAUTHORIZED', result.message);
     const nonceKey = `${result.publicKey}:${result.nonce}`;
@@ -229,7 +243,7 @@ export async function startCoordinator(options: CoordinatorOptions = {}): Promis
     const expiresAt = result.timestamp + maxSkew + 1_000;
     if (recentNonces.size > 500_000) pruneNonces();
     recentNonces.set(nonceKey, expiresAt);
-    if (!(await service.useNonce(result.publicKey, result.nonce, expiresAt, persistNonce))) {
+    if (!(await service.useNonce(result.publicKey, result.nonce, expiresAt, true))) {
       throw new HttpError(401, 'REPLAYED', 'This request nonce was already used (replay).');
     }
     return result.publicKey;
@@ -243,12 +257,16 @@ export async function startCoordinator(options: CoordinatorOptions = {}): Promis
   type Handler = (request: FastifyRequest, actor: string) => Promise<unknown>;
   type NodeHandler = (request: FastifyRequest, actor: string, reply: FastifyReply) => Promise<unknown>;
 
+  function sessionOwner(result: SessionAuthResult): string {
+    if (result.ok) return result.owner;
+    const hint = result.code === 'SESSION_UNKNOWN' || result.code === 'SESSION_EXPIRED' ? 'Open a new session (POST /v1/nodes/:id/sessions).' : result.code === 'SEQ_BEHIND' ? 'Send the next request with x-iocli-seq = details.nextSeq.' : undefined;
+    throw new HttpError(401, result.code, result.message, hint, result.code === 'SEQ_BEHIND' ? { nextSeq: result.nextSeq } : undefined);
+  }
+
   /** A node's own routes (heartbeat, assignments): a session MAC when the request carries one, else an ed25519 signature. */
   async function authenticateNode(request: FastifyRequest): Promise<string> {
-    if (!HeartbeatSessions.present(request.headers)) return authenticate(request, false);
-    const result = await sessions.authenticate(request.method, request.url, (request.params as Record<string, string>).id!, request.headers, request.rawBody ?? '');
-    if (!result.ok) throw new HttpError(401, result.code, result.message, result.code === 'SESSION_UNKNOWN' || result.code === 'SESSION_EXPIRED' ? 'Open a new session (POST /v1/nodes/:id/sessions).' : undefined);
-    return result.owner;
+    if (!HeartbeatSessions.present(request.headers)) return authenticate(request);
+    return sessionOwner(await sessions.authenticate(request.method, request.url, params(request).id!, request.headers, request.rawBody ?? ''));
   }
 
   function nodeRoute(method: 'GET' | 'POST', url: string, handler: NodeHandler, routeOptions: { bodyLimit?: number } = {}) {
@@ -256,12 +274,12 @@ export async function startCoordinator(options: CoordinatorOptions = {}): Promis
   }
 
   /** A signed route; POSTs honour Idempotency-Key (same key + same wallet → the first response again). */
-  function signed(method: 'GET' | 'POST', url: string, handler: Handler, opts: { persistNonce?: boolean } = {}) {
+  function signed(method: 'GET' | 'POST', url: string, handler: Handler) {
     app.route({
       method,
       url,
       handler: async (request: FastifyRequest, reply: FastifyReply) => {
-        const actor = await authenticate(request, opts.persistNonce ?? true);
+        const actor = await authenticate(request);
         const key = request.headers['idempotency-key'];
         if (method !== 'POST' || typeof key !== 'string' || key.length === 0) return handler(request, actor);
         if (key.length > 200) throw new HttpError(400, 'BAD_REQUEST', 'Idempotency-Key must be at most 200 characters.');
@@ -292,7 +310,15 @@ export async function startCoordinator(options: CoordinatorOptions = {}): Promis
     });
   }
 
-  const params = (request: FastifyRequest) => request.params as Record<string, string>;
+  // Ids in paths are ids: NUL (which PostgreSQL refuses with an error) or any other character is a 400 on both engines.
+  const PATH_ID = /^[A-Za-z0-9_.:-]{1,100}$/;
+  const params = (request: FastifyRequest) => {
+    const values = request.params as Record<string, string>;
+    for (const key in values) {
+      if (!PATH_ID.test(values[key]!)) throw new HttpError(400, 'BAD_REQUEST', `Invalid ${key} in the path: ids are 1-100 letters, digits, _ . : or -.`);
+    }
+    return values;
+  };
 
   app.get('/healthz', async () => ({ status: 'ok', version, engine: engine.kind, uptimeS: Math.round((Date.now() - startedAt) / 1000) }));
   app.get('/metrics', async (_request, reply) => {
@@ -326,16 +352,12 @@ export async function startCoordinator(options: CoordinatorOptions = {}): Promis
     reply.type('application/json; charset=utf-8').send(json);
     return undefined;
   };
-  const sessionOwner = (result: SessionAuthResult): string => {
-    if (!result.ok) throw new HttpError(401, result.code, result.message, result.code === 'SESSION_UNKNOWN' || result.code === 'SESSION_EXPIRED' ? 'Open a new session (POST /v1/nodes/:id/sessions).' : undefined);
-    return result.owner;
-  };
   app.route({
     method: 'POST',
     url: '/v1/nodes/:id/heartbeat',
     handler: (request: FastifyRequest, reply: FastifyReply) => {
       const nodeId = params(request).id!;
-      if (!HeartbeatSessions.present(request.headers)) return authenticate(request, false).then((actor) => heartbeatReply(request, reply, nodeId, actor));
+      if (!HeartbeatSessions.present(request.headers)) return authenticate(request).then((actor) => heartbeatReply(request, reply, nodeId, actor));
       const result = sessions.check(request.method, request.url, nodeId, request.headers, request.rawBody ?? '');
       if (result instanceof Promise) return result.then((r) => heartbeatReply(request, reply, nodeId, sessionOwner(r)));
       return heartbeatReply(request, reply, nodeId, sessionOwner(result));
@@ -427,6 +449,17 @@ export async function startCoordinator(options: CoordinatorOptions = {}): Promis
   const address = app.server.address();
   const port = typeof address === 'object' && address ? address.port : (options.port ?? 8080);
   const host = options.host ?? '127.0.0.1';
+  const relay = attachRelay(app.server, {
+    db: engine.db,
+    authenticate: (method, url, headers) => authenticate({ method, url, headers, rawBody: '' }),
+    requireNodeOwner: (nodeId, actor) => service.requireNodeOwner(nodeId, actor),
+    limits: options.relayLimits,
+    // Replicas share only PostgreSQL; this replica's own address is the default way the others reach it, unless it
+    // listens on a wildcard address (then only --replica-url can say how it is reached).
+    replicaUrl: options.replicaUrl ?? (engine.kind === 'postgres' && !['0.0.0.0', '::'].includes(host) ? `http://${host.includes(':') ? `[${host}]` : host}:${port}` : undefined),
+    now,
+    onError,
+  });
   let closed = false;
   return {
     url: `http://${host.includes(':') ? `[${host}]` : host}:${port}`,
@@ -434,12 +467,14 @@ export async function startCoordinator(options: CoordinatorOptions = {}): Promis
     engine: engine.kind,
     service,
     app,
+    relay,
     sweep: () => runSweep(),
     close: async () => {
       if (closed) return;
       closed = true;
       for (const timer of timers) clearInterval(timer);
       closing.abort();
+      await relay.close();
       await app.close();
       await Promise.all([...inFlight]);
       // Background refunds finish or are left to the next start's recovery (they are in the outbox either way).

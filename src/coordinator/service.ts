@@ -145,7 +145,7 @@ export class CoordinatorService {
     return logs.uploadLogs(this.ctx, nodeId, actor, leaseId, chunks);
   }
 
-  leaseLogs(renter: string, leaseId: string, query: { tail?: number; since?: number }): Promise<LogsResponse> {
+  leaseLogs(renter: string, leaseId: string, query: { tail?: number; since?: number; encoding?: 'utf8' | 'base64' }): Promise<LogsResponse> {
     return logs.leaseLogs(this.ctx, renter, leaseId, query);
   }
 

@@ -1,5 +1,6 @@
 // Row types of the coordinator database (one schema for SQLite and PostgreSQL). Times are unix ms; money is integer base units.
 import type { Generated } from 'kysely';
+import { nodeIsolationSchema, type NodeIsolation } from '../api/schemas.js';
 
 export interface NodesTable {
   id: string;
@@ -23,6 +24,8 @@ export interface NodesTable {
   /** 1 while the agent drains: no new placements, running leases continue. */
   draining: number;
   public_host: string | null;
+  /** JSON of the NodeIsolation the node reported at registration; null: it reported none. */
+  isolation: string | null;
   /** The last GPU verification the agent reported (JSON of the API's Verification). */
   verification: string | null;
   last_heartbeat_at: number | null;
@@ -63,6 +66,9 @@ export interface GpusTable {
   model: string;
   vram_mb: number;
   lease_id: string | null;
+  /** The quote holding this GPU until held_until (quotes.ts): no other quote or lease takes it meanwhile. */
+  held_by: Generated<string | null>;
+  held_until: Generated<number | null>;
   /** 1 while an active bond covers this GPU (src/coordinator/bonds.ts). */
   bonded: Generated<number>;
 }
@@ -132,6 +138,10 @@ export interface LeasesTable {
   ports: string;
   /** 1: the container runs with a read-only root filesystem (and a writable /tmp tmpfs). */
   read_only_root: number;
+  /** "UID:GID" of the non-root user the container runs as; null: the image's default user. */
+  run_as: string | null;
+  /** 0: the container gets no route out (the renter's --no-egress). */
+  egress: number;
   payment_signature: string | null;
   failure_reason: string | null;
   created_at: number;
@@ -140,6 +150,8 @@ export interface LeasesTable {
   started_at: number | null;
   ends_at: number;
   stopped_at: number | null;
+  /** The workload container's exit code once it ended on its own (batch jobs); null otherwise. */
+  exit_code: number | null;
   /** Minutes of running time already written to the ledger. */
   accrued_minutes: number;
 }
@@ -198,6 +210,9 @@ export interface IdempotencyTable {
   status: number;
   response: string | null;
   created_at: number;
+  /** While status is 0 (in progress): the process handling the request and until when its claim holds. */
+  owner: Generated<string | null>;
+  expires_at: Generated<number | null>;
 }
 
 export interface NoncesTable {
@@ -215,13 +230,18 @@ export interface NodeSessionsTable {
   key: string;
   expires_at: number;
   created_at: number;
+  /** Every sequence number at or below this may have been accepted by some coordinator process (heartbeat-sessions.ts). */
+  seq_mark: Generated<number>;
 }
 
 export interface LeaseLogsTable {
   id: Generated<number>;
   lease_id: string;
   stream: string;
+  /** Text of rows written before output was stored as bytes; '' since. */
   data: string;
+  /** The exact bytes the container wrote (null in rows written before). */
+  bytes: Buffer | null;
   created_at: number;
 }
 
@@ -241,4 +261,21 @@ export interface Database {
   challenges: ChallengesTable;
   bonds: BondsTable;
   slashes: SlashesTable;
+}
+
+/** Reads the leases.run_as column ("UID:GID"). */
+export function parseRunAs(value: string): { uid: number; gid: number } {
+  const [uid, gid] = value.split(':').map(Number);
+  return { uid: uid!, gid: gid! };
+}
+
+/** Reads the nodes.isolation column: the NodeIsolation a node reported, or null (none, or unreadable). */
+export function parseIsolation(value: string | null): NodeIsolation | null {
+  if (!value) return null;
+  try {
+    const parsed = nodeIsolationSchema.safeParse(JSON.parse(value));
+    return parsed.success ? parsed.data : null;
+  } catch {
+    return null;
+  }
 }

@@ -22,6 +22,8 @@ export interface ManagedContainer {
   startedAt: string | null;
   finishedAt: string | null;
   labels: Record<string, string>;
+  /** Docker's network mode: `none`, or the name of the lease's own network. */
+  networkMode: string;
 }
 
 /** The subset of `docker inspect` output this module reads. */
@@ -31,6 +33,7 @@ export interface RawInspect {
   Created?: string;
   State?: { Status?: string; Running?: boolean; ExitCode?: number; OOMKilled?: boolean; StartedAt?: string; FinishedAt?: string };
   Config?: { Image?: string; Labels?: Record<string, string> | null };
+  HostConfig?: { NetworkMode?: string };
 }
 
 const STATES = new Set<ContainerState>(['created', 'running', 'paused', 'restarting', 'removing', 'exited', 'dead']);
@@ -66,5 +69,6 @@ export function toManagedContainer(raw: RawInspect): ManagedContainer {
     startedAt: timestamp(raw.State?.StartedAt),
     finishedAt: timestamp(raw.State?.FinishedAt),
     labels: { ...labels },
+    networkMode: raw.HostConfig?.NetworkMode ?? '',
   };
 }

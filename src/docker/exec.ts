@@ -18,6 +18,8 @@ export interface DockerCallOptions {
   /** Default: the CLI's commandTimeoutMs; 0 = none (pull, follow). */
   timeoutMs?: number;
   signal?: AbortSignal;
+  /** How streamed output is decoded: utf8 (default) or latin1, one character per byte (exact bytes for binary output). */
+  encoding?: 'utf8' | 'latin1';
   /** Called with each decoded chunk as it arrives (the full output is still returned). */
   onStdout?: (text: string) => void;
   onStderr?: (text: string) => void;
@@ -118,8 +120,8 @@ export function createDockerCli(options: DockerCliOptions = {}): DockerCli {
     });
     let outTail = '';
     let errTail = '';
-    subprocess.stdout?.setEncoding('utf8');
-    subprocess.stderr?.setEncoding('utf8');
+    subprocess.stdout?.setEncoding(callOptions.encoding ?? 'utf8');
+    subprocess.stderr?.setEncoding(callOptions.encoding ?? 'utf8');
     if (streamedOut) {
       subprocess.stdout?.on('data', (text: string) => {
         outTail = (outTail + text).slice(-STREAM_TAIL_CHARS);

@@ -29,6 +29,8 @@ export interface DockerPreflight {
   runtimes: string[];
   /** The daemon has an `nvidia` runtime registered (what `nvidia-ctk runtime configure --runtime=docker` does). */
   nvidiaRuntime: boolean;
+  /** `docker info`'s SecurityOptions, e.g. name=seccomp,profile=default, name=userns, name=rootless. */
+  securityOptions?: string[];
   problems: PreflightProblem[];
 }
 
@@ -91,6 +93,9 @@ export async function runPreflight(cli: DockerCli): Promise<DockerPreflight> {
   const runtimes = info.exitCode === 0 ? parseJson<Record<string, unknown> | null>(info.stdout.trim()) : undefined;
   result.runtimes = Object.keys(runtimes ?? {}).sort();
   result.nvidiaRuntime = result.runtimes.includes('nvidia');
+  const security = await cli.call(['info', '--format', '{{json .SecurityOptions}}'], { timeoutMs: 20_000 });
+  const options = security.exitCode === 0 ? parseJson<unknown>(security.stdout.trim()) : undefined;
+  result.securityOptions = Array.isArray(options) ? options.filter((o): o is string => typeof o === 'string') : [];
   if (!result.nvidiaRuntime) {
     result.problems.push({
       code: 'NVIDIA_RUNTIME_MISSING',

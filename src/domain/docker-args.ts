@@ -1,5 +1,7 @@
 // The `docker run` argument list for a lease container: the provider's security profile as one pure function.
 
+import { createHash } from 'node:crypto';
+
 import { UserError } from '../errors.js';
 import { parseImageRef } from './image-ref.js';
 
@@ -9,7 +11,34 @@ export const LABEL_LEASE = 'iocli.lease';
 export const LABEL_NODE = 'iocli.node';
 export const LABEL_PORTS = 'iocli.ports';
 
-export type ContainerNetwork = 'none' | 'host';
+/**
+ * `none`: no network at all (nothing exposed, no egress). `lease`: the lease's own bridge network (leaseNetworkName),
+ * created by the agent before the container and removed after it. The host's network namespace is never used.
+ */
+export type ContainerNetwork = 'none' | 'lease';
+
+/**
+ * The capabilities a lease container gets back after `--cap-drop ALL`: what common images need to start as root and
+ * drop privileges (sshd's privilege separation, gosu/su-exec, apt's sandbox user, entrypoints that chown a directory).
+ * Each one is explained in the README's security section. Never SYS_ADMIN, NET_ADMIN, NET_RAW, SYS_PTRACE, SYS_MODULE, MKNOD.
+ */
+export const LEASE_CAPABILITIES = ['CHOWN', 'DAC_OVERRIDE', 'FOWNER', 'KILL', 'SETGID', 'SETUID', 'SYS_CHROOT'] as const;
+
+/** Resource limits (soft = hard) for lease containers; -1 is unlimited. */
+export interface ContainerUlimits {
+  memlock: number;
+  stack: number;
+  nofile: number;
+}
+
+/**
+ * NVIDIA's deep-learning container settings (`--ulimit memlock=-1 --ulimit stack=67108864`) and a nofile that
+ * DataLoader workers sharing tensors through file descriptors do not run out of.
+ */
+export const LEASE_ULIMITS: Readonly<ContainerUlimits> = { memlock: -1, stack: 64 * 1024 * 1024, nofile: 65_536 };
+
+/** Docker's own /dev/shm size: a lease never gets less. */
+export const MIN_SHM_BYTES = 64 * 1024 * 1024;
 
 /** What the agent wants to run for one lease. */
 export interface ContainerRunSpec {
@@ -19,7 +48,7 @@ export interface ContainerRunSpec {
   /** Replaces the image's CMD; each element is one argv entry (never a shell line). */
   command?: string[];
   env?: Record<string, string>;
-  /** Ports the workload listens on. Only meaningful with `network: 'host'` (no bridge is ever used). */
+  /** Ports the workload listens on: published on the host's 127.0.0.1 only (random host ports); needs network `lease`. */
   ports?: number[];
   /** NVIDIA UUIDs of the leased GPUs; empty means simulated GPUs (no --gpus flag at all). */
   gpuUuids: string[];
@@ -28,6 +57,12 @@ export interface ContainerRunSpec {
   pidsLimit: number;
   readOnlyRoot: boolean;
   network: ContainerNetwork;
+  /** With network `lease`: false makes the lease network `--internal` (no route out). Default true. */
+  egress?: boolean;
+  /** Size of /dev/shm; default shmBytesFor(memoryBytes). It counts against the memory limit as it fills. */
+  shmBytes?: number;
+  /** Default LEASE_ULIMITS (the node lowers them when its Docker daemon cannot grant more). */
+  ulimits?: ContainerUlimits;
   /** Container name; docker's rules: [a-zA-Z0-9][a-zA-Z0-9_.-]*. */
   name: string;
   /** Run as this numeric non-root user (uid and gid ≥ 1); absent = the image's default user. */
@@ -89,6 +124,54 @@ function formatCpus(cpus: number): string {
   return String(Math.round(cpus * 1000) / 1000);
 }
 
+/** /dev/shm for a lease: half its memory (DataLoader workers and NCCL live there), at least Docker's 64 MiB. */
+export function shmBytesFor(memoryBytes: number): number {
+  return Math.max(MIN_SHM_BYTES, Math.floor(memoryBytes / 2));
+}
+
+/** The name of a lease's own Docker network: the container's name with a suffix (network names are a separate namespace). */
+export function leaseNetworkName(containerName: string): string {
+  return `${containerName}-net`;
+}
+
+/**
+ * The host-side bridge interface of a lease network: `ioc` + 12 hex digits (Linux allows 15 characters), so firewall
+ * rules can match every lease network at once with `-i ioc+`.
+ */
+export function leaseBridgeName(networkName: string): string {
+  return `ioc${createHash('sha256').update(networkName).digest('hex').slice(0, 12)}`;
+}
+
+export const LEASE_BRIDGE_PATTERN = 'ioc+';
+
+/** Arguments after `docker` that create the lease's own network (`docker network create …`). */
+export function buildNetworkCreateArgs(spec: Pick<ContainerRunSpec, 'leaseId' | 'nodeId' | 'name' | 'egress'>): string[] {
+  const leaseId = checkId('lease id', spec.leaseId);
+  const nodeId = checkId('node id', spec.nodeId);
+  if (typeof spec.name !== 'string' || !CONTAINER_NAME.test(spec.name)) {
+    throw bad(`Invalid container name ${JSON.stringify(spec.name)}: use 1-128 of [a-zA-Z0-9_.-], starting with a letter or digit.`);
+  }
+  const name = leaseNetworkName(spec.name);
+  const args = [
+    'network', 'create',
+    '--driver', 'bridge',
+    '--label', `${LABEL_MANAGED}=true`,
+    '--label', `${LABEL_LEASE}=${leaseId}`,
+    '--label', `${LABEL_NODE}=${nodeId}`,
+    '--opt', `com.docker.network.bridge.name=${leaseBridgeName(name)}`,
+  ];
+  // No route out at all: what a lease that asked for no egress gets, enforced by Docker itself.
+  if (spec.egress === false) args.push('--internal');
+  args.push(name);
+  return args;
+}
+
+function ulimitValue(what: string, value: unknown): string {
+  if (value === -1) return '-1:-1';
+  const n = checkInteger(`${what} ulimit`, value, 1, Number.MAX_SAFE_INTEGER);
+  return `${n}:${n}`;
+}
+
 /**
  * Builds the arguments after `docker` for `docker run -d …` of one lease container.
  * Throws UserError (code CONTAINER_SPEC_INVALID or IMAGE_REF_INVALID) on any invalid field.
@@ -109,9 +192,18 @@ export function buildRunArgs(spec: ContainerRunSpec): string[] {
   }
   const pidsLimit = checkInteger('pids limit', spec.pidsLimit, 1, MAX_PIDS);
   if (typeof spec.readOnlyRoot !== 'boolean') throw bad('Invalid readOnlyRoot: must be true or false.');
-  if (spec.network !== 'none' && spec.network !== 'host') {
-    throw bad(`Invalid network ${JSON.stringify(spec.network)}: must be "none" or "host".`);
+  if (spec.network !== 'none' && spec.network !== 'lease') {
+    throw bad(`Invalid network ${JSON.stringify(spec.network)}: must be "none" or "lease".`);
   }
+  if (spec.egress !== undefined && typeof spec.egress !== 'boolean') throw bad('Invalid egress: must be true or false.');
+  const shmBytes = checkInteger('shm size (bytes)', spec.shmBytes ?? shmBytesFor(memoryBytes), 1024 * 1024, Number.MAX_SAFE_INTEGER);
+  const ulimits = spec.ulimits ?? LEASE_ULIMITS;
+  if (ulimits === null || typeof ulimits !== 'object') throw bad('Invalid ulimits: must be an object.');
+  const ulimitArgs = [
+    '--ulimit', `memlock=${ulimitValue('memlock', ulimits.memlock)}`,
+    '--ulimit', `stack=${ulimitValue('stack', ulimits.stack)}`,
+    '--ulimit', `nofile=${ulimitValue('nofile', ulimits.nofile)}`,
+  ];
 
   if (!Array.isArray(spec.gpuUuids)) throw bad('Invalid gpuUuids: must be an array (empty for simulated GPUs).');
   for (const uuid of spec.gpuUuids) {
@@ -125,9 +217,8 @@ export function buildRunArgs(spec: ContainerRunSpec): string[] {
   if (!Array.isArray(ports)) throw bad('Invalid ports: must be an array of port numbers.');
   for (const port of ports) checkInteger('port', port, 1, 65535);
   if (new Set(ports).size !== ports.length) throw bad('Invalid ports: a port is listed twice.');
-  if (ports.length > 0 && spec.network !== 'host') {
-    // Publishing needs a bridge network, which providers never use.
-    throw bad('Ports need network "host": with network "none" nothing can reach the container.');
+  if (ports.length > 0 && spec.network !== 'lease') {
+    throw bad('Ports need network "lease": with network "none" nothing can reach the container.');
   }
 
   const env = spec.env ?? {};
@@ -165,14 +256,18 @@ export function buildRunArgs(spec: ContainerRunSpec): string[] {
   if (ports.length > 0) args.push('--label', `${LABEL_PORTS}=${ports.join(',')}`);
   args.push(
     '--restart', 'no',
-    '--network', spec.network,
+    '--network', spec.network === 'lease' ? leaseNetworkName(spec.name) : 'none',
     '--cap-drop', 'ALL',
+    ...LEASE_CAPABILITIES.flatMap((cap) => ['--cap-add', cap]),
+    // Keeps setuid binaries and file capabilities from raising privileges beyond this set; seccomp stays Docker's default.
     '--security-opt', 'no-new-privileges',
     '--memory', String(memoryBytes),
     // Same as --memory: no swap on top of the limit.
     '--memory-swap', String(memoryBytes),
     '--cpus', formatCpus(spec.cpus),
     '--pids-limit', String(pidsLimit),
+    '--shm-size', String(shmBytes),
+    ...ulimitArgs,
     // json-file explicitly: `docker logs` must work for renters whatever the daemon's default driver is.
     '--log-driver', 'json-file',
     '--log-opt', `max-size=${LOG_MAX_SIZE}`,
@@ -193,7 +288,8 @@ export function buildRunArgs(spec: ContainerRunSpec): string[] {
     // Docker's --gpus parser is CSV: a value with commas must be wrapped in literal double quotes.
     args.push('--gpus', `"device=${spec.gpuUuids.join(',')}"`);
   }
-  for (const port of ports) args.push('--expose', String(port));
+  // 127.0.0.1 and a random host port: reachable from the agent (the relay) only, never from the rig's LAN.
+  for (const port of ports) args.push('--publish', `127.0.0.1::${port}`);
   args.push(...userArgs, ...envArgs, image, ...command);
   return args;
 }

@@ -25,6 +25,11 @@ export interface PlacementRequest {
   region?: string;
   maxPrice?: number;
   multiNode?: boolean;
+  /**
+   * Breaks the last tie (equal price, reliability and fit) by a hash of salt and node id instead of the id alone, so
+   * concurrent requests with different salts spread over equally good nodes rather than all aiming at the first one.
+   */
+  spreadSalt?: string;
 }
 
 export interface PlacedAllocation {
@@ -56,14 +61,23 @@ function matchingGpus(node: PlacementNode, request: PlacementRequest): Placement
     .sort((a, b) => a.index - b.index);
 }
 
-/** Cheapest first; reliability breaks ties; then the tighter fit (keeps big nodes whole for big requests); then id for determinism. */
-function better(a: { node: PlacementNode; free: number }, b: { node: PlacementNode; free: number }): number {
+/** Cheapest first; reliability breaks ties; then the tighter fit (keeps big nodes whole for big requests); then the spread salt, then id. */
+function better(a: { node: PlacementNode; free: number }, b: { node: PlacementNode; free: number }, salt: string | undefined): number {
   return (
     a.node.pricePerGpuHour - b.node.pricePerGpuHour ||
     b.node.reliability - a.node.reliability ||
     a.free - b.free ||
+    (salt === undefined ? 0 : spreadRank(salt, a.node.id) - spreadRank(salt, b.node.id)) ||
     (a.node.id < b.node.id ? -1 : a.node.id > b.node.id ? 1 : 0)
   );
+}
+
+/** FNV-1a of salt and id: a cheap, stable pseudo-random order per salt. */
+function spreadRank(salt: string, id: string): number {
+  let hash = 0x811c9dc5;
+  const text = `${salt}:${id}`;
+  for (let i = 0; i < text.length; i++) hash = Math.imul(hash ^ text.charCodeAt(i), 0x01000193);
+  return hash >>> 0;
 }
 
 /**
@@ -84,7 +98,7 @@ export function placeLease(nodes: readonly PlacementNode[], request: PlacementRe
     if (request.maxPrice !== undefined && node.pricePerGpuHour > request.maxPrice) { counts.maxPrice++; continue; }
     const candidate = { node, gpus, free: gpus.length };
     eligible.push(candidate);
-    if (gpus.length >= request.gpus && (!bestSingle || better(candidate, bestSingle) < 0)) bestSingle = candidate;
+    if (gpus.length >= request.gpus && (!bestSingle || better(candidate, bestSingle, request.spreadSalt) < 0)) bestSingle = candidate;
   }
 
   if (bestSingle) return { ok: true, allocations: [allocate(bestSingle.node, bestSingle.gpus.slice(0, request.gpus))] };

@@ -1,5 +1,6 @@
 // The provider agent's reconciler: desired assignments + the node's actual managed containers → the actions that converge them. Pure.
-import type { ContainerNetwork, ContainerRunSpec } from './docker-args.js';
+import type { ContainerNetwork, ContainerRunSpec, ContainerUlimits } from './docker-args.js';
+import { workloadProblems } from './workload.js';
 
 /** One lease the coordinator wants running on this node (the heartbeat reply's assignment). */
 export interface DesiredAssignment {
@@ -13,6 +14,10 @@ export interface DesiredAssignment {
   cpus?: number;
   /** The renter asked for a read-only root filesystem (with a writable /tmp tmpfs). */
   readOnlyRoot?: boolean;
+  /** Run as this non-root user instead of the image's default (root in most ML images). */
+  user?: { uid: number; gid: number };
+  /** False: the lease asked for no egress (no network without ports, an internal network with them). Default true. */
+  egress?: boolean;
   endsAt: string;
 }
 
@@ -56,6 +61,8 @@ export interface ReconcileLimits {
   pidsLimit: number;
   /** Every container read-only, whatever the lease asks; a lease can make its own read-only, never the reverse. */
   readOnlyRoot: boolean;
+  /** The ulimits this node's Docker daemon can grant (default LEASE_ULIMITS). */
+  ulimits?: ContainerUlimits;
 }
 
 export interface ReconcileInput {
@@ -104,11 +111,12 @@ export function containerNameFor(leaseId: string, nodeId: string): string {
 }
 
 /**
- * The run spec for an assignment: the node's limits where the lease names none, host network only when it has ports,
- * a read-only root when the lease or the node asks for one.
+ * The run spec for an assignment: the node's limits where the lease names none, the lease's own network (no network
+ * at all when it has no ports and wants no egress), a read-only root when the lease or the node asks for one.
  */
 export function runSpecFor(assignment: DesiredAssignment, input: Pick<ReconcileInput, 'nodeId' | 'simulated' | 'limits'>): ContainerRunSpec {
-  const network: ContainerNetwork = assignment.ports.length > 0 ? 'host' : 'none';
+  const egress = assignment.egress !== false;
+  const network: ContainerNetwork = assignment.ports.length > 0 || egress ? 'lease' : 'none';
   const gpus = Math.max(1, assignment.gpuUuids.length);
   return {
     leaseId: assignment.leaseId,
@@ -124,6 +132,9 @@ export function runSpecFor(assignment: DesiredAssignment, input: Pick<ReconcileI
     pidsLimit: input.limits.pidsLimit,
     readOnlyRoot: assignment.readOnlyRoot === true || input.limits.readOnlyRoot,
     network,
+    ...(network === 'lease' ? { egress } : {}),
+    ...(assignment.user ? { user: { ...assignment.user } } : {}),
+    ...(input.limits.ulimits ? { ulimits: { ...input.limits.ulimits } } : {}),
   };
 }
 
@@ -200,6 +211,11 @@ export function reconcile(input: ReconcileInput): ReconcilePlan {
       reports.push({ leaseId: assignment.leaseId, state: 'failed', message: `GPU ${foreign.join(', ')} is not shared by this node` });
       continue;
     }
+    const invalid = workloadProblems(assignment);
+    if (invalid.length > 0) {
+      reports.push({ leaseId: assignment.leaseId, state: 'failed', message: `invalid workload: ${invalid.map((p) => p.message).join(' ')}` });
+      continue;
+    }
     const failure = input.failures?.[assignment.leaseId];
     if (failure && failure.attempts >= maxAttempts) {
       reports.push({ leaseId: assignment.leaseId, state: 'failed', message: failure.lastError });
@@ -248,4 +264,19 @@ export function nextStartFailure(previous: StartFailure | undefined, error: stri
   const attempts = (previous?.attempts ?? 0) + 1;
   const delay = Math.min(5_000 * 4 ** (attempts - 1), 300_000);
   return { attempts, lastError: error.slice(0, 900), retryAfter: now + delay };
+}
+
+/** One Docker network carrying this node's iocli labels. */
+export interface ActualNetwork {
+  name: string;
+  leaseId: string;
+}
+
+/**
+ * Lease networks to remove: those whose lease has no container on this node and no start or removal in flight
+ * (an agent killed between removing a container and its network, or a start that failed after creating it).
+ */
+export function staleNetworks(networks: readonly ActualNetwork[], actual: readonly ActualContainer[], busyLeaseIds: ReadonlySet<string>): string[] {
+  const withContainer = new Set(actual.map((c) => c.leaseId));
+  return networks.filter((n) => !withContainer.has(n.leaseId) && !busyLeaseIds.has(n.leaseId)).map((n) => n.name);
 }

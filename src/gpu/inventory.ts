@@ -1,6 +1,6 @@
 // What this machine offers: host facts from systeminformation, GPUs from nvidia-smi, merged by PCI bus id.
 import { resolveGpuModel } from '../domain/gpu-catalogue.js';
-import { queryNvidiaSmi, type NvidiaSmiGpu, type NvidiaSmiResult } from './nvidia-smi.js';
+import { queryNvidiaSmi, type MigDevice, type MigMode, type NvidiaSmiGpu, type NvidiaSmiResult } from './nvidia-smi.js';
 
 export interface HostInfo {
   hostname: string;
@@ -32,6 +32,25 @@ export interface GpuInfo {
   temperatureC: number | null;
   powerW: number | null;
   powerLimitW: number | null;
+  /** 'enabled': the GPU is split into MIG instances and cannot serve as a whole GPU (see `isWholeGpu`). */
+  migMode: MigMode;
+  /** Its MIG instances when MIG is enabled, each with its own `MIG-…` UUID; empty otherwise. */
+  migDevices: MigDevice[];
+}
+
+/**
+ * Whether a GPU can be offered, leased and verified as one whole GPU. A MIG-enabled GPU cannot: CUDA work runs only
+ * inside its instances, so a lease handed its `GPU-…` UUID could run nothing, and a renter paying for the whole GPU
+ * would get a slice. iocli does not offer MIG instances (yet): such a GPU is shown, but not offered.
+ */
+export function isWholeGpu(gpu: Pick<GpuInfo, 'uuid' | 'migMode'>): boolean {
+  return gpu.migMode !== 'enabled' && !/^MIG-/i.test(gpu.uuid);
+}
+
+/** The command that turns MIG off on these GPUs (it takes effect after a GPU reset or a reboot). */
+export function migDisableCommand(indexes: readonly number[]): string {
+  const ids = indexes.join(',');
+  return `sudo nvidia-smi -i ${ids} -mig 0 && sudo nvidia-smi -i ${ids} -r`;
 }
 
 /** A GPU the PCI bus shows but the NVIDIA driver does not report (no driver, or a card the driver rejected). */
@@ -47,6 +66,8 @@ export interface Inventory {
   driver: string | null;
   cuda: string | null;
   unmanagedGpus: UnmanagedGpu[];
+  /** nvidia-smi query fields this driver does not know or refused: their values read as unknown. */
+  unavailableFields: string[];
   /** Why there are no (or fewer) usable GPUs, for people. Absent when all is well. */
   diagnosis?: string;
 }
@@ -86,7 +107,7 @@ export interface MergeInput {
  * Merge the PCI view (systeminformation) with nvidia-smi. nvidia-smi is authoritative for every GPU it reports (it alone
  * knows UUIDs and keeps zero values); the PCI view only fills its gaps and reveals NVIDIA GPUs the driver does not manage.
  */
-export function mergeGpuFacts({ controllers, nvidia }: MergeInput): Pick<Inventory, 'gpus' | 'driver' | 'cuda' | 'unmanagedGpus' | 'diagnosis'> {
+export function mergeGpuFacts({ controllers, nvidia }: MergeInput): Pick<Inventory, 'gpus' | 'driver' | 'cuda' | 'unmanagedGpus' | 'unavailableFields' | 'diagnosis'> {
   const smiGpus: readonly NvidiaSmiGpu[] = nvidia.status === 'ok' ? nvidia.gpus : [];
   const cuda = nvidia.status === 'ok' ? nvidia.cuda : null;
   const driver = nvidia.status === 'ok' ? nvidia.driver : null;
@@ -117,6 +138,8 @@ export function mergeGpuFacts({ controllers, nvidia }: MergeInput): Pick<Invento
       temperatureC: gpu.temperatureC ?? pci?.temperatureGpu ?? null,
       powerW: gpu.powerW ?? pci?.powerDraw ?? null,
       powerLimitW: gpu.powerLimitW ?? pci?.powerLimit ?? null,
+      migMode: gpu.migMode,
+      migDevices: gpu.migDevices,
     };
   });
 
@@ -132,10 +155,23 @@ export function mergeGpuFacts({ controllers, nvidia }: MergeInput): Pick<Invento
       name: (c.name ?? c.model ?? '').trim() || 'NVIDIA GPU',
     }));
 
-  return { gpus, driver, cuda, unmanagedGpus, diagnosis: diagnose(nvidia, gpus.length, unmanagedGpus.length) };
+  const unavailableFields = nvidia.status === 'ok' ? nvidia.unavailableFields : [];
+  return { gpus, driver, cuda, unmanagedGpus, unavailableFields, diagnosis: diagnose(nvidia, gpus, unmanagedGpus.length) };
 }
 
-function diagnose(nvidia: NvidiaSmiResult, usable: number, unmanaged: number): string | undefined {
+function diagnose(nvidia: NvidiaSmiResult, gpus: readonly GpuInfo[], unmanaged: number): string | undefined {
+  const mig = gpus.filter((gpu) => !isWholeGpu(gpu));
+  const usable = gpus.length - mig.length;
+  const migNote =
+    mig.length === 0
+      ? undefined
+      : `GPU ${mig.map((g) => g.index).join(', ')} ${mig.length === 1 ? 'has' : 'have'} MIG enabled (${mig.map((g) => `${g.migDevices.length} instance${g.migDevices.length === 1 ? '' : 's'}`).join(', ')}): ` +
+        `iocli offers whole GPUs only, so ${mig.length === 1 ? 'it is' : 'they are'} not offered. To offer ${mig.length === 1 ? 'it' : 'them'}, turn MIG off: ${migDisableCommand(mig.map((g) => g.index))}`;
+  const base = baseDiagnosis(nvidia, usable, unmanaged, mig.length);
+  return [base, migNote].filter(Boolean).join(' ') || undefined;
+}
+
+function baseDiagnosis(nvidia: NvidiaSmiResult, usable: number, unmanaged: number, mig: number): string | undefined {
   const plural = (n: number) => `${n} NVIDIA GPU${n === 1 ? '' : 's'}`;
   if (nvidia.status === 'missing') {
     return unmanaged > 0
@@ -147,7 +183,7 @@ function diagnose(nvidia: NvidiaSmiResult, usable: number, unmanaged: number): s
       ? `The NVIDIA driver reports no GPU, but ${plural(unmanaged)} ${unmanaged === 1 ? 'is' : 'are'} on the PCI bus: check \`dmesg | grep -i nvidia\` (an unsupported card or a failed initialisation).`
       : 'No NVIDIA GPU found on this machine (the driver is installed but reports no device).';
   }
-  if (usable === 0) return 'No NVIDIA GPU found on this machine.';
+  if (usable === 0) return mig > 0 ? undefined : 'No NVIDIA GPU found on this machine.';
   if (unmanaged > 0) return `${plural(unmanaged)} on the PCI bus ${unmanaged === 1 ? 'is' : 'are'} not managed by the NVIDIA driver and cannot be offered.`;
   return undefined;
 }

@@ -22,8 +22,10 @@ export interface LocalNetworkOptions {
   dataDir: string;
   /** Coordinator port (0 = random). */
   port: number;
-  /** Chain JSON-RPC port (0 = random); WebSocket on the next port (or random). */
+  /** Chain JSON-RPC port (0 = random); the WebSocket is always on the next port (the Solana convention). */
   rpcPort: number;
+  /** The chain's commitment model (default 'instant'; 'realistic' finalizes 32 slots after landing). */
+  commitment?: 'instant' | 'realistic';
   onError?: (error: unknown, where: string) => void;
 }
 
@@ -72,7 +74,7 @@ export async function startLocalNetwork(options: LocalNetworkOptions): Promise<R
     import('../coordinator/solana-payments.js'),
     import('../coordinator/server.js'),
   ]);
-  const chain = await startLocalChain({ dataDir: join(dataDir, 'chain'), port: options.rpcPort, wsPort: options.rpcPort === 0 ? 0 : options.rpcPort + 1 });
+  const chain = await startLocalChain({ dataDir: join(dataDir, 'chain'), port: options.rpcPort, commitment: options.commitment });
   const cleanup: Array<() => Promise<void>> = [() => chain.close()];
   const closeAll = async () => {
     for (const step of cleanup.reverse()) await step().catch((error) => options.onError?.(error, 'shutdown'));

@@ -3,6 +3,8 @@ import type { ChallengeAnswer, ChallengeCommit, ChallengeResult, ChallengeSample
 import type { AssignmentsResponse, HeartbeatRequest, Node, RegisterNodeRequest, UploadLogsRequest, HeartbeatResponse } from '../api/schemas.js';
 import type { ContainerRuntime, PullProgress } from '../docker/runtime.js';
 import type { ReconcileLimits } from '../domain/reconcile.js';
+import type { SigningKeypair } from '../api/signing.js';
+import type { RelayLinkEvent } from './relay-link.js';
 import type { TelemetrySource } from './telemetry.js';
 import type { GpuVerification } from './verify.js';
 
@@ -33,6 +35,7 @@ export type AgentEvent =
   | { type: 'container-exited'; leaseId: string; containerId: string; exitCode: number | null; oomKilled: boolean }
   | { type: 'container-stopped'; leaseId: string; containerId: string }
   | { type: 'container-removed'; leaseId: string; containerId: string; reason: string }
+  | { type: 'network-removed'; network: string }
   | { type: 'logs-shipped'; leaseId: string; bytes: number }
   | { type: 'warning'; message: string; code?: string }
   | { type: 'verification'; results: GpuVerification[] }
@@ -75,6 +78,11 @@ export interface ProviderAgentOptions {
    * separate node id so the reconciler never sees them. Simulated GPUs report 'simulated' without running anything.
    */
   verify?: boolean;
+  /**
+   * Keep a relay link to the coordinator (src/provider/relay-link.ts) so renters can exec into and forward ports of this
+   * node's lease containers; the owner's keypair signs the link. Absent: no relay.
+   */
+  relay?: { keypair: SigningKeypair; onEvent?: (event: RelayLinkEvent) => void };
 }
 
 export interface AgentSummary {

@@ -51,6 +51,9 @@ export async function runProviderAgent(options: ProviderAgentOptions): Promise<A
   await rememberNode(session, node, { registration: options.registration, dataDir: options.dataDir, apiUrl: options.apiUrl });
 
   const runtime = options.createRuntime(nodeId);
+  const relay = options.relay && options.apiUrl
+    ? (await import('./relay-link.js')).startRelayLink({ apiUrl: options.apiUrl, nodeId, keypair: options.relay.keypair, signal, onEvent: options.relay.onEvent })
+    : undefined;
   const verification = options.verify
     ? verifyInBackground(session, { nodeId, createRuntime: options.createRuntime, gpus: options.registration.gpus, simulated })
     : Promise.resolve();
@@ -95,5 +98,6 @@ export async function runProviderAgent(options: ProviderAgentOptions): Promise<A
     summary,
   });
   await challenges.idle();
+  await relay?.close();
   return summary;
 }

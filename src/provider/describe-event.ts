@@ -62,6 +62,8 @@ export function describeAgentEvent(event: AgentEvent): EventLine | undefined {
       return { level: 'info', text: `Lease ${event.leaseId} stopped: container ${short(event.containerId)}` };
     case 'container-removed':
       return { level: 'info', text: `Lease ${event.leaseId} container ${short(event.containerId)} removed (${event.reason})` };
+    case 'network-removed':
+      return { level: 'info', text: `Removed lease network ${event.network} (its container is gone)` };
     case 'warning':
       return { level: 'warn', text: event.message };
     case 'verification':

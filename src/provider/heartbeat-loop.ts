@@ -2,7 +2,7 @@
 // from the reply and hands the reconciler's plan to the converger. Backs off while the coordinator fails.
 import type { HeartbeatRequest, HeartbeatResponse, Node } from '../api/schemas.js';
 import type { ContainerRuntime, ManagedContainer } from '../docker/runtime.js';
-import { reconcile, type DesiredAssignment, type LeaseReport, type ReconcileLimits } from '../domain/reconcile.js';
+import { reconcile, staleNetworks, type DesiredAssignment, type LeaseReport, type ReconcileLimits } from '../domain/reconcile.js';
 import { writeAgentState } from './data-dir.js';
 import { errorCode, errorText, httpStatus, type AgentSession } from './agent-session.js';
 import type { AgentSummary, ProviderApi } from './agent-types.js';
@@ -37,6 +37,9 @@ export interface HeartbeatLoop {
   readonly runningCount: number;
 }
 
+/** Lease networks left behind are swept on the first tick and every this many ticks after (one docker call each time). */
+const NETWORK_SWEEP_EVERY = 12;
+
 export function createHeartbeatLoop(session: AgentSession, input: HeartbeatLoopInput): HeartbeatLoop {
   const { api, nodeId, runtime, converger, logs, summary } = input;
   const { emit, now } = session;
@@ -47,15 +50,30 @@ export function createHeartbeatLoop(session: AgentSession, input: HeartbeatLoopI
   let runningCount = -1;
   let consecutiveFailures = 0;
   let announced = new Set<string>();
+  let ticks = 0;
+
+  /** Removes lease networks without a container (listed before the containers, so a network created since is never taken). */
+  async function sweepNetworks(networks: Awaited<ReturnType<ContainerRuntime['listManagedNetworks']>>, actual: ManagedContainer[]): Promise<void> {
+    for (const name of staleNetworks(networks, actual, new Set(inFlight.keys()))) {
+      try {
+        await runtime.removeNetwork(name);
+        emit({ type: 'network-removed', network: name });
+      } catch (error) {
+        emit({ type: 'warning', message: `Cannot remove network ${name}: ${errorText(error)}`, code: errorCode(error) });
+      }
+    }
+  }
 
   async function tick(): Promise<void> {
     let actual: ManagedContainer[] | undefined;
+    const networks = ticks++ % NETWORK_SWEEP_EVERY === 0 ? await runtime.listManagedNetworks().catch(() => undefined) : undefined;
     try {
       actual = await runtime.listManaged();
     } catch (error) {
       emit({ type: 'warning', message: `Cannot list containers: ${errorText(error)}`, code: errorCode(error) });
     }
     runningCount = actual ? actual.filter((c) => c.running).length : -1;
+    if (networks && actual) await sweepNetworks(networks, actual);
     const settled = (actual ?? []).filter((c) => !inFlight.has(c.leaseId));
     for (const container of settled) {
       if ((container.state === 'exited' || container.state === 'dead') && !seenExited.has(container.id)) {
@@ -83,7 +101,7 @@ export function createHeartbeatLoop(session: AgentSession, input: HeartbeatLoopI
     const body: HeartbeatRequest = {
       gpus,
       containers: reports.map((r) => ({ leaseId: r.leaseId, state: r.state, ...(r.exitCode !== undefined ? { exitCode: r.exitCode } : {}), ...(r.message ? { message: r.message.slice(0, 1000) } : {}) })),
-      ...(heartbeatBatches.length > 0 ? { logs: heartbeatBatches.flatMap((b) => b.chunks.map((c) => ({ leaseId: b.leaseId, stream: c.stream, data: c.data }))) } : {}),
+      ...(heartbeatBatches.length > 0 ? { logs: heartbeatBatches.flatMap((b) => b.chunks.map((c) => ({ leaseId: b.leaseId, ...c }))) } : {}),
       draining: session.draining,
       ...(pendingVerification ? { verification: pendingVerification } : {}),
     };

@@ -6,6 +6,7 @@ import { errorCode, errorText, type AgentSession } from './agent-session.js';
 import type { ProviderApi } from './agent-types.js';
 
 // The coordinator takes 1 MiB bodies and 256 log entries a heartbeat; logs above this wait for the next round.
+// Output bytes: their base64 is 4/3 of this.
 const HEARTBEAT_LOG_BUDGET_CHARS = 384 * 1024;
 const HEARTBEAT_LOG_BUDGET_ENTRIES = 200;
 

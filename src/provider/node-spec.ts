@@ -2,6 +2,7 @@
 import type { RegisterNodeRequest } from '../api/schemas.js';
 import type { ReconcileLimits } from '../domain/reconcile.js';
 import { UserError } from '../errors.js';
+import { isWholeGpu, migDisableCommand } from '../gpu/inventory.js';
 import { selectGpus, simulatedGpus, type GpuSelection, type SimulatedGpuRequest } from './options.js';
 import type { ProviderPreflight } from './preflight.js';
 
@@ -23,15 +24,29 @@ export function buildRegistration(input: NodeSpecInput): RegisterNodeRequest {
     gpus = selectGpus(simulatedGpus(input.machineId, input.simulate), input.selection);
   } else {
     const detected = preflight.inventory?.gpus ?? [];
-    gpus = selectGpus(detected, input.selection).map((gpu) => ({
+    const selected = selectGpus(detected, input.selection);
+    // A MIG-enabled GPU is never offered as a whole GPU: `--gpus all` leaves it out, naming it is an error.
+    const mig = selected.filter((gpu) => !isWholeGpu(gpu));
+    if (mig.length > 0 && input.selection !== 'all') {
+      throw new UserError(`GPU ${mig.map((g) => g.index).join(', ')} has MIG enabled and cannot be offered as a whole GPU.`, {
+        code: 'MIG_ENABLED',
+        hint: `Leave it out of --gpus, or turn MIG off first: ${migDisableCommand(mig.map((g) => g.index))}`,
+      });
+    }
+    gpus = selected.filter(isWholeGpu).map((gpu) => ({
       index: gpu.index,
       uuid: gpu.uuid,
       model: gpu.model === 'unknown' ? gpu.name : gpu.model,
       vramMb: Math.max(1, Math.round(gpu.vramMb ?? 1)),
+      migEnabled: false,
     }));
   }
   if (gpus.length === 0) {
-    throw new UserError('No GPU to share.', { code: 'NO_GPUS', hint: 'Choose GPUs with --gpus all or --gpus 0,1 (see `iocli gpus`).' });
+    const mig = (preflight.inventory?.gpus ?? []).filter((gpu) => !isWholeGpu(gpu));
+    throw new UserError('No GPU to share.', {
+      code: 'NO_GPUS',
+      hint: mig.length > 0 ? `Every GPU has MIG enabled, and iocli offers whole GPUs only: ${migDisableCommand(mig.map((g) => g.index))}` : 'Choose GPUs with --gpus all or --gpus 0,1 (see `iocli gpus`).',
+    });
   }
   const diskGb = preflight.host.diskFreeBytes === null ? undefined : Math.floor(preflight.host.diskFreeBytes / 1024 ** 3);
   return {
@@ -47,6 +62,7 @@ export function buildRegistration(input: NodeSpecInput): RegisterNodeRequest {
     pricePerGpuHour: input.pricePerGpuHour,
     simulated: Boolean(input.simulate),
     ...(input.publicHost ? { publicHost: input.publicHost } : {}),
+    ...(preflight.isolation ? { isolation: preflight.isolation } : {}),
   };
 }
 

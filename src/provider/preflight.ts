@@ -2,14 +2,16 @@
 import { statfs } from 'node:fs/promises';
 import { cpus, hostname, totalmem } from 'node:os';
 import type { ContainerRuntime, DockerPreflight } from '../docker/runtime.js';
-import type { Inventory } from '../gpu/inventory.js';
+import { isWholeGpu, migDisableCommand, type Inventory } from '../gpu/inventory.js';
 import { UserError } from '../errors.js';
+import type { NodeIsolation } from '../api/schemas.js';
+import { isolationChecks, type IsolationFacts } from './lease-isolation.js';
 import type { SimulatedGpuRequest } from './options.js';
 
 export type CheckStatus = 'ok' | 'warn' | 'fail' | 'skipped';
 
 export interface PreflightCheck {
-  id: 'docker' | 'docker-daemon' | 'nvidia-runtime' | 'gpus' | 'driver' | 'disk';
+  id: 'docker' | 'docker-daemon' | 'nvidia-runtime' | 'gpus' | 'driver' | 'disk' | 'lease-user' | 'lease-network' | 'lease-limits';
   title: string;
   status: CheckStatus;
   message: string;
@@ -33,6 +35,8 @@ export interface ProviderPreflight {
   /** Real mode only: what detection found (undefined when the driver is broken). */
   inventory?: Inventory;
   host: HostFacts;
+  /** What isolation leases get here (with the `isolation` option and a reachable daemon). */
+  isolation?: NodeIsolation;
 }
 
 export interface PreflightOptions {
@@ -45,6 +49,8 @@ export interface PreflightOptions {
   diskPath?: string;
   /** Below this, the disk check fails (default 5 GiB); below 4× it warns. */
   minDiskBytes?: number;
+  /** Lease isolation facts (src/provider/lease-isolation.ts's gatherIsolationFacts); absent: those checks are left out. */
+  isolation?: (docker: DockerPreflight) => Promise<IsolationFacts>;
 }
 
 const GIB = 1024 ** 3;
@@ -115,15 +121,22 @@ export async function runProviderPreflight(options: PreflightOptions): Promise<P
     try {
       if (!options.detect) throw new Error('Bug: runProviderPreflight needs detect() without simulate.');
       inventory = await options.detect();
+      // A MIG-enabled GPU is shown but never offered as a whole GPU (src/gpu/inventory.ts isWholeGpu).
+      const whole = inventory.gpus.filter(isWholeGpu);
+      const mig = inventory.gpus.filter((gpu) => !isWholeGpu(gpu));
+      const migHint = mig.length > 0 ? `Turn MIG off to offer ${mig.length === 1 ? 'that GPU' : 'those GPUs'} whole: ${migDisableCommand(mig.map((g) => g.index))} (or reboot after the first command).` : undefined;
       if (inventory.gpus.length === 0) {
         checks.push({ id: 'gpus', title: 'GPUs', status: 'fail', message: inventory.diagnosis ?? 'No NVIDIA GPU found.', hint: HINT_INSTALL_DRIVER });
+      } else if (whole.length === 0) {
+        checks.push({ id: 'gpus', title: 'GPUs', status: 'fail', message: inventory.diagnosis ?? 'No GPU can be offered whole.', hint: migHint });
       } else {
-        const models = [...new Set(inventory.gpus.map((g) => (g.model === 'unknown' ? g.name : g.model)))].join(', ');
+        const models = [...new Set(whole.map((g) => (g.model === 'unknown' ? g.name : g.model)))].join(', ');
         checks.push({
           id: 'gpus',
           title: 'GPUs',
           status: inventory.diagnosis ? 'warn' : 'ok',
-          message: `${inventory.gpus.length} × ${models}${inventory.diagnosis ? ` (${inventory.diagnosis})` : ''}`,
+          message: `${whole.length} × ${models}${inventory.diagnosis ? ` (${inventory.diagnosis})` : ''}`,
+          ...(migHint ? { hint: migHint } : {}),
         });
       }
       if (inventory.driver) {
@@ -170,5 +183,12 @@ export async function runProviderPreflight(options: PreflightOptions): Promise<P
       }
     : hostFromOs(disk);
 
-  return { ok: checks.every((check) => check.status !== 'fail'), simulated, checks, docker, inventory, host };
+  let isolation: NodeIsolation | undefined;
+  if (options.isolation && docker.daemonReachable) {
+    const found = isolationChecks(await options.isolation(docker));
+    checks.push(...found.checks);
+    isolation = found.isolation;
+  }
+
+  return { ok: checks.every((check) => check.status !== 'fail'), simulated, checks, docker, inventory, host, ...(isolation ? { isolation } : {}) };
 }

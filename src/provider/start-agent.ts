@@ -2,6 +2,7 @@
 // one-agent-per-data-directory lock, telemetry, and where each agent event is written.
 import { join } from 'node:path';
 import type { RegisterNodeRequest } from '../api/schemas.js';
+import type { SigningKeypair } from '../api/signing.js';
 import { createDockerRuntime } from '../docker/runtime.js';
 import { UsageError } from '../errors.js';
 import { runProviderAgent, type AgentSummary, type ProviderApi } from './agent.js';
@@ -45,6 +46,8 @@ export interface StartAgentInput {
   drainTimeoutMs: number;
   shipLogs: boolean;
   verify: boolean;
+  /** The owner's keypair: with it the agent keeps a relay link so renters reach their containers (lease exec, port-forward…). */
+  keypair?: SigningKeypair;
   /** The terminal's progress and warning lines (stderr); every agent event also goes to the agent log. */
   report: { info(text: string): void; warn(text: string): void };
 }
@@ -89,6 +92,16 @@ export async function startProviderAgent(input: StartAgentInput): Promise<{ summ
     drainTimeoutMs: input.drainTimeoutMs,
     shipLogs: input.shipLogs,
     verify: input.verify,
+    relay: input.keypair
+      ? {
+          keypair: input.keypair,
+          onEvent: (event) => {
+            if (event.type === 'relay-connected') log.write('info', 'Relay link to the coordinator is up (renters can reach their containers).');
+            else if (event.type === 'relay-disconnected') log.write('warn', `Relay link down (${event.reason}); retrying in ${event.retryInMs} ms.`);
+            else log.write(event.outcome === 'opened' ? 'info' : 'warn', `Relay ${event.kind} stream for lease ${event.leaseId} ${event.outcome}${event.reason ? `: ${event.reason}` : ''}`);
+          },
+        }
+      : undefined,
     onEvent: (event) => {
       const line = describeAgentEvent(event);
       if (!line) return;

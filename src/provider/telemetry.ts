@@ -16,10 +16,13 @@ const defined = <T extends object>(value: T): T => Object.fromEntries(Object.ent
 /** Real GPUs: one nvidia-smi query per heartbeat, restricted to the shared GPUs. A failed query reports nothing rather than stopping the agent. */
 export function nvidiaTelemetry(sharedUuids: readonly string[], onError?: (error: Error) => void): TelemetrySource {
   const shared = new Set(sharedUuids);
+  // The query fields this driver takes are settled by the first query; later ones skip asking it again.
+  let fields: readonly string[] | undefined;
   return async () => {
     try {
-      const result = await queryNvidiaSmi({ timeoutMs: 10_000 });
+      const result = await queryNvidiaSmi({ timeoutMs: 10_000, readingsOnly: true, fields });
       if (result.status !== 'ok') return [];
+      fields = result.fields;
       return result.gpus
         .filter((gpu) => shared.has(gpu.uuid))
         .map((gpu) =>

@@ -1,5 +1,5 @@
 // Pure presentation decisions for renters: token amounts, quote summaries, why nothing fits, and how to reach a workload.
-import type { Lease, NoCapacityDetails, Offer, Quote } from '../api/schemas.js';
+import type { Lease, NoCapacityDetails, NodeIsolation, Offer, Quote } from '../api/schemas.js';
 import { formatTokenAmount, TOKEN_DECIMALS } from '../domain/money.js';
 
 
@@ -26,10 +26,21 @@ export function offerRow(offer: Offer, decimals = TOKEN_DECIMALS): string[] {
     offer.region,
     `${Math.round(offer.reliability * 100)}%`,
     offer.verification ?? (offer.simulated ? 'simulated' : offer.verified ? 'verified' : 'unverified'),
+    isolationText(offer.isolation),
   ];
 }
 
-export const OFFER_TABLE_HEAD = ['Node', 'GPUs free × model', 'VRAM', 'Price/GPU-h', 'Region', 'Reliability', 'Verified'];
+export const OFFER_TABLE_HEAD = ['Node', 'GPUs free × model', 'VRAM', 'Price/GPU-h', 'Region', 'Reliability', 'Verified', 'Isolation'];
+
+/**
+ * A node's lease isolation in a few words: its own network per lease always; whether root is remapped; whether the
+ * rig's LAN is fenced off. Nodes that predate the report are `unknown`.
+ */
+export function isolationText(isolation: NodeIsolation | null | undefined): string {
+  if (!isolation) return 'unknown';
+  const lan = isolation.lanBlocked === true ? 'LAN blocked' : isolation.lanBlocked === false ? 'LAN not blocked' : 'LAN unchecked';
+  return ['own network', isolation.rootRemapped ? 'root remapped' : 'root not remapped', lan].join(', ');
+}
 
 /** The quote as labelled lines for the confirmation screen (amounts in tokens). */
 export function quoteLines(quote: Quote, decimals = TOKEN_DECIMALS, symbol = 'tokens'): Array<[string, string]> {
@@ -132,6 +143,26 @@ export function rootFilesystemText(lease: Partial<Pick<Lease, 'readOnlyRoot'>>):
   return lease.readOnlyRoot === true ? 'read-only (writable /tmp tmpfs)' : 'writable';
 }
 
+/** Who the lease's container runs as, in words. */
+export function leaseUserText(lease: Partial<Pick<Lease, 'user'>>): string {
+  return lease.user ? `${lease.user.uid}:${lease.user.gid} (non-root)` : "the image's default (usually root)";
+}
+
+/** The lease's network, in words: its own network always; egress unless the renter turned it off. */
+export function leaseNetworkText(lease: Partial<Pick<Lease, 'egress' | 'ports'>>): string {
+  const ports = (lease.ports?.length ?? 0) > 0;
+  if (lease.egress === false) return ports ? 'own network, no egress (ports through the relay only)' : 'none (no egress)';
+  return 'own network with egress (internet)';
+}
+
+/** The isolation of each node the lease runs on, in words (one node: just its text). */
+export function leaseIsolationText(lease: Pick<Lease, 'allocations'>): string | undefined {
+  if (lease.allocations.length === 0) return undefined;
+  const texts = lease.allocations.map((a) => ({ nodeId: a.nodeId, text: isolationText(a.isolation) }));
+  if (new Set(texts.map((t) => t.text)).size === 1) return texts[0]!.text;
+  return texts.map((t) => `${t.nodeId}: ${t.text}`).join('; ');
+}
+
 /** "host:port", with IPv6 addresses in brackets. */
 export function hostPort(host: string, port: number): string {
   return host.includes(':') ? `[${host}]:${port}` : `${host}:${port}`;
@@ -141,6 +172,16 @@ export const TERMINAL_LEASE_STATES: ReadonlySet<Lease['state']> = new Set(['comp
 
 export function isTerminal(state: Lease['state']): boolean {
   return TERMINAL_LEASE_STATES.has(state);
+}
+
+/**
+ * The exit code a finished batch job hands on (`rent --follow` exits with it, like `docker run`): the container's own
+ * code (0-255); 0 for a completed lease from a coordinator that does not report codes; null when the workload did not
+ * end by itself (stopped, expired, a node fault, never started).
+ */
+export function workloadExitCode(lease: Pick<Lease, 'state' | 'exitCode'>): number | null {
+  if (typeof lease.exitCode === 'number') return lease.exitCode >= 0 && lease.exitCode <= 255 ? lease.exitCode : 1;
+  return lease.state === 'completed' ? 0 : null;
 }
 
 /** Spinner text for a lease that is on its way to running. */

@@ -1,7 +1,7 @@
 // The renter's steps against the coordinator: quote, pay + create (retry-safe), wait until running, follow logs.
 // Prompts and rendering stay in commands/; these take an API client and report progress through callbacks.
 import type { ApiClient } from '../api/client.js';
-import type { Lease, LogsResponse, NetworkInfo, Quote, QuoteRequest } from '../api/schemas.js';
+import type { Lease, LogsResponse, Quote, QuoteRequest } from '../api/schemas.js';
 import { ExternalError, UserError } from '../errors.js';
 import { noCapacityError, paymentError, priceAboveMaxError } from './errors.js';
 import { isTerminal } from './format.js';
@@ -145,15 +145,22 @@ export interface FollowOptions {
   follow: boolean;
   intervalMs?: number;
   signal?: AbortSignal;
+  /** base64: entries carry the exact bytes (for --raw); utf8 (default): text. */
+  encoding?: 'utf8' | 'base64';
   /** Each entry as it arrives. */
   onEntry: (entry: LogsResponse['entries'][number]) => void;
 }
 
 /**
  * Print what is there (optionally only the tail), then with `follow` poll with the cursor until the lease ends
- * (one last fetch catches lines written just before the end) or the signal aborts. Returns the final cursor.
+ * (one last fetch catches lines written just before the end) or the signal aborts. Returns the final cursor, and the
+ * ended lease when it ended.
  */
-export async function followLogs(api: Pick<RenterApi, 'leaseLogs' | 'lease'>, leaseId: string, options: FollowOptions): Promise<{ cursor: number; entries: number; ended: boolean }> {
+export async function followLogs(
+  api: Pick<RenterApi, 'leaseLogs' | 'lease'>,
+  leaseId: string,
+  options: FollowOptions,
+): Promise<{ cursor: number; entries: number; ended: boolean; lease?: Lease }> {
   const { follow, intervalMs = 1000, signal, onEntry } = options;
   let count = 0;
   const emit = (response: LogsResponse) => {
@@ -161,14 +168,15 @@ export async function followLogs(api: Pick<RenterApi, 'leaseLogs' | 'lease'>, le
     count += response.entries.length;
     return response.cursor;
   };
-  let cursor = emit(await api.leaseLogs(leaseId, options.tail !== undefined ? { tail: options.tail } : {}, { signal }));
+  const encoding = options.encoding === 'base64' ? { encoding: 'base64' as const } : {};
+  let cursor = emit(await api.leaseLogs(leaseId, { ...(options.tail !== undefined ? { tail: options.tail } : {}), ...encoding }, { signal }));
   if (!follow) return { cursor, entries: count, ended: false };
   for (;;) {
     await sleep(intervalMs, signal);
     if (signal?.aborted) return { cursor, entries: count, ended: false };
     let lease: Lease;
     try {
-      const response = await api.leaseLogs(leaseId, { since: cursor }, { signal });
+      const response = await api.leaseLogs(leaseId, { since: cursor, ...encoding }, { signal });
       cursor = emit(response);
       lease = await api.lease(leaseId, { signal });
     } catch (error) {
@@ -177,13 +185,9 @@ export async function followLogs(api: Pick<RenterApi, 'leaseLogs' | 'lease'>, le
       throw error;
     }
     if (isTerminal(lease.state)) {
-      cursor = emit(await api.leaseLogs(leaseId, { since: cursor }, { signal }));
-      return { cursor, entries: count, ended: true };
+      cursor = emit(await api.leaseLogs(leaseId, { since: cursor, ...encoding }, { signal }));
+      return { cursor, entries: count, ended: true, lease };
     }
   }
 }
 
-/** The RPC to use: an explicit --url / IOCLI_RPC_URL wins, else what the coordinator says its chain is. */
-export function paymentRpcUrl(network: NetworkInfo, settings: { rpcUrl: string; sources: { rpcUrl?: string } }): string {
-  return settings.sources.rpcUrl === 'flag' || settings.sources.rpcUrl === 'env' ? settings.rpcUrl : network.rpcUrl;
-}

@@ -19,6 +19,21 @@ export function parseEnvPairs(pairs: readonly string[]): Record<string, string> 
   return env;
 }
 
+const MAX_ID = 2_147_483_647;
+
+/** `--user UID:GID` → the numeric non-root user the container runs as. Root (0) is the default: leave the flag out. */
+export function parseUser(value: string): { uid: number; gid: number } {
+  const match = /^(\d{1,10}):(\d{1,10})$/.exec(value.trim());
+  const uid = Number(match?.[1]);
+  const gid = Number(match?.[2]);
+  if (!match || uid < 1 || gid < 1 || uid > MAX_ID || gid > MAX_ID) {
+    throw new UsageError(`Invalid --user "${value}".`, {
+      hint: 'Use numeric ids, e.g. --user 1000:1000 (both 1-2147483647). Leave --user out to run as the image\'s default user (usually root).',
+    });
+  }
+  return { uid, gid };
+}
+
 /** `--port 8080` repeated (or `--port 8080,8888`) → sorted unique port numbers. */
 export function parsePorts(values: readonly string[]): number[] {
   const ports = new Set<number>();

@@ -116,6 +116,9 @@ describe.skipIf(!dockerReady)('e2e: full loop through the iocli binary', () => {
     for (const label of labels) {
       const ids = (await docker(['ps', '-aq', '--no-trunc', '--filter', 'label=iocli.managed=true', '--filter', `label=${label}`])).stdout.split('\n').filter(Boolean);
       if (ids.length > 0) await docker(['rm', '-f', ...ids]);
+      // Lease networks carry the same labels; the agent removes them with their containers unless it was killed first.
+      const networks = (await docker(['network', 'ls', '-q', '--filter', 'label=iocli.managed=true', '--filter', `label=${label}`])).stdout.split('\n').filter(Boolean);
+      if (networks.length > 0) await docker(['network', 'rm', ...networks]);
     }
     home.cleanup();
     process.stderr.write(`full-loop e2e: ${((Date.now() - started) / 1000).toFixed(1)} s\n`);

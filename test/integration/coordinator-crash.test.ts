@@ -83,7 +83,10 @@ describe.each(ENGINES)('coordinator crash safety on %s', (engine) => {
     const uuids = active.flatMap((l) => l.allocations.flatMap((a) => a.gpuUuids));
     expect(new Set(uuids).size).toBe(uuids.length);
     const { offers } = await createApiClient({ baseUrl: second.url }).offers();
-    expect(offers.reduce((n, o) => n + o.freeGpus, 0)).toBe(40 - uuids.length);
+    // Quotes the crash cut off before their lease still hold their GPUs until they lapse (at most one per worker).
+    const offered = offers.reduce((n, o) => n + o.freeGpus, 0);
+    expect(offered).toBeLessThanOrEqual(40 - uuids.length);
+    expect(offered).toBeGreaterThanOrEqual(40 - uuids.length - workers.length);
     // Nodes survived (the same machine re-registers into the same id), and allocation keeps working after the restart.
     const p2 = createApiClient({ baseUrl: second.url, keypair: provider });
     expect((await p2.registerNode(nodeSpec({ gpuCount: 4, machineId: 'crash-0' }))).id).toBe(nodeIds[0]);

@@ -109,6 +109,11 @@ describe.each(ENGINES)('heartbeat sessions on %s', (engine) => {
     expect((await post(path, '{}', session.headers('POST', path, '{}'))).status).toBe(200);
     await server.close();
     server = await start();
+    // It knows the session, but not which sequence numbers the old process accepted: it names the next safe one.
+    const behind = await fetch(`${server.url}${path}`, { method: 'POST', headers: { 'content-type': 'application/json', ...session.headers('POST', path, '{}') }, body: '{}' });
+    const answer = (await behind.json()) as { error: { code: string; details: { nextSeq: number } } };
+    expect([behind.status, answer.error.code]).toEqual([401, 'SEQ_BEHIND']);
+    session.skipTo(answer.error.details.nextSeq);
     expect((await post(path, '{}', session.headers('POST', path, '{}'))).status).toBe(200);
   });
 });

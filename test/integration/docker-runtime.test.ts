@@ -1,8 +1,7 @@
 // The container runtime against a real dockerd: security profile, logs, stop/remove, and host safety.
 import { randomUUID } from 'node:crypto';
-import { createServer } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { buildRunArgs, type ContainerRunSpec } from '../../src/domain/docker-args.js';
+import { buildRunArgs, LEASE_CAPABILITIES, type ContainerRunSpec } from '../../src/domain/docker-args.js';
 import { createDockerRuntime, type LogChunk } from '../../src/docker/runtime.js';
 import { ExternalError, UserError } from '../../src/errors.js';
 import { docker, dockerInspect, dockerOk, ensureDocker, ensureTestImage, removeContainersByLabel, TEST_IMAGE } from '../support/docker.js';
@@ -128,7 +127,15 @@ describe.skipIf(!available)('docker runtime (real dockerd)', () => {
     const raw = await dockerInspect(mainId);
     const host = raw.HostConfig;
     expect(host.CapDrop).toEqual(['ALL']);
-    expect(host.CapAdd).toBeNull();
+    expect(host.CapAdd).toEqual(LEASE_CAPABILITIES.map((cap) => `CAP_${cap}`));
+    expect(host.ShmSize).toBe(64 * MiB);
+    const ulimits = await runtime.grantableUlimits();
+    // Docker keeps ulimits in a map: their order in inspect output varies.
+    expect([...host.Ulimits].sort((a: { Name: string }, b: { Name: string }) => a.Name.localeCompare(b.Name))).toEqual([
+      { Name: 'memlock', Soft: ulimits.memlock, Hard: ulimits.memlock },
+      { Name: 'nofile', Soft: ulimits.nofile, Hard: ulimits.nofile },
+      { Name: 'stack', Soft: ulimits.stack, Hard: ulimits.stack },
+    ]);
     expect(host.SecurityOpt).toEqual(['no-new-privileges']);
     expect(host.Privileged).toBe(false);
     expect(host.Binds).toBeNull();
@@ -227,18 +234,20 @@ describe.skipIf(!available)('docker runtime (real dockerd)', () => {
     expect(stdout.join('')).toBe('65534\n65534\nTMP=ok\nROOT=ro\n');
   });
 
-  it('host network with a port: the workload is reachable on loopback', async () => {
-    const port = await new Promise<number>((resolve) => {
-      const server = createServer().listen(0, '127.0.0.1', () => {
-        const { port: free } = server.address() as { port: number };
-        server.close(() => resolve(free));
-      });
-    });
-    const id = await runtime.run(leaseSpec('web', { network: 'host', ports: [port], command: ['httpd', '-f', '-p', `127.0.0.1:${port}`, '-h', '/etc'] }));
-    expect((await dockerInspect(id)).HostConfig.NetworkMode).toBe('host');
+  it('lease network with a port: its own network, published on 127.0.0.1 only, removed with the container', async () => {
+    const spec = leaseSpec('web', { network: 'lease', ports: [8080], command: ['httpd', '-f', '-p', '8080', '-h', '/etc'] });
+    const id = await runtime.run(spec);
+    const raw = await dockerInspect(id);
+    expect(raw.HostConfig.NetworkMode).toBe(`${spec.name}-net`);
+    expect(Object.keys(raw.NetworkSettings.Networks)).toEqual([`${spec.name}-net`]);
+    expect(await runtime.listManagedNetworks()).toEqual([{ name: `${spec.name}-net`, leaseId: 'web' }]);
+    const bindings = raw.HostConfig.PortBindings['8080/tcp'];
+    expect(bindings).toEqual([{ HostIp: '127.0.0.1', HostPort: '' }]);
+    const published = await waitFor('port', async () => raw && (await dockerInspect(id)).NetworkSettings.Ports['8080/tcp']?.[0]);
+    expect(published.HostIp).toBe('127.0.0.1');
     const body = await waitFor('httpd', async () => {
       try {
-        const response = await fetch(`http://127.0.0.1:${port}/passwd`);
+        const response = await fetch(`http://127.0.0.1:${published.HostPort}/passwd`);
         return await response.text();
       } catch {
         return undefined;
@@ -246,6 +255,8 @@ describe.skipIf(!available)('docker runtime (real dockerd)', () => {
     });
     expect(body).toContain('nobody:x:65534');
     await runtime.remove(id);
+    expect((await docker(['network', 'inspect', `${spec.name}-net`])).code).not.toBe(0);
+    expect(await runtime.listManagedNetworks()).toEqual([]);
   });
 
   it('reports exit codes and errors with stable codes', async () => {

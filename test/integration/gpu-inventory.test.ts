@@ -87,6 +87,8 @@ describe('detectInventory with recorded hardware', () => {
         temperatureC: 41,
         powerW: 28.51,
         powerLimitW: 450,
+        migMode: null,
+        migDevices: [],
       },
     ]);
     // Host facts come from this machine.

@@ -104,7 +104,9 @@ describe.skipIf(!hasDocker)('provider agent (real coordinator, real Docker, simu
     expect(inspect.HostConfig.Privileged).toBe(false);
     expect(inspect.Mounts).toEqual([]);
     expect(inspect.HostConfig.Binds ?? []).toEqual([]);
-    expect(inspect.HostConfig.NetworkMode).toBe('none');
+    // Egress by default: the lease's own network, never the host's; removed with the container below.
+    expect(inspect.HostConfig.NetworkMode).toBe(`${inspect.Name.replace(/^\//, '')}-net`);
+    expect((await docker(['network', 'inspect', inspect.HostConfig.NetworkMode])).code).toBe(0);
     expect(inspect.HostConfig.Memory).toBe(64 * 1024 * 1024);
     expect(inspect.HostConfig.NanoCpus).toBe(500_000_000);
     expect(inspect.HostConfig.PidsLimit).toBe(128);
@@ -127,7 +129,9 @@ describe.skipIf(!hasDocker)('provider agent (real coordinator, real Docker, simu
 
     await renter.stopLease(lease.id);
     await waitFor('the container to be removed', async () => (await containersOfLease(lease.id)).length === 0, { timeoutMs: 20_000 });
-    expect(events.some((e) => e.type === 'container-removed' && e.leaseId === lease.id)).toBe(true);
+    // The event follows the network's removal, which comes after the container's.
+    await waitFor('the removal event', async () => events.some((e) => e.type === 'container-removed' && e.leaseId === lease.id));
+    expect((await docker(['network', 'inspect', inspect.HostConfig.NetworkMode])).code).not.toBe(0);
   }, 60_000);
 
   it('reports a non-zero exit code: the lease fails with it and the container goes', async () => {

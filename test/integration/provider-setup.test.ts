@@ -59,6 +59,9 @@ describe.skipIf(!hasDocker)('iocli provide first-run setup', () => {
           const { createApiClient } = await import('../../src/api/client.js');
           return createApiClient({ baseUrl: 'http://127.0.0.1:9', keypair: await loadKeypairFile(keypairPath) });
         },
+        network: async () => {
+          throw new Error('not expected');
+        },
       };
       const result = await runProvide({ simulateGpus: '2:H100', dataDir: join(home, 'provider') }, ctx);
       expect(asked).toEqual([

@@ -209,6 +209,20 @@ describe('iocli rent → leases → lease show/logs/stop', () => {
     expect((await run(leaseStop, [out.json.lease.id], {}, { yes: true })).code).toBe(0);
   });
 
+  it('--user and --no-egress are stored with the lease and shown by lease show', async () => {
+    const out = await run(rent, [], { ...RENT_DEFAULTS, image: 'busybox:latest', user: '1000:100', egress: false, timeout: '0' }, { yes: true });
+    expect(out.code).toBe(0);
+    expect(out.stderr).toBe(''); // no "did not record" warning: this coordinator knows the options
+    expect(out.json.lease).toMatchObject({ user: { uid: 1000, gid: 100 }, egress: false });
+    const show = await run(leaseShow, [out.json.lease.id], {}, { json: false });
+    expect(show.stdout).toMatch(/User:\s+1000:100 \(non-root\)/);
+    expect(show.stdout).toMatch(/Network:\s+none \(no egress\)/);
+    expect(show.stdout).toMatch(/Isolation:\s+unknown/);
+    expect((await run(leaseStop, [out.json.lease.id], {}, { yes: true })).code).toBe(0);
+    const bad = await run(rent, [], { ...RENT_DEFAULTS, image: 'busybox:latest', user: '0:0', timeout: '0' }, { yes: true });
+    expect(bad.code).toBe(2);
+  });
+
   it('lists it among active leases, and shows it', async () => {
     const list = await run(leasesSpec, [], {});
     expect(list.code).toBe(0);

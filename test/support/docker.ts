@@ -45,10 +45,15 @@ export async function dockerInspect(id: string): Promise<any> {
   return (JSON.parse(await dockerOk(['container', 'inspect', id])) as any[])[0];
 }
 
-/** Force-removes every container carrying `label` (key=value). Safe to call in afterAll after a failure. */
+/**
+ * Force-removes every container carrying `label` (key=value), then the networks carrying it (lease networks are labelled
+ * like their containers). Safe to call in afterAll after a failure.
+ */
 export async function removeContainersByLabel(label: string): Promise<number> {
   const ids = (await docker(['ps', '-aq', '--no-trunc', '--filter', `label=${label}`])).stdout.split('\n').filter(Boolean);
   if (ids.length > 0) await docker(['rm', '-f', ...ids]);
+  const networks = (await docker(['network', 'ls', '-q', '--filter', `label=${label}`])).stdout.split('\n').filter(Boolean);
+  if (networks.length > 0) await docker(['network', 'rm', ...networks]);
   return ids.length;
 }
 

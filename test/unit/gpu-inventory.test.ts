@@ -1,14 +1,21 @@
-import { readFileSync } from 'node:fs';
+import { execFileSync } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
-import { diskFreeFor, mergeGpuFacts, normalisePciBusId, type PciGpuController } from '../../src/gpu/inventory.js';
-import { parseNvidiaSmiCsv, type NvidiaSmiResult } from '../../src/gpu/nvidia-smi.js';
+import { diskFreeFor, isWholeGpu, mergeGpuFacts, normalisePciBusId, type PciGpuController } from '../../src/gpu/inventory.js';
+import { DEFAULT_QUERY_FIELDS, parseNvidiaSmiCsv, type NvidiaSmiResult } from '../../src/gpu/nvidia-smi.js';
 
-const fixture = (scenario: string, file: string) => readFileSync(new URL(`../fixtures/gpu/${scenario}/${file}`, import.meta.url), 'utf8');
+/** What the scenario's recorded nvidia-smi answers to iocli's query (the replaying stand-in projects the recorded CSV). */
+const recordedQuery = (scenario: string) =>
+  execFileSync(fileURLToPath(new URL(`../fixtures/gpu/${scenario}/bin/nvidia-smi`, import.meta.url)), [`--query-gpu=${DEFAULT_QUERY_FIELDS.join(',')}`, '--format=csv,noheader,nounits'], {
+    encoding: 'utf8',
+  });
 const ok = (scenario: string, driver: string, cuda: string): NvidiaSmiResult => ({
   status: 'ok',
-  gpus: parseNvidiaSmiCsv(fixture(scenario, 'nvidia-smi.query.csv')),
+  gpus: parseNvidiaSmiCsv(recordedQuery(scenario)),
   driver,
   cuda,
+  fields: [...DEFAULT_QUERY_FIELDS],
+  unavailableFields: [],
 });
 
 // What systeminformation's graphics() returned for the recorded `lspci -vvv` of each scenario.
@@ -57,6 +64,8 @@ describe('mergeGpuFacts', () => {
       temperatureC: 51,
       powerW: 671.08,
       powerLimitW: 700,
+      migMode: 'disabled',
+      migDevices: [],
     });
   });
 
@@ -105,12 +114,32 @@ describe('mergeGpuFacts', () => {
   it.each<[string, NvidiaSmiResult, RegExp]>([
     ['no driver tools', { status: 'missing', message: 'x' }, /^No NVIDIA GPU found on this machine \(and no NVIDIA driver tools installed\)\.$/],
     ['driver without devices', { status: 'no-devices', message: 'x' }, /driver is installed but reports no device/],
-    ['an empty query', { status: 'ok', gpus: [], driver: '550.54.15', cuda: '12.4' }, /^No NVIDIA GPU found on this machine\.$/],
+    ['an empty query', { status: 'ok', gpus: [], driver: '550.54.15', cuda: '12.4', fields: [], unavailableFields: [] }, /^No NVIDIA GPU found on this machine\.$/],
   ])('no GPU (%s): empty list and a clear diagnosis', (_case, nvidia, message) => {
     const merged = mergeGpuFacts({ controllers: [{ vendor: '', model: '', busAddress: '00:02.0' }], nvidia });
     expect(merged.gpus).toEqual([]);
     expect(merged.unmanagedGpus).toEqual([]);
     expect(merged.diagnosis).toMatch(message);
+  });
+
+  it('a MIG-enabled GPU is listed with its instances but is not a whole GPU, and the diagnosis says how to turn MIG off', () => {
+    const nvidia = ok('h100-8x', '550.54.15', '12.4');
+    if (nvidia.status !== 'ok') throw new Error('unreachable');
+    nvidia.gpus[2] = { ...nvidia.gpus[2]!, migMode: 'enabled', migDevices: [{ index: 0, profile: '7g.80gb', uuid: 'MIG-x', computeSlices: 7, memoryMb: 80896 }] };
+    const merged = mergeGpuFacts({ controllers: H100_CONTROLLERS, nvidia });
+    expect(merged.gpus).toHaveLength(8);
+    expect(merged.gpus.filter(isWholeGpu)).toHaveLength(7);
+    expect(merged.gpus[2]).toMatchObject({ migMode: 'enabled', migDevices: [{ uuid: 'MIG-x' }] });
+    expect(merged.diagnosis).toBe('GPU 2 has MIG enabled (1 instance): iocli offers whole GPUs only, so it is not offered. To offer it, turn MIG off: sudo nvidia-smi -i 2 -mig 0 && sudo nvidia-smi -i 2 -r');
+  });
+
+  it.each([
+    [{ uuid: 'GPU-1', migMode: 'disabled' as const }, true],
+    [{ uuid: 'GPU-1', migMode: null }, true],
+    [{ uuid: 'GPU-1', migMode: 'enabled' as const }, false],
+    [{ uuid: 'MIG-1', migMode: null }, false],
+  ])('isWholeGpu(%j) is %s', (gpu, whole) => {
+    expect(isWholeGpu(gpu)).toBe(whole);
   });
 
   it('does not mutate its inputs', () => {

@@ -1,13 +1,28 @@
+import { execFileSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import { ExternalError } from '../../src/errors.js';
-import { diagnoseNvidiaSmiFailure, parseNvidiaSmiCsv, parseNvidiaSmiVersions } from '../../src/gpu/nvidia-smi.js';
+import {
+  DEFAULT_QUERY_FIELDS,
+  diagnoseNvidiaSmiFailure,
+  parseHelpQueryGpu,
+  parseMigMemory,
+  parseNvidiaSmiCsv,
+  parseNvidiaSmiList,
+  parseNvidiaSmiVersions,
+  planQueryFields,
+  refusedQueryField,
+} from '../../src/gpu/nvidia-smi.js';
 
 const fixture = (scenario: string, file: string) => readFileSync(new URL(`../fixtures/gpu/${scenario}/${file}`, import.meta.url), 'utf8');
+/** What the scenario's recorded nvidia-smi answers to iocli's query (the replaying stand-in projects the recorded CSV). */
+const recordedQuery = (scenario: string, fields: readonly string[] = DEFAULT_QUERY_FIELDS) =>
+  execFileSync(fileURLToPath(new URL(`../fixtures/gpu/${scenario}/bin/nvidia-smi`, import.meta.url)), [`--query-gpu=${fields.join(',')}`, '--format=csv,noheader,nounits'], { encoding: 'utf8' });
 
 describe('parseNvidiaSmiCsv', () => {
   it('reads the recorded 8× H100 query', () => {
-    const gpus = parseNvidiaSmiCsv(fixture('h100-8x', 'nvidia-smi.query.csv'));
+    const gpus = parseNvidiaSmiCsv(recordedQuery('h100-8x'));
     expect(gpus).toHaveLength(8);
     expect(gpus[0]).toEqual({
       index: 0,
@@ -22,6 +37,8 @@ describe('parseNvidiaSmiCsv', () => {
       temperatureC: 52,
       powerW: 689.32,
       powerLimitW: 700,
+      migMode: 'disabled',
+      migDevices: [],
     });
     // Idle GPUs report zeros, which must survive (systeminformation drops them).
     expect(gpus[4]).toMatchObject({ memoryUsedMb: 0, utilizationGpu: 0, utilizationMemory: 0 });
@@ -29,7 +46,7 @@ describe('parseNvidiaSmiCsv', () => {
   });
 
   it('turns [N/A] into null (mixed rig)', () => {
-    const gpus = parseNvidiaSmiCsv(fixture('mixed-3090-4090', 'nvidia-smi.query.csv'));
+    const gpus = parseNvidiaSmiCsv(recordedQuery('mixed-3090-4090'));
     expect(gpus.map((g) => g.name)).toEqual(['NVIDIA GeForce RTX 3090', 'NVIDIA GeForce RTX 3090', 'NVIDIA GeForce RTX 4090']);
     expect(gpus[1]).toMatchObject({ powerW: null, powerLimitW: 350, utilizationGpu: 0 });
   });
@@ -45,12 +62,12 @@ describe('parseNvidiaSmiCsv', () => {
     ['12.50', 12.5],
     ['garbage', null],
   ])('a value of %j reads as %j', (raw, expected) => {
-    const [gpu] = parseNvidiaSmiCsv(`0, GPU-aaaaaaaa-bbbb-cccc-dddd-eeeeeeeeeeee, NVIDIA L4, 23034, 0, 550.54.15, 00000000:01:00.0, ${raw}, 0, 30, 16.2, 72.00\n`);
+    const [gpu] = parseNvidiaSmiCsv(`0, GPU-aaaaaaaa-bbbb-cccc-dddd-eeeeeeeeeeee, NVIDIA L4, 23034, 0, 550.54.15, 00000000:01:00.0, ${raw}, 0, 30, 16.2, 72.00, [N/A]\n`);
     expect(gpu!.utilizationGpu).toBe(expected);
   });
 
   it('sorts by index, skips blank lines and tolerates CRLF', () => {
-    const text = '1, GPU-b, NVIDIA T4, 15360, 0, 535.1, 00000000:02:00.0, 0, 0, 30, 9, 70\r\n\r\n0, GPU-a, NVIDIA T4, 15360, 0, 535.1, 00000000:01:00.0, 0, 0, 30, 9, 70\r\n';
+    const text = '1, GPU-b, NVIDIA T4, 15360, 0, 535.1, 00000000:02:00.0, 0, 0, 30, 9, 70, [N/A]\r\n\r\n0, GPU-a, NVIDIA T4, 15360, 0, 535.1, 00000000:01:00.0, 0, 0, 30, 9, 70, [N/A]\r\n';
     expect(parseNvidiaSmiCsv(text).map((g) => g.uuid)).toEqual(['GPU-a', 'GPU-b']);
   });
 
@@ -72,6 +89,12 @@ describe('parseNvidiaSmiVersions', () => {
     ['h100-8x', '550.54.15', '12.4'],
     ['rtx4090', '560.35.03', '12.6'],
     ['mixed-3090-4090', '535.183.01', '12.2'],
+    // Real captures (test/fixtures/gpu/README.md): 590 prints Driver/CUDA Version, 610 KMD/CUDA UMD Version.
+    ['h200-580', '580.173.02', '13.0'],
+    ['h100-mig-590', '590.48.01', '13.1'],
+    ['l40s-595', '595.80', '13.2'],
+    ['h200-mig-610', '610.43.02', '13.3'],
+    ['rtx2080super-610', '610.57.04', '13.3'],
   ])('reads the %s header table', (scenario, driver, cuda) => {
     expect(parseNvidiaSmiVersions(fixture(scenario, 'nvidia-smi.txt'))).toEqual({ driver, cuda });
   });
@@ -83,8 +106,107 @@ describe('parseNvidiaSmiVersions', () => {
     });
   });
 
+  it.each([
+    // Header lines of drivers 470 to 610 as printed on rigs (470-era lines from public READMEs and issue logs).
+    ['| NVIDIA-SMI 470.57.02    Driver Version: 470.57.02    CUDA Version: 11.4     |', '470.57.02', '11.4'],
+    ['| NVIDIA-SMI 470.82.01    Driver Version: 470.82.01    CUDA Version: N/A      |', '470.82.01', null],
+    ['| NVIDIA-SMI 515.65.01    Driver Version: 515.65.01    CUDA Version: 11.7     |', '515.65.01', '11.7'],
+    ['| NVIDIA-SMI 590.48.01              Driver Version: 590.48.01      CUDA Version: 13.1     |', '590.48.01', '13.1'],
+    ['| NVIDIA-SMI 610.57.04              KMD Version: 610.57.04     CUDA UMD Version: 13.3     |', '610.57.04', '13.3'],
+  ])('reads the header %j', (line, driver, cuda) => {
+    expect(parseNvidiaSmiVersions(line)).toEqual({ driver, cuda });
+  });
+
+  it.each([
+    ['580 (Linux)', fixture('h200-580', 'nvidia-smi.version.txt'), '580.173.02', '13.0'],
+    ['590 (Linux)', fixture('h100-mig-590', 'nvidia-smi.version.txt'), '590.48.01', '13.1'],
+    ['610 (Linux)', fixture('h200-mig-610', 'nvidia-smi.version.txt'), '610.43.02', '13.3'],
+    // The Windows capture's `nvidia-smi --version` (driver 610.62), verbatim.
+    [
+      '610 (Windows)',
+      'NVIDIA-SMI version  : 610.62\nNVML version        : 610.62\nDRIVER version      : Deprecated, see "KMD version" instead\nCUDA version        : Deprecated, see "CUDA UMD version" instead\nKMD version         : 610.62\nCUDA UMD version    : 13.3\n',
+      '610.62',
+      '13.3',
+    ],
+  ])('reads `nvidia-smi --version` of driver %s, never a "Deprecated" line', (_driver, text, driver, cuda) => {
+    expect(parseNvidiaSmiVersions(text)).toEqual({ driver, cuda });
+  });
+
+  it('reads the 610 `nvidia-smi -q` wording, where the old names carry a deprecation note', () => {
+    const q =
+      'Driver Version                                         : 610.43.02 [Deprecated; will be removed in CUDA 14.0. Use KMD Version instead]\n' +
+      'CUDA Version                                           : 13.3 [Deprecated; will be removed in CUDA 14.0. Use CUDA UMD Version instead]\n' +
+      'KMD Version                                            : 610.43.02\nCUDA UMD Version                                       : 13.3\n';
+    expect(parseNvidiaSmiVersions(q)).toEqual({ driver: '610.43.02', cuda: '13.3' });
+  });
+
   it('gives nulls for anything else', () => {
     expect(parseNvidiaSmiVersions('No devices were found')).toEqual({ driver: null, cuda: null });
+  });
+});
+
+describe('asking the driver which query fields it knows', () => {
+  it('reads the names (and aliases) of the recorded 610 `--help-query-gpu` listing', () => {
+    const names = parseHelpQueryGpu(fixture('h200-mig-610', 'nvidia-smi.help-query-gpu.excerpt.txt'));
+    expect([...names]).toEqual(expect.arrayContaining(['driver_version', 'kmd_version', 'name', 'gpu_name', 'uuid', 'gpu_uuid', 'pci.bus_id', 'gpu_bus_id']));
+    expect(names.has('Section about vgpu_driver_capability properties')).toBe(false);
+  });
+
+  it('prefers kmd_version where the driver lists it, driver_version otherwise and when it cannot tell', () => {
+    const all = new Set(['index', 'uuid', 'name', 'memory.total', 'memory.used', 'driver_version', 'kmd_version', 'pci.bus_id', 'utilization.gpu', 'utilization.memory', 'temperature.gpu', 'power.draw', 'power.limit', 'mig.mode.current']);
+    expect(planQueryFields(all)).toContain('kmd_version');
+    expect(planQueryFields(all)).not.toContain('driver_version');
+    expect(planQueryFields(new Set([...all].filter((f) => f !== 'kmd_version')))).toContain('driver_version');
+    expect(planQueryFields(null)).toEqual(DEFAULT_QUERY_FIELDS);
+    expect(DEFAULT_QUERY_FIELDS).toContain('driver_version');
+  });
+
+  it('skips an optional field the driver does not list, but always asks index and uuid', () => {
+    const plan = planQueryFields(new Set(['name', 'memory.total']));
+    expect(plan).toEqual(['index', 'uuid', 'name', 'memory.total']);
+    const [gpu] = parseNvidiaSmiCsv('3, GPU-x, NVIDIA L4, 23034\n', plan);
+    expect(gpu).toMatchObject({ index: 3, uuid: 'GPU-x', memoryTotalMb: 23034, powerLimitW: null, migMode: null });
+  });
+
+  it.each([
+    ['Field "kmd_version" is not a valid field to query.\n\n', 'kmd_version'],
+    ['Field "cuda_version" is not a valid field to query.', 'cuda_version'],
+    ['Failed to initialize NVML: Driver/library version mismatch', null],
+  ])('the refused field of %j is %j', (output, field) => {
+    expect(refusedQueryField(output)).toBe(field);
+  });
+});
+
+describe('MIG instances', () => {
+  it('reads the recorded H100 `nvidia-smi -L` (3g.40gb + 2g.20gb + 2 × 1g.10gb)', () => {
+    expect(parseNvidiaSmiList(fixture('h100-mig-590', 'nvidia-smi.L.txt'))).toEqual([
+      {
+        index: 0,
+        name: 'NVIDIA H100 80GB HBM3',
+        uuid: 'GPU-00000000-0000-0000-0000-000000000000',
+        migDevices: [
+          { index: 0, profile: '3g.40gb', uuid: 'MIG-00000000-0000-0000-0000-000000000000', computeSlices: 3, memoryMb: null },
+          { index: 1, profile: '2g.20gb', uuid: 'MIG-00000001-0000-0000-0000-000000000001', computeSlices: 2, memoryMb: null },
+          { index: 2, profile: '1g.10gb', uuid: 'MIG-00000002-0000-0000-0000-000000000002', computeSlices: 1, memoryMb: null },
+          { index: 3, profile: '1g.10gb', uuid: 'MIG-00000003-0000-0000-0000-000000000003', computeSlices: 1, memoryMb: null },
+        ],
+      },
+    ]);
+  });
+
+  it('reads the older MIG-GPU-<uuid>/<gi>/<ci> form and GPUs without MIG', () => {
+    const listed = parseNvidiaSmiList(
+      'GPU 0: A100-SXM4-40GB (UUID: GPU-5d5ba0d6-d33d-2b2c-524d-9e3d8d2b8a77)\n  MIG 1g.5gb Device 0: (UUID: MIG-GPU-5d5ba0d6-d33d-2b2c-524d-9e3d8d2b8a77/7/0)\nGPU 1: A100-SXM4-40GB (UUID: GPU-0f1e2d3c-4b5a-6978-8796-a5b4c3d2e1f0)\n',
+    );
+    expect(listed.map((g) => g.migDevices.map((d) => d.uuid))).toEqual([['MIG-GPU-5d5ba0d6-d33d-2b2c-524d-9e3d8d2b8a77/7/0'], []]);
+  });
+
+  it.each([
+    ['h100-mig-590', { '0/0': 40448, '0/1': 20096, '0/2': 9984, '0/3': 9984 }],
+    ['h200-mig-610', { '0/0': 71424 }],
+    ['l40s-595', {}],
+  ])('reads each instance\'s memory from the %s table', (scenario, memory) => {
+    expect(Object.fromEntries(parseMigMemory(fixture(scenario, 'nvidia-smi.txt')))).toEqual(memory);
   });
 });
 
@@ -114,6 +236,7 @@ describe('diagnoseNvidiaSmiFailure', () => {
     [{ exitCode: 15, stdout: 'Unable to determine the device handle for GPU0000:2A:00.0: Unknown Error', stderr: '' }, 'failed', 'NVIDIA_GPU_LOST'],
     [{ timedOut: true, stdout: '', stderr: '' }, 'failed', 'NVIDIA_SMI_TIMEOUT'],
     [{ exitCode: 255, stdout: '', stderr: 'Something odd\n' }, 'failed', 'NVIDIA_SMI_FAILED'],
+    [{ exitCode: 2, stdout: 'Field "uuid" is not a valid field to query.\n\n', stderr: '' }, 'failed', 'NVIDIA_SMI_FIELD_REFUSED'],
   ])('%j → %s', (run, kind, code) => {
     const d = diagnoseNvidiaSmiFailure(run);
     expect(d.kind).toBe(kind);

@@ -1,17 +1,28 @@
 import { createHash, createHmac, randomBytes } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
 import { createSessionKeyPair, deriveSessionKey, HeartbeatSessionClient, sessionMacer } from '../../src/api/heartbeat-session.js';
-import { HeartbeatSessions, type StoredSession } from '../../src/coordinator/heartbeat-sessions.js';
+import { HeartbeatSessions, SEQ_BLOCK, type SessionPersistence, type StoredSession } from '../../src/coordinator/heartbeat-sessions.js';
 
-function setup(now = { t: 1_000_000 }) {
+/** The database's part, in memory: what several coordinator processes share. */
+function sharedStore() {
   const saved = new Map<string, StoredSession>();
-  const server = new HeartbeatSessions({
-    ttlMs: 60_000,
-    maxSkewMs: 5_000,
-    now: () => now.t,
-    persistence: { save: async (s) => void saved.set(s.id, s), load: async (id) => saved.get(id) },
-  });
-  return { server, saved, now };
+  const persistence: SessionPersistence = {
+    save: async (s) => void saved.set(s.id, { ...s }),
+    load: async (id) => (saved.has(id) ? { ...saved.get(id)! } : undefined),
+    moveMark: async (id, from, to) => {
+      const s = saved.get(id);
+      if (!s || s.seqMark !== from) return false;
+      s.seqMark = to;
+      return true;
+    },
+    readMark: async (id) => saved.get(id)?.seqMark,
+  };
+  return { saved, persistence };
+}
+
+function setup(now = { t: 1_000_000 }, store = sharedStore()) {
+  const server = new HeartbeatSessions({ ttlMs: 60_000, maxSkewMs: 5_000, now: () => now.t, persistence: store.persistence });
+  return { server, saved: store.saved, store, now };
 }
 
 async function openClient(server: HeartbeatSessions, nodeId = 'node-1', owner = 'owner-1') {
@@ -72,9 +83,49 @@ describe('heartbeat sessions', () => {
   it('recognises a persisted session after a restart (or on another replica)', async () => {
     const first = setup();
     const client = await openClient(first.server);
-    const restarted = new HeartbeatSessions({ ttlMs: 60_000, maxSkewMs: 5_000, now: () => first.now.t, persistence: { save: async () => {}, load: async (id) => first.saved.get(id) } });
+    const restarted = setup(first.now, first.store).server;
     const body = '{}';
+    const behind = await restarted.authenticate('POST', PATH, 'node-1', client.headers('POST', PATH, body, first.now.t), body);
+    expect(behind).toMatchObject({ ok: false, code: 'SEQ_BEHIND', nextSeq: SEQ_BLOCK + 1 });
+    client.skipTo((behind as { nextSeq: number }).nextSeq);
     await expect(restarted.authenticate('POST', PATH, 'node-1', client.headers('POST', PATH, body, first.now.t), body)).resolves.toMatchObject({ ok: true });
+  });
+
+  it('never accepts one sequence number twice across a restart or on another process', async () => {
+    const first = setup();
+    const client = await openClient(first.server);
+    const body = '{}';
+    const captured = client.headers('POST', PATH, body, first.now.t);
+    await expect(first.server.authenticate('POST', PATH, 'node-1', captured, body)).resolves.toMatchObject({ ok: true });
+    // A restart and another replica each see the capture for the first time in memory: the stored mark refuses it.
+    for (const other of [setup(first.now, first.store).server, setup(first.now, first.store).server]) {
+      await expect(other.authenticate('POST', PATH, 'node-1', captured, body)).resolves.toMatchObject({ ok: false, code: 'SEQ_BEHIND' });
+    }
+  });
+
+  it('two processes taking turns each accept only numbers the other cannot have accepted', async () => {
+    const a = setup();
+    const b = setup(a.now, a.store);
+    const client = await openClient(a.server);
+    const body = '{}';
+    const accepted = new Map<string, number>();
+    let refused = 0;
+    for (let i = 0; i < 200; i++) {
+      const server = i % 3 === 0 ? b.server : a.server;
+      const headers = client.headers('POST', PATH, body, a.now.t);
+      const result = await server.authenticate('POST', PATH, 'node-1', headers, body);
+      if (!result.ok) {
+        refused++;
+        expect(result.code).toBe('SEQ_BEHIND');
+        client.skipTo((result as { nextSeq: number }).nextSeq);
+        continue;
+      }
+      // Every accepted request replayed at either process is refused.
+      for (const s of [a.server, b.server]) await expect(s.authenticate('POST', PATH, 'node-1', headers, body)).resolves.toMatchObject({ ok: false });
+      accepted.set(headers['x-iocli-seq']!, i);
+    }
+    expect(accepted.size).toBeGreaterThan(100);
+    expect(refused).toBeLessThan(100);
   });
 });
 

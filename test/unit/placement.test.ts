@@ -57,3 +57,30 @@ describe('placeLease', () => {
     expect(nodes).toEqual(copy);
   });
 });
+
+describe('spreading concurrent requests', () => {
+  const equal = ['a', 'b', 'c', 'd'].map((id) => node(id, 8));
+
+  it('without a salt, equally good nodes are chosen by id (deterministic)', () => {
+    const result = placeLease(equal, { gpus: 1 });
+    expect(result.ok && result.allocations[0]!.nodeId).toBe('a');
+  });
+
+  it('with different salts, requests spread over equally good nodes, and one salt always picks the same node', () => {
+    const chosen = Array.from({ length: 64 }, (_, i) => {
+      const result = placeLease(equal, { gpus: 1, spreadSalt: `q_${i}` });
+      return result.ok ? result.allocations[0]!.nodeId : undefined;
+    });
+    expect(new Set(chosen)).toEqual(new Set(['a', 'b', 'c', 'd']));
+    const again = placeLease(equal, { gpus: 1, spreadSalt: 'q_7' });
+    expect(again.ok && again.allocations[0]!.nodeId).toBe(chosen[7]);
+  });
+
+  it('the salt never outranks price or fit', () => {
+    const nodes = [node('cheap', 8, { pricePerGpuHour: 1 }), node('dear', 8, { pricePerGpuHour: 2 }), node('tight', 1, { pricePerGpuHour: 1 })];
+    for (let i = 0; i < 16; i++) {
+      const result = placeLease(nodes, { gpus: 1, spreadSalt: `s${i}` });
+      expect(result.ok && result.allocations[0]!.nodeId).toBe('tight');
+    }
+  });
+});

@@ -1,6 +1,6 @@
 // Log shipping: docker's timestamped lines → ordered chunks after a cursor, never twice.
 import { describe, expect, it } from 'vitest';
-import { MAX_BATCH_CHARS, packLogLines, parseTimestampedLogs } from '../../src/provider/log-shipper.js';
+import { MAX_BATCH_BYTES, packLogLines, parseTimestampedLogs } from '../../src/provider/log-shipper.js';
 
 const OUT = [
   '2025-01-01T00:00:01.000000001Z hello',
@@ -9,11 +9,23 @@ const OUT = [
 ].join('\n');
 const ERR = '2025-01-01T00:00:02.500000000Z oops\n';
 
+const decoded = (chunk: { stream: string; data: string; encoding: string }) => {
+  expect(chunk.encoding).toBe('base64');
+  return { stream: chunk.stream, data: Buffer.from(chunk.data, 'base64').toString('latin1') };
+};
+
 describe('log shipping', () => {
+  it('ships the exact bytes: NUL, escapes and invalid UTF-8 survive as base64', () => {
+    const output = Buffer.concat([Buffer.from('2025-01-01T00:00:01.000000000Z a'), Buffer.from([0, 0x1b, 0xff, 0xc3]), Buffer.from('\n')]);
+    const batch = packLogLines('L1', parseTimestampedLogs(output.toString('latin1'), 'stdout'))!;
+    expect(Buffer.from(batch.chunks[0]!.data, 'base64')).toEqual(Buffer.from([0x61, 0, 0x1b, 0xff, 0xc3, 0x0a]));
+    expect(batch.bytes).toBe(6);
+  });
+
   it('parses, orders and packs lines by stream', () => {
     const lines = [...parseTimestampedLogs(OUT, 'stdout'), ...parseTimestampedLogs(ERR, 'stderr')];
     const batch = packLogLines('L1', lines)!;
-    expect(batch.chunks).toEqual([
+    expect(batch.chunks.map(decoded)).toEqual([
       { stream: 'stdout', data: 'hello\n' },
       { stream: 'stderr', data: 'oops\n' },
       { stream: 'stdout', data: 'world\n' },
@@ -35,8 +47,8 @@ describe('log shipping', () => {
     const big = 'x'.repeat(10_000);
     const lines = Array.from({ length: 50 }, (_, i) => ({ ts: `2025-01-01T00:00:${String(i).padStart(2, '0')}.000000000Z`, stream: 'stdout' as const, text: big }));
     const batch = packLogLines('L1', lines)!;
-    expect(batch.bytes).toBeLessThanOrEqual(MAX_BATCH_CHARS);
-    const shipped = batch.chunks.reduce((n, c) => n + c.data.split('\n').length - 1, 0);
+    expect(batch.bytes).toBeLessThanOrEqual(MAX_BATCH_BYTES);
+    const shipped = batch.chunks.reduce((n, c) => n + decoded(c).data.split('\n').length - 1, 0);
     expect(batch.cursor).toBe(lines[shipped - 1]!.ts);
     for (const chunk of batch.chunks) expect(chunk.data.length).toBeLessThanOrEqual(65_536);
   });

@@ -73,6 +73,8 @@ const preflight = (overrides: Partial<ProviderPreflight> = {}): ProviderPrefligh
   ...overrides,
 });
 
+const realGpu = { index: 0, uuid: 'GPU-1', name: 'NVIDIA H100 80GB HBM3', model: 'H100-SXM-80GB', vramMb: 81559, vramUsedMb: 0, driver: '550.54', cuda: '12.4', pciBus: null, utilizationGpu: 0, utilizationMemory: 0, temperatureC: 30, powerW: 70, powerLimitW: 700, migMode: 'disabled' as const, migDevices: [] };
+
 describe('node registration', () => {
   it('registers simulated GPUs as simulated, valid for the wire schema', () => {
     const body = buildRegistration({ preflight: preflight(), machineId: 'm-1', selection: [1], simulate: parseSimulateGpus('2:H100'), region: 'local', pricePerGpuHour: 2_000_000 });
@@ -81,10 +83,32 @@ describe('node registration', () => {
   });
 
   it('registers real GPUs with their UUIDs, driver and CUDA', () => {
-    const gpu = { index: 0, uuid: 'GPU-1', name: 'NVIDIA H100 80GB HBM3', model: 'H100-SXM-80GB', vramMb: 81559, vramUsedMb: 0, driver: '550.54', cuda: '12.4', pciBus: null, utilizationGpu: 0, utilizationMemory: 0, temperatureC: 30, powerW: 70, powerLimitW: 700 };
-    const inventory = { host: {} as never, gpus: [gpu], driver: '550.54', cuda: '12.4', unmanagedGpus: [] };
+    const inventory = { host: {} as never, gpus: [realGpu], driver: '550.54', cuda: '12.4', unmanagedGpus: [], unavailableFields: [] };
     const body = buildRegistration({ preflight: preflight({ simulated: false, inventory }), machineId: 'm-2', selection: 'all', region: 'eu-west', pricePerGpuHour: 1 });
-    expect(body).toMatchObject({ simulated: false, driverVersion: '550.54', cudaVersion: '12.4', gpus: [{ index: 0, uuid: 'GPU-1', model: 'H100-SXM-80GB', vramMb: 81559 }] });
+    expect(body).toMatchObject({ simulated: false, driverVersion: '550.54', cudaVersion: '12.4', gpus: [{ index: 0, uuid: 'GPU-1', model: 'H100-SXM-80GB', vramMb: 81559, migEnabled: false }] });
+  });
+
+  it('never registers a MIG-enabled GPU as a whole GPU: --gpus all leaves it out, naming it fails, all-MIG has no GPU', () => {
+    const mig = { ...realGpu, index: 1, uuid: 'GPU-2', migMode: 'enabled' as const, migDevices: [{ index: 0, profile: '3g.40gb', uuid: 'MIG-1', computeSlices: 3, memoryMb: 40448 }] };
+    const inventory = { host: {} as never, gpus: [realGpu, mig], driver: '550.54', cuda: '12.4', unmanagedGpus: [], unavailableFields: [] };
+    const all = buildRegistration({ preflight: preflight({ simulated: false, inventory }), machineId: 'm-4', selection: 'all', region: 'eu-west', pricePerGpuHour: 1 });
+    expect(all.gpus.map((g) => g.uuid)).toEqual(['GPU-1']);
+    expect(registerNodeSchema.safeParse(all).success).toBe(true);
+    expect(() => buildRegistration({ preflight: preflight({ simulated: false, inventory }), machineId: 'm-4', selection: [1], region: 'eu-west', pricePerGpuHour: 1 })).toThrow(/GPU 1 has MIG enabled/);
+    const onlyMig = { ...inventory, gpus: [mig] };
+    expect(() => buildRegistration({ preflight: preflight({ simulated: false, inventory: onlyMig }), machineId: 'm-4', selection: 'all', region: 'eu-west', pricePerGpuHour: 1 })).toThrow(
+      expect.objectContaining({ code: 'NO_GPUS', hint: expect.stringContaining('sudo nvidia-smi -i 1 -mig 0') }),
+    );
+  });
+
+  it.each([
+    ['a MIG instance UUID', { uuid: 'MIG-8d6a4f2e-0000-0000-0000-000000000005' }, /MIG instance/],
+    ['a GPU flagged MIG-enabled', { migEnabled: true }, /MIG is enabled/],
+  ])('the wire schema refuses %s as a whole GPU', (_name, change, message) => {
+    const body = buildRegistration({ preflight: preflight({ simulated: false, inventory: { host: {} as never, gpus: [realGpu], driver: '550.54', cuda: '12.4', unmanagedGpus: [], unavailableFields: [] } }), machineId: 'm-5', selection: 'all', region: 'eu-west', pricePerGpuHour: 1 });
+    const parsed = registerNodeSchema.safeParse({ ...body, gpus: [{ ...body.gpus[0], ...change }] });
+    expect(parsed.success).toBe(false);
+    expect(parsed.error!.issues[0]!.message).toMatch(message);
   });
 
   it('registers the public host renters reach workloads on', () => {

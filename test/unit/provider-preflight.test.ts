@@ -24,9 +24,9 @@ const down: DockerPreflight = {
 };
 const runtime = (docker: DockerPreflight) => ({ preflight: async () => docker }) as unknown as ContainerRuntime;
 const host = { hostname: 'h', os: 'Debian', kernel: '6', arch: 'x64', cpu: { model: 'cpu', cores: 8 }, memoryBytes: 32 * 1024 ** 3, diskFreeBytes: 1e12 };
-const gpu = { index: 0, uuid: 'GPU-1', name: 'NVIDIA H100 80GB HBM3', model: 'H100-SXM-80GB', vramMb: 81559, vramUsedMb: 0, driver: '550.54', cuda: '12.4', pciBus: null, utilizationGpu: 0, utilizationMemory: 0, temperatureC: 30, powerW: 70, powerLimitW: 700 };
-const withGpu: Inventory = { host, gpus: [gpu], driver: '550.54', cuda: '12.4', unmanagedGpus: [] };
-const noGpu: Inventory = { host, gpus: [], driver: null, cuda: null, unmanagedGpus: [], diagnosis: 'No NVIDIA GPU found on this machine.' };
+const gpu = { index: 0, uuid: 'GPU-1', name: 'NVIDIA H100 80GB HBM3', model: 'H100-SXM-80GB', vramMb: 81559, vramUsedMb: 0, driver: '550.54', cuda: '12.4', pciBus: null, utilizationGpu: 0, utilizationMemory: 0, temperatureC: 30, powerW: 70, powerLimitW: 700, migMode: 'disabled' as const, migDevices: [] };
+const withGpu: Inventory = { host, gpus: [gpu], driver: '550.54', cuda: '12.4', unmanagedGpus: [], unavailableFields: [] };
+const noGpu: Inventory = { host, gpus: [], driver: null, cuda: null, unmanagedGpus: [], unavailableFields: [], diagnosis: 'No NVIDIA GPU found on this machine.' };
 
 const statuses = (result: Awaited<ReturnType<typeof runProviderPreflight>>) => Object.fromEntries(result.checks.map((c) => [c.id, c.status]));
 
@@ -60,6 +60,17 @@ describe('provider preflight', () => {
     const result = await runProviderPreflight({ runtime: runtime(healthy), detect: broken, diskPath: '/' });
     expect(result.ok).toBe(false);
     expect(result.checks.find((c) => c.id === 'gpus')).toMatchObject({ status: 'fail', hint: 'Reboot, or reload the modules.' });
+  });
+
+  it('a MIG-enabled GPU is not counted as a whole GPU: all MIG fails, some MIG warns, both with the command that turns MIG off', async () => {
+    const mig = { ...gpu, index: 1, uuid: 'GPU-2', migMode: 'enabled' as const, migDevices: [{ index: 0, profile: '3g.40gb', uuid: 'MIG-1', computeSlices: 3, memoryMb: 40448 }] };
+    const onlyMig: Inventory = { ...withGpu, gpus: [mig], diagnosis: 'GPU 1 has MIG enabled' };
+    const allMig = await runProviderPreflight({ runtime: runtime(healthy), detect: async () => onlyMig, diskPath: '/' });
+    expect(allMig.ok).toBe(false);
+    expect(allMig.checks.find((c) => c.id === 'gpus')).toMatchObject({ status: 'fail', hint: expect.stringContaining('sudo nvidia-smi -i 1 -mig 0') });
+    const mixed = await runProviderPreflight({ runtime: runtime(healthy), detect: async () => ({ ...onlyMig, gpus: [gpu, mig] }), diskPath: '/' });
+    expect(mixed.ok).toBe(true);
+    expect(mixed.checks.find((c) => c.id === 'gpus')).toMatchObject({ status: 'warn', message: expect.stringMatching(/^1 × H100-SXM-80GB/), hint: expect.stringContaining('-mig 0') });
   });
 
   it('too little disk blocks', async () => {

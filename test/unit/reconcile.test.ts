@@ -4,11 +4,12 @@ import {
   containerNameFor,
   nextStartFailure,
   reconcile,
+  staleNetworks,
   type ActualContainer,
   type DesiredAssignment,
   type ReconcileInput,
 } from '../../src/domain/reconcile.js';
-import { buildRunArgs } from '../../src/domain/docker-args.js';
+import { buildNetworkCreateArgs, buildRunArgs } from '../../src/domain/docker-args.js';
 
 const GPU0 = 'GPU-11111111-2222-3333-4444-555555555555';
 const GPU1 = 'GPU-aaaaaaaa-bbbb-cccc-dddd-eeeeeeeeeeee';
@@ -144,8 +145,8 @@ describe('reconcile', () => {
     expect(summary(reconcile(given))).toEqual({ actions, reports });
   });
 
-  it('builds a run spec with the security profile: only the leased GPUs, network none, node limits', () => {
-    const plan = reconcile(input([assignment('L1', { env: { A: '1' }, command: ['sleep', '5'] })], []));
+  it('builds a run spec with the security profile: only the leased GPUs, no network without ports or egress, node limits', () => {
+    const plan = reconcile(input([assignment('L1', { env: { A: '1' }, command: ['sleep', '5'], egress: false })], []));
     const start = plan.actions[0]!;
     expect(start.kind).toBe('start');
     if (start.kind !== 'start') return;
@@ -172,11 +173,46 @@ describe('reconcile', () => {
     expect(start.spec).toMatchObject({ memoryBytes: 2 * 1024 ** 3, cpus: 4 });
   });
 
-  it('uses host network only when the lease has ports, and the lease limits when given', () => {
+  it('uses the lease limits when given', () => {
     const plan = reconcile(input([assignment('L1', { ports: [8080], memoryBytes: 64 * 1024 ** 2, cpus: 0.5 })], []));
     const start = plan.actions[0]!;
     if (start.kind !== 'start') throw new Error('expected a start');
-    expect(start.spec).toMatchObject({ network: 'host', ports: [8080], memoryBytes: 64 * 1024 ** 2, cpus: 0.5 });
+    expect(start.spec).toMatchObject({ network: 'lease', ports: [8080], memoryBytes: 64 * 1024 ** 2, cpus: 0.5 });
+  });
+
+  it.each([
+    { ports: [], egress: undefined, network: 'lease' as const, internal: false },
+    { ports: [], egress: true, network: 'lease' as const, internal: false },
+    { ports: [], egress: false, network: 'none' as const, internal: false },
+    { ports: [22], egress: undefined, network: 'lease' as const, internal: false },
+    { ports: [22], egress: false, network: 'lease' as const, internal: true },
+  ])('ports $ports, egress $egress → network $network (internal $internal)', ({ ports, egress, network, internal }) => {
+    const plan = reconcile(input([assignment('L1', { ports, ...(egress === undefined ? {} : { egress }) })], []));
+    const start = plan.actions[0]!;
+    if (start.kind !== 'start') throw new Error('expected a start');
+    expect(start.spec.network).toBe(network);
+    const args = buildRunArgs(start.spec);
+    expect(args).not.toContain('host');
+    if (network === 'lease') expect(buildNetworkCreateArgs(start.spec).includes('--internal')).toBe(internal);
+  });
+
+  it('carries the lease’s user and the node’s ulimits into the run spec', () => {
+    const ulimits = { memlock: 8 * 1024 ** 2, stack: 64 * 1024 ** 2, nofile: 20_000 };
+    const limits = { memoryBytesPerGpu: 1024 ** 3, cpusPerGpu: 2, pidsLimit: 512, readOnlyRoot: false, ulimits };
+    const plan = reconcile(input([assignment('L1', { user: { uid: 1000, gid: 100 } })], [], { limits }));
+    const start = plan.actions[0]!;
+    if (start.kind !== 'start') throw new Error('expected a start');
+    expect(start.spec).toMatchObject({ user: { uid: 1000, gid: 100 }, ulimits });
+    expect(buildRunArgs(start.spec).join(' ')).toContain('--user 1000:100');
+  });
+
+  it.each([
+    { name: 'a network whose lease has a container stays', networks: ['L1'], containers: ['L1'], busy: [], stale: [] },
+    { name: 'a network without a container goes', networks: ['L1', 'L2'], containers: ['L1'], busy: [], stale: ['L2-net'] },
+    { name: 'a network of a lease being started stays', networks: ['L2'], containers: [], busy: ['L2'], stale: [] },
+  ])('staleNetworks: $name', ({ networks, containers, busy, stale }) => {
+    const actual = containers.map((leaseId) => ({ id: `c-${leaseId}`, leaseId, state: 'running' as const, running: true, exitCode: null }));
+    expect(staleNetworks(networks.map((leaseId) => ({ name: `${leaseId}-net`, leaseId })), actual, new Set(busy))).toEqual(stale);
   });
 
   it.each([
@@ -202,6 +238,13 @@ describe('reconcile', () => {
     if (start.kind !== 'start') throw new Error('expected a start');
     expect(start.spec.gpuUuids).toEqual([]);
     expect(buildRunArgs(start.spec)).not.toContain('--gpus');
+  });
+
+  it('fails an assignment the workload rules refuse instead of trying to start it', () => {
+    const plan = reconcile(input([assignment('L1', { env: { KEY: 'a\u0000b' } }), assignment('L2', { image: 'Upper/Case' })], []));
+    expect(plan.actions).toEqual([]);
+    expect(plan.reports.map((r) => [r.leaseId, r.state])).toEqual([['L1', 'failed'], ['L2', 'failed']]);
+    expect(plan.reports[0]!.message).toMatch(/invalid workload: .*NUL/);
   });
 
   it('does not mutate its inputs', () => {

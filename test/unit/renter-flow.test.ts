@@ -105,7 +105,7 @@ describe('followLogs', () => {
     const result = await followLogs(api as never, 'lease_1', { tail: 10, follow: true, intervalMs: 1, onEntry: (e) => lines.push(e.data) });
     expect(lines).toEqual(['a', 'b', 'c', 'd']);
     expect(requests).toEqual([{ tail: 10 }, { since: 2 }, { since: 3 }, { since: 3 }]);
-    expect(result).toEqual({ cursor: 4, entries: 4, ended: true });
+    expect(result).toMatchObject({ cursor: 4, entries: 4, ended: true, lease: { state: 'completed' } });
   });
 
   it('without --follow reads once', async () => {

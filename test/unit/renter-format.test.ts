@@ -3,7 +3,7 @@ import { describe, expect, it } from 'vitest';
 import type { Lease, NoCapacityDetails, Offer, Quote } from '../../src/api/schemas.js';
 import { ExitCode } from '../../src/errors.js';
 import { noCapacityError, priceAboveMaxError } from '../../src/renter/errors.js';
-import { explainNoCapacity, extensionCost, formatVram, isTerminal, offerRow, quoteLines, reachInfo, rootFilesystemText, timeLeft, tokens } from '../../src/renter/format.js';
+import { explainNoCapacity, extensionCost, formatVram, isolationText, isTerminal, offerRow, quoteLines, leaseNetworkText, leaseUserText, reachInfo, rootFilesystemText, timeLeft, tokens, workloadExitCode } from '../../src/renter/format.js';
 import { fundingHint } from '../../src/renter/payment.js';
 import { ApiError } from '../../src/api/client.js';
 
@@ -52,9 +52,13 @@ describe('tokens and sizes', () => {
 describe('offerRow', () => {
   const offer: Offer = { nodeId: 'node_a', model: 'NVIDIA H100 80GB HBM3', vramMb: 81_559, freeGpus: 6, totalGpus: 8, pricePerGpuHour: 2_250_000, region: 'us-east', reliability: 0.987, verified: true, simulated: false };
   it.each([
-    [offer, ['node_a', '6/8 × NVIDIA H100 80GB HBM3', '80 GB', '2.25', 'us-east', '99%', 'verified']],
-    [{ ...offer, verified: false, simulated: true }, ['node_a', '6/8 × NVIDIA H100 80GB HBM3', '80 GB', '2.25', 'us-east', '99%', 'simulated']],
-    [{ ...offer, verified: false }, ['node_a', '6/8 × NVIDIA H100 80GB HBM3', '80 GB', '2.25', 'us-east', '99%', 'unverified']],
+    [offer, ['node_a', '6/8 × NVIDIA H100 80GB HBM3', '80 GB', '2.25', 'us-east', '99%', 'verified', 'unknown']],
+    [{ ...offer, verified: false, simulated: true }, ['node_a', '6/8 × NVIDIA H100 80GB HBM3', '80 GB', '2.25', 'us-east', '99%', 'simulated', 'unknown']],
+    [{ ...offer, verified: false }, ['node_a', '6/8 × NVIDIA H100 80GB HBM3', '80 GB', '2.25', 'us-east', '99%', 'unverified', 'unknown']],
+    [
+      { ...offer, isolation: { network: 'own' as const, rootRemapped: true, lanBlocked: true } },
+      ['node_a', '6/8 × NVIDIA H100 80GB HBM3', '80 GB', '2.25', 'us-east', '99%', 'verified', 'own network, root remapped, LAN blocked'],
+    ],
   ])('%#', (o, row) => expect(offerRow(o)).toEqual(row));
 });
 
@@ -162,6 +166,17 @@ describe('lease helpers', () => {
   ] as const)('isTerminal(%s) = %s', (state, terminal) => expect(isTerminal(state)).toBe(terminal));
 
   it.each([
+    [{ state: 'completed', exitCode: 0 }, 0],
+    [{ state: 'failed', exitCode: 3 }, 3],
+    [{ state: 'failed', exitCode: 137 }, 137],
+    [{ state: 'failed', exitCode: -1 }, 1],
+    [{ state: 'completed' }, 0],
+    [{ state: 'failed', exitCode: null }, null],
+    [{ state: 'stopped', exitCode: null }, null],
+    [{ state: 'running' }, null],
+  ] as const)('workloadExitCode(%j) = %s', (lease, code) => expect(workloadExitCode(lease)).toBe(code));
+
+  it.each([
     [{ readOnlyRoot: true }, 'read-only (writable /tmp tmpfs)'],
     [{ readOnlyRoot: false }, 'writable'],
     // A coordinator from before the field.
@@ -178,4 +193,32 @@ describe('fundingHint', () => {
     [network, 2_500_001, /iocli wallet airdrop --tokens 3\b/],
     [{ ...network, cluster: 'mainnet-beta', dev: false }, 2_500_000, /Send at least 2\.5 tokens \(mint Mint111\) to ADDR/],
   ])('%#', (net, short, hint) => expect(fundingHint(net, 'ADDR', short)).toMatch(hint));
+});
+
+describe('lease user and network in words', () => {
+  it.each([
+    [undefined, 'unknown'],
+    [null, 'unknown'],
+    [{ network: 'own' as const, rootRemapped: false, lanBlocked: null }, 'own network, root not remapped, LAN unchecked'],
+    [{ network: 'own' as const, rootRemapped: false, lanBlocked: false }, 'own network, root not remapped, LAN not blocked'],
+  ])('isolation %j → %s', (isolation, text) => {
+    expect(isolationText(isolation)).toBe(text);
+  });
+
+  it.each([
+    [{}, "the image's default (usually root)"],
+    [{ user: null }, "the image's default (usually root)"],
+    [{ user: { uid: 1000, gid: 100 } }, '1000:100 (non-root)'],
+  ])('user %j → %s', (lease, text) => {
+    expect(leaseUserText(lease)).toBe(text);
+  });
+
+  it.each([
+    [{ ports: [] }, /^own network with egress/],
+    [{ egress: true, ports: [22] }, /^own network with egress/],
+    [{ egress: false, ports: [] }, /^none \(no egress\)$/],
+    [{ egress: false, ports: [22] }, /^own network, no egress/],
+  ])('network %j → %s', (lease, text) => {
+    expect(leaseNetworkText(lease)).toMatch(text);
+  });
 });

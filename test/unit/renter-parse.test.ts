@@ -2,7 +2,7 @@
 import { describe, expect, it } from 'vitest';
 import { parseRentOptions, vramFlagToMb } from '../../commands/rent-run.js';
 import { UsageError } from '../../src/errors.js';
-import { parseEnvPairs, parseHours, parsePorts, parsePositiveInt, splitCommand, validateIdempotencyKey } from '../../src/renter/parse.js';
+import { parseEnvPairs, parseHours, parsePorts, parsePositiveInt, parseUser, splitCommand, validateIdempotencyKey } from '../../src/renter/parse.js';
 
 describe('parseEnvPairs', () => {
   it.each([
@@ -104,7 +104,29 @@ describe('parseRentOptions', () => {
       dryRun: false,
       timeoutMs: 300_000,
       idempotencyKey: 'generated-key-1',
+      follow: false,
+      followIntervalMs: 1000,
     });
+  });
+
+  it('carries --user and --no-egress only when given', () => {
+    expect(parseRentOptions(base).request).not.toHaveProperty('user');
+    expect(parseRentOptions(base).request).not.toHaveProperty('egress');
+    expect(parseRentOptions({ ...base, user: '1000:100', egress: false }).request).toMatchObject({ user: { uid: 1000, gid: 100 }, egress: false });
+    expect(parseRentOptions({ ...base, egress: true }).request).not.toHaveProperty('egress');
+  });
+
+  it.each([
+    ['1000:1000', { uid: 1000, gid: 1000 }],
+    [' 65534:65534 ', { uid: 65534, gid: 65534 }],
+    ['2147483647:1', { uid: 2_147_483_647, gid: 1 }],
+  ])('--user %j → %j', (text, user) => {
+    expect(parseUser(text)).toEqual(user);
+  });
+
+  it.each(['0:0', '1000:0', '0:1000', 'root', 'jovyan:users', '1000', '1000:', ':1000', '-1:5', '1.5:2', '2147483648:1', '1000:1000:1'])('--user %j is refused', (text) => {
+    expect(() => parseUser(text)).toThrow(UsageError);
+    expect(() => parseUser(text)).toThrow(/--user/);
   });
 
   it('asks for a read-only root only with --read-only-root', () => {

@@ -1,0 +1,109 @@
+// The relay's wire formats (DESIGN.md, Lease access), shared by the coordinator, the agent and the renter's CLI.
+//
+// Renter ↔ coordinator: one WebSocket per stream, binary messages in Kubernetes' channel framing (first byte = channel):
+//   0 stdin / bytes to the port, 1 stdout / bytes from the port, 2 stderr, 3 status JSON ({exitCode} or {error}),
+//   4 resize JSON ({cols, rows}), 255 + channel byte = that channel's end (EOF, half-close).
+// Agent ↔ coordinator: one WebSocket per node multiplexing every stream; each binary message is
+//   [type u8][stream id u32 BE][payload]. A DATA payload starts with its channel byte. Flow control is by credit, as in
+//   SSH or HTTP/2: each side may send at most WINDOW_BYTES of DATA per stream that the other side has not yet
+//   acknowledged with CREDIT, and acknowledges only what it has handed on (written to a socket, process or renter). So
+//   no process buffers more than a window per stream, whatever the speed of the slowest reader.
+
+export const CHANNEL = { stdin: 0, stdout: 1, stderr: 2, status: 3, resize: 4, close: 255 } as const;
+
+export const FRAME = { open: 1, data: 2, credit: 3, end: 4, close: 5, resize: 6 } as const;
+export type FrameType = (typeof FRAME)[keyof typeof FRAME];
+
+/** Bytes a sender may have unacknowledged per stream and direction. */
+export const WINDOW_BYTES = 1024 * 1024;
+/** The largest DATA payload one frame carries. */
+export const MAX_CHUNK = 64 * 1024;
+
+export type OpenRequest =
+  | { kind: 'exec'; leaseId: string; command: string[]; tty: boolean; stdin: boolean; cols?: number; rows?: number }
+  | { kind: 'port'; leaseId: string; port: number };
+
+/** How a stream ended: the exec's exit code, or an error people can read. */
+export interface StreamStatus {
+  exitCode?: number;
+  error?: string;
+  code?: string;
+}
+
+export interface AgentFrame {
+  type: FrameType;
+  stream: number;
+  payload: Buffer;
+}
+
+export function encodeFrame(type: FrameType, stream: number, payload?: Uint8Array): Buffer {
+  const frame = Buffer.allocUnsafe(5 + (payload?.length ?? 0));
+  frame[0] = type;
+  frame.writeUInt32BE(stream >>> 0, 1);
+  if (payload) frame.set(payload, 5);
+  return frame;
+}
+
+export function encodeData(stream: number, channel: number, bytes: Uint8Array): Buffer {
+  const frame = Buffer.allocUnsafe(6 + bytes.length);
+  frame[0] = FRAME.data;
+  frame.writeUInt32BE(stream >>> 0, 1);
+  frame[5] = channel;
+  frame.set(bytes, 6);
+  return frame;
+}
+
+export function encodeCredit(stream: number, bytes: number): Buffer {
+  const frame = Buffer.allocUnsafe(9);
+  frame[0] = FRAME.credit;
+  frame.writeUInt32BE(stream >>> 0, 1);
+  frame.writeUInt32BE(bytes >>> 0, 5);
+  return frame;
+}
+
+export function encodeJson(type: FrameType, stream: number, value: unknown): Buffer {
+  return encodeFrame(type, stream, Buffer.from(JSON.stringify(value)));
+}
+
+export function decodeFrame(message: Buffer): AgentFrame | undefined {
+  if (message.length < 5) return undefined;
+  const type = message[0] as FrameType;
+  if (type < FRAME.open || type > FRAME.resize) return undefined;
+  return { type, stream: message.readUInt32BE(1), payload: message.subarray(5) };
+}
+
+export function parseJson<T>(payload: Buffer): T | undefined {
+  try {
+    return JSON.parse(payload.toString('utf8')) as T;
+  } catch {
+    return undefined;
+  }
+}
+
+/** A renter-side message: channel byte + payload. */
+export function channelMessage(channel: number, payload: Uint8Array | string): Buffer {
+  const bytes = typeof payload === 'string' ? Buffer.from(payload) : payload;
+  const message = Buffer.allocUnsafe(1 + bytes.length);
+  message[0] = channel;
+  message.set(bytes, 1);
+  return message;
+}
+
+/** Paths of the relay endpoints (the query carries the exec's options, so the signature covers them). */
+export const RELAY_PATHS = {
+  agent: (nodeId: string) => `/v1/nodes/${encodeURIComponent(nodeId)}/relay`,
+  exec: (leaseId: string, query: { command: string[]; tty?: boolean; stdin?: boolean; node?: string; cols?: number; rows?: number }) => {
+    const params = new URLSearchParams();
+    for (const arg of query.command) params.append('cmd', arg);
+    if (query.tty) params.set('tty', '1');
+    if (query.stdin) params.set('stdin', '1');
+    if (query.node) params.set('node', query.node);
+    if (query.cols && query.rows) {
+      params.set('cols', String(query.cols));
+      params.set('rows', String(query.rows));
+    }
+    return `/v1/leases/${encodeURIComponent(leaseId)}/exec?${params.toString()}`;
+  },
+  port: (leaseId: string, port: number, node?: string) =>
+    `/v1/leases/${encodeURIComponent(leaseId)}/port/${port}${node ? `?node=${encodeURIComponent(node)}` : ''}`,
+};
