@@ -13,6 +13,8 @@ import type {
   HeartbeatSession,
   NodeBond,
   NodeWhy,
+  ProbeAnswer,
+  ProbeResult,
   UnbondRequest,
   NodeDetail,
   Claim,
@@ -72,6 +74,8 @@ export interface ApiClient {
   commitChallenge(nodeId: string, challengeId: string, body: ChallengeCommit, options?: RequestOptions): Promise<ChallengeSamples>;
   /** GPU challenge: the openings for the sampled entries; the reply is the verdict. */
   answerChallenge(nodeId: string, challengeId: string, body: ChallengeAnswer, options?: RequestOptions): Promise<ChallengeResult>;
+  /** Answer a liveness probe of the node's running leases (the agent does this). */
+  answerProbe(nodeId: string, probeId: string, body: ProbeAnswer, options?: RequestOptions): Promise<ProbeResult>;
   /** Why the node is not offered or not earning (owner only). */
   nodeWhy(nodeId: string, options?: RequestOptions): Promise<NodeWhy>;
   /** The node's bond per GPU (owner only). */
@@ -253,6 +257,7 @@ export function createApiClient(options: ApiClientOptions): ApiClient {
     node: (nodeId, o) => request('GET', `/v1/nodes/${enc(nodeId)}`, { signed: true, ...o }),
     commitChallenge: (nodeId, challengeId, body, o) => nodeRequest('POST', nodeId, `/v1/nodes/${enc(nodeId)}/challenges/${enc(challengeId)}/commit`, { body, ...o }),
     answerChallenge: (nodeId, challengeId, body, o) => nodeRequest('POST', nodeId, `/v1/nodes/${enc(nodeId)}/challenges/${enc(challengeId)}/answer`, { body, ...o }),
+    answerProbe: (nodeId, probeId, body, o) => nodeRequest('POST', nodeId, `/v1/nodes/${enc(nodeId)}/probes/${enc(probeId)}`, { body, ...o }),
     nodeWhy: (nodeId, o) => request('GET', `/v1/nodes/${enc(nodeId)}/why`, { signed: true, ...o }),
     nodeBond: (nodeId, o) => request('GET', `/v1/nodes/${enc(nodeId)}/bond`, { signed: true, ...o }),
     bond: (nodeId, body, o) => request('POST', `/v1/nodes/${enc(nodeId)}/bond`, { body, signed: true, idempotent: true, ...o }),

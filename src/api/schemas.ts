@@ -321,6 +321,20 @@ export type UnbondRequest = z.input<typeof unbondRequestSchema>;
 export type NodeBond = z.infer<typeof nodeBondSchema>;
 export type BondTerms = z.infer<typeof bondTermsSchema>;
 
+// ---------------------------------------------------------------- provider trust: evidence for paid time (issue 10)
+
+/** A liveness probe of the node's running leases (sent on heartbeat replies while open). */
+export const probeOfferSchema = z.object({ id: z.string(), leaseIds: z.array(z.string()), deadlineAt: isoTime });
+export const probeAnswerSchema = z.object({
+  leases: z
+    .array(z.object({ leaseId: z.string().max(100), containerId: z.string().max(128), running: z.boolean(), state: z.string().max(32).optional(), startedAt: isoTime.nullable() }))
+    .max(256),
+});
+export const probeResultSchema = z.object({ id: z.string(), state: z.enum(['issued', 'passed', 'failed', 'expired']), leaseIds: z.array(z.string()), detail: z.string().nullable(), issuedAt: isoTime, answeredAt: isoTime.nullable() });
+export type ProbeOffer = z.infer<typeof probeOfferSchema>;
+export type ProbeAnswer = z.input<typeof probeAnswerSchema>;
+export type ProbeResult = z.infer<typeof probeResultSchema>;
+
 export type ChallengeOffer = z.infer<typeof challengeOfferSchema>;
 export type ChallengeCommit = z.infer<typeof challengeCommitSchema>;
 export type ChallengeSamples = z.infer<typeof challengeSamplesSchema>;
@@ -334,8 +348,10 @@ export const heartbeatResponseSchema = z.object({
   version: z.string().optional(),
   /** A GPU challenge to answer now (sent only while one is open). */
   challenge: challengeOfferSchema.optional(),
+  /** A liveness probe of the running leases to answer now (sent only while one is open). */
+  probe: probeOfferSchema.optional(),
 });
-export const assignmentsResponseSchema = z.object({ assignments: z.array(assignmentSchema), version: z.string(), challenge: challengeOfferSchema.optional() });
+export const assignmentsResponseSchema = z.object({ assignments: z.array(assignmentSchema), version: z.string(), challenge: challengeOfferSchema.optional(), probe: probeOfferSchema.optional() });
 
 export const uploadLogsSchema = z.object({
   chunks: z.array(logChunkSchema).min(1).max(256),

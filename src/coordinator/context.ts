@@ -3,6 +3,7 @@ import { randomBytes } from 'node:crypto';
 import type { AssignmentBoard } from './assignments.js';
 import type { BondSettings } from './bonds.js';
 import type { ChallengeSettings } from './challenges.js';
+import type { EvidenceSettings } from './evidence.js';
 import type { Db, Engine } from './db.js';
 import type { HeartbeatBuffer } from './heartbeat-buffer.js';
 import type { PaymentVerifier, PayoutSender } from './hooks.js';
@@ -27,6 +28,8 @@ export interface ServiceOptions {
   challenges?: Partial<ChallengeSettings>;
   /** GPU bonds (src/coordinator/bonds.ts); defaults there. */
   bonds?: Partial<BondSettings>;
+  /** Liveness probes of running leases (src/coordinator/evidence.ts); defaults there. */
+  evidence?: Partial<EvidenceSettings>;
 }
 
 export interface CachedNode {

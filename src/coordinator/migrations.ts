@@ -328,6 +328,26 @@ function migrations(kind: EngineKind): Record<string, Migration> {
         await db.schema.alterTable('gpus').addColumn('bonded', 'integer', (c) => c.notNull().defaultTo(0)).execute();
       },
     },
+    // Evidence for paid time (issue 10): random liveness probes of running leases; a failed one stops accrual until a pass.
+    '0161_i10_probes': {
+      async up(db: Kysely<any>) {
+        await db.schema
+          .createTable('probes')
+          .addColumn('id', 'text', (c) => c.primaryKey())
+          .addColumn('node_id', 'text', (c) => c.notNull())
+          .addColumn('leases', 'text', (c) => c.notNull())
+          .addColumn('state', 'text', (c) => c.notNull())
+          .addColumn('detail', 'text')
+          .addColumn('issued_at', time, (c) => c.notNull())
+          .addColumn('deadline_at', time, (c) => c.notNull())
+          .addColumn('answered_at', time)
+          .execute();
+        await db.schema.createIndex('probes_state').on('probes').columns(['state', 'deadline_at']).execute();
+        await db.schema.createIndex('probes_node').on('probes').columns(['node_id', 'issued_at']).execute();
+        await db.schema.alterTable('leases').addColumn('unproven_from', time).execute();
+        await db.schema.alterTable('nodes').addColumn('next_probe_at', time).execute();
+      },
+    },
   };
 }
 

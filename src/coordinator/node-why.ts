@@ -62,7 +62,24 @@ export async function explainNode(ctx: CoordinatorContext, nodeId: string, actor
     .where('a.active', '=', 1)
     .where('l.state', '=', 'running')
     .executeTakeFirst();
-  const earning = Number(running?.n ?? 0) > 0;
+  const unproven = await ctx.db
+    .selectFrom('lease_allocations as a')
+    .innerJoin('leases as l', 'l.id', 'a.lease_id')
+    .select(['l.id', 'l.unproven_from'])
+    .distinct()
+    .where('a.node_id', '=', nodeId)
+    .where('a.active', '=', 1)
+    .where('l.state', '=', 'running')
+    .where('l.unproven_from', 'is not', null)
+    .execute();
+  if (unproven.length > 0) {
+    add(
+      'EARNING_PAUSED',
+      `A liveness probe of lease(s) ${unproven.map((l) => l.id).join(', ')} failed or went unanswered at ${iso(Number(unproven[0]!.unproven_from))}: they earn nothing until a later probe passes.`,
+      'Keep the agent running and the lease containers up (`iocli provide logs`); the next random probe resumes earnings.',
+    );
+  }
+  const earning = Number(running?.n ?? 0) > unproven.length;
   if (Number(node.free_gpus) === 0 && Number(node.total_gpus) > 0 && !earning) add('NO_FREE_GPUS', 'Every GPU is held by a lease that is not running yet.', 'Wait: the agent starts the containers; check `iocli provide logs` if they fail to start.');
 
   // Demand: what renters asked for over the last day (quotes are kept whether or not they were paid).

@@ -20,6 +20,7 @@ import { attachRelay, type Relay, type RelayLimits } from './relay.js';
 import { buildOpenApiDocument } from './openapi.js';
 import { CoordinatorService } from './service.js';
 import type { ChallengeSettings } from './challenges.js';
+import type { EvidenceSettings } from './evidence.js';
 import { bondSettings, bondTerms, type BondSettings } from './bonds.js';
 
 export interface NetworkOptions {
@@ -69,6 +70,8 @@ export interface CoordinatorOptions {
   challenges?: Partial<ChallengeSettings>;
   /** GPU bonds (src/coordinator/bonds.ts). */
   bonds?: Partial<BondSettings>;
+  /** Liveness probes of running leases (src/coordinator/evidence.ts). */
+  evidence?: Partial<EvidenceSettings>;
   maxConnections?: number;
   /** Relay (lease exec / port-forward) stream limits and idle timeout. */
   relayLimits?: Partial<RelayLimits>;
@@ -150,6 +153,7 @@ export async function startCoordinator(options: CoordinatorOptions = {}): Promis
     payoutPauses: options.payoutPauses,
     challenges: options.challenges,
     bonds: options.bonds,
+    evidence: options.evidence,
     onError,
     now,
   });
@@ -377,6 +381,9 @@ export async function startCoordinator(options: CoordinatorOptions = {}): Promis
     service.answerChallenge(params(request).id!, actor, params(request).challengeId!, parse(schemas.challengeAnswerSchema, request.body, 'body')),
     // 40 openings (leaf + Merkle path) per GPU, up to 64 GPUs: about 80 kB per GPU at real-GPU sizes.
     { bodyLimit: 16 * 1024 * 1024 },
+  );
+  nodeRoute('POST', '/v1/nodes/:id/probes/:probeId', async (request, actor) =>
+    service.answerProbe(params(request).id!, actor, params(request).probeId!, parse(schemas.probeAnswerSchema, request.body, 'body')),
   );
   signed('GET', '/v1/nodes/:id/why', async (request, actor) => service.explainNode(params(request).id!, actor));
   signed('GET', '/v1/nodes/:id/bond', async (request, actor) => service.nodeBond(params(request).id!, actor));

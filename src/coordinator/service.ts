@@ -2,7 +2,7 @@
 // Each part (nodes, heartbeats, offers, quotes, leases, logs, metering, payments, rewards, sweep, gauges) lives in its
 // own module; this facade builds the shared CoordinatorContext once and hands it to them.
 import { randomUUID } from 'node:crypto';
-import type { ChallengeAnswer, ChallengeCommit, ChallengeResult, ChallengeSamples, NodeBond, NodeWhy } from '../api/schemas.js';
+import type { ChallengeAnswer, ChallengeCommit, ChallengeResult, ChallengeSamples, NodeBond, NodeWhy, ProbeAnswer, ProbeResult } from '../api/schemas.js';
 import type { Assignment, Claim, HeartbeatInput, Lease, LogsResponse, Node, NodeDetail, Offer, QuoteInput, Quote, RegisterNodeInput, Rewards } from '../api/schemas.js';
 import type { PlacementRequest, PlacementResult } from '../domain/placement.js';
 import { AssignmentBoard } from './assignments.js';
@@ -10,6 +10,7 @@ import type { CoordinatorContext, ServiceOptions } from './context.js';
 import type { Db, Engine } from './db.js';
 import * as bonds from './bonds.js';
 import * as challenges from './challenges.js';
+import * as evidence from './evidence.js';
 import * as gauges from './gauges.js';
 import { HeartbeatBuffer } from './heartbeat-buffer.js';
 import * as heartbeats from './heartbeats.js';
@@ -83,6 +84,16 @@ export class CoordinatorService {
 
   answerChallenge(nodeId: string, actor: string, challengeId: string, body: ChallengeAnswer): Promise<ChallengeResult> {
     return challenges.answerChallenge(this.ctx, nodeId, actor, challengeId, body);
+  }
+
+  /** Probe the node's running leases now (the sweep does it at random times); null when nothing runs. */
+  issueProbe(nodeId: string): Promise<string | null> {
+    return evidence.issueProbe(this.ctx, nodeId);
+  }
+
+  /** The agent's answer to a liveness probe; a failed or late one stops accrual until a later probe passes. */
+  answerProbe(nodeId: string, actor: string, probeId: string, body: ProbeAnswer): Promise<ProbeResult> {
+    return evidence.answerProbe(this.ctx, nodeId, actor, probeId, body);
   }
 
   /** The node's bond per GPU (owner only). */

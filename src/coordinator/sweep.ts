@@ -2,6 +2,7 @@
 import { ACTIVE, type CoordinatorContext } from './context.js';
 import { returnDueBonds } from './bonds.js';
 import { sweepChallenges } from './challenges.js';
+import { sweepProbes } from './evidence.js';
 import { endLease } from './leases.js';
 import { meterRunning } from './metering.js';
 
@@ -39,6 +40,7 @@ export async function sweep(ctx: CoordinatorContext, options: { meter?: boolean 
   if (options.meter) await meterRunning(ctx, now);
   await sweepChallenges(ctx, now);
   await returnDueBonds(ctx, now);
+  await sweepProbes(ctx, now);
   await ctx.db.deleteFrom('nonces').where('expires_at', '<', now).execute();
   await ctx.db.deleteFrom('node_sessions').where('expires_at', '<', now).execute();
   return { offline, failed, completed };

@@ -35,6 +35,8 @@ export interface NodesTable {
   verified_until: number | null;
   /** When the next random challenge is due (set after each challenge). */
   next_challenge_at: number | null;
+  /** When the next liveness probe of its running leases is due. */
+  next_probe_at?: number | null;
 }
 
 /** A coordinator-issued GPU challenge (src/coordinator/challenges.ts): issued → committed → passed | failed | expired. */
@@ -71,6 +73,19 @@ export interface GpusTable {
   held_until: Generated<number | null>;
   /** 1 while an active bond covers this GPU (src/coordinator/bonds.ts). */
   bonded: Generated<number>;
+}
+
+/** A liveness probe of a node's running leases (src/coordinator/evidence.ts): issued → passed | failed | expired. */
+export interface ProbesTable {
+  id: string;
+  node_id: string;
+  /** JSON lease ids probed. */
+  leases: string;
+  state: string;
+  detail: string | null;
+  issued_at: number;
+  deadline_at: number;
+  answered_at: number | null;
 }
 
 /** A token bond for one GPU: active → unbonding (cooldown) → returned; slashes lower `balance`. */
@@ -154,6 +169,8 @@ export interface LeasesTable {
   exit_code: number | null;
   /** Minutes of running time already written to the ledger. */
   accrued_minutes: number;
+  /** Set while a liveness probe of this lease failed and no later one passed: nothing accrues from then. */
+  unproven_from?: number | null;
 }
 
 export interface LeaseAllocationsTable {
@@ -259,6 +276,7 @@ export interface Database {
   lease_logs: LeaseLogsTable;
   node_sessions: NodeSessionsTable;
   challenges: ChallengesTable;
+  probes: ProbesTable;
   bonds: BondsTable;
   slashes: SlashesTable;
 }
