@@ -22,6 +22,7 @@ const routes: RouteDoc[] = [
   { method: 'post', path: '/v1/nodes/{id}/leases/{leaseId}/logs', summary: 'Upload log chunks of a lease', signed: true, body: s.uploadLogsSchema, response: z.object({ ok: z.boolean() }) },
   { method: 'post', path: '/v1/nodes/{id}/challenges/{challengeId}/commit', summary: 'GPU challenge: commit one Merkle root per GPU; the reply draws the entries to open', signed: true, body: s.challengeCommitSchema, response: s.challengeSamplesSchema },
   { method: 'post', path: '/v1/nodes/{id}/challenges/{challengeId}/answer', summary: 'GPU challenge: open the sampled entries; the reply is the verdict', signed: true, body: s.challengeAnswerSchema, response: s.challengeResultSchema },
+  { method: 'post', path: '/v1/nodes/{id}/probes/{probeId}', summary: 'Answer a liveness probe of the running leases; a late or failed answer stops accrual until a later probe passes', signed: true, body: s.probeAnswerSchema, response: s.probeResultSchema },
   { method: 'get', path: '/v1/nodes/{id}/why', summary: "Why the node is not offered or not earning, with the next step (owner only)", signed: true, response: s.nodeWhySchema },
   { method: 'get', path: '/v1/nodes/{id}/bond', summary: "The node's GPU bond (owner only)", signed: true, response: s.nodeBondSchema },
   { method: 'post', path: '/v1/nodes/{id}/bond', summary: 'Bond GPUs: without payment a 402 names amount and memo reference; with a signed transfer, verified like a lease payment', signed: true, body: s.bondRequestSchema, response: s.nodeBondSchema },
