@@ -64,7 +64,7 @@ export async function runDemo(options: DemoOptions, ctx: Context): Promise<Comma
   let providerProcess: ChildProcess | undefined;
   let networkStarted = false;
   let stepNumber = 0;
-  const totalSteps = 11;
+  const totalSteps = 12;
   const say = (text: string) => ctx.out.info(text);
 
   /** Runs `iocli …args`; shown to the user unless `capture` (then its --json result is parsed and returned). */
@@ -133,8 +133,9 @@ export async function runDemo(options: DemoOptions, ctx: Context): Promise<Comma
     say(`  renter   ${renterWallet.publicKey}\n  provider ${providerWallet.publicKey}`);
     summary.wallets = { renter: renterWallet.publicKey, provider: providerWallet.publicKey };
 
-    step('Fund the renter from the local faucet: SOL for fees, test tokens to pay with');
+    step('Fund both from the local faucet: SOL for fees, test tokens to pay with (the provider posts a bond)');
     await iocli(['wallet', 'airdrop', '--sol', '1', '--tokens', '100', '--keypair', renter]);
+    await iocli(['wallet', 'airdrop', '--sol', '1', '--tokens', '20', '--keypair', provider]);
 
     step(`Start a provider with ${gpus} simulated H100 GPUs (real Docker containers)`);
     const image = await ensureWorkloadImage(docker, (text) => say(`  ${text}`));
@@ -150,6 +151,13 @@ export async function runDemo(options: DemoOptions, ctx: Context): Promise<Comma
       if (providerProcess?.exitCode !== null) throw new UserError(`The provider exited early; see ${providerLog}.`);
     });
     say(`  provider agent running (log: ${providerLog}), workload image ${image}`);
+
+    step("Bond the provider's GPUs and pass the coordinator's GPU challenge (CPU stand-in for simulated GPUs)");
+    await iocli(['provide', 'bond', '--yes', '--data-dir', join(root, 'provider'), '--keypair', provider]);
+    await waitFor(async () => (await json<{ offers: Array<{ challenge?: string | null }> }>(['offers'])).offers.some((o) => o.challenge), 30_000, ctx.signal, () => {
+      if (providerProcess?.exitCode !== null) throw new UserError(`The provider exited early; see ${providerLog}.`);
+    });
+    await iocli(['provide', 'why', '--data-dir', join(root, 'provider'), '--keypair', provider]);
 
     step('Search capacity');
     await iocli(['offers']);

@@ -80,16 +80,18 @@ export const NOUNS: Record<string, NounEntry> = {
     },
   },
   provide: {
-    summary: "Share this machine's GPUs: preflight, register, run the provider agent (status, logs, install-service, why)",
+    summary: "Share this machine's GPUs: preflight, register, run the provider agent (status, logs, install-service, why, bond, unbond)",
     load: async () => {
-      const [p, s, l, i, w] = await Promise.all([
+      const [p, s, l, i, w, b, u] = await Promise.all([
         import('./provide/start.js'),
         import('./provide/status.js'),
         import('./provide/logs.js'),
         import('./provide/install-service.js'),
         import('./provide/why.js'),
+        import('./provide/bond.js'),
+        import('./provide/unbond.js'),
       ]);
-      return [p.provide, s.provideStatus, l.provideLogs, i.provideInstallService, w.provideWhy];
+      return [p.provide, s.provideStatus, l.provideLogs, i.provideInstallService, w.provideWhy, b.provideBond, u.provideUnbond];
     },
   },
   network: {

@@ -44,6 +44,8 @@ export const provideStatus: CommandSpec<{ dataDir?: string }> = {
       coordinatorError = (error as Error).message;
     }
     const network = ctx.network();
+    let bond: import('../../src/api/schemas.js').NodeBond | null = null;
+    if (remote) bond = await (await ctx.api()).nodeBond(state.nodeId, { signal: ctx.signal }).catch(() => null);
     try {
       const rewards = await (await ctx.api()).rewards({ signal: ctx.signal });
       earnings = { accrued: rewards.accrued, claimed: rewards.claimed, pending: rewards.pending, claimable: rewards.claimable };
@@ -72,6 +74,8 @@ export const provideStatus: CommandSpec<{ dataDir?: string }> = {
       assignedLeases: remote?.leases ?? null,
       leases,
       earnings,
+      /** The GPU bond as the coordinator holds it (null: not asked or an older coordinator). */
+      bond,
       verification: state.verification ?? null,
       ...(dockerError ? { dockerError } : {}),
       ...(earningsError ? { earningsError } : {}),
@@ -90,6 +94,7 @@ export const provideStatus: CommandSpec<{ dataDir?: string }> = {
           ['Region', data.region],
           ['Public host', data.publicHost ?? undefined],
           ['Last heartbeat', data.lastHeartbeatAt ?? undefined],
+          ['Bond', bond ? `${amount(bond.held)} tokens held; ${bond.gpus.filter((g) => g.state === 'active').length} of ${bond.gpus.length} GPU(s) bonded${bond.gpus.some((g) => g.state === 'unbonding') ? ', some unbonding' : ''}` : undefined],
           ['Earned', earnings ? `${amount(earnings.accrued)} tokens (claimable ${amount(earnings.claimable)}, claimed ${amount(earnings.claimed)})` : `unknown: ${earningsError}`],
         ]);
         r.line();

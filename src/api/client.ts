@@ -9,8 +9,13 @@ import type {
   ChallengeCommit,
   ChallengeResult,
   ChallengeSamples,
+  BondRequest,
   HeartbeatSession,
+  NodeBond,
   NodeWhy,
+  ProbeAnswer,
+  ProbeResult,
+  UnbondRequest,
   NodeDetail,
   Claim,
   CreateLeaseRequest,
@@ -79,8 +84,16 @@ export interface ApiClient {
   commitChallenge(nodeId: string, challengeId: string, body: ChallengeCommit, options?: RequestOptions): Promise<ChallengeSamples>;
   /** GPU challenge: the openings for the sampled entries; the reply is the verdict. */
   answerChallenge(nodeId: string, challengeId: string, body: ChallengeAnswer, options?: RequestOptions): Promise<ChallengeResult>;
+  /** Answer a liveness probe of the node's running leases (the agent does this). */
+  answerProbe(nodeId: string, probeId: string, body: ProbeAnswer, options?: RequestOptions): Promise<ProbeResult>;
   /** Why the node is not offered or not earning (owner only). */
   nodeWhy(nodeId: string, options?: RequestOptions): Promise<NodeWhy>;
+  /** The node's bond per GPU (owner only). */
+  nodeBond(nodeId: string, options?: RequestOptions): Promise<NodeBond>;
+  /** Bond GPUs: without `payment` a 402 (PAYMENT_REQUIRED) names the amount and the memo reference to sign. */
+  bond(nodeId: string, body: BondRequest, options?: RequestOptions): Promise<NodeBond>;
+  /** Start the unbonding cooldown. */
+  unbond(nodeId: string, body: UnbondRequest, options?: RequestOptions): Promise<NodeBond>;
   /** Open a heartbeat session by hand (heartbeat() does this by itself). */
   openHeartbeatSession(nodeId: string, publicKey: string, options?: RequestOptions): Promise<HeartbeatSession>;
   uploadLogs(nodeId: string, leaseId: string, body: UploadLogsRequest, options?: RequestOptions): Promise<{ ok: boolean }>;
@@ -316,7 +329,11 @@ export function createApiClient(options: ApiClientOptions): ApiClient {
     node: (nodeId, o) => request('GET', `/v1/nodes/${enc(nodeId)}`, { signed: true, ...o }),
     commitChallenge: (nodeId, challengeId, body, o) => nodeRequest('POST', nodeId, `/v1/nodes/${enc(nodeId)}/challenges/${enc(challengeId)}/commit`, { body, ...o }),
     answerChallenge: (nodeId, challengeId, body, o) => nodeRequest('POST', nodeId, `/v1/nodes/${enc(nodeId)}/challenges/${enc(challengeId)}/answer`, { body, ...o }),
+    answerProbe: (nodeId, probeId, body, o) => nodeRequest('POST', nodeId, `/v1/nodes/${enc(nodeId)}/probes/${enc(probeId)}`, { body, ...o }),
     nodeWhy: (nodeId, o) => request('GET', `/v1/nodes/${enc(nodeId)}/why`, { signed: true, ...o }),
+    nodeBond: (nodeId, o) => request('GET', `/v1/nodes/${enc(nodeId)}/bond`, { signed: true, ...o }),
+    bond: (nodeId, body, o) => request('POST', `/v1/nodes/${enc(nodeId)}/bond`, { body, signed: true, idempotent: true, ...o }),
+    unbond: (nodeId, body, o) => request('POST', `/v1/nodes/${enc(nodeId)}/unbond`, { body, signed: true, ...o }),
     openHeartbeatSession: (nodeId, publicKey, o) => openSession(nodeId, publicKey, o),
     uploadLogs: (nodeId, leaseId, body, o) => request('POST', `/v1/nodes/${enc(nodeId)}/leases/${enc(leaseId)}/logs`, { body, signed: true, ...o }),
     offers: (query, o) => request('GET', `/v1/offers${queryString(query as Record<string, string | number | boolean | undefined>)}`, { signed: false, ...o }),

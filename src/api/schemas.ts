@@ -273,6 +273,69 @@ export const nodeWhySchema = z.object({
   challenges: z.array(challengeResultSchema),
 });
 
+// ---------------------------------------------------------------- provider trust: bonds (issue 10)
+
+/** POST /v1/nodes/:id/bond: bond these GPUs (default: every unbonded GPU). Without `payment`, a 402 names the amount. */
+export const bondRequestSchema = z.object({
+  gpus: z.array(z.string().min(1).max(128)).max(64).optional(),
+  /** The memo reference the payment carries: `bond:<nodeId>:<random>` (from the 402's details). */
+  reference: z.string().max(120).regex(/^bond:[A-Za-z0-9_.:-]+$/).optional(),
+  payment: z.object({ transaction: z.string().min(1).max(4096) }).optional(),
+});
+export const unbondRequestSchema = z.object({ gpus: z.array(z.string().min(1).max(128)).max(64).optional() });
+
+export const nodeBondSchema = z.object({
+  nodeId: z.string(),
+  /** Base units per GPU this coordinator asks, by GPU (the node's models). */
+  gpus: z.array(
+    z.object({
+      uuid: z.string(),
+      model: z.string(),
+      required: money,
+      state: z.enum(['unbonded', 'active', 'unbonding']),
+      amount: money,
+      balance: money,
+      unbondAt: isoTime.nullable(),
+    }),
+  ),
+  /** Sum of the balances still held (active and unbonding). */
+  held: money,
+  cooldownMs: z.number().int(),
+});
+
+export const bondTermsSchema = z.object({
+  /** Whether a non-dev coordinator offers only bonded GPUs (false on --dev). */
+  required: z.boolean(),
+  cooldownMs: z.number().int(),
+  /** Base units per GPU by catalogue model id. */
+  perGpu: z.record(z.string(), money),
+  /** Models the catalogue does not know. */
+  unknownPerGpu: money,
+  /** Simulated GPUs (dev networks). */
+  simulatedPerGpu: money,
+  /** Share of the bond (basis points) slashed for a failed challenge / a lease that ends by node fault. */
+  slashBps: z.object({ failedChallenge: z.number().int(), nodeFault: z.number().int(), renterShare: z.number().int() }),
+});
+
+export type BondRequest = z.input<typeof bondRequestSchema>;
+export type UnbondRequest = z.input<typeof unbondRequestSchema>;
+export type NodeBond = z.infer<typeof nodeBondSchema>;
+export type BondTerms = z.infer<typeof bondTermsSchema>;
+
+// ---------------------------------------------------------------- provider trust: evidence for paid time (issue 10)
+
+/** A liveness probe of the node's running leases (sent on heartbeat replies while open). */
+export const probeOfferSchema = z.object({ id: z.string(), leaseIds: z.array(z.string()), deadlineAt: isoTime });
+export const probeAnswerSchema = z.object({
+  leases: z
+    .array(z.object({ leaseId: z.string().max(100), containerId: z.string().max(128), running: z.boolean(), state: z.string().max(32).optional(), startedAt: isoTime.nullable() }))
+    .max(256),
+});
+export const probeResultSchema = z.object({ id: z.string(), state: z.enum(['issued', 'passed', 'failed', 'expired']), leaseIds: z.array(z.string()), detail: z.string().nullable(), issuedAt: isoTime, answeredAt: isoTime.nullable() });
+export type ProbeOffer = z.infer<typeof probeOfferSchema>;
+export type ProbeAnswer = z.input<typeof probeAnswerSchema>;
+export type ProbeResult = z.infer<typeof probeResultSchema>;
+
 export type ChallengeOffer = z.infer<typeof challengeOfferSchema>;
 export type ChallengeCommit = z.infer<typeof challengeCommitSchema>;
 export type ChallengeSamples = z.infer<typeof challengeSamplesSchema>;
@@ -286,8 +349,10 @@ export const heartbeatResponseSchema = z.object({
   version: z.string().optional(),
   /** A GPU challenge to answer now (sent only while one is open). */
   challenge: challengeOfferSchema.optional(),
+  /** A liveness probe of the running leases to answer now (sent only while one is open). */
+  probe: probeOfferSchema.optional(),
 });
-export const assignmentsResponseSchema = z.object({ assignments: z.array(assignmentSchema), version: z.string(), challenge: challengeOfferSchema.optional() });
+export const assignmentsResponseSchema = z.object({ assignments: z.array(assignmentSchema), version: z.string(), challenge: challengeOfferSchema.optional(), probe: probeOfferSchema.optional() });
 
 export const uploadLogsSchema = z.object({
   chunks: z.array(logChunkSchema).min(1).max(256),
@@ -515,6 +580,8 @@ export const networkSchema = z.object({
   symbol: z.string().optional(),
   /** Whether POST /v1/faucet hands out test tokens here. */
   faucet: z.boolean().optional(),
+  /** What a provider deposits per GPU (provider trust). */
+  bonds: bondTermsSchema.optional(),
 });
 
 export const healthSchema = z.object({ status: z.literal('ok'), version: z.string(), engine: z.enum(['sqlite', 'postgres']), uptimeS: z.number() });

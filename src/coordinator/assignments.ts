@@ -1,7 +1,8 @@
 // Each node's desired state (its active assignments) from an in-memory snapshot, and the long-polls waiting on it.
 import { createHash } from 'node:crypto';
-import type { Assignment, ChallengeOffer } from '../api/schemas.js';
+import type { Assignment, ChallengeOffer, ProbeOffer } from '../api/schemas.js';
 import { openChallenges } from './challenges.js';
+import { openProbes } from './evidence.js';
 import type { Db } from './db.js';
 import { parseRunAs } from './tables.js';
 
@@ -11,6 +12,8 @@ export interface CachedAssignments {
   states: Map<string, string>;
   /** An open GPU challenge for the node (it rides on the same replies). */
   challenge?: ChallengeOffer;
+  /** An open liveness probe of its running leases. */
+  probe?: ProbeOffer;
   /** Content hash of `assignments`, computed on first use (long-polls compare it). */
   version?: string;
   /** `{assignments, version}` as JSON, computed on first use: most heartbeat replies are this exact text. */
@@ -19,12 +22,12 @@ export interface CachedAssignments {
 
 /** The heartbeat reply for an entry, serialised once per snapshot rather than once per heartbeat. */
 export function replyJsonOf(entry: CachedAssignments): string {
-  entry.json ??= JSON.stringify({ assignments: entry.assignments, version: versionOf(entry), ...(entry.challenge ? { challenge: entry.challenge } : {}) });
+  entry.json ??= JSON.stringify({ assignments: entry.assignments, version: versionOf(entry), ...(entry.challenge ? { challenge: entry.challenge } : {}), ...(entry.probe ? { probe: entry.probe } : {}) });
   return entry.json;
 }
 
 export function versionOf(entry: CachedAssignments): string {
-  entry.version ??= createHash('sha256').update(JSON.stringify(entry.assignments)).update(entry.challenge?.id ?? '').digest('base64url').slice(0, 22);
+  entry.version ??= createHash('sha256').update(JSON.stringify(entry.assignments)).update(entry.challenge?.id ?? '').update(entry.probe?.id ?? '').digest('base64url').slice(0, 22);
   return entry.version;
 }
 
@@ -79,14 +82,14 @@ export class AssignmentBoard {
    * Long-poll: the node's assignments as soon as they differ from version `after`, or at `waitMs`. Local changes wake
    * the wait at once; a periodic re-check (the snapshot refresh) catches changes made by other replicas.
    */
-  async waitForChange(nodeId: string, after: string | undefined, waitMs: number, signal?: AbortSignal): Promise<{ assignments: Assignment[]; version: string; challenge?: ChallengeOffer }> {
+  async waitForChange(nodeId: string, after: string | undefined, waitMs: number, signal?: AbortSignal): Promise<{ assignments: Assignment[]; version: string; challenge?: ChallengeOffer; probe?: ProbeOffer }> {
     const deadline = Date.now() + waitMs;
     const recheckMs = Math.max(250, this.options.assignmentCacheMs);
     for (;;) {
       const current = await this.forNode(nodeId);
       const version = versionOf(current);
       const left = deadline - Date.now();
-      if (version !== after || left <= 0 || signal?.aborted) return { assignments: current.assignments, version, ...(current.challenge ? { challenge: current.challenge } : {}) };
+      if (version !== after || left <= 0 || signal?.aborted) return { assignments: current.assignments, version, ...(current.challenge ? { challenge: current.challenge } : {}), ...(current.probe ? { probe: current.probe } : {}) };
       await new Promise<void>((resolve) => {
         let waiters = this.assignmentWaiters.get(nodeId);
         if (!waiters) {
@@ -183,6 +186,14 @@ export class AssignmentBoard {
         result.set(nodeId, entry);
       }
       entry.challenge = challenge;
+    }
+    for (const [nodeId, probe] of await openProbes(this.db, nodeIds)) {
+      let entry = result.get(nodeId);
+      if (!entry) {
+        entry = { loadedAt: now, assignments: [], states: new Map() };
+        result.set(nodeId, entry);
+      }
+      entry.probe = probe;
     }
     return result;
   }

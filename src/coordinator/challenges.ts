@@ -6,6 +6,7 @@ import type { ChallengeAnswer, ChallengeCommit, ChallengeOffer, ChallengeResult,
 import { challengeDeadlineMs, checkOpenings, sampleEntries, sizeChallenge, validParams, type GpuChallenge } from '../domain/challenge.js';
 import { iso, newId, type CoordinatorContext } from './context.js';
 import type { Db } from './db.js';
+import { bondSettings, slashInTransaction } from './bonds.js';
 import { conflict, HttpError, notFound } from './http-error.js';
 import { nodeFor } from './nodes.js';
 import type { ChallengesTable } from './tables.js';
@@ -150,6 +151,8 @@ async function finish(ctx: CoordinatorContext, row: ChallengesTable, state: 'pas
     const updated = await trx.updateTable('challenges').set({ state, detail, finished_at: now }).where('id', '=', row.id).where('state', '=', row.state).executeTakeFirst();
     if (Number(updated.numUpdatedRows) !== 1) return false;
     const passed = state === 'passed';
+    // A wrong answer costs part of the bond (to the network); a late or missing one only loses the verification.
+    if (state === 'failed') await slashInTransaction(ctx, trx, { trigger: `challenge:${row.id}`, nodeId: row.node_id, bps: bondSettings(ctx).failedChallengeBps });
     await trx
       .updateTable('nodes')
       .set({ verified: passed ? 1 : 0, verified_until: passed ? now + challengeSettings(ctx).validityMs : null, next_challenge_at: nextRandomAt(ctx, now, passed) })

@@ -1,7 +1,9 @@
 // What the coordinator's parts share: options, the store, the payout outbox, the in-memory node and assignment state.
 import { randomBytes } from 'node:crypto';
 import type { AssignmentBoard } from './assignments.js';
+import type { BondSettings } from './bonds.js';
 import type { ChallengeSettings } from './challenges.js';
+import type { EvidenceSettings } from './evidence.js';
 import type { Db, Engine } from './db.js';
 import type { HeartbeatBuffer } from './heartbeat-buffer.js';
 import type { PaymentVerifier, PayoutSender } from './hooks.js';
@@ -24,6 +26,10 @@ export interface ServiceOptions {
   now: () => number;
   /** GPU challenge timing (src/coordinator/challenges.ts); defaults there. */
   challenges?: Partial<ChallengeSettings>;
+  /** GPU bonds (src/coordinator/bonds.ts); defaults there. */
+  bonds?: Partial<BondSettings>;
+  /** Liveness probes of running leases (src/coordinator/evidence.ts); defaults there. */
+  evidence?: Partial<EvidenceSettings>;
 }
 
 export interface CachedNode {

@@ -1,5 +1,5 @@
 // A node's heartbeat (liveness, telemetry, the container states it reports) and its long-poll for new assignments.
-import type { Assignment, ChallengeOffer, HeartbeatInput } from '../api/schemas.js';
+import type { Assignment, ChallengeOffer, HeartbeatInput, ProbeOffer } from '../api/schemas.js';
 import { replyJsonOf, versionOf } from './assignments.js';
 import type { CoordinatorContext } from './context.js';
 import { endLease, markRunning } from './leases.js';
@@ -10,7 +10,7 @@ import { nodeFor, recordVerification } from './nodes.js';
  * Record a heartbeat and return the node's desired state. Liveness/telemetry is buffered (HeartbeatBuffer.flush);
  * lease transitions the heartbeat reveals are written at once.
  */
-export async function recordHeartbeat(ctx: CoordinatorContext, nodeId: string, actor: string, input: HeartbeatInput): Promise<{ assignments: Assignment[]; version: string; challenge?: ChallengeOffer }> {
+export async function recordHeartbeat(ctx: CoordinatorContext, nodeId: string, actor: string, input: HeartbeatInput): Promise<{ assignments: Assignment[]; version: string; challenge?: ChallengeOffer; probe?: ProbeOffer }> {
   const node = await nodeFor(ctx, nodeId, actor);
   const now = ctx.options.now();
   ctx.heartbeats.record(nodeId, now, input.gpus);
@@ -48,7 +48,7 @@ export async function recordHeartbeat(ctx: CoordinatorContext, nodeId: string, a
     }
   }
   if (changed) current = await ctx.assignments.forNode(nodeId, true);
-  return { assignments: current.assignments, version: versionOf(current), ...(current.challenge ? { challenge: current.challenge } : {}) };
+  return { assignments: current.assignments, version: versionOf(current), ...(current.challenge ? { challenge: current.challenge } : {}), ...(current.probe ? { probe: current.probe } : {}) };
 }
 
 /**

@@ -36,8 +36,11 @@ export interface PreparedPayout {
   lastValidBlockHeight: number;
 }
 
-/** Claims pay rewards to node owners; refunds pay the unused share of a lease back to its renter. */
-export type PayoutKind = 'claim' | 'refund';
+/**
+ * Claims pay rewards to node owners; refunds pay the unused share of a lease back to its renter; unbond returns a
+ * provider's GPU bond after its cooldown; slash pays a renter its share of a slashed bond.
+ */
+export type PayoutKind = 'claim' | 'refund' | 'unbond' | 'slash';
 
 export type PayoutStatus = 'confirmed' | 'pending' | 'expired' | 'failed';
 

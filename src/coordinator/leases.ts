@@ -9,6 +9,7 @@ import type { Db } from './db.js';
 import { conflict, forbidden, HttpError, notFound } from './http-error.js';
 import { getLease, leaseRow } from './lease-views.js';
 import { accrue } from './metering.js';
+import { slashForNodeFault } from './bonds.js';
 import { recountFreeGpus } from './nodes.js';
 import { findPlacement, placementTrust } from './offers.js';
 import { queueRefund, takePayment } from './payments.js';
@@ -184,8 +185,10 @@ export async function endLease(
   { settle = 'later' }: { settle?: 'now' | 'later' } = {},
 ): Promise<false | { refundPayout: string | null }> {
   let refundPayout: string | null = null;
+  let slashPayout: string | null = null;
   const nodeIds = await ctx.engine.writeTransaction(async (trx) => {
     refundPayout = null;
+    slashPayout = null;
     await ctx.engine.lockLease(trx, leaseId);
     const lease = await trx.selectFrom('leases').selectAll().where('id', '=', leaseId).executeTakeFirst();
     if (!lease || !isActiveLeaseState(lease.state)) return null;
@@ -198,6 +201,7 @@ export async function endLease(
     if (refund > 0) await trx.insertInto('ledger').values({ kind: 'refund', account: lease.renter, amount: refund, lease_id: leaseId, claim_id: null, created_at: endedAt }).execute();
     refundPayout = await queueRefund(ctx, trx, lease, refund);
     const nodes = (await trx.selectFrom('lease_allocations').select('node_id').distinct().where('lease_id', '=', leaseId).execute()).map((r) => r.node_id);
+    if (options.nodeFault) slashPayout = await slashForNodeFault(ctx, trx, lease);
     await trx.updateTable('gpus').set({ lease_id: null }).where('lease_id', '=', leaseId).execute();
     await trx.updateTable('lease_allocations').set({ active: 0 }).where('lease_id', '=', leaseId).execute();
     await recountFreeGpus(ctx.engine, trx, nodes);
@@ -216,5 +220,7 @@ export async function endLease(
   // (TypeScript cannot see the assignment inside the callback.)
   const payout = refundPayout as string | null;
   if (payout && settle === 'later') ctx.payouts!.settleLater(payout);
+  const slash = slashPayout as string | null;
+  if (slash) ctx.payouts!.settleLater(slash);
   return { refundPayout: payout };
 }

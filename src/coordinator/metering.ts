@@ -7,6 +7,12 @@ import type { LeasesTable } from './tables.js';
 /** Write ledger rows for confirmed running minutes up to `upTo` (accrual to each node owner, fee to the treasury). */
 export async function accrue(ctx: CoordinatorContext, trx: Db, lease: LeasesTable, upTo: number, minutesCounted: 'whole' | 'started' = 'whole'): Promise<void> {
   if (lease.started_at === null) return;
+  // Paid time needs evidence: after a failed liveness probe nothing accrues until a later probe passes (whole minutes
+  // up to the probe; the started minute is not proven).
+  if (lease.unproven_from != null && upTo > Number(lease.unproven_from)) {
+    upTo = Number(lease.unproven_from);
+    minutesCounted = 'whole';
+  }
   const countMinutes = minutesCounted === 'started' ? startedMinutes : wholeMinutes;
   const minutes = countMinutes(Number(lease.started_at), Math.min(upTo, Number(lease.ends_at)));
   const already = Number(lease.accrued_minutes);

@@ -292,6 +292,62 @@ function migrations(kind: EngineKind): Record<string, Migration> {
         await db.schema.alterTable('nodes').addColumn('isolation', 'text').execute();
       },
     },
+    // Provider trust (issue 10): a token bond per GPU, slashed exactly once per trigger; only bonded GPUs are offered.
+    // Named to sort after every migration merged before it (the Migrator refuses out-of-order ones on existing data).
+    '0160_i10_bonds': {
+      async up(db: Kysely<any>) {
+        await db.schema
+          .createTable('bonds')
+          .addColumn('id', 'text', (c) => c.primaryKey())
+          .addColumn('node_id', 'text', (c) => c.notNull())
+          .addColumn('gpu_uuid', 'text', (c) => c.notNull())
+          .addColumn('owner', 'text', (c) => c.notNull())
+          .addColumn('amount', money, (c) => c.notNull())
+          .addColumn('balance', money, (c) => c.notNull())
+          .addColumn('state', 'text', (c) => c.notNull())
+          .addColumn('payment_signature', 'text')
+          .addColumn('unbond_at', time)
+          .addColumn('payout_id', 'text')
+          .addColumn('created_at', time, (c) => c.notNull())
+          .addColumn('updated_at', time, (c) => c.notNull())
+          .execute();
+        await db.schema.createIndex('bonds_node').on('bonds').columns(['node_id', 'state']).execute();
+        await db.schema.createIndex('bonds_due').on('bonds').columns(['state', 'unbond_at']).execute();
+        await db.schema
+          .createTable('slashes')
+          .addColumn('trigger', 'text', (c) => c.primaryKey())
+          .addColumn('node_id', 'text', (c) => c.notNull())
+          .addColumn('owner', 'text', (c) => c.notNull())
+          .addColumn('amount', money, (c) => c.notNull())
+          .addColumn('renter', 'text')
+          .addColumn('renter_amount', money, (c) => c.notNull())
+          .addColumn('network_amount', money, (c) => c.notNull())
+          .addColumn('payout_id', 'text')
+          .addColumn('created_at', time, (c) => c.notNull())
+          .execute();
+        await db.schema.alterTable('gpus').addColumn('bonded', 'integer', (c) => c.notNull().defaultTo(0)).execute();
+      },
+    },
+    // Evidence for paid time (issue 10): random liveness probes of running leases; a failed one stops accrual until a pass.
+    '0161_i10_probes': {
+      async up(db: Kysely<any>) {
+        await db.schema
+          .createTable('probes')
+          .addColumn('id', 'text', (c) => c.primaryKey())
+          .addColumn('node_id', 'text', (c) => c.notNull())
+          .addColumn('leases', 'text', (c) => c.notNull())
+          .addColumn('state', 'text', (c) => c.notNull())
+          .addColumn('detail', 'text')
+          .addColumn('issued_at', time, (c) => c.notNull())
+          .addColumn('deadline_at', time, (c) => c.notNull())
+          .addColumn('answered_at', time)
+          .execute();
+        await db.schema.createIndex('probes_state').on('probes').columns(['state', 'deadline_at']).execute();
+        await db.schema.createIndex('probes_node').on('probes').columns(['node_id', 'issued_at']).execute();
+        await db.schema.alterTable('leases').addColumn('unproven_from', time).execute();
+        await db.schema.alterTable('nodes').addColumn('next_probe_at', time).execute();
+      },
+    },
   };
 }
 

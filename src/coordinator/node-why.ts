@@ -36,6 +36,24 @@ export async function explainNode(ctx: CoordinatorContext, nodeId: string, actor
   // A --dev coordinator offers unverified nodes (labelled); the reason above still explains their label.
   const verifiedEnough = passed || ctx.options.dev;
 
+  const gpuRows = await ctx.db.selectFrom('gpus').select(['bonded', 'lease_id']).where('node_id', '=', nodeId).execute();
+  const bondedFree = gpuRows.filter((g) => Number(g.bonded) === 1 && g.lease_id === null).length;
+  const unbonded = gpuRows.filter((g) => Number(g.bonded) !== 1).length;
+  if (unbonded > 0) {
+    const required = !ctx.options.dev;
+    add(
+      'NOT_BONDED',
+      `${unbonded} of ${gpuRows.length} GPU(s) carry no bond${required ? ', and this coordinator offers only bonded GPUs' : ' (a --dev coordinator offers them anyway)'}.`,
+      'Deposit the bond: `iocli provide bond` (the amount per GPU is in `iocli network status` / GET /v1/network).',
+    );
+  }
+  const bondedEnough = ctx.options.dev || bondedFree > 0;
+
+  const slashes = await ctx.db.selectFrom('slashes').select(['trigger', 'amount']).where('node_id', '=', nodeId).where('created_at', '>', now - 7 * DAY_MS).execute();
+  if (slashes.length > 0) {
+    add('SLASHED', `The bond was slashed ${slashes.length} time(s) in the last 7 days (${slashes.reduce((n, s) => n + Number(s.amount), 0)} base units): ${slashes.map((s) => s.trigger).join(', ')}.`, 'Keep the node online while it runs leases and answer challenges honestly; top the bond up with `iocli provide bond` once unbonded GPUs show.');
+  }
+
   const running = await ctx.db
     .selectFrom('lease_allocations as a')
     .innerJoin('leases as l', 'l.id', 'a.lease_id')
@@ -44,7 +62,24 @@ export async function explainNode(ctx: CoordinatorContext, nodeId: string, actor
     .where('a.active', '=', 1)
     .where('l.state', '=', 'running')
     .executeTakeFirst();
-  const earning = Number(running?.n ?? 0) > 0;
+  const unproven = await ctx.db
+    .selectFrom('lease_allocations as a')
+    .innerJoin('leases as l', 'l.id', 'a.lease_id')
+    .select(['l.id', 'l.unproven_from'])
+    .distinct()
+    .where('a.node_id', '=', nodeId)
+    .where('a.active', '=', 1)
+    .where('l.state', '=', 'running')
+    .where('l.unproven_from', 'is not', null)
+    .execute();
+  if (unproven.length > 0) {
+    add(
+      'EARNING_PAUSED',
+      `A liveness probe of lease(s) ${unproven.map((l) => l.id).join(', ')} failed or went unanswered at ${iso(Number(unproven[0]!.unproven_from))}: they earn nothing until a later probe passes.`,
+      'Keep the agent running and the lease containers up (`iocli provide logs`); the next random probe resumes earnings.',
+    );
+  }
+  const earning = Number(running?.n ?? 0) > unproven.length;
   if (Number(node.free_gpus) === 0 && Number(node.total_gpus) > 0 && !earning) add('NO_FREE_GPUS', 'Every GPU is held by a lease that is not running yet.', 'Wait: the agent starts the containers; check `iocli provide logs` if they fail to start.');
 
   // Demand: what renters asked for over the last day (quotes are kept whether or not they were paid).
@@ -63,6 +98,6 @@ export async function explainNode(ctx: CoordinatorContext, nodeId: string, actor
       if (price > highest) add('PRICE_ABOVE_QUOTES', `The price ${price} per GPU-hour is above every quote of the last 24 h (the highest was ${highest}).`, `Lower the price: \`iocli provide --price\` at or below ${highest} base units' worth (see \`iocli offers\` for the going rates).`);
     }
   }
-  const offered = node.status === 'online' && !node.draining && Number(node.free_gpus) > 0 && verifiedEnough;
+  const offered = node.status === 'online' && !node.draining && Number(node.free_gpus) > 0 && verifiedEnough && bondedEnough;
   return { nodeId, offered, earning, verifiedUntil: passed ? iso(Number(node.verified_until)) : null, reasons, challenges };
 }

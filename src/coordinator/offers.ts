@@ -17,8 +17,8 @@ export interface OffersQuery {
 }
 
 /**
- * Who may be offered: on a non-dev coordinator only nodes whose coordinator challenge passed and has not aged out;
- * a --dev coordinator offers the rest too, labelled (unverified / simulated). Undefined: no filter.
+ * Who may be offered: on a non-dev coordinator only the bonded GPUs of nodes whose coordinator challenge passed and has
+ * not aged out; a --dev coordinator offers the rest too, labelled (unverified / simulated). Undefined: no filter.
  */
 export interface PlacementTrust {
   verifiedAfter: number;
@@ -40,7 +40,8 @@ export async function listOffers(ctx: CoordinatorContext, query: OffersQuery): P
     // GPUs a live quote holds are not on offer.
     .where((eb) => eb.or([eb('g.held_until', 'is', null), eb('g.held_until', '<=', ctx.options.now())]));
   const trust = placementTrust(ctx);
-  if (trust) q = q.where('n.verified', '=', 1).where('n.verified_until', '>', trust.verifiedAfter);
+  // Only bonded GPUs of verified nodes.
+  if (trust) q = q.where('n.verified', '=', 1).where('n.verified_until', '>', trust.verifiedAfter).where('g.bonded', '=', 1);
   if (query.model) q = q.where(sql<string>`lower(g.model)`, 'like', `%${query.model.toLowerCase()}%`);
   if (query.minVram !== undefined) q = q.where('g.vram_mb', '>=', query.minVram);
   if (query.maxPrice !== undefined) q = q.where('n.price_per_gpu_hour', '<=', query.maxPrice);
@@ -131,6 +132,7 @@ async function candidateNodes(
   for (let i = 0; i < ids.length; i += 500) {
     let q = db.selectFrom('gpus').select(['id', 'node_id', 'uuid', 'idx', 'model', 'vram_mb']).where('node_id', 'in', ids.slice(i, i + 500)).where('lease_id', 'is', null);
     if (holds) q = q.where(notHeldByOthers(holds));
+    if (trust) q = q.where('bonded', '=', 1);
     const gpus = await q.execute();
     for (const g of gpus) {
       if (exclude.has(g.id)) continue;

@@ -27,7 +27,7 @@ export interface PayoutOutboxOptions {
 }
 
 /** Ledger kind that moved the money into a payout row: reversed (re-queued) when its transfer fails on chain. */
-export const payoutLedgerKind = (kind: string) => (kind === 'refund' ? 'refund_payout' : 'claim');
+export const payoutLedgerKind = (kind: string) => ({ refund: 'refund_payout', unbond: 'bond_return', slash: 'slash_payout' })[kind] ?? 'claim';
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
@@ -118,7 +118,7 @@ export class PayoutOutbox {
 
   /** Sign a (new) transfer and store it, compare-and-set on the signature it replaces. Null when another settler won. */
   private async resign(row: ClaimRow): Promise<PreparedPayout | null> {
-    const next = await this.options.sender.prepare({ claimId: row.id, owner: row.owner, amount: Number(row.amount), ...(row.kind === 'refund' ? { kind: 'refund' as const } : {}) });
+    const next = await this.options.sender.prepare({ claimId: row.id, owner: row.owner, amount: Number(row.amount), ...(row.kind !== 'claim' ? { kind: row.kind as PayoutKind } : {}) });
     let q = this.db
       .updateTable('claims')
       .set({ state: 'pending', signed_tx: next.signedTransaction, signature: next.signature, last_valid_block_height: next.lastValidBlockHeight, updated_at: this.options.now() })

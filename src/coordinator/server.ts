@@ -22,6 +22,8 @@ import { attachRelay, type Relay, type RelayLimits } from './relay.js';
 import { buildOpenApiDocument } from './openapi.js';
 import { CoordinatorService } from './service.js';
 import type { ChallengeSettings } from './challenges.js';
+import type { EvidenceSettings } from './evidence.js';
+import { bondSettings, bondTerms, type BondSettings } from './bonds.js';
 
 export interface NetworkOptions {
   cluster: string;
@@ -79,6 +81,10 @@ export interface CoordinatorOptions {
   payoutPauses?: PayoutTestPauses;
   /** GPU challenge timing (src/coordinator/challenges.ts). */
   challenges?: Partial<ChallengeSettings>;
+  /** GPU bonds (src/coordinator/bonds.ts). */
+  bonds?: Partial<BondSettings>;
+  /** Liveness probes of running leases (src/coordinator/evidence.ts). */
+  evidence?: Partial<EvidenceSettings>;
   maxConnections?: number;
   /** Relay (lease exec / port-forward) stream limits and idle timeout. */
   relayLimits?: Partial<RelayLimits>;
@@ -168,6 +174,8 @@ export async function startCoordinator(options: CoordinatorOptions = {}): Promis
     payoutSender: options.payoutSender,
     payoutPauses: options.payoutPauses,
     challenges: options.challenges,
+    bonds: options.bonds,
+    evidence: options.evidence,
     onError,
     now,
   });
@@ -283,8 +291,8 @@ export async function startCoordinator(options: CoordinatorOptions = {}): Promis
     return sessionOwner(await sessions.authenticate(request.method, request.url, params(request).id!, request.headers, request.rawBody ?? ''));
   }
 
-  function nodeRoute(method: 'GET' | 'POST', url: string, handler: NodeHandler) {
-    app.route({ method, url, handler: async (request: FastifyRequest, reply: FastifyReply) => handler(request, await authenticateNode(request), reply) });
+  function nodeRoute(method: 'GET' | 'POST', url: string, handler: NodeHandler, routeOptions: { bodyLimit?: number } = {}) {
+    app.route({ method, url, ...routeOptions, handler: async (request: FastifyRequest, reply: FastifyReply) => handler(request, await authenticateNode(request), reply) });
   }
 
   /**
@@ -321,7 +329,8 @@ export async function startCoordinator(options: CoordinatorOptions = {}): Promis
     return metrics.render(await service.gauges());
   });
   app.get('/v1/openapi.json', async () => (openapi ??= buildOpenApiDocument(version)));
-  app.get('/v1/network', async () => ({ ...network, feeBps, dev, faucet: dev && options.faucet !== undefined }));
+  const bonds = bondTerms(bondSettings({ options }), dev);
+  app.get('/v1/network', async () => ({ ...network, feeBps, dev, faucet: dev && options.faucet !== undefined, bonds }));
   registerFaucetRoute(app, { dev, faucet: options.faucet, decimals: network.decimals, perMinute: options.faucetPerMinute ?? 10, maxTokens: 1_000_000, now });
   app.get('/v1/offers', async (request) => ({ offers: await service.offers(parse(schemas.offersQuerySchema, request.query, 'query')) }));
 
@@ -369,8 +378,16 @@ export async function startCoordinator(options: CoordinatorOptions = {}): Promis
   );
   nodeRoute('POST', '/v1/nodes/:id/challenges/:challengeId/answer', async (request, actor) =>
     service.answerChallenge(params(request).id!, actor, params(request).challengeId!, parse(schemas.challengeAnswerSchema, request.body, 'body')),
+    // 40 openings (leaf + Merkle path) per GPU, up to 64 GPUs: about 80 kB per GPU at real-GPU sizes.
+    { bodyLimit: 16 * 1024 * 1024 },
+  );
+  nodeRoute('POST', '/v1/nodes/:id/probes/:probeId', async (request, actor) =>
+    service.answerProbe(params(request).id!, actor, params(request).probeId!, parse(schemas.probeAnswerSchema, request.body, 'body')),
   );
   signed('GET', '/v1/nodes/:id/why', async (request, actor) => service.explainNode(params(request).id!, actor));
+  signed('GET', '/v1/nodes/:id/bond', async (request, actor) => service.nodeBond(params(request).id!, actor));
+  signed('POST', '/v1/nodes/:id/bond', async (request, actor) => service.bond(params(request).id!, actor, parse(schemas.bondRequestSchema, request.body, 'body')));
+  signed('POST', '/v1/nodes/:id/unbond', async (request, actor) => service.unbond(params(request).id!, actor, parse(schemas.unbondRequestSchema, request.body, 'body')));
   signed('POST', '/v1/nodes/:id/leases/:leaseId/logs', async (request, actor) => {
     const body = parse(schemas.uploadLogsSchema, request.body, 'body');
     await service.uploadLogs(params(request).id!, actor, params(request).leaseId!, body.chunks);

@@ -2,13 +2,15 @@
 // Each part (nodes, heartbeats, offers, quotes, leases, logs, metering, payments, rewards, sweep, gauges) lives in its
 // own module; this facade builds the shared CoordinatorContext once and hands it to them.
 import { randomUUID } from 'node:crypto';
-import type { ChallengeAnswer, ChallengeCommit, ChallengeResult, ChallengeSamples, NodeWhy } from '../api/schemas.js';
+import type { ChallengeAnswer, ChallengeCommit, ChallengeResult, ChallengeSamples, NodeBond, NodeWhy, ProbeAnswer, ProbeResult } from '../api/schemas.js';
 import type { Assignment, Claim, HeartbeatInput, Lease, LogsResponse, Node, NodeDetail, Offer, QuoteInput, Quote, RegisterNodeInput, Rewards } from '../api/schemas.js';
 import type { PlacementRequest, PlacementResult } from '../domain/placement.js';
 import { AssignmentBoard } from './assignments.js';
 import type { CoordinatorContext, ServiceOptions } from './context.js';
 import type { Db, Engine } from './db.js';
+import * as bonds from './bonds.js';
 import * as challenges from './challenges.js';
+import * as evidence from './evidence.js';
 import * as gauges from './gauges.js';
 import { HeartbeatBuffer } from './heartbeat-buffer.js';
 import * as heartbeats from './heartbeats.js';
@@ -77,6 +79,31 @@ export class CoordinatorService {
 
   answerChallenge(nodeId: string, actor: string, challengeId: string, body: ChallengeAnswer): Promise<ChallengeResult> {
     return challenges.answerChallenge(this.ctx, nodeId, actor, challengeId, body);
+  }
+
+  /** Probe the node's running leases now (the sweep does it at random times); null when nothing runs. */
+  issueProbe(nodeId: string): Promise<string | null> {
+    return evidence.issueProbe(this.ctx, nodeId);
+  }
+
+  /** The agent's answer to a liveness probe; a failed or late one stops accrual until a later probe passes. */
+  answerProbe(nodeId: string, actor: string, probeId: string, body: ProbeAnswer): Promise<ProbeResult> {
+    return evidence.answerProbe(this.ctx, nodeId, actor, probeId, body);
+  }
+
+  /** The node's bond per GPU (owner only). */
+  nodeBond(nodeId: string, actor: string): Promise<NodeBond> {
+    return bonds.nodeBond(this.ctx, nodeId, actor);
+  }
+
+  /** Bond the node's unbonded GPUs with a verified transfer (402 names the amount when no payment is given). */
+  bond(nodeId: string, actor: string, input: { gpus?: string[]; reference?: string; payment?: { transaction: string } }): Promise<NodeBond> {
+    return bonds.bondGpus(this.ctx, nodeId, actor, input);
+  }
+
+  /** Start the cooldown of the node's bonds; the sweep returns them once it ends and no lease holds the GPU. */
+  unbond(nodeId: string, actor: string, input: { gpus?: string[] }): Promise<NodeBond> {
+    return bonds.unbondGpus(this.ctx, nodeId, actor, input);
   }
 
   /** Why the node is not offered or not earning, with the next step for each reason (owner only). */
@@ -164,6 +191,17 @@ export class CoordinatorService {
   /** Stop early; a paid lease's refund is sent on chain and confirmed before this returns (the retry pass covers failures). */
   stopLease(renter: string, leaseId: string): Promise<{ lease: Lease; refund: number; refundSignature: string | null }> {
     return leases.stopLease(this.ctx, renter, leaseId);
+  }
+
+  /** End an active lease (metering, refund, slashing a node fault, freeing its GPUs); idempotent. */
+  endLease(
+    leaseId: string,
+    state: 'completed' | 'stopped' | 'failed',
+    endedAt: number,
+    options: { reason: string | null; nodeFault: boolean },
+    settle: { settle?: 'now' | 'later' } = {},
+  ): Promise<false | { refundPayout: string | null }> {
+    return leases.endLease(this.ctx, leaseId, state, endedAt, options, settle);
   }
 
   // ---------------------------------------------------------------- periodic work

@@ -8,7 +8,7 @@ import { loadKeypairFile, type Keypair } from '../wallet/keypair.js';
 import { TOKEN_DECIMALS } from '../domain/money.js';
 import { associatedTokenAddress, decodeLeasePayment, verifyLeasePayment, type DecodedLeasePayment } from '../wallet/payment.js';
 import { buildPayout, getSignatureOutcome, sendRawAndConfirm } from '../wallet/payout.js';
-import type { Faucet, PaymentRequest, PaymentVerifier, PayoutSender, PayoutStatus, PreparedPayout, VerifiedPayment } from './hooks.js';
+import type { Faucet, PaymentRequest, PaymentVerifier, PayoutKind, PayoutSender, PayoutStatus, PreparedPayout, VerifiedPayment } from './hooks.js';
 import { HttpError } from './http-error.js';
 
 export interface SolanaPaymentsConfig {
@@ -146,7 +146,7 @@ export class SolanaPayoutSender implements PayoutSender {
     return this.recent.value;
   }
 
-  async prepare(payout: { claimId: string; owner: string; amount: number; kind?: 'claim' | 'refund' }): Promise<PreparedPayout> {
+  async prepare(payout: { claimId: string; owner: string; amount: number; kind?: PayoutKind }): Promise<PreparedPayout> {
     const signed = await buildPayout({
       connection: { getLatestBlockhash: () => this.latestBlockhash() } as Pick<Connection, 'getLatestBlockhash'>,
       treasuryOwner: this.treasury,

@@ -1,7 +1,9 @@
 // The periodic sweep every replica runs: nodes gone silent, leases past their end, metering, expired nonces and sessions.
 import { ACTIVE_LEASE_STATES } from '../domain/lease-states.js';
 import type { CoordinatorContext } from './context.js';
+import { returnDueBonds } from './bonds.js';
 import { sweepChallenges } from './challenges.js';
+import { sweepProbes } from './evidence.js';
 import { endLease } from './leases.js';
 import { meterRunning } from './metering.js';
 
@@ -38,6 +40,8 @@ export async function sweep(ctx: CoordinatorContext, options: { meter?: boolean 
   for (const lease of due) if (await endLease(ctx, lease.id, 'completed', now, { reason: null, nodeFault: false })) completed.push(lease.id);
   if (options.meter) await meterRunning(ctx, now);
   await sweepChallenges(ctx, now);
+  await returnDueBonds(ctx, now);
+  await sweepProbes(ctx, now);
   await ctx.db.deleteFrom('nonces').where('expires_at', '<', now).execute();
   await ctx.db.deleteFrom('node_sessions').where('expires_at', '<', now).execute();
   return { offline, failed, completed };

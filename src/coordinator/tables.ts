@@ -35,6 +35,8 @@ export interface NodesTable {
   verified_until: number | null;
   /** When the next random challenge is due (set after each challenge). */
   next_challenge_at: number | null;
+  /** When the next liveness probe of its running leases is due. */
+  next_probe_at?: number | null;
 }
 
 /** A coordinator-issued GPU challenge (src/coordinator/challenges.ts): issued → committed → passed | failed | expired. */
@@ -69,6 +71,51 @@ export interface GpusTable {
   /** The quote holding this GPU until held_until (quotes.ts): no other quote or lease takes it meanwhile. */
   held_by: Generated<string | null>;
   held_until: Generated<number | null>;
+  /** 1 while an active bond covers this GPU (src/coordinator/bonds.ts). */
+  bonded: Generated<number>;
+}
+
+/** A liveness probe of a node's running leases (src/coordinator/evidence.ts): issued → passed | failed | expired. */
+export interface ProbesTable {
+  id: string;
+  node_id: string;
+  /** JSON lease ids probed. */
+  leases: string;
+  state: string;
+  detail: string | null;
+  issued_at: number;
+  deadline_at: number;
+  answered_at: number | null;
+}
+
+/** A token bond for one GPU: active → unbonding (cooldown) → returned; slashes lower `balance`. */
+export interface BondsTable {
+  id: string;
+  node_id: string;
+  gpu_uuid: string;
+  owner: string;
+  amount: number;
+  balance: number;
+  state: string;
+  payment_signature: string | null;
+  unbond_at: number | null;
+  /** The payout that returned the balance. */
+  payout_id: string | null;
+  created_at: number;
+  updated_at: number;
+}
+
+/** One slash per trigger (`lease:<id>`, `challenge:<id>`): the primary key makes it happen once. */
+export interface SlashesTable {
+  trigger: string;
+  node_id: string;
+  owner: string;
+  amount: number;
+  renter: string | null;
+  renter_amount: number;
+  network_amount: number;
+  payout_id: string | null;
+  created_at: number;
 }
 
 export interface QuotesTable {
@@ -122,6 +169,8 @@ export interface LeasesTable {
   exit_code: number | null;
   /** Minutes of running time already written to the ledger. */
   accrued_minutes: number;
+  /** Set while a liveness probe of this lease failed and no later one passed: nothing accrues from then. */
+  unproven_from?: number | null;
 }
 
 export interface LeaseAllocationsTable {
@@ -227,6 +276,9 @@ export interface Database {
   lease_logs: LeaseLogsTable;
   node_sessions: NodeSessionsTable;
   challenges: ChallengesTable;
+  probes: ProbesTable;
+  bonds: BondsTable;
+  slashes: SlashesTable;
 }
 
 /** Reads the leases.run_as column ("UID:GID"). */

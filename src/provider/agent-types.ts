@@ -1,5 +1,5 @@
 // The provider agent's public shapes: the API it needs, the events it emits, its options and its summary.
-import type { ChallengeAnswer, ChallengeCommit, ChallengeResult, ChallengeSamples } from '../api/schemas.js';
+import type { ChallengeAnswer, ChallengeCommit, ChallengeResult, ChallengeSamples, ProbeAnswer, ProbeResult } from '../api/schemas.js';
 import type { AssignmentsResponse, HeartbeatRequest, Node, RegisterNodeRequest, UploadLogsRequest, HeartbeatResponse } from '../api/schemas.js';
 import type { ContainerRuntime, PullProgress } from '../docker/runtime.js';
 import type { ReconcileLimits } from '../domain/reconcile.js';
@@ -18,6 +18,8 @@ export interface ProviderApi {
   /** GPU challenges (absent: challenges are not answered and expire). */
   commitChallenge?(nodeId: string, challengeId: string, body: ChallengeCommit, options?: { signal?: AbortSignal }): Promise<ChallengeSamples>;
   answerChallenge?(nodeId: string, challengeId: string, body: ChallengeAnswer, options?: { signal?: AbortSignal }): Promise<ChallengeResult>;
+  /** Liveness probes of running leases (absent: probes expire and accrual stops until one passes). */
+  answerProbe?(nodeId: string, probeId: string, body: ProbeAnswer, options?: { signal?: AbortSignal }): Promise<ProbeResult>;
 }
 
 export type AgentEvent =

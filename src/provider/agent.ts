@@ -7,6 +7,7 @@ import type { AgentEvent, AgentSummary, ProviderAgentOptions } from './agent-typ
 import { watchAssignments } from './assignment-watch.js';
 import { verifyInBackground } from './background-verify.js';
 import { createChallengeResponder } from './challenge.js';
+import { createProbeResponder } from './probe.js';
 import { adoptContainers, createConverger } from './converge.js';
 import { drainAgent } from './drain.js';
 import { createHeartbeatLoop } from './heartbeat-loop.js';
@@ -63,6 +64,7 @@ export async function runProviderAgent(options: ProviderAgentOptions): Promise<A
   await adoptContainers(session, runtime);
 
   const challenges = createChallengeResponder(session, { api, nodeId });
+  const probes = createProbeResponder(session, { api, nodeId, runtime });
   const loop = createHeartbeatLoop(session, {
     api,
     nodeId,
@@ -77,6 +79,7 @@ export async function runProviderAgent(options: ProviderAgentOptions): Promise<A
     summary,
     register,
     challenges,
+    probes,
   });
   const watch = watchAssignments(session, { api, nodeId, longPollMs: options.longPollMs });
   await loop.run(() => false);
@@ -97,7 +100,7 @@ export async function runProviderAgent(options: ProviderAgentOptions): Promise<A
     verification,
     summary,
   });
-  await challenges.idle();
+  await Promise.all([challenges.idle(), probes.idle()]);
   await relay?.close();
   return summary;
 }

@@ -7,6 +7,7 @@ import { writeAgentState } from './data-dir.js';
 import { errorCode, errorText, httpStatus, type AgentSession } from './agent-session.js';
 import type { AgentSummary, ProviderApi } from './agent-types.js';
 import type { ChallengeResponder } from './challenge.js';
+import type { ProbeResponder } from './probe.js';
 import type { Converger } from './converge.js';
 import type { LeaseLogs } from './lease-logs.js';
 import type { TelemetrySource } from './telemetry.js';
@@ -28,6 +29,8 @@ export interface HeartbeatLoopInput {
   register(): Promise<Node | undefined>;
   /** Takes the GPU challenge a reply carries (answered in the background). */
   challenges?: ChallengeResponder;
+  /** Answers the liveness probes a reply carries. */
+  probes?: ProbeResponder;
 }
 
 export interface HeartbeatLoop {
@@ -140,6 +143,7 @@ export function createHeartbeatLoop(session: AgentSession, input: HeartbeatLoopI
     }
 
     if (response.challenge) input.challenges?.offer(response.challenge);
+    if (response.probe) input.probes?.offer(response.probe);
     desired = response.assignments;
     const desiredIds = new Set(desired.map((d) => d.leaseId));
     for (const leaseId of Object.keys(failures)) if (!desiredIds.has(leaseId)) delete failures[leaseId];

@@ -326,4 +326,20 @@ describe.skipIf(!dockerReady)('e2e: full loop through the iocli binary', () => {
       expect((await json<{ claimable: number }>(['rewards', '--keypair', key(name)])).claimable).toBeGreaterThan(0);
     }
   }, 120_000);
+
+  step('bonds the 4-GPU provider on chain (provide bond), shows it in provide status, then unbonds', async () => {
+    await json(['wallet', 'airdrop', '--sol', '1', '--tokens', '10', '--keypair', key('p4')]);
+    const start = await balances();
+    const bonded = await json<{ bond: { held: number; gpus: Array<{ state: string }> }; payment: { amount: number; signature: string } }>(['provide', 'bond', '--yes', '--data-dir', providers.p4.dataDir, '--keypair', key('p4')]);
+    // Simulated GPUs bond 1 token each on this dev network.
+    expect(bonded.payment.amount).toBe(4_000_000);
+    expect(bonded.bond).toMatchObject({ held: 4_000_000, gpus: [{ state: 'active' }, { state: 'active' }, { state: 'active' }, { state: 'active' }] });
+    const after = await balances();
+    expect(after.p4! - start.p4!).toBe(-4_000_000n);
+    expect(after.treasury! - start.treasury!).toBe(4_000_000n);
+    const status = await json<{ bond: { held: number } }>(['provide', 'status', '--data-dir', providers.p4.dataDir, '--keypair', key('p4')]);
+    expect(status.bond.held).toBe(4_000_000);
+    const unbonded = await json<{ bond: { gpus: Array<{ state: string; unbondAt: string }> } }>(['provide', 'unbond', '--yes', '--data-dir', providers.p4.dataDir, '--keypair', key('p4')]);
+    expect(unbonded.bond.gpus.every((g) => g.state === 'unbonding' && g.unbondAt)).toBe(true);
+  }, 120_000);
 });

@@ -3,7 +3,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createApiClient, ApiError } from '../../src/api/client.js';
 import { signRequest } from '../../src/api/signing.js';
 import { ExternalError } from '../../src/errors.js';
-import { answerChallenge } from '../support/challenges.js';
+import { answerChallenge, bondAll } from '../support/challenges.js';
 import { ENGINES, newKeypair, nodeSpec, startTestCoordinator, type TestCoordinator } from '../support/coordinator.js';
 
 async function rawPost(url: string, path: string, body: string, headers: Record<string, string>) {
@@ -235,8 +235,9 @@ describe.each(ENGINES)('coordinator API on %s', (engine) => {
       expect(error.message).toContain('--dev');
       const real = await prod.client(provider).registerNode(nodeSpec({ simulated: false, machineId: 'real' }));
       expect(await answerChallenge(prod.client(provider), real.id)).toMatchObject({ state: 'passed' });
-      const quote = await prod.client(renter).quote({ gpus: 1, image: 'busybox' });
-      await expect(prod.client(renter).createLease({ quoteId: quote.quoteId })).rejects.toMatchObject({ code: 'PAYMENTS_UNAVAILABLE' });
+      // Without a payment verifier nothing can be bonded, so nothing is offered either.
+      await expect(prod.client(provider).bond(real.id, {})).rejects.toMatchObject({ code: 'PAYMENTS_UNAVAILABLE' });
+      await expect(prod.client(renter).quote({ gpus: 1, image: 'busybox' })).rejects.toMatchObject({ code: 'NO_CAPACITY' });
       await expect(prod.client(provider).claimRewards()).rejects.toBeInstanceOf(ExternalError);
     } finally {
       await prod.close();
@@ -259,13 +260,14 @@ describe.each(ENGINES)('coordinator API on %s', (engine) => {
     try {
       const node = await paid.client(provider).registerNode(nodeSpec({ simulated: false, machineId: 'paid', gpuCount: 2 }));
       expect(await answerChallenge(paid.client(provider), node.id)).toMatchObject({ state: 'passed' });
+      await bondAll(paid.client(provider), node.id, 'bond-tx');
       const r = paid.client(renter);
       const q1 = await r.quote({ gpus: 1, image: 'busybox' });
       await expect(r.createLease({ quoteId: q1.quoteId })).rejects.toMatchObject({ status: 402, code: 'PAYMENT_REQUIRED' });
       await expect(r.createLease({ quoteId: q1.quoteId, payment: { transaction: 'bad' } })).rejects.toMatchObject({ code: 'PAYMENT_REJECTED' });
       const lease = await r.createLease({ quoteId: q1.quoteId, payment: { transaction: 'tx1' } });
       expect(lease.paymentSignature).toBe('sig-tx1');
-      expect(verified).toEqual([q1.quoteId]);
+      expect(verified).toEqual([expect.stringMatching(/^bond:/), q1.quoteId]);
       const q2 = await r.quote({ gpus: 1, image: 'busybox' });
       await expect(r.createLease({ quoteId: q2.quoteId, payment: { transaction: 'tx1' } })).rejects.toMatchObject({ code: 'PAYMENT_REUSED' });
     } finally {

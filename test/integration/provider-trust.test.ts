@@ -8,7 +8,7 @@ import { ApiError } from '../../src/api/client.js';
 import type { AgentEvent } from '../../src/provider/agent.js';
 import { startTestAgent } from '../support/agent.js';
 import { waitFor } from '../support/wait.js';
-import { answerChallenge, openChallenge } from '../support/challenges.js';
+import { answerChallenge, bondAll, openChallenge } from '../support/challenges.js';
 import { ENGINES, newKeypair, nodeSpec, startTestCoordinator, type TestCoordinator } from '../support/coordinator.js';
 
 const GPU = 'NVIDIA GeForce RTX 4090';
@@ -58,6 +58,12 @@ describe.each(ENGINES)('provider trust on %s', (engine) => {
     expect(result).toMatchObject({ state: 'passed', reason: 'registration', kind: 'gpu', computeMs: expect.any(Number) });
     const detail = await client.node(node.id);
     expect(detail).toMatchObject({ verified: true, verifiedUntil: expect.any(String) });
+    // Verified but unbonded: still not offered, and `why` names the bond.
+    expect(await offered()).not.toContain(node.id);
+    expect((await client.nodeWhy(node.id)).reasons.map((r) => r.code)).toContain('NOT_BONDED');
+    const { amount } = await bondAll(client, node.id);
+    // Two RTX 4090s: a day of the catalogue's suggested price each (0.4 tokens/h × 24).
+    expect(amount).toBe(2 * 400_000 * 24);
     const offer = (await prod.client().offers({ limit: 1000 })).offers.find((o) => o.nodeId === node.id);
     expect(offer).toMatchObject({ verified: true, verification: 'verified', challenge: 'gpu' });
     // The challenge is no longer sent once answered.
@@ -94,6 +100,7 @@ describe.each(ENGINES)('provider trust on %s', (engine) => {
     clock += 1_000;
     await client.registerNode(nodeSpec({ machineId: `silent-${engine}`, simulated: false, model: GPU, gpuCount: 1 }));
     expect(await answerChallenge(client, node.id)).toMatchObject({ state: 'passed' });
+    await bondAll(client, node.id);
     expect(await offered()).toContain(node.id);
     clock += 1_000;
     await client.registerNode(nodeSpec({ machineId: `silent-${engine}`, simulated: false, model: GPU, gpuCount: 2 }));
@@ -105,6 +112,7 @@ describe.each(ENGINES)('provider trust on %s', (engine) => {
   it('a pass ages out, random challenges come only while no GPU is leased', async () => {
     const { client, node } = await register('ager', { gpuCount: 1, pricePerGpuHour: 7 });
     expect(await answerChallenge(client, node.id)).toMatchObject({ state: 'passed' });
+    await bondAll(client, node.id);
     // Leased: no random challenge however overdue.
     const lease = await prod.client(renter).createLease({ quoteId: (await prod.client(renter).quote({ gpus: 1, image: 'busybox', maxPrice: 7, hours: 72 })).quoteId, payment: { transaction: `ager-${engine}` } });
     expect(lease.state).toBe('scheduled');
@@ -123,9 +131,10 @@ describe.each(ENGINES)('provider trust on %s', (engine) => {
     expect(await offered()).toContain(node.id);
   });
 
-  it('160 fake nodes that never pass a challenge change nothing for renters', async () => {
+  it('160 unbonded fake nodes (even with passed challenges on some) change nothing for renters', async () => {
     const honest = await register('honest', { gpuCount: 1, pricePerGpuHour: 500 });
     expect(await answerChallenge(honest.client, honest.node.id)).toMatchObject({ state: 'passed' });
+    await bondAll(honest.client, honest.node.id);
     const liar = newKeypair();
     const fakes: Array<{ id: string }> = [];
     for (let i = 0; i < 160; i++) {
@@ -133,13 +142,17 @@ describe.each(ENGINES)('provider trust on %s', (engine) => {
         await prod.client(liar).registerNode(nodeSpec({ machineId: `fake-${engine}-${i}`, simulated: false, model: GPU, gpuCount: 64, pricePerGpuHour: 1, verification: { kind: 'benchmark', tflops: 999, expectedTflops: 165, passed: true } })),
       );
     }
+    // A fake that even passes its challenge honestly: unbonded, it still gets nothing.
+    const passing = await prod.client(liar).registerNode(nodeSpec({ machineId: `fake-${engine}-passing`, simulated: false, model: GPU, gpuCount: 2, pricePerGpuHour: 1 }));
+    expect(await answerChallenge(prod.client(liar), passing.id)).toMatchObject({ state: 'passed' });
+    fakes.push(passing);
     const offers = (await prod.client().offers({ limit: 1000 })).offers;
     expect(offers.filter((o) => fakes.some((f) => f.id === o.nodeId))).toEqual([]);
     // The cheapest quote goes to a verified node, never to a 1-unit fake.
     const quote = await prod.client(renter).quote({ gpus: 1, image: 'busybox', model: GPU });
     expect(fakes.map((f) => f.id)).not.toContain(quote.placement[0]!.nodeId);
     expect(quote.pricePerGpuHour).toBeGreaterThan(1);
-  });
+  }, 90_000);
 
   it('only the owner reads `why`, and only the node commits', async () => {
     const { client, node } = await register('owned', { gpuCount: 1 });

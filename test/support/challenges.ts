@@ -30,3 +30,14 @@ export async function answerChallenge(client: ApiClient, nodeId: string, options
   if (drawn.state === 'expired') return { state: 'expired' };
   return client.answerChallenge(nodeId, offer.id, { openings: Object.fromEntries([...solved].map(([uuid, s]) => [uuid, s.open(drawn.samples[uuid]!)])) });
 }
+
+/**
+ * Bond every unbonded GPU of the node on a coordinator whose PaymentVerifier is a test stand-in: the 402 names the
+ * amount and reference, the second request carries a "transaction" the stand-in accepts.
+ */
+export async function bondAll(client: ApiClient, nodeId: string, transaction = `bond-tx-${nodeId}-${Date.now()}`) {
+  const asked = (await client.bond(nodeId, {}).catch((error: unknown) => error)) as { status?: number; details?: { amount: number; reference: string } };
+  if (asked.status !== 402 || !asked.details) throw new Error(`Expected a 402 naming the bond amount, got ${JSON.stringify(asked)}`);
+  const bond = await client.bond(nodeId, { reference: asked.details.reference, payment: { transaction } });
+  return { amount: asked.details.amount, reference: asked.details.reference, bond };
+}

@@ -1,0 +1,156 @@
+// Evidence for paid time: at random times the coordinator probes a node's running leases through the agent's own
+// channel (the probe rides on the heartbeat reply; the agent answers from `docker inspect`). A probe answered late, not
+// at all, or with a lease not running freezes the lease's accrual at the probe's issue time; the minutes until a later
+// probe passes are skipped (never paid to the provider). Without the relay this proves the agent is alive and claims the
+// container runs, not that the container itself answers (README: threat model).
+import { randomBytes } from 'node:crypto';
+import type { ProbeAnswer, ProbeOffer, ProbeResult } from '../api/schemas.js';
+import { wholeMinutes } from '../domain/pricing.js';
+import { iso, newId, type CoordinatorContext } from './context.js';
+import type { Db } from './db.js';
+import { conflict, notFound } from './http-error.js';
+import { accrue } from './metering.js';
+import { nodeFor } from './nodes.js';
+import type { ProbesTable } from './tables.js';
+
+export interface EvidenceSettings {
+  /** Mean gap between probes of a node with running leases (exponentially distributed). */
+  meanIntervalMs: number;
+  /** How long the agent has to answer. */
+  deadlineMs: number;
+}
+
+export const DEFAULT_EVIDENCE_SETTINGS: EvidenceSettings = { meanIntervalMs: 15 * 60_000, deadlineMs: 30_000 };
+
+export function evidenceSettings(ctx: CoordinatorContext): EvidenceSettings {
+  return { ...DEFAULT_EVIDENCE_SETTINGS, ...ctx.options.evidence };
+}
+
+function nextProbeAt(ctx: CoordinatorContext, now: number): number {
+  const uniform = (randomBytes(4).readUInt32BE(0) + 1) / 2 ** 32;
+  return now + Math.round(-Math.log(uniform) * evidenceSettings(ctx).meanIntervalMs);
+}
+
+/** Open probes per node, as the node receives them. */
+export async function openProbes(db: Db, nodeIds?: readonly string[]): Promise<Map<string, ProbeOffer>> {
+  let q = db.selectFrom('probes').select(['id', 'node_id', 'leases', 'deadline_at']).where('state', '=', 'issued');
+  if (nodeIds) q = q.where('node_id', 'in', nodeIds);
+  const result = new Map<string, ProbeOffer>();
+  for (const row of await q.execute()) result.set(row.node_id, { id: row.id, leaseIds: JSON.parse(row.leases) as string[], deadlineAt: iso(Number(row.deadline_at))! });
+  return result;
+}
+
+/** Probe the node's running leases now (unless a probe is open); returns its id, or null when nothing runs. */
+export async function issueProbe(ctx: CoordinatorContext, nodeId: string): Promise<string | null> {
+  const now = ctx.options.now();
+  const id = await ctx.engine.writeTransaction(async (trx) => {
+    const open = await trx.selectFrom('probes').select('id').where('node_id', '=', nodeId).where('state', '=', 'issued').executeTakeFirst();
+    if (open) return open.id;
+    const running = await trx
+      .selectFrom('lease_allocations as a')
+      .innerJoin('leases as l', 'l.id', 'a.lease_id')
+      .select('l.id')
+      .distinct()
+      .where('a.node_id', '=', nodeId)
+      .where('a.active', '=', 1)
+      .where('l.state', '=', 'running')
+      .orderBy('l.id')
+      .execute();
+    if (running.length === 0) return null;
+    const probeId = newId('probe');
+    await trx
+      .insertInto('probes')
+      .values({ id: probeId, node_id: nodeId, leases: JSON.stringify(running.map((r) => r.id)), state: 'issued', detail: null, issued_at: now, deadline_at: now + evidenceSettings(ctx).deadlineMs, answered_at: null })
+      .execute();
+    return probeId;
+  });
+  if (id) ctx.assignments.invalidate([nodeId]);
+  return id;
+}
+
+/** The agent's answer: every probed lease must be reported running, with its container and start time. */
+export async function answerProbe(ctx: CoordinatorContext, nodeId: string, actor: string, probeId: string, body: ProbeAnswer): Promise<ProbeResult> {
+  await nodeFor(ctx, nodeId, actor);
+  const row = await ctx.db.selectFrom('probes').selectAll().where('id', '=', probeId).executeTakeFirst();
+  if (!row || row.node_id !== nodeId) throw notFound('Probe', probeId);
+  if (row.state !== 'issued') throw conflict('PROBE_NOT_OPEN', `Probe ${probeId} is ${row.state}.`);
+  const now = ctx.options.now();
+  const leaseIds = JSON.parse(row.leases) as string[];
+  let failure: string | null = now > Number(row.deadline_at) ? 'answered after the deadline' : null;
+  for (const leaseId of leaseIds) {
+    if (failure) break;
+    const report = body.leases.find((l) => l.leaseId === leaseId);
+    if (!report) failure = `lease ${leaseId} missing from the answer`;
+    else if (!report.running || report.startedAt === null || report.containerId.length < 12) failure = `lease ${leaseId} is not running (${report.state ?? 'no state'})`;
+  }
+  await finishProbe(ctx, row, failure ? 'failed' : 'passed', failure, now);
+  return toResult((await ctx.db.selectFrom('probes').selectAll().where('id', '=', probeId).executeTakeFirstOrThrow()));
+}
+
+/**
+ * Close a probe (compare-and-set on 'issued'). Failed or expired: accrue what was proven up to the probe's issue, then
+ * freeze the leases there. Passed: the frozen minutes are skipped (never paid) and accrual resumes from now.
+ */
+async function finishProbe(ctx: CoordinatorContext, row: ProbesTable, state: 'passed' | 'failed' | 'expired', detail: string | null, now: number): Promise<boolean> {
+  const leaseIds = JSON.parse(row.leases) as string[];
+  return ctx.engine.writeTransaction(async (trx) => {
+    const updated = await trx.updateTable('probes').set({ state, detail, answered_at: state === 'expired' ? null : now }).where('id', '=', row.id).where('state', '=', 'issued').executeTakeFirst();
+    if (Number(updated.numUpdatedRows) !== 1) return false;
+    for (const leaseId of leaseIds) {
+      await ctx.engine.lockLease(trx, leaseId);
+      const lease = await trx.selectFrom('leases').selectAll().where('id', '=', leaseId).executeTakeFirst();
+      if (!lease || lease.state !== 'running' || lease.started_at === null) continue;
+      if (state === 'passed') {
+        if (lease.unproven_from == null) continue;
+        const resumeAt = Math.min(now, Number(lease.ends_at));
+        const skipTo = Math.max(Number(lease.accrued_minutes), wholeMinutes(Number(lease.started_at), resumeAt));
+        await trx.updateTable('leases').set({ unproven_from: null, accrued_minutes: skipTo }).where('id', '=', leaseId).execute();
+      } else if (lease.unproven_from == null) {
+        await accrue(ctx, trx, lease, Number(row.issued_at));
+        await trx.updateTable('leases').set({ unproven_from: Number(row.issued_at) }).where('id', '=', leaseId).execute();
+      }
+    }
+    await trx.updateTable('nodes').set({ next_probe_at: nextProbeAt(ctx, now) }).where('id', '=', row.node_id).execute();
+    return true;
+  });
+}
+
+/** Sweep: expire unanswered probes; probe nodes with running leases whose random time has come. */
+export async function sweepProbes(ctx: CoordinatorContext, now: number): Promise<{ expired: number; issued: number }> {
+  const late = await ctx.db.selectFrom('probes').selectAll().where('state', '=', 'issued').where('deadline_at', '<', now).limit(1000).execute();
+  let expired = 0;
+  for (const row of late) if (await finishProbe(ctx, row, 'expired', 'no answer before the deadline', now)) expired++;
+  const busy = await ctx.db
+    .selectFrom('nodes as n')
+    .innerJoin('lease_allocations as a', 'a.node_id', 'n.id')
+    .innerJoin('leases as l', 'l.id', 'a.lease_id')
+    .select(['n.id', 'n.next_probe_at'])
+    .distinct()
+    .where('n.status', '=', 'online')
+    .where('a.active', '=', 1)
+    .where('l.state', '=', 'running')
+    .limit(1000)
+    .execute();
+  let issued = 0;
+  for (const node of busy) {
+    if (node.next_probe_at == null) {
+      // First sight of running leases: the first probe comes at a random time, like every later one.
+      await ctx.db.updateTable('nodes').set({ next_probe_at: nextProbeAt(ctx, now) }).where('id', '=', node.id).where('next_probe_at', 'is', null).execute();
+      continue;
+    }
+    if (Number(node.next_probe_at) > now) continue;
+    const claimed = await ctx.db.updateTable('nodes').set({ next_probe_at: nextProbeAt(ctx, now) }).where('id', '=', node.id).where('next_probe_at', '=', Number(node.next_probe_at)).executeTakeFirst();
+    if (Number(claimed.numUpdatedRows) !== 1) continue; // another replica took it
+    if (await issueProbe(ctx, node.id)) issued++;
+  }
+  return { expired, issued };
+}
+
+export async function listProbes(ctx: CoordinatorContext, nodeId: string, limit = 5): Promise<ProbeResult[]> {
+  const rows = await ctx.db.selectFrom('probes').selectAll().where('node_id', '=', nodeId).orderBy('issued_at', 'desc').limit(limit).execute();
+  return rows.map(toResult);
+}
+
+function toResult(row: ProbesTable): ProbeResult {
+  return { id: row.id, state: row.state as ProbeResult['state'], leaseIds: JSON.parse(row.leases) as string[], detail: row.detail, issuedAt: iso(Number(row.issued_at))!, answeredAt: iso(row.answered_at === null ? null : Number(row.answered_at)) };
+}
