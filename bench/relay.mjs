@@ -65,12 +65,12 @@ function run(command, args, env) {
     child.on('close', (code) => (code === 0 ? resolve(performance.now() - started) : reject(new Error(`${command} ${args.join(' ')} → ${code}: ${stderr}`))));
   });
 }
-/** Downloads `path` from 127.0.0.1:port; resolves with MB/s. */
-function download(port, path, expectBytes) {
+/** Downloads `path` from host:port (127.0.0.1 unless given); resolves with MB/s. */
+function download(port, path, expectBytes, host = '127.0.0.1') {
   return new Promise((resolve, reject) => {
     const started = performance.now();
     let bytes = 0;
-    get({ host: '127.0.0.1', port, path, agent: false }, (res) => {
+    get({ host, port, path, agent: false }, (res) => {
       res.on('data', (c) => (bytes += c.length));
       res.on('end', () => {
         if (bytes !== expectBytes) return reject(new Error(`got ${bytes} bytes, expected ${expectBytes}`));
@@ -81,11 +81,11 @@ function download(port, path, expectBytes) {
 }
 const PROXY = `
 const net = require('node:net');
-const [listen, target] = process.argv.slice(1).map(Number);
-net.createServer((c) => { const u = net.connect(target, '127.0.0.1'); c.pipe(u); u.pipe(c); c.on('error', () => u.destroy()); u.on('error', () => c.destroy()); })
-  .listen(listen, '127.0.0.1', () => process.stdout.write('ready\\n'));`;
-function startProxy(listen, target) {
-  const child = spawn(process.execPath, ['-e', PROXY, String(listen), String(target)], { stdio: ['ignore', 'pipe', 'inherit'] });
+const [listen, target, targetHost] = process.argv.slice(1);
+net.createServer((c) => { const u = net.connect(Number(target), targetHost); c.pipe(u); u.pipe(c); c.on('error', () => u.destroy()); u.on('error', () => c.destroy()); })
+  .listen(Number(listen), '127.0.0.1', () => process.stdout.write('ready\\n'));`;
+function startProxy(listen, target, targetHost = '127.0.0.1') {
+  const child = spawn(process.execPath, ['-e', PROXY, String(listen), String(target), targetHost], { stdio: ['ignore', 'pipe', 'inherit'] });
   return new Promise((resolve) => child.stdout.once('data', () => resolve(child)));
 }
 
@@ -127,12 +127,14 @@ try {
   await until('the lease running', async () => (await api.lease(lease.id)).state === 'running');
   nodeId = (await api.lease(lease.id)).allocations[0].nodeId;
   leaseContainer = execFileSync('docker', ['ps', '-q', '--filter', `label=iocli.lease=${lease.id}`], { encoding: 'utf8' }).trim();
-  await until('the HTTP server in the lease', () => download(httpPort, '/blob', bytes).then(() => true));
+  // A lease has its own Docker network: the agent (and so the floor's second hop) reaches it at its address there.
+  const leaseAddress = execFileSync('docker', ['inspect', '-f', '{{range .NetworkSettings.Networks}}{{.IPAddress}}{{end}}', leaseContainer], { encoding: 'utf8' }).trim();
+  await until('the HTTP server in the lease', () => download(httpPort, '/blob', bytes, leaseAddress).then(() => true));
 
   // 1. Throughput.
   const p1 = await freePort();
   const p2 = await freePort();
-  const proxyB = await startProxy(p2, httpPort);
+  const proxyB = await startProxy(p2, httpPort, leaseAddress);
   const proxyA = await startProxy(p1, p2);
   children.push(proxyA, proxyB);
   const forwardPort = await freePort();
@@ -142,7 +144,7 @@ try {
   const proxied = [];
   const relayed = [];
   for (let i = 0; i < RUNS; i++) {
-    direct.push(await download(httpPort, '/blob', bytes));
+    direct.push(await download(httpPort, '/blob', bytes, leaseAddress));
     proxied.push(await download(p1, '/blob', bytes));
     relayed.push(await download(forwardPort, '/blob', bytes));
   }
