@@ -29,6 +29,8 @@ export interface Context {
   keypair(): Promise<Keypair>;
   /** The coordinator API client, signing with the wallet when one exists. */
   api(options?: { signed?: boolean }): Promise<import('../src/api/client.js').ApiClient>;
+  /** The configured coordinator URL(s) (comma-separated for failover), without loading the client. */
+  apiUrl(): Promise<string>;
   /**
    * The network every command uses (src/renter/network.ts), asked of the coordinator once per run. With `required`, an
    * unreachable coordinator is an error (paying needs its mint and treasury); otherwise the fallbacks are in force.
@@ -76,6 +78,17 @@ export function createContext(globals: GlobalOptions, io: ContextIO): Context {
       return loadKeypairFile(await keypairPath());
     })());
 
+  const apiUrl = async () => {
+    const effective = await settings();
+    if (!effective.apiUrl) {
+      const { UserError } = await import('../src/errors.js');
+      throw new UserError(`No coordinator API URL is configured for profile "${effective.profile}".`, {
+        hint: 'Set one with `iocli config set api-url URL`, pass --api-url, or use the local network: `iocli network up`.',
+      });
+    }
+    return effective.apiUrl;
+  };
+
   let networkPromise: Promise<import('../src/renter/network.js').RenterNetwork> | undefined;
   const network = async ({ required = false } = {}) => {
     networkPromise ??= (async () => {
@@ -97,16 +110,10 @@ export function createContext(globals: GlobalOptions, io: ContextIO): Context {
     keypairPath,
     keypair,
     network,
+    apiUrl,
     async api({ signed = true } = {}) {
-      const effective = await settings();
-      const { createApiClient } = await import('../src/api/client.js');
-      const { UserError } = await import('../src/errors.js');
-      if (!effective.apiUrl) {
-        throw new UserError(`No coordinator API URL is configured for profile "${effective.profile}".`, {
-          hint: 'Set one with `iocli config set api-url URL`, pass --api-url, or use the local network: `iocli network up`.',
-        });
-      }
-      return createApiClient({ baseUrl: effective.apiUrl, keypair: signed ? await keypair() : undefined });
+      const [baseUrl, { createApiClient }] = await Promise.all([apiUrl(), import('../src/api/client.js')]);
+      return createApiClient({ baseUrl, keypair: signed ? await keypair() : undefined });
     },
   };
   return context;

@@ -11,9 +11,10 @@ function requireId(id: string | undefined): string {
 }
 
 async function relayTarget(ctx: Context, leaseId: string, node: string | undefined): Promise<RelayTarget> {
-  const api = await ctx.api();
-  const keypair = await ctx.keypair();
-  return { apiUrl: api.baseUrl, keypair, leaseId: requireId(leaseId), node };
+  // The URL alone, not the API client: these commands speak WebSocket only, and a renter's `lease exec` starts faster.
+  // Streams go to the first configured coordinator (a replica forwards them to the one holding the agent).
+  const [apiUrl, keypair] = await Promise.all([ctx.apiUrl(), ctx.keypair()]);
+  return { apiUrl: apiUrl.split(',')[0]!.trim().replace(/\/+$/, ''), keypair, leaseId: requireId(leaseId), node };
 }
 
 export interface ExecFlags {

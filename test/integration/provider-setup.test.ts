@@ -59,6 +59,7 @@ describe.skipIf(!hasDocker)('iocli provide first-run setup', () => {
           const { createApiClient } = await import('../../src/api/client.js');
           return createApiClient({ baseUrl: 'http://127.0.0.1:9', keypair: await loadKeypairFile(keypairPath) });
         },
+        apiUrl: async () => 'http://127.0.0.1:9',
         network: async () => {
           throw new Error('not expected');
         },
