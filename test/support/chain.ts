@@ -1,11 +1,12 @@
 // Local chains for integration tests: a chain in its own temp dir with the local network (mint, treasury, faucet)
-// bootstrapped on it, and the coordinator's Solana settings for it; closed together with the dir.
+// bootstrapped on it and the coordinator's Solana settings for it; or a bare chain with a funded payer; each closed
+// together with its dir.
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { Connection, PublicKey } from '@solana/web3.js';
+import { Connection, Keypair as SolanaKeypair, LAMPORTS_PER_SOL, PublicKey } from '@solana/web3.js';
 import { bootstrapLocalNetwork, type LocalNetwork } from '../../src/chain/bootstrap.js';
-import { startLocalChain, type LocalChain } from '../../src/chain/local-chain.js';
+import { startLocalChain, type LocalChain, type LocalChainOptions } from '../../src/chain/local-chain.js';
 import type { SolanaPaymentsConfig } from '../../src/coordinator/solana-payments.js';
 import { associatedTokenAddress } from '../../src/wallet/payment.js';
 
@@ -32,7 +33,7 @@ export async function startTestLocalNetwork(dirPrefix: string, { faucet = false 
   };
   try {
     chain = await startLocalChain({ dataDir: join(dir, 'chain') });
-    const connection = new Connection(chain.rpcUrl, { commitment: 'confirmed', wsEndpoint: chain.wsUrl });
+    const connection = connectTo(chain);
     const local = await bootstrapLocalNetwork(connection, { dataDir: join(dir, 'keys') });
     const solana: SolanaPaymentsConfig = {
       rpcUrl: chain.rpcUrl,
@@ -55,4 +56,41 @@ export async function startTestLocalNetwork(dirPrefix: string, { faucet = false 
     await close();
     throw error;
   }
+}
+
+/** A web3.js Connection to `chain` at 'confirmed', subscriptions on its WebSocket port. */
+export function connectTo(chain: LocalChain): Connection {
+  return new Connection(chain.rpcUrl, { commitment: 'confirmed', wsEndpoint: chain.wsUrl });
+}
+
+/** Starts a bare local chain and gives a fresh payer `sol` SOL by a confirmed airdrop; the chain is closed if that fails. */
+export async function startFundedChain(options: LocalChainOptions, sol: number): Promise<{ chain: LocalChain; connection: Connection; payer: SolanaKeypair }> {
+  const chain = await startLocalChain(options);
+  try {
+    const connection = connectTo(chain);
+    const payer = SolanaKeypair.generate();
+    await connection.confirmTransaction({ signature: await connection.requestAirdrop(payer.publicKey, sol * LAMPORTS_PER_SOL), ...(await connection.getLatestBlockhash()) });
+    return { chain, connection, payer };
+  } catch (error) {
+    await chain.close();
+    throw error;
+  }
+}
+
+/** The chains and temp data dirs a describe block starts per test; `cleanup` (its afterEach) closes and removes them all. */
+export function trackChains(): { chains: LocalChain[]; tempDir(): Promise<string>; cleanup(): Promise<void> } {
+  const chains: LocalChain[] = [];
+  const dirs: string[] = [];
+  return {
+    chains,
+    async tempDir() {
+      const dir = await mkdtemp(join(tmpdir(), 'iocli-chain-'));
+      dirs.push(dir);
+      return dir;
+    },
+    async cleanup() {
+      await Promise.all(chains.splice(0).map((chain) => chain.close()));
+      await Promise.all(dirs.splice(0).map((dir) => rm(dir, { recursive: true, force: true })));
+    },
+  };
 }
