@@ -3,26 +3,18 @@
 // error within seconds (never hang), and after a restart a new stream works.
 import { randomBytes } from 'node:crypto';
 import { mkdtemp, rm } from 'node:fs/promises';
-import { createServer, type AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createApiClient, type ApiClient } from '../../src/api/client.js';
 import { generateKeypair, writeKeypairFile } from '../../src/wallet/keypair.js';
 import { docker, ensureDocker, ensureTestImage } from '../support/docker.js';
+import { freePort } from '../support/ports.js';
 import { spawnCli, type BackgroundCli } from '../support/processes.js';
 import { iocli } from '../support/relay.js';
 import { waitFor } from '../support/wait.js';
 
 const hasDocker = await ensureDocker();
-
-async function freePort(): Promise<number> {
-  const server = createServer();
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const port = (server.address() as AddressInfo).port;
-  await new Promise((resolve) => server.close(resolve));
-  return port;
-}
 
 describe.skipIf(!hasDocker)('relay failures with spawned coordinator and agent processes', () => {
   let dir: string;
