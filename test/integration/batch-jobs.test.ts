@@ -9,7 +9,7 @@ import type { Lease } from '../../src/api/schemas.js';
 import { generateKeypair, writeKeypairFile } from '../../src/wallet/keypair.js';
 import { startAgentBench, type AgentBench } from '../support/agent.js';
 import { BIN, runCli, tempHome } from '../support/cli.js';
-import { ensureDocker, ensureTestImage } from '../support/docker.js';
+import { ensureDocker } from '../support/docker.js';
 import { waitFor } from '../support/wait.js';
 
 const hasDocker = await ensureDocker();
@@ -22,14 +22,13 @@ describe.skipIf(!hasDocker)('batch jobs (spawned rent, real coordinator, real Do
   const home = tempHome();
 
   beforeAll(async () => {
-    image = await ensureTestImage();
     bench = await startAgentBench({
-      coordinator: { heartbeatGraceMs: 60_000, assignmentCacheMs: 0 },
       dataDirPrefix: 'iocli-batch-',
       machineId: `batch-${RUN}`,
       simulate: '1:RTX4090',
       stopTimeoutSec: 1,
     });
+    ({ image } = bench);
     const keypairPath = join(home.dir, 'renter.json');
     await writeKeypairFile(keypairPath, generateKeypair());
     env = { ...home.env, IOCLI_API_URL: bench.coordinator.url, IOCLI_KEYPAIR: keypairPath };

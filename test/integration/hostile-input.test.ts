@@ -5,7 +5,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { ApiClient } from '../../src/api/client.js';
 import type { AgentEvent } from '../../src/provider/agent.js';
 import { ENGINES, newKeypair, nodeSpec, startTestCoordinator, type TestCoordinator } from '../support/coordinator.js';
-import { ensureDocker, ensureTestImage } from '../support/docker.js';
+import { ensureDocker } from '../support/docker.js';
 import { startAgentBench, type AgentBench } from '../support/agent.js';
 import { waitFor } from '../support/wait.js';
 
@@ -101,15 +101,13 @@ describe.skipIf(!hasDocker)('a container printing NUL on PostgreSQL (real agent,
   let events: AgentEvent[];
 
   beforeAll(async () => {
-    image = await ensureTestImage();
     bench = await startAgentBench({
       engine: 'postgres',
-      coordinator: { heartbeatGraceMs: 60_000, assignmentCacheMs: 0 },
       dataDirPrefix: 'iocli-nul-agent-',
       machineId: `nul-agent-${process.pid}-${Date.now().toString(36)}`,
       simulate: '1:RTX4090',
     });
-    ({ events } = bench);
+    ({ image, events } = bench);
     renter = bench.coordinator.client(newKeypair());
   });
   afterAll(async () => {

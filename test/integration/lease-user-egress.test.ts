@@ -5,7 +5,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { AgentEvent } from '../../src/provider/agent.js';
 import { startAgentBench, type AgentBench } from '../support/agent.js';
 import { ENGINES, newKeypair, nodeSpec, startTestCoordinator, type TestCoordinator } from '../support/coordinator.js';
-import { docker, dockerInspect, ensureDocker, ensureTestImage } from '../support/docker.js';
+import { docker, dockerInspect, ensureDocker } from '../support/docker.js';
 import { waitFor } from '../support/wait.js';
 
 const hasDocker = await ensureDocker();
@@ -53,15 +53,13 @@ describe.skipIf(!hasDocker)('lease user and egress on a provider (real Docker, s
   let events: AgentEvent[];
 
   beforeAll(async () => {
-    image = await ensureTestImage();
     bench = await startAgentBench({
-      coordinator: { heartbeatGraceMs: 60_000, assignmentCacheMs: 0 },
       dataDirPrefix: 'iocli-user-egress-',
       machineId: `user-egress-agent-${RUN}`,
       simulate: '2:RTX4090',
       stopWorkloadsOnExit: true,
     });
-    ({ coordinator, nodeId, events } = bench);
+    ({ coordinator, image, nodeId, events } = bench);
   });
 
   afterAll(async () => {

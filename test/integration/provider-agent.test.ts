@@ -51,7 +51,6 @@ describe.skipIf(!hasDocker)('provider agent (real coordinator, real Docker, simu
     );
 
     bench = await startAgentBench({
-      coordinator: { heartbeatGraceMs: 60_000, assignmentCacheMs: 0 },
       dataDirPrefix: 'iocli-agent-',
       machineId: MACHINE,
       simulate: '2:RTX4090',

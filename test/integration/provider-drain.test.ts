@@ -4,7 +4,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { ApiClient } from '../../src/api/client.js';
 import type { AgentEvent, AgentSummary } from '../../src/provider/agent.js';
-import { dockerOk, ensureDocker, ensureTestImage } from '../support/docker.js';
+import { dockerOk, ensureDocker } from '../support/docker.js';
 import { newKeypair, type TestCoordinator } from '../support/coordinator.js';
 import { startAgentBench, type AgentBench } from '../support/agent.js';
 import { waitFor } from '../support/wait.js';
@@ -23,7 +23,6 @@ describe.skipIf(!hasDocker)('provider agent: long-poll, drain, verification', ()
   let agentDone: Promise<AgentSummary>;
 
   beforeAll(async () => {
-    image = await ensureTestImage();
     bench = await startAgentBench({
       coordinator: { heartbeatGraceMs: 60_000, sweepIntervalMs: 60_000 },
       dataDirPrefix: 'iocli-drain-',
@@ -36,7 +35,7 @@ describe.skipIf(!hasDocker)('provider agent: long-poll, drain, verification', ()
       verify: true,
       readyOn: 'heartbeat',
     });
-    ({ coordinator, nodeId, events, done: agentDone } = bench);
+    ({ coordinator, image, nodeId, events, done: agentDone } = bench);
     renter = coordinator.client(newKeypair());
     owner = coordinator.client(bench.owner);
   });

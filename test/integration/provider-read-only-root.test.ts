@@ -4,7 +4,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { ApiClient } from '../../src/api/client.js';
 import type { AgentEvent } from '../../src/provider/agent.js';
-import { docker, dockerInspect, dockerOk, ensureDocker, ensureTestImage } from '../support/docker.js';
+import { docker, dockerInspect, dockerOk, ensureDocker } from '../support/docker.js';
 import { newKeypair } from '../support/coordinator.js';
 import { startAgentBench, type AgentBench } from '../support/agent.js';
 import { waitFor } from '../support/wait.js';
@@ -29,16 +29,14 @@ describe.skipIf(!hasDocker)('read-only root (real coordinator, real Docker, simu
   let events: AgentEvent[];
 
   beforeAll(async () => {
-    image = await ensureTestImage();
     // The node's own policy stays writable (startTestAgent's limits): read-only comes from the lease alone.
     bench = await startAgentBench({
-      coordinator: { heartbeatGraceMs: 60_000, assignmentCacheMs: 0 },
       dataDirPrefix: 'iocli-ro-root-',
       machineId: MACHINE,
       simulate: '2:RTX4090',
       stopWorkloadsOnExit: true,
     });
-    ({ nodeId, events } = bench);
+    ({ image, nodeId, events } = bench);
     renter = bench.coordinator.client(newKeypair());
   });
 

@@ -12,7 +12,7 @@ import { parseSimulateGpus, simulatedGpus } from '../../src/provider/options.js'
 import { simulatedTelemetry } from '../../src/provider/telemetry.js';
 import type { Keypair } from '../../src/wallet/keypair.js';
 import { newKeypair, startTestCoordinator, type EngineName, type TestCoordinator } from './coordinator.js';
-import { removeContainersByLabel } from './docker.js';
+import { ensureTestImage, removeContainersByLabel } from './docker.js';
 import { waitFor } from './wait.js';
 
 export interface TestAgentOptions extends Partial<Omit<ProviderAgentOptions, 'api' | 'registration' | 'dataDir' | 'signal' | 'onEvent'>> {
@@ -53,7 +53,10 @@ export function startTestAgent({ api, machineId, simulate, dataDir, signal, even
 export interface AgentBenchOptions extends Omit<TestAgentOptions, 'api' | 'dataDir' | 'signal' | 'events' | 'onNodeId'> {
   /** The coordinator's engine (SQLite unless said). */
   engine?: EngineName;
-  /** The coordinator's options (grace, sweep interval, caches) exactly as the test needs them. */
+  /**
+   * The coordinator's options, used as given; by default a heartbeat grace of a minute (a heartbeat is never late
+   * during a test) and no assignment cache (a new lease reaches the agent's next poll).
+   */
   coordinator?: CoordinatorOptions;
   /** Prefix of the agent's temp data dir, so a leftover dir names its test. */
   dataDirPrefix: string;
@@ -66,6 +69,8 @@ export interface AgentBenchOptions extends Omit<TestAgentOptions, 'api' | 'dataD
 /** A coordinator with one in-process agent registered to it; `close()` undoes all of it. */
 export interface AgentBench {
   coordinator: TestCoordinator;
+  /** The offline test image (busybox) for the leases' workloads. */
+  image: string;
   /** The agent's wallet and the client the agent calls the coordinator with. */
   owner: Keypair;
   agentApi: ApiClient;
@@ -91,7 +96,15 @@ const AGENT_EXIT_WAIT_MS = 10_000;
  * Starts a coordinator and one test agent (simulated GPUs, real Docker) and waits until the agent is ready. If that
  * fails, what was started is cleaned up before the error is thrown, so an afterAll with `bench?.close()` is enough.
  */
-export async function startAgentBench({ engine = 'sqlite', coordinator: coordinatorOptions = {}, dataDirPrefix, owner = newKeypair(), readyOn = 'registered', ...agentOptions }: AgentBenchOptions): Promise<AgentBench> {
+export async function startAgentBench({
+  engine = 'sqlite',
+  coordinator: coordinatorOptions = { heartbeatGraceMs: 60_000, assignmentCacheMs: 0 },
+  dataDirPrefix,
+  owner = newKeypair(),
+  readyOn = 'registered',
+  ...agentOptions
+}: AgentBenchOptions): Promise<AgentBench> {
+  const image = await ensureTestImage();
   const coordinator = await startTestCoordinator(engine, coordinatorOptions);
   let dataDir: string;
   try {
@@ -130,5 +143,5 @@ export async function startAgentBench({ engine = 'sqlite', coordinator: coordina
     await close();
     throw error;
   }
-  return { coordinator, owner, agentApi, nodeId: nodeId!, dataDir, events, done, stop: () => controller.abort(), close };
+  return { coordinator, image, owner, agentApi, nodeId: nodeId!, dataDir, events, done, stop: () => controller.abort(), close };
 }
