@@ -25,6 +25,7 @@ import {
   type OpenRequest,
   type StreamStatus,
 } from '../api/relay-protocol.js';
+import { keepSocketAlive } from '../api/relay-keep-alive.js';
 import { HttpError } from './http-error.js';
 
 /** Lease states in which a renter may open streams (the agent still refuses when no container runs). */
@@ -150,16 +151,9 @@ export function attachRelay(server: Server, options: RelayOptions): Relay {
     const link: AgentLink = { nodeId, ws, streams: new Map(), nextId: 1 };
     links.set(nodeId, link);
     recordLink(nodeId, true).catch((error) => onError(error, 'relay link record'));
-    let alive = true;
-    const ping = setInterval(() => {
-      if (!alive) return ws.terminate();
-      alive = false;
-      ws.ping();
-    }, 15_000);
-    ping.unref();
-    ws.on('pong', () => (alive = true));
+    const keepAlive = keepSocketAlive(ws);
     ws.on('message', (message: Buffer, isBinary) => {
-      alive = true;
+      keepAlive.markAlive();
       if (!isBinary) return;
       const frame = decodeFrame(message);
       const stream = frame && link.streams.get(frame.stream);
@@ -205,7 +199,7 @@ export function attachRelay(server: Server, options: RelayOptions): Relay {
     });
     ws.on('error', () => {});
     ws.on('close', () => {
-      clearInterval(ping);
+      keepAlive.stop();
       if (links.get(nodeId) === link) {
         links.delete(nodeId);
         recordLink(nodeId, false).catch((error) => onError(error, 'relay link record'));

@@ -7,6 +7,7 @@ import { connect as netConnect, type Socket } from 'node:net';
 import type { Duplex } from 'node:stream';
 import WebSocket from 'ws';
 import { CHANNEL, decodeFrame, encodeCredit, encodeData, encodeFrame, encodeJson, FRAME, MAX_CHUNK, parseJson, RELAY_PATHS, WINDOW_BYTES, zeroMask, type OpenRequest, type StreamStatus } from '../api/relay-protocol.js';
+import { keepSocketAlive } from '../api/relay-keep-alive.js';
 import { createSigner, type SigningKeypair } from '../api/signing.js';
 import { LABEL_PORTS } from '../domain/docker-args.js';
 import { createDemuxer, createDockerEngine, type DockerEngine } from '../docker/engine-api.js';
@@ -76,21 +77,14 @@ export function startRelayLink(options: RelayLinkOptions): RelayLink {
     const ws = new WebSocket(toWebSocketUrl(options.apiUrl, path), { headers: { ...sign('GET', `${basePath}${path}`, '') }, perMessageDeflate: false, maxPayload: 2 * MAX_CHUNK + 64, generateMask: zeroMask });
     socket = ws;
     const streams = new Map<number, AgentStream>();
-    let alive = true;
-    const ping = setInterval(() => {
-      if (!alive) return ws.terminate();
-      alive = false;
-      ws.ping();
-    }, 15_000);
-    ping.unref();
-    ws.on('pong', () => (alive = true));
+    const keepAlive = keepSocketAlive(ws);
     ws.on('open', () => {
       delay = options.reconnectMs ?? 500;
       emit({ type: 'relay-connected' });
       resolveConnected();
     });
     ws.on('message', (message: Buffer, isBinary) => {
-      alive = true;
+      keepAlive.markAlive();
       if (!isBinary) return;
       const frame = decodeFrame(message);
       if (!frame) return;
@@ -138,7 +132,7 @@ export function startRelayLink(options: RelayLinkOptions): RelayLink {
     });
     ws.on('error', (error) => (reason = error.message));
     ws.on('close', () => {
-      clearInterval(ping);
+      keepAlive.stop();
       for (const stream of streams.values()) stream.destroy();
       streams.clear();
       if (closed) return loopDone();

@@ -3,26 +3,18 @@
 // error within seconds (never hang), and after a restart a new stream works.
 import { randomBytes } from 'node:crypto';
 import { mkdtemp, rm } from 'node:fs/promises';
-import { createServer, type AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createApiClient, type ApiClient } from '../../src/api/client.js';
 import { generateKeypair, writeKeypairFile } from '../../src/wallet/keypair.js';
 import { docker, ensureDocker, ensureTestImage } from '../support/docker.js';
+import { freePort } from '../support/ports.js';
 import { spawnCli, type BackgroundCli } from '../support/processes.js';
 import { iocli } from '../support/relay.js';
 import { waitFor } from '../support/wait.js';
 
 const hasDocker = await ensureDocker();
-
-async function freePort(): Promise<number> {
-  const server = createServer();
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const port = (server.address() as AddressInfo).port;
-  await new Promise((resolve) => server.close(resolve));
-  return port;
-}
 
 describe.skipIf(!hasDocker)('relay failures with spawned coordinator and agent processes', () => {
   let dir: string;
@@ -83,33 +75,29 @@ describe.skipIf(!hasDocker)('relay failures with spawned coordinator and agent p
     if (dir) await rm(dir, { recursive: true, force: true });
   }, 60_000);
 
-  it('killing the agent mid-stream ends the renter command with a clear error within seconds; a restarted agent serves again', async () => {
+  /** Starts a long `lease exec`, SIGKILLs `victim` two seconds in, and checks the renter's command ends with `error` within 5 s. */
+  async function expectExecEndsWhenKilled(victim: BackgroundCli, error: RegExp): Promise<void> {
     const running = iocli(['lease', 'exec', leaseId, '--', 'sh', '-c', 'echo started; sleep 120'], env, { timeoutMs: 60_000 });
     await new Promise((resolve) => setTimeout(resolve, 2_000));
     const killedAt = Date.now();
-    provider!.child.kill('SIGKILL');
+    victim.child.kill('SIGKILL');
     const result = await running;
     const ms = Date.now() - killedAt;
     expect(result.stdout.toString()).toBe('started\n');
     expect(result.code).toBe(3);
-    expect(result.stderr.toString()).toMatch(/agent for node .* disconnected/);
+    expect(result.stderr.toString()).toMatch(error);
     expect(ms).toBeLessThan(5_000);
+  }
+
+  it('killing the agent mid-stream ends the renter command with a clear error within seconds; a restarted agent serves again', async () => {
+    await expectExecEndsWhenKilled(provider!, /agent for node .* disconnected/);
 
     startProvider();
     await waitFor('a stream through the restarted agent', execOk, { timeoutMs: 40_000, context: () => provider!.logTail() });
   }, 90_000);
 
   it('killing the coordinator mid-stream ends the renter command within seconds; after a restart a new stream works', async () => {
-    const running = iocli(['lease', 'exec', leaseId, '--', 'sh', '-c', 'echo started; sleep 120'], env, { timeoutMs: 60_000 });
-    await new Promise((resolve) => setTimeout(resolve, 2_000));
-    const killedAt = Date.now();
-    coordinator!.child.kill('SIGKILL');
-    const result = await running;
-    const ms = Date.now() - killedAt;
-    expect(result.stdout.toString()).toBe('started\n');
-    expect(result.code).toBe(3);
-    expect(result.stderr.toString()).toMatch(/relay connection closed/);
-    expect(ms).toBeLessThan(5_000);
+    await expectExecEndsWhenKilled(coordinator!, /relay connection closed/);
 
     const down = await iocli(['lease', 'exec', leaseId, '--', 'true'], env, { timeoutMs: 20_000 });
     expect(down.code).toBe(3);

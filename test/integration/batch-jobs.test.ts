@@ -3,60 +3,43 @@
 // `rent --follow` streams its output and exits with its exit code, `lease show` tells the code and the start/end times,
 // and the unused time is refunded as for any lease that ends early.
 import { spawn } from 'node:child_process';
-import { mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Lease } from '../../src/api/schemas.js';
-import type { AgentEvent, AgentSummary } from '../../src/provider/agent.js';
 import { generateKeypair, writeKeypairFile } from '../../src/wallet/keypair.js';
-import { startTestAgent } from '../support/agent.js';
+import { startAgentBench, type AgentBench } from '../support/agent.js';
 import { BIN, runCli, tempHome } from '../support/cli.js';
-import { newKeypair, startTestCoordinator, type TestCoordinator } from '../support/coordinator.js';
-import { ensureDocker, ensureTestImage, removeContainersByLabel } from '../support/docker.js';
+import { ensureDocker } from '../support/docker.js';
 import { waitFor } from '../support/wait.js';
 
 const hasDocker = await ensureDocker();
 const RUN = `${process.pid}-${Date.now().toString(36)}`;
 
 describe.skipIf(!hasDocker)('batch jobs (spawned rent, real coordinator, real Docker)', () => {
-  let coordinator: TestCoordinator;
+  let bench: AgentBench;
   let image: string;
-  let dataDir: string;
-  let nodeId: string | undefined;
-  let agentDone: Promise<AgentSummary>;
   let env: Record<string, string>;
-  const controller = new AbortController();
-  const events: AgentEvent[] = [];
   const home = tempHome();
 
   beforeAll(async () => {
-    image = await ensureTestImage();
-    coordinator = await startTestCoordinator('sqlite', { heartbeatGraceMs: 60_000, assignmentCacheMs: 0 });
-    dataDir = await mkdtemp(join(tmpdir(), 'iocli-batch-'));
-    agentDone = startTestAgent({
-      api: coordinator.client(newKeypair()),
+    bench = await startAgentBench({
+      dataDirPrefix: 'iocli-batch-',
       machineId: `batch-${RUN}`,
       simulate: '1:RTX4090',
-      dataDir,
-      signal: controller.signal,
-      events,
-      onNodeId: (id) => (nodeId = id),
       stopTimeoutSec: 1,
     });
-    await waitFor('registration', async () => events.some((e) => e.type === 'registered'));
+    ({ image } = bench);
     const keypairPath = join(home.dir, 'renter.json');
     await writeKeypairFile(keypairPath, generateKeypair());
-    env = { ...home.env, IOCLI_API_URL: coordinator.url, IOCLI_KEYPAIR: keypairPath };
+    env = { ...home.env, IOCLI_API_URL: bench.coordinator.url, IOCLI_KEYPAIR: keypairPath };
   });
 
   afterAll(async () => {
-    controller.abort();
-    await agentDone?.catch(() => {});
-    if (nodeId) await removeContainersByLabel(`iocli.node=${nodeId}`);
-    await coordinator?.close();
-    await rm(dataDir, { recursive: true, force: true });
-    home.cleanup();
+    try {
+      await bench?.close();
+    } finally {
+      home.cleanup();
+    }
   });
 
   const rent = (cmd: string, ...extra: string[]) =>

@@ -1,54 +1,40 @@
 // GPU bonds with real money on the local chain (litesvm behind the JSON-RPC facade, the real SolanaPaymentVerifier and
 // SolanaPayoutSender): bond, a node-fault slash paid exactly once with 50 concurrent triggers, unbond after the cooldown,
 // a slash payout across kill -9 between signing and confirmation; token balances on chain equal the ledger.
-import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
-import { existsSync } from 'node:fs';
-import { mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { createInterface } from 'node:readline';
-import { Connection, PublicKey } from '@solana/web3.js';
+import type { ChildProcess } from 'node:child_process';
+import type { Connection } from '@solana/web3.js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createApiClient, type ApiClient } from '../../src/api/client.js';
-import { bootstrapLocalNetwork, fundFromFaucet, type LocalNetwork } from '../../src/chain/bootstrap.js';
-import { startLocalChain, type LocalChain } from '../../src/chain/local-chain.js';
+import { fundFromFaucet, type LocalNetwork } from '../../src/chain/bootstrap.js';
+import type { LocalChain } from '../../src/chain/local-chain.js';
 import { openDatabase } from '../../src/coordinator/db.js';
 import { createSolanaHooks } from '../../src/coordinator/solana-payments.js';
 import type { Keypair } from '../../src/wallet/keypair.js';
-import { associatedTokenAddress, buildLeasePayment } from '../../src/wallet/payment.js';
+import { buildLeasePayment } from '../../src/wallet/payment.js';
+import { startTestLocalNetwork, type TestLocalNetwork } from '../support/chain.js';
 import { answerChallenge } from '../support/challenges.js';
 import { createStorage, newKeypair, nodeSpec, startTestCoordinator, type TestCoordinator } from '../support/coordinator.js';
+import { ensureCoordinatorBuilt, kill9, spawnCoordinatorProcess, type CoordinatorProcess } from '../support/coordinator-process.js';
 
-const root = join(import.meta.dirname, '..', '..');
-const entry = join(root, 'dist', 'src', 'coordinator', 'main-process.js');
 const GPU = 'NVIDIA GeForce RTX 4090';
 const PER_GPU = 400_000 * 24;
 const PRICE = 600_000;
 
-let dir: string;
+let net: TestLocalNetwork;
 let chain: LocalChain;
 let connection: Connection;
 let local: LocalNetwork;
 
 beforeAll(async () => {
-  if (!existsSync(entry)) execFileSync('npx', ['tsc', '-p', 'tsconfig.build.json'], { cwd: root, stdio: 'ignore' });
-  dir = await mkdtemp(join(tmpdir(), 'iocli-bonds-chain-'));
-  chain = await startLocalChain({ dataDir: join(dir, 'chain') });
-  connection = new Connection(chain.rpcUrl, { commitment: 'confirmed', wsEndpoint: chain.wsUrl });
-  local = await bootstrapLocalNetwork(connection, { dataDir: join(dir, 'keys') });
+  ensureCoordinatorBuilt();
+  net = await startTestLocalNetwork('iocli-bonds-chain-');
+  ({ chain, connection, local } = net);
 });
 afterAll(async () => {
-  await chain?.close();
-  if (dir) await rm(dir, { recursive: true, force: true });
+  await net?.close();
 });
 
-async function balance(owner: string): Promise<number> {
-  try {
-    return Number((await connection.getTokenAccountBalance(new PublicKey(associatedTokenAddress(owner, local.mint)))).value.amount);
-  } catch {
-    return 0;
-  }
-}
+const balance = (owner: string) => net.tokenBalance(owner);
 const funded = async (tokens: bigint) => {
   const keypair = newKeypair();
   await fundFromFaucet(chain.rpcUrl, local, keypair.publicKey, { tokens, sol: 1 });
@@ -80,7 +66,7 @@ describe('GPU bonds on the local chain', () => {
   let coord: TestCoordinator;
 
   beforeAll(async () => {
-    const hooks = await createSolanaHooks({ rpcUrl: chain.rpcUrl, wsUrl: chain.wsUrl, mint: local.mint, treasuryKeypairPath: local.treasury.keypairPath, treasuryTokenAccount: local.treasury.tokenAccount, pollMs: 20 });
+    const hooks = await createSolanaHooks(net.solana);
     coord = await startTestCoordinator('sqlite', {
       dev: false,
       paymentVerifier: hooks.paymentVerifier,
@@ -136,42 +122,22 @@ describe('a slash payout across kill -9 between signing and confirmation', () =>
   const children: ChildProcess[] = [];
   let storage: Awaited<ReturnType<typeof createStorage>>;
 
-  function kill9(child: ChildProcess): Promise<void> {
-    return new Promise((resolve) => {
-      if (child.exitCode !== null || child.signalCode !== null) return resolve();
-      child.once('exit', () => resolve());
-      child.kill('SIGKILL');
-    });
-  }
-
-  function start(env: Record<string, string> = {}): Promise<{ child: ChildProcess; url: string; paused: Promise<string> }> {
-    const options = {
-      port: 0,
-      dev: false,
-      rateLimit: false,
-      feeBps: 0,
-      heartbeatGraceMs: 600_000,
-      sweepIntervalMs: 200,
-      payoutRetryMs: 300,
-      challenges: { workScale: 1e-9 },
-      ...storage.location,
-      solana: { rpcUrl: chain.rpcUrl, wsUrl: chain.wsUrl, mint: local.mint, treasuryKeypairPath: local.treasury.keypairPath, treasuryTokenAccount: local.treasury.tokenAccount, pollMs: 20 },
-    };
-    const child = spawn(process.execPath, [entry, JSON.stringify(options)], { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, ...env } });
-    children.push(child);
-    let stderr = '';
-    let onPause: (id: string) => void = () => {};
-    const paused = new Promise<string>((resolve) => (onPause = resolve));
-    createInterface({ input: child.stderr! }).on('line', (line) => {
-      stderr += `${line}\n`;
-      const match = /^IOCLI_TEST_PAUSED \w+ (\S+)/.exec(line);
-      if (match) onPause(match[1]!);
-    });
-    return new Promise((resolve, reject) => {
-      createInterface({ input: child.stdout! }).once('line', (line) => resolve({ child, url: (JSON.parse(line) as { url: string }).url, paused }));
-      child.once('exit', (code) => reject(new Error(`coordinator exited with ${code}: ${stderr}`)));
-    });
-  }
+  const start = (env: Record<string, string> = {}): Promise<CoordinatorProcess> =>
+    spawnCoordinatorProcess(
+      {
+        port: 0,
+        dev: false,
+        rateLimit: false,
+        feeBps: 0,
+        heartbeatGraceMs: 600_000,
+        sweepIntervalMs: 200,
+        payoutRetryMs: 300,
+        challenges: { workScale: 1e-9 },
+        ...storage.location,
+        solana: net.solana,
+      },
+      { env, children },
+    );
 
   beforeAll(async () => {
     storage = await createStorage('sqlite');

@@ -1,7 +1,4 @@
 // The local chain against an unmodified web3.js Connection and spl-token: transfers, tokens, errors, restart.
-import { mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import {
   Connection,
   Keypair,
@@ -16,6 +13,7 @@ import { createMint, getAccount, getOrCreateAssociatedTokenAccount, mintTo, tran
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { startLocalChain } from '../../src/chain/local-chain.js';
 import type { LocalChain } from '../../src/chain/local-chain.js';
+import { startFundedChain, trackChains } from '../support/chain.js';
 
 async function rawRpc(url: string, method: string, params: unknown[]): Promise<{ result?: unknown; error?: { code: number; message: string; data?: unknown } }> {
   const response = await fetch(url, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ jsonrpc: '2.0', id: 'x1', method, params }) });
@@ -28,11 +26,7 @@ describe('local chain', () => {
   let payer: Keypair;
 
   beforeAll(async () => {
-    chain = await startLocalChain({ port: 0 });
-    connection = new Connection(chain.rpcUrl, { commitment: 'confirmed', wsEndpoint: chain.wsUrl });
-    payer = Keypair.generate();
-    const signature = await connection.requestAirdrop(payer.publicKey, 10 * LAMPORTS_PER_SOL);
-    await connection.confirmTransaction({ signature, ...(await connection.getLatestBlockhash()) });
+    ({ chain, connection, payer } = await startFundedChain({ port: 0 }, 10));
   });
   afterAll(async () => {
     await chain?.close();
@@ -130,11 +124,8 @@ describe('local chain', () => {
 describe('local chain blockhash expiry', () => {
   it('rejects an unknown or expired blockhash with BlockhashNotFound', async () => {
     // A chain of its own: jumping slots would stale the blockhash web3.js caches for the other tests.
-    const own = await startLocalChain({ port: 0 });
+    const { chain: own, connection, payer } = await startFundedChain({ port: 0 }, 10);
     try {
-      const connection = new Connection(own.rpcUrl, { commitment: 'confirmed', wsEndpoint: own.wsUrl });
-      const payer = Keypair.generate();
-      await connection.confirmTransaction({ signature: await connection.requestAirdrop(payer.publicKey, 10 * LAMPORTS_PER_SOL), ...(await connection.getLatestBlockhash()) });
       const make = (blockhash: string) => {
         const tx = new Transaction({ feePayer: payer.publicKey, recentBlockhash: blockhash });
         tx.add(SystemProgram.transfer({ fromPubkey: payer.publicKey, toPubkey: Keypair.generate().publicKey, lamports: LAMPORTS_PER_SOL }));
@@ -160,21 +151,13 @@ describe('local chain blockhash expiry', () => {
 });
 
 describe('local chain persistence', () => {
-  const dirs: string[] = [];
-  const chains: LocalChain[] = [];
-  afterEach(async () => {
-    await Promise.all(chains.splice(0).map((chain) => chain.close()));
-    await Promise.all(dirs.splice(0).map((dir) => rm(dir, { recursive: true, force: true })));
-  });
+  const { chains, tempDir, cleanup } = trackChains();
+  afterEach(cleanup);
 
   it('keeps balances and history across a restart on the same dataDir', async () => {
-    const dataDir = await mkdtemp(join(tmpdir(), 'iocli-chain-'));
-    dirs.push(dataDir);
-    const first = await startLocalChain({ dataDir });
+    const dataDir = await tempDir();
+    const { chain: first, connection, payer } = await startFundedChain({ dataDir }, 2);
     chains.push(first);
-    const connection = new Connection(first.rpcUrl, { commitment: 'confirmed', wsEndpoint: first.wsUrl });
-    const payer = Keypair.generate();
-    await connection.confirmTransaction({ signature: await connection.requestAirdrop(payer.publicKey, 2 * LAMPORTS_PER_SOL), ...(await connection.getLatestBlockhash()) });
     const mint = await createMint(connection, payer, payer.publicKey, null, 6);
     const ata = await getOrCreateAssociatedTokenAccount(connection, payer, mint, payer.publicKey);
     const mintSignature = await mintTo(connection, payer, mint, ata.address, payer, 42n);

@@ -1,6 +1,5 @@
 // The local chain's WebSocket subscriptions, simulateTransaction extras and realistic commitment, with web3.js.
-import { mkdtemp, readFile, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { Connection, Keypair, LAMPORTS_PER_SOL, SystemProgram, Transaction, sendAndConfirmTransaction } from '@solana/web3.js';
 import { createAssociatedTokenAccountInstruction, createMint, getAssociatedTokenAddressSync } from '@solana/spl-token';
@@ -8,6 +7,7 @@ import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest
 import WebSocket from 'ws';
 import { startLocalChain } from '../../src/chain/local-chain.js';
 import type { LocalChain } from '../../src/chain/local-chain.js';
+import { startFundedChain, trackChains } from '../support/chain.js';
 
 async function rpc(url: string, method: string, params: unknown[]): Promise<{ result?: any; error?: { code: number; message: string } }> {
   const response = await fetch(url, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ jsonrpc: '2.0', id: 1, method, params }) });
@@ -44,10 +44,7 @@ describe('local chain subscriptions and simulation', () => {
   let payer: Keypair;
 
   beforeAll(async () => {
-    chain = await startLocalChain({ port: 0 });
-    connection = new Connection(chain.rpcUrl, { commitment: 'confirmed', wsEndpoint: chain.wsUrl });
-    payer = Keypair.generate();
-    await connection.confirmTransaction({ signature: await connection.requestAirdrop(payer.publicKey, 10 * LAMPORTS_PER_SOL), ...(await connection.getLatestBlockhash()) });
+    ({ chain, connection, payer } = await startFundedChain({ port: 0 }, 10));
   });
   afterAll(async () => {
     await chain?.close();
@@ -112,12 +109,8 @@ describe('local chain subscriptions and simulation', () => {
 });
 
 describe('local chain realistic commitment and restarts', () => {
-  const dirs: string[] = [];
-  const chains: LocalChain[] = [];
-  afterEach(async () => {
-    await Promise.all(chains.splice(0).map((c) => c.close()));
-    await Promise.all(dirs.splice(0).map((dir) => rm(dir, { recursive: true, force: true })));
-  });
+  const { chains, tempDir, cleanup } = trackChains();
+  afterEach(cleanup);
 
   it('goes processed → confirmed → finalized 32 slots later, and web3.js waits for finalized', async () => {
     // Slots move only when the test moves them, so each stage is observed without racing the clock.
@@ -153,13 +146,9 @@ describe('local chain realistic commitment and restarts', () => {
   });
 
   it('resumes after the last slot it reached, keeping earlier blockhashes valid', async () => {
-    const dataDir = await mkdtemp(join(tmpdir(), 'iocli-chain-'));
-    dirs.push(dataDir);
-    const first = await startLocalChain({ dataDir });
+    const dataDir = await tempDir();
+    const { chain: first, connection, payer } = await startFundedChain({ dataDir }, 1);
     chains.push(first);
-    const connection = new Connection(first.rpcUrl, { commitment: 'confirmed', wsEndpoint: first.wsUrl });
-    const payer = Keypair.generate();
-    await connection.confirmTransaction({ signature: await connection.requestAirdrop(payer.publicKey, LAMPORTS_PER_SOL), ...(await connection.getLatestBlockhash()) });
     first.advanceSlots(100); // slots with no transactions: a restart must not reuse them
     // Were the process killed now, the slot file already holds a slot at or past the clock.
     const saved = JSON.parse(await readFile(join(dataDir, 'slot.json'), 'utf8')) as { slot: number };

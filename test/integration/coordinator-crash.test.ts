@@ -1,41 +1,19 @@
 // kill -9 a coordinator process under lease load, restart it on the same data: nothing acknowledged is lost, nothing double-booked.
-import { spawn, execFileSync, type ChildProcess } from 'node:child_process';
-import { existsSync } from 'node:fs';
-import { join } from 'node:path';
-import { createInterface } from 'node:readline';
+import type { ChildProcess } from 'node:child_process';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createApiClient } from '../../src/api/client.js';
 import type { Lease } from '../../src/api/schemas.js';
 import { createStorage, ENGINES, newKeypair, nodeSpec } from '../support/coordinator.js';
+import { ensureCoordinatorBuilt, kill9, spawnCoordinatorProcess, type CoordinatorProcess } from '../support/coordinator-process.js';
 
-const root = join(import.meta.dirname, '..', '..');
-const entry = join(root, 'dist', 'src', 'coordinator', 'main-process.js');
-
-function startChild(options: Record<string, unknown>): Promise<{ child: ChildProcess; url: string }> {
-  const child = spawn(process.execPath, [entry, JSON.stringify({ port: 0, dev: true, rateLimit: false, ...options })], { stdio: ['ignore', 'pipe', 'pipe'] });
-  let stderr = '';
-  child.stderr!.on('data', (chunk) => (stderr += chunk));
-  return new Promise((resolve, reject) => {
-    const lines = createInterface({ input: child.stdout! });
-    lines.once('line', (line) => resolve({ child, url: (JSON.parse(line) as { url: string }).url }));
-    child.once('exit', (code) => reject(new Error(`coordinator exited with ${code}: ${stderr}`)));
-  });
-}
-
-function kill9(child: ChildProcess): Promise<void> {
-  return new Promise((resolve) => {
-    if (child.exitCode !== null || child.signalCode !== null) return resolve();
-    child.once('exit', () => resolve());
-    child.kill('SIGKILL');
-  });
-}
+const startChild = (options: Record<string, unknown>): Promise<CoordinatorProcess> => spawnCoordinatorProcess({ port: 0, dev: true, rateLimit: false, ...options });
 
 describe.each(ENGINES)('coordinator crash safety on %s', (engine) => {
   let storage: Awaited<ReturnType<typeof createStorage>>;
   const children: ChildProcess[] = [];
 
   beforeAll(async () => {
-    if (!existsSync(entry)) execFileSync('npx', ['tsc', '-p', 'tsconfig.build.json'], { cwd: root, stdio: 'ignore' });
+    ensureCoordinatorBuilt();
     storage = await createStorage(engine);
   });
   afterAll(async () => {

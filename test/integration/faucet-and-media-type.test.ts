@@ -1,41 +1,23 @@
 // The dev faucet against a real local chain: amounts and addresses it cannot honour are a 400 (not a 500) and cost no
 // grant; and a correctly signed body of the wrong media type is a 415, not a signature failure.
-import { mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { Connection } from '@solana/web3.js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { signRequest } from '../../src/api/signing.js';
-import { bootstrapLocalNetwork } from '../../src/chain/bootstrap.js';
-import { startLocalChain, type LocalChain } from '../../src/chain/local-chain.js';
 import { createSolanaHooks } from '../../src/coordinator/solana-payments.js';
+import { startTestLocalNetwork, type TestLocalNetwork } from '../support/chain.js';
 import { newKeypair, startTestCoordinator, type TestCoordinator } from '../support/coordinator.js';
 
 describe('faucet input and media types (real local chain, SQLite)', () => {
-  let dataDir: string;
-  let chain: LocalChain;
+  let net: TestLocalNetwork;
   let coordinator: TestCoordinator;
 
   beforeAll(async () => {
-    dataDir = await mkdtemp(join(tmpdir(), 'iocli-faucet-'));
-    chain = await startLocalChain({ dataDir: join(dataDir, 'chain') });
-    const connection = new Connection(chain.rpcUrl, { commitment: 'confirmed', wsEndpoint: chain.wsUrl });
-    const local = await bootstrapLocalNetwork(connection, { dataDir: join(dataDir, 'keys') });
-    const hooks = await createSolanaHooks({
-      rpcUrl: chain.rpcUrl,
-      wsUrl: chain.wsUrl,
-      mint: local.mint,
-      treasuryKeypairPath: local.treasury.keypairPath,
-      treasuryTokenAccount: local.treasury.tokenAccount,
-      faucetAuthorityKeypairPath: local.faucetAuthority.keypairPath,
-      pollMs: 20,
-    });
+    net = await startTestLocalNetwork('iocli-faucet-', { faucet: true });
+    const hooks = await createSolanaHooks(net.solana);
     coordinator = await startTestCoordinator('sqlite', { dev: true, network: { ...hooks.network, cluster: 'localnet' }, faucet: hooks.faucet, faucetPerMinute: 2 });
   });
   afterAll(async () => {
     await coordinator?.close();
-    await chain?.close();
-    if (dataDir) await rm(dataDir, { recursive: true, force: true });
+    await net?.close();
   });
 
   const faucet = (body: unknown) =>

@@ -1,15 +1,12 @@
 // Hostile input against a real coordinator on both engines: control characters in identifiers and labels are a 400
 // (never a 500 from PostgreSQL), log output is stored as bytes, and a container printing NUL keeps its node's heartbeats
 // and its renter's logs working (real Docker, real PostgreSQL).
-import { mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { ApiClient } from '../../src/api/client.js';
-import type { AgentEvent, AgentSummary } from '../../src/provider/agent.js';
+import type { AgentEvent } from '../../src/provider/agent.js';
 import { ENGINES, newKeypair, nodeSpec, startTestCoordinator, type TestCoordinator } from '../support/coordinator.js';
-import { ensureDocker, ensureTestImage, removeContainersByLabel } from '../support/docker.js';
-import { startTestAgent } from '../support/agent.js';
+import { ensureDocker } from '../support/docker.js';
+import { startAgentBench, type AgentBench } from '../support/agent.js';
 import { waitFor } from '../support/wait.js';
 
 const hasDocker = await ensureDocker();
@@ -98,37 +95,23 @@ describe.each(ENGINES)('hostile input (%s)', (engine) => {
 });
 
 describe.skipIf(!hasDocker)('a container printing NUL on PostgreSQL (real agent, real Docker)', () => {
-  let coordinator: TestCoordinator;
+  let bench: AgentBench;
   let renter: ApiClient;
-  let dataDir: string;
   let image: string;
-  let nodeId: string | undefined;
-  const controller = new AbortController();
-  const events: AgentEvent[] = [];
-  let agentDone: Promise<AgentSummary> | undefined;
+  let events: AgentEvent[];
 
   beforeAll(async () => {
-    image = await ensureTestImage();
-    coordinator = await startTestCoordinator('postgres', { heartbeatGraceMs: 60_000, assignmentCacheMs: 0 });
-    dataDir = await mkdtemp(join(tmpdir(), 'iocli-nul-agent-'));
-    renter = coordinator.client(newKeypair());
-    agentDone = startTestAgent({
-      api: coordinator.client(newKeypair()),
+    bench = await startAgentBench({
+      engine: 'postgres',
+      dataDirPrefix: 'iocli-nul-agent-',
       machineId: `nul-agent-${process.pid}-${Date.now().toString(36)}`,
       simulate: '1:RTX4090',
-      dataDir,
-      signal: controller.signal,
-      events,
-      onNodeId: (id) => (nodeId = id),
     });
-    await waitFor('registration', async () => events.some((e) => e.type === 'registered'));
+    ({ image, events } = bench);
+    renter = bench.coordinator.client(newKeypair());
   });
   afterAll(async () => {
-    controller.abort();
-    await agentDone?.catch(() => {});
-    if (nodeId) await removeContainersByLabel(`iocli.node=${nodeId}`);
-    await coordinator?.close();
-    if (dataDir) await rm(dataDir, { recursive: true, force: true });
+    await bench?.close();
   });
 
   // Docker's json-file log driver itself turns invalid UTF-8 into U+FFFD, so the agent sees (and ships) only valid UTF-8 + NUL.

@@ -11,6 +11,7 @@ import { LEASE_CAPABILITIES, type ContainerRunSpec } from '../../src/domain/dock
 import { createDockerRuntime } from '../../src/docker/runtime.js';
 import { buildCompatImage, missingCompatPrograms, type CompatImage } from '../support/compat-image.js';
 import { docker, dockerInspect, ensureDocker, ensureTestImage, removeContainersByLabel } from '../support/docker.js';
+import { freePort } from '../support/ports.js';
 import { waitFor } from '../support/wait.js';
 
 const execFileAsync = promisify(execFile);
@@ -35,15 +36,6 @@ function connects(host: string, port: number): Promise<boolean> {
       resolve(false);
     });
     socket.once('error', () => resolve(false));
-  });
-}
-
-async function freePort(): Promise<number> {
-  return new Promise((resolve) => {
-    const server = createServer().listen(0, '127.0.0.1', () => {
-      const { port } = server.address() as { port: number };
-      server.close(() => resolve(port));
-    });
   });
 }
 

@@ -1,14 +1,11 @@
 // A renter's `--user UID:GID` and `--no-egress`, end to end: the quote request → the lease (both engines) → the node's
 // assignment → the provider agent runs the container as that user, on no network (no ports) or an internal one (ports).
 // Real coordinator on loopback, real Docker engine, simulated GPUs.
-import { mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { AgentEvent, AgentSummary } from '../../src/provider/agent.js';
-import { startTestAgent } from '../support/agent.js';
+import type { AgentEvent } from '../../src/provider/agent.js';
+import { startAgentBench, type AgentBench } from '../support/agent.js';
 import { ENGINES, newKeypair, nodeSpec, startTestCoordinator, type TestCoordinator } from '../support/coordinator.js';
-import { docker, dockerInspect, ensureDocker, ensureTestImage, removeContainersByLabel } from '../support/docker.js';
+import { docker, dockerInspect, ensureDocker } from '../support/docker.js';
 import { waitFor } from '../support/wait.js';
 
 const hasDocker = await ensureDocker();
@@ -49,37 +46,24 @@ describe.each(ENGINES)('lease user and egress through the coordinator on %s', (e
 });
 
 describe.skipIf(!hasDocker)('lease user and egress on a provider (real Docker, simulated GPUs)', () => {
+  let bench: AgentBench;
   let coordinator: TestCoordinator;
-  let dataDir: string;
   let image: string;
-  let nodeId: string | undefined;
-  const controller = new AbortController();
-  const events: AgentEvent[] = [];
-  let agentDone: Promise<AgentSummary> | undefined;
+  let nodeId: string;
+  let events: AgentEvent[];
 
   beforeAll(async () => {
-    image = await ensureTestImage();
-    coordinator = await startTestCoordinator('sqlite', { heartbeatGraceMs: 60_000, assignmentCacheMs: 0 });
-    dataDir = await mkdtemp(join(tmpdir(), 'iocli-user-egress-'));
-    agentDone = startTestAgent({
-      api: coordinator.client(newKeypair()),
+    bench = await startAgentBench({
+      dataDirPrefix: 'iocli-user-egress-',
       machineId: `user-egress-agent-${RUN}`,
       simulate: '2:RTX4090',
-      dataDir,
-      signal: controller.signal,
-      events,
-      onNodeId: (id) => (nodeId = id),
       stopWorkloadsOnExit: true,
     });
-    await waitFor('registration', async () => events.some((e) => e.type === 'registered'));
+    ({ coordinator, image, nodeId, events } = bench);
   });
 
   afterAll(async () => {
-    controller.abort();
-    await agentDone?.catch(() => {});
-    if (nodeId) await removeContainersByLabel(`iocli.node=${nodeId}`);
-    await coordinator?.close();
-    await rm(dataDir, { recursive: true, force: true });
+    await bench?.close();
   });
 
   it('runs as the lease’s user; no egress and no ports means no network at all, with ports an internal one', async () => {

@@ -1,88 +1,34 @@
 // kill -9 the coordinator between signing a claim's transfer and its confirmation, restart on the same data:
 // every claim ends paid exactly once (checked on chain), whether the stored transfer was unsent, expired, or already landed.
-import { spawn, execFileSync, type ChildProcess } from 'node:child_process';
-import { existsSync } from 'node:fs';
-import { mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { createInterface } from 'node:readline';
-import { Connection, PublicKey } from '@solana/web3.js';
+import type { ChildProcess } from 'node:child_process';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createApiClient } from '../../src/api/client.js';
-import { bootstrapLocalNetwork, fundFromFaucet, type LocalNetwork } from '../../src/chain/bootstrap.js';
-import { startLocalChain, type LocalChain } from '../../src/chain/local-chain.js';
+import { fundFromFaucet, type LocalNetwork } from '../../src/chain/bootstrap.js';
+import type { LocalChain } from '../../src/chain/local-chain.js';
 import { openDatabase } from '../../src/coordinator/db.js';
 import type { Keypair } from '../../src/wallet/keypair.js';
-import { associatedTokenAddress } from '../../src/wallet/payment.js';
+import { startTestLocalNetwork, type TestLocalNetwork } from '../support/chain.js';
 import { createStorage, ENGINES, newKeypair } from '../support/coordinator.js';
-
-const root = join(import.meta.dirname, '..', '..');
-const entry = join(root, 'dist', 'src', 'coordinator', 'main-process.js');
-
-interface Child {
-  child: ChildProcess;
-  url: string;
-  /** Resolves with the payout id when the child reports a test pause. */
-  paused: Promise<string>;
-}
-
-function kill9(child: ChildProcess): Promise<void> {
-  return new Promise((resolve) => {
-    if (child.exitCode !== null || child.signalCode !== null) return resolve();
-    child.once('exit', () => resolve());
-    child.kill('SIGKILL');
-  });
-}
+import { ensureCoordinatorBuilt, kill9, spawnCoordinatorProcess, type CoordinatorProcess } from '../support/coordinator-process.js';
 
 describe.each(ENGINES)('payout crash safety on %s', (engine) => {
-  let dir: string;
+  let net: TestLocalNetwork;
   let chain: LocalChain;
-  let connection: Connection;
   let local: LocalNetwork;
   let storage: Awaited<ReturnType<typeof createStorage>>;
   const children: ChildProcess[] = [];
   const providers = { a: newKeypair(), b: newKeypair(), c: newKeypair() };
   const owed = { a: 1_111_111, b: 2_222_222, c: 3_333_333 };
 
-  function start(env: Record<string, string> = {}): Promise<Child> {
-    const options = {
-      port: 0,
-      dev: true,
-      rateLimit: false,
-      ...storage.location,
-      solana: { rpcUrl: chain.rpcUrl, wsUrl: chain.wsUrl, mint: local.mint, treasuryKeypairPath: local.treasury.keypairPath, treasuryTokenAccount: local.treasury.tokenAccount, pollMs: 20 },
-    };
-    const child = spawn(process.execPath, [entry, JSON.stringify(options)], { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, ...env } });
-    children.push(child);
-    let stderr = '';
-    let onPause: (id: string) => void = () => {};
-    const paused = new Promise<string>((resolve) => (onPause = resolve));
-    createInterface({ input: child.stderr! }).on('line', (line) => {
-      stderr += `${line}\n`;
-      const match = /^IOCLI_TEST_PAUSED \w+ (\S+)/.exec(line);
-      if (match) onPause(match[1]!);
-    });
-    return new Promise((resolve, reject) => {
-      createInterface({ input: child.stdout! }).once('line', (line) => resolve({ child, url: (JSON.parse(line) as { url: string }).url, paused }));
-      child.once('exit', (code) => reject(new Error(`coordinator exited with ${code}: ${stderr}`)));
-    });
-  }
+  const start = (env: Record<string, string> = {}): Promise<CoordinatorProcess> =>
+    spawnCoordinatorProcess({ port: 0, dev: true, rateLimit: false, ...storage.location, solana: net.solana }, { env, children });
 
-  const balance = async (owner: Keypair | string) => {
-    const address = associatedTokenAddress(typeof owner === 'string' ? owner : owner.publicKey, local.mint);
-    try {
-      return Number((await connection.getTokenAccountBalance(new PublicKey(address))).value.amount);
-    } catch {
-      return 0;
-    }
-  };
+  const balance = (owner: Keypair | string) => net.tokenBalance(typeof owner === 'string' ? owner : owner.publicKey);
 
   beforeAll(async () => {
-    if (!existsSync(entry)) execFileSync('npx', ['tsc', '-p', 'tsconfig.build.json'], { cwd: root, stdio: 'ignore' });
-    dir = await mkdtemp(join(tmpdir(), 'iocli-payout-crash-'));
-    chain = await startLocalChain({ dataDir: join(dir, 'chain') });
-    connection = new Connection(chain.rpcUrl, { commitment: 'confirmed', wsEndpoint: chain.wsUrl });
-    local = await bootstrapLocalNetwork(connection, { dataDir: join(dir, 'keys') });
+    ensureCoordinatorBuilt();
+    net = await startTestLocalNetwork('iocli-payout-crash-');
+    ({ chain, local } = net);
     await fundFromFaucet(chain.rpcUrl, local, local.treasury.publicKey, { tokens: 10_000_000n });
     storage = await createStorage(engine);
     // Earned rewards, as metering would have written them.
@@ -96,8 +42,7 @@ describe.each(ENGINES)('payout crash safety on %s', (engine) => {
   afterAll(async () => {
     for (const child of children) await kill9(child);
     await storage?.release();
-    await chain?.close();
-    if (dir) await rm(dir, { recursive: true, force: true });
+    await net?.close();
   });
 
   async function claimAndKillAtPause(env: Record<string, string>, provider: Keypair): Promise<void> {

@@ -1,17 +1,14 @@
 // The provider agent against a real coordinator on loopback and the real Docker engine (simulated GPUs):
 // lease assigned → container running with the security profile → logs reach the renter → lease stopped → container gone;
 // exit codes end leases; containers that are not this node's survive every reconcile.
-import { mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { ApiClient } from '../../src/api/client.js';
 import { createDockerRuntime } from '../../src/docker/runtime.js';
 import type { AgentEvent, AgentSummary } from '../../src/provider/agent.js';
 import { simulatedGpus, parseSimulateGpus } from '../../src/provider/options.js';
-import { docker, dockerInspect, dockerOk, ensureDocker, ensureTestImage, removeContainersByLabel } from '../support/docker.js';
-import { newKeypair, startTestCoordinator, type TestCoordinator } from '../support/coordinator.js';
-import { startTestAgent } from '../support/agent.js';
+import { docker, dockerInspect, dockerOk, ensureDocker, ensureTestImage } from '../support/docker.js';
+import { newKeypair } from '../support/coordinator.js';
+import { startAgentBench, startTestAgent, type AgentBench } from '../support/agent.js';
 import { waitFor } from '../support/wait.js';
 
 const hasDocker = await ensureDocker();
@@ -28,22 +25,18 @@ async function containersOfLease(leaseId: string): Promise<string[]> {
 }
 
 describe.skipIf(!hasDocker)('provider agent (real coordinator, real Docker, simulated GPUs)', () => {
-  let coordinator: TestCoordinator;
+  let bench: AgentBench;
   let renter: ApiClient;
   let dataDir: string;
   let image: string;
-  let nodeId: string | undefined;
-  const controller = new AbortController();
-  const events: AgentEvent[] = [];
+  let nodeId: string;
+  let events: AgentEvent[];
   let agentDone: Promise<AgentSummary>;
   let agentApi: ApiClient;
   const foreignIds: string[] = [];
 
   beforeAll(async () => {
     image = await ensureTestImage();
-    coordinator = await startTestCoordinator('sqlite', { heartbeatGraceMs: 60_000, assignmentCacheMs: 0 });
-    dataDir = await mkdtemp(join(tmpdir(), 'iocli-agent-'));
-    renter = coordinator.client(newKeypair());
 
     // Host safety fixtures: an unlabelled container and one labelled for another node.
     foreignIds.push((await dockerOk(['run', '-d', '--network', 'none', '--name', `plain-${RUN}`, image, 'sleep', '600'])).trim());
@@ -57,19 +50,15 @@ describe.skipIf(!hasDocker)('provider agent (real coordinator, real Docker, simu
       ).trim(),
     );
 
-    agentApi = coordinator.client(newKeypair());
-    agentDone = startTestAgent({
-      api: agentApi,
+    bench = await startAgentBench({
+      dataDirPrefix: 'iocli-agent-',
       machineId: MACHINE,
       simulate: '2:RTX4090',
-      dataDir,
-      signal: controller.signal,
-      events,
-      onNodeId: (id) => (nodeId = id),
       stopTimeoutSec: 1,
       verify: true,
     });
-    await waitFor('registration', async () => events.some((e) => e.type === 'registered'));
+    ({ dataDir, nodeId, events, done: agentDone, agentApi } = bench);
+    renter = bench.coordinator.client(newKeypair());
   });
 
   it('registers simulated GPUs and reports them as simulated, never benchmarked', async () => {
@@ -78,12 +67,11 @@ describe.skipIf(!hasDocker)('provider agent (real coordinator, real Docker, simu
   });
 
   afterAll(async () => {
-    controller.abort();
-    await agentDone?.catch(() => {});
-    if (nodeId) await removeContainersByLabel(`iocli.node=${nodeId}`);
-    if (foreignIds.length > 0) await docker(['rm', '-f', ...foreignIds]);
-    await coordinator?.close();
-    if (dataDir) await rm(dataDir, { recursive: true, force: true });
+    try {
+      await bench?.close();
+    } finally {
+      if (foreignIds.length > 0) await docker(['rm', '-f', ...foreignIds]);
+    }
   });
 
   it('runs an assigned lease with the security profile, ships its logs, and removes it when stopped', async () => {
@@ -163,7 +151,7 @@ describe.skipIf(!hasDocker)('provider agent (real coordinator, real Docker, simu
     const quote = await renter.quote({ gpus: 1, image, command: ['sleep', '600'] });
     const lease = await renter.createLease({ quoteId: quote.quoteId });
     await waitFor('the lease running', async () => (await renter.lease(lease.id)).state === 'running');
-    controller.abort();
+    bench.stop();
     const summary = await agentDone;
     expect(summary.leftRunning).toEqual([lease.id]);
     expect(await containersOfLease(lease.id)).toHaveLength(1);

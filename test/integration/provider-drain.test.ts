@@ -1,61 +1,47 @@
 // The provider agent's long-poll, drain and verification report against a real coordinator and real Docker (simulated GPUs):
 // a placed lease starts without waiting for the next heartbeat; Ctrl-C drains (no new placements, the running lease keeps
 // being heartbeated until its renter stops it); the 'simulated' verification reaches the coordinator.
-import { mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { ApiClient } from '../../src/api/client.js';
 import type { AgentEvent, AgentSummary } from '../../src/provider/agent.js';
-import { dockerOk, ensureDocker, ensureTestImage, removeContainersByLabel } from '../support/docker.js';
-import { newKeypair, startTestCoordinator, type TestCoordinator } from '../support/coordinator.js';
-import { startTestAgent } from '../support/agent.js';
+import { dockerOk, ensureDocker } from '../support/docker.js';
+import { newKeypair, type TestCoordinator } from '../support/coordinator.js';
+import { startAgentBench, type AgentBench } from '../support/agent.js';
 import { waitFor } from '../support/wait.js';
 
 const hasDocker = await ensureDocker();
 const MACHINE = `drain-test-${process.pid}-${Date.now().toString(36)}`;
 
 describe.skipIf(!hasDocker)('provider agent: long-poll, drain, verification', () => {
+  let bench: AgentBench;
   let coordinator: TestCoordinator;
   let renter: ApiClient;
   let owner: ApiClient;
-  let dataDir: string;
   let image: string;
-  let nodeId: string | undefined;
-  const controller = new AbortController();
-  const events: AgentEvent[] = [];
-  let agentDone: Promise<AgentSummary> | undefined;
+  let nodeId: string;
+  let events: AgentEvent[];
+  let agentDone: Promise<AgentSummary>;
 
   beforeAll(async () => {
-    image = await ensureTestImage();
-    coordinator = await startTestCoordinator('sqlite', { heartbeatGraceMs: 60_000, sweepIntervalMs: 60_000 });
-    dataDir = await mkdtemp(join(tmpdir(), 'iocli-drain-'));
-    renter = coordinator.client(newKeypair());
-    const keypair = newKeypair();
-    owner = coordinator.client(keypair);
-    agentDone = startTestAgent({
-      api: coordinator.client(keypair),
+    bench = await startAgentBench({
+      coordinator: { heartbeatGraceMs: 60_000, sweepIntervalMs: 60_000 },
+      dataDirPrefix: 'iocli-drain-',
       machineId: MACHINE,
       simulate: '1:RTX4090',
       registration: { pricePerGpuHour: 1, publicHost: '127.0.0.1' },
-      dataDir,
-      signal: controller.signal,
-      events,
-      onNodeId: (id) => (nodeId = id),
       // Long on purpose: only the long-poll can make a lease start quickly.
       heartbeatIntervalMs: 10_000,
       drainTimeoutMs: 60_000,
       verify: true,
+      readyOn: 'heartbeat',
     });
-    await waitFor('registration and a first heartbeat', async () => events.some((e) => e.type === 'heartbeat'));
+    ({ coordinator, image, nodeId, events, done: agentDone } = bench);
+    renter = coordinator.client(newKeypair());
+    owner = coordinator.client(bench.owner);
   });
 
   afterAll(async () => {
-    controller.abort();
-    if (nodeId) await removeContainersByLabel(`iocli.node=${nodeId}`).catch(() => {});
-    await Promise.race([agentDone?.catch(() => {}), new Promise((r) => setTimeout(r, 5_000))]);
-    await coordinator?.close();
-    if (dataDir) await rm(dataDir, { recursive: true, force: true });
+    await bench?.close();
   });
 
   it('reports the simulated verification to the coordinator', async () => {
@@ -75,7 +61,7 @@ describe.skipIf(!hasDocker)('provider agent: long-poll, drain, verification', ()
   it('drains on abort: no new placements, the running lease is heartbeated until its renter stops it, then the agent exits', async () => {
     const [lease] = (await renter.leases()).leases;
     await waitFor('lease running on the coordinator', async () => (await renter.lease(lease!.id)).state === 'running', { timeoutMs: 15_000 });
-    controller.abort();
+    bench.stop();
     await waitFor('draining status', async () => (await owner.node(nodeId!)).status === 'draining', { timeoutMs: 15_000 });
     await expect(renter.quote({ gpus: 1, image })).rejects.toMatchObject({ code: 'NO_CAPACITY' });
     expect(events.find((e) => e.type === 'draining')).toMatchObject({ waitingFor: [lease!.id] });

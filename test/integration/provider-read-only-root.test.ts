@@ -1,15 +1,12 @@
 // A renter's read-only root, end to end: quote with readOnlyRoot → lease → the node's assignment → the provider agent
 // starts the container with a read-only root filesystem and a writable /tmp tmpfs; a lease without it stays writable.
 // Real coordinator on loopback, real Docker engine, simulated GPUs.
-import { mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { ApiClient } from '../../src/api/client.js';
-import type { AgentEvent, AgentSummary } from '../../src/provider/agent.js';
-import { docker, dockerInspect, dockerOk, ensureDocker, ensureTestImage, removeContainersByLabel } from '../support/docker.js';
-import { newKeypair, startTestCoordinator, type TestCoordinator } from '../support/coordinator.js';
-import { startTestAgent } from '../support/agent.js';
+import type { AgentEvent } from '../../src/provider/agent.js';
+import { docker, dockerInspect, dockerOk, ensureDocker } from '../support/docker.js';
+import { newKeypair } from '../support/coordinator.js';
+import { startAgentBench, type AgentBench } from '../support/agent.js';
 import { waitFor } from '../support/wait.js';
 
 const hasDocker = await ensureDocker();
@@ -25,40 +22,26 @@ const PROBE = [
 ];
 
 describe.skipIf(!hasDocker)('read-only root (real coordinator, real Docker, simulated GPUs)', () => {
-  let coordinator: TestCoordinator;
+  let bench: AgentBench;
   let renter: ApiClient;
-  let dataDir: string;
   let image: string;
-  let nodeId: string | undefined;
-  const controller = new AbortController();
-  const events: AgentEvent[] = [];
-  let agentDone: Promise<AgentSummary> | undefined;
+  let nodeId: string;
+  let events: AgentEvent[];
 
   beforeAll(async () => {
-    image = await ensureTestImage();
-    coordinator = await startTestCoordinator('sqlite', { heartbeatGraceMs: 60_000, assignmentCacheMs: 0 });
-    dataDir = await mkdtemp(join(tmpdir(), 'iocli-ro-root-'));
-    renter = coordinator.client(newKeypair());
     // The node's own policy stays writable (startTestAgent's limits): read-only comes from the lease alone.
-    agentDone = startTestAgent({
-      api: coordinator.client(newKeypair()),
+    bench = await startAgentBench({
+      dataDirPrefix: 'iocli-ro-root-',
       machineId: MACHINE,
       simulate: '2:RTX4090',
-      dataDir,
-      signal: controller.signal,
-      events,
-      onNodeId: (id) => (nodeId = id),
       stopWorkloadsOnExit: true,
     });
-    await waitFor('registration', async () => events.some((e) => e.type === 'registered'));
+    ({ image, nodeId, events } = bench);
+    renter = bench.coordinator.client(newKeypair());
   });
 
   afterAll(async () => {
-    controller.abort();
-    await agentDone?.catch(() => {});
-    if (nodeId) await removeContainersByLabel(`iocli.node=${nodeId}`);
-    await coordinator?.close();
-    if (dataDir) await rm(dataDir, { recursive: true, force: true });
+    await bench?.close();
   });
 
   async function runningContainer(leaseId: string): Promise<any> {

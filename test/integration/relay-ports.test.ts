@@ -3,23 +3,15 @@
 // not declare (the rig's own loopback services) are refused; port-forward ends when the lease does.
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { get } from 'node:http';
-import { createServer, type AddressInfo } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { BIN } from '../support/cli.js';
 import { ensureDocker, ensureTestImage } from '../support/docker.js';
+import { freePort } from '../support/ports.js';
 import { iocli, startRelayBench, type RelayBench } from '../support/relay.js';
 import { waitFor } from '../support/wait.js';
 
 const hasDocker = await ensureDocker();
 const hasSsh = spawnSync('ssh', ['-V']).status === 0;
-
-async function freePort(): Promise<number> {
-  const server = createServer();
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const port = (server.address() as AddressInfo).port;
-  await new Promise((resolve) => server.close(resolve));
-  return port;
-}
 
 function httpGet(port: number, path: string): Promise<{ status: number; body: string }> {
   return new Promise((resolve, reject) => {

@@ -1,58 +1,38 @@
 // The money loop on the local chain through the real coordinator: faucet → quote → pay → run → stop (refund on chain)
 // → claim; rejected payments schedule nothing; 50 concurrent claims pay once. Balances are read from the chain.
-import { mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { Connection, PublicKey } from '@solana/web3.js';
+import type { Connection } from '@solana/web3.js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { ApiClient } from '../../src/api/client.js';
-import { bootstrapLocalNetwork, type LocalNetwork } from '../../src/chain/bootstrap.js';
-import { startLocalChain, type LocalChain } from '../../src/chain/local-chain.js';
+import type { LocalNetwork } from '../../src/chain/bootstrap.js';
+import type { LocalChain } from '../../src/chain/local-chain.js';
 import { createSolanaHooks, type SolanaHooks } from '../../src/coordinator/solana-payments.js';
 import type { Keypair } from '../../src/wallet/keypair.js';
 import { associatedTokenAddress, buildLeasePayment } from '../../src/wallet/payment.js';
 import { sendRawAndConfirm } from '../../src/wallet/payout.js';
+import { startTestLocalNetwork, type TestLocalNetwork } from '../support/chain.js';
 import { ENGINES, newKeypair, nodeSpec, startTestCoordinator, type TestCoordinator } from '../support/coordinator.js';
 
 const PRICE = 600_000; // base units per GPU-hour
 const FEE_BPS = 1000;
 const MINUTE = 60_000;
 
-let dataDir: string;
+let net: TestLocalNetwork;
 let chain: LocalChain;
 let connection: Connection;
 let local: LocalNetwork;
 let hooks: SolanaHooks;
 
 beforeAll(async () => {
-  dataDir = await mkdtemp(join(tmpdir(), 'iocli-money-'));
-  chain = await startLocalChain({ dataDir: join(dataDir, 'chain') });
-  connection = new Connection(chain.rpcUrl, { commitment: 'confirmed', wsEndpoint: chain.wsUrl });
-  local = await bootstrapLocalNetwork(connection, { dataDir: join(dataDir, 'keys') });
-  hooks = await createSolanaHooks({
-    rpcUrl: chain.rpcUrl,
-    wsUrl: chain.wsUrl,
-    mint: local.mint,
-    treasuryKeypairPath: local.treasury.keypairPath,
-    treasuryTokenAccount: local.treasury.tokenAccount,
-    faucetAuthorityKeypairPath: local.faucetAuthority.keypairPath,
-    pollMs: 20,
-  });
+  net = await startTestLocalNetwork('iocli-money-', { faucet: true });
+  ({ chain, connection, local } = net);
+  hooks = await createSolanaHooks(net.solana);
 });
 
 afterAll(async () => {
-  await chain?.close();
-  if (dataDir) await rm(dataDir, { recursive: true, force: true });
+  await net?.close();
 });
 
-async function tokenBalance(owner: string): Promise<number> {
-  try {
-    return Number((await connection.getTokenAccountBalance(new PublicKey(associatedTokenAddress(owner, local.mint)))).value.amount);
-  } catch {
-    return 0; // no token account yet
-  }
-}
-
+const tokenBalance = (owner: string) => net.tokenBalance(owner);
 const treasuryBalance = () => tokenBalance(local.treasury.publicKey);
 
 describe.each(ENGINES)('Solana payments through the coordinator on %s', (engine) => {

@@ -1,0 +1,53 @@
+// The coordinator as a separate process (dist/src/coordinator/main-process.js), for tests that kill -9 it and restart
+// it on the same data: spawned with its options as JSON, its URL read from its first stdout line, its test pauses
+// (IOCLI_TEST_PAUSE_AFTER_PAYOUT_*) reported from stderr.
+import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
+import { createInterface } from 'node:readline';
+
+const ROOT = join(import.meta.dirname, '..', '..');
+const ENTRY = join(ROOT, 'dist', 'src', 'coordinator', 'main-process.js');
+
+export interface CoordinatorProcess {
+  child: ChildProcess;
+  url: string;
+  /** Resolves with the payout id when the process reports a test pause. */
+  paused: Promise<string>;
+}
+
+/** Builds dist/ when the process entry is missing (a fresh checkout running one test file). */
+export function ensureCoordinatorBuilt(): void {
+  if (!existsSync(ENTRY)) execFileSync('npx', ['tsc', '-p', 'tsconfig.build.json'], { cwd: ROOT, stdio: 'ignore' });
+}
+
+/**
+ * Starts the process with `options` (CoordinatorOptions plus `solana`) and extra `env`; resolves once it listens, rejects
+ * if it exits first. The child is pushed to `children` (when given) at once, so an afterAll can kill it even if it never
+ * listened.
+ */
+export function spawnCoordinatorProcess(options: Record<string, unknown>, { env = {}, children }: { env?: Record<string, string>; children?: ChildProcess[] } = {}): Promise<CoordinatorProcess> {
+  const child = spawn(process.execPath, [ENTRY, JSON.stringify(options)], { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, ...env } });
+  children?.push(child);
+  let stderr = '';
+  let onPause: (id: string) => void = () => {};
+  const paused = new Promise<string>((resolve) => (onPause = resolve));
+  createInterface({ input: child.stderr! }).on('line', (line) => {
+    stderr += `${line}\n`;
+    const match = /^IOCLI_TEST_PAUSED \w+ (\S+)/.exec(line);
+    if (match) onPause(match[1]!);
+  });
+  return new Promise((resolve, reject) => {
+    createInterface({ input: child.stdout! }).once('line', (line) => resolve({ child, url: (JSON.parse(line) as { url: string }).url, paused }));
+    child.once('exit', (code) => reject(new Error(`coordinator exited with ${code}: ${stderr}`)));
+  });
+}
+
+/** SIGKILL; resolves once the process is gone (at once if it already is). */
+export function kill9(child: ChildProcess): Promise<void> {
+  return new Promise((resolve) => {
+    if (child.exitCode !== null || child.signalCode !== null) return resolve();
+    child.once('exit', () => resolve());
+    child.kill('SIGKILL');
+  });
+}
