@@ -1,8 +1,9 @@
 // `provide bond` / `provide unbond`: the work behind the two verbs (loaded only when one runs).
 import type { NodeBond } from '../../src/api/schemas.js';
-import { CancelledError, UsageError } from '../../src/errors.js';
+import { UsageError } from '../../src/errors.js';
 import { tokens } from '../../src/renter/format.js';
 import type { Context } from '../context.js';
+import { confirmOrFail } from '../prompts.js';
 import type { HumanRenderer } from '../output.js';
 import type { CommandResult } from '../spec.js';
 import { dataDirFrom } from './shared.js';
@@ -62,10 +63,7 @@ export async function runBond(options: BondOptions, ctx: Context): Promise<Comma
     if (!(error instanceof ApiError) || error.status !== 402) throw error;
     asked = error.details as { amount: number; reference: string };
   }
-  if (ctx.globals.yes !== true) {
-    if (!ctx.prompter.interactive) throw new UsageError('Bonding spends tokens and needs a confirmation, but this is not an interactive terminal.', { hint: 'Pass --yes to confirm in advance.' });
-    if (!(await ctx.prompter.confirm(`Deposit ${tokens(asked.amount, network.decimals)} tokens as the bond of node ${nodeId}?`, { flag: '--yes', default: false }))) throw new CancelledError('Cancelled: nothing was paid.');
-  }
+  await confirmOrFail(ctx, `Deposit ${tokens(asked.amount, network.decimals)} tokens as the bond of node ${nodeId}?`, { action: 'Bonding', spendsTokens: true, cancelled: 'Cancelled: nothing was paid.' });
   const payments = await import('../../src/renter/payment.js');
   if (!network.coordinator) throw new UsageError('The coordinator did not say which network it uses, so the bond cannot be paid.', { hint: 'Check --api-url and try again.' });
   const plan = { network: network.coordinator, rpcUrl: network.rpcUrl, payer: await ctx.keypair(), amount: asked.amount, reference: asked.reference };
@@ -88,10 +86,7 @@ export async function runUnbond(options: BondOptions, ctx: Context): Promise<Com
   const api = await ctx.api();
   const [current, network] = await Promise.all([api.nodeBond(nodeId, { signal: ctx.signal }), ctx.network()]);
   const gpus = selectGpus(options.gpus, current);
-  if (ctx.globals.yes !== true) {
-    if (!ctx.prompter.interactive) throw new UsageError('Unbonding stops the GPUs from being offered and needs a confirmation, but this is not an interactive terminal.', { hint: 'Pass --yes to confirm in advance.' });
-    if (!(await ctx.prompter.confirm(`Unbond ${gpus ? `${gpus.length} GPU(s)` : 'every GPU'} of ${nodeId}? They stop being offered now; the bond comes back after the cooldown.`, { flag: '--yes', default: false }))) throw new CancelledError('Cancelled: nothing was changed.');
-  }
+  await confirmOrFail(ctx, `Unbond ${gpus ? `${gpus.length} GPU(s)` : 'every GPU'} of ${nodeId}? They stop being offered now; the bond comes back after the cooldown.`, { action: 'Unbonding (the GPUs stop being offered)' });
   const bond = await api.unbond(nodeId, { ...(gpus ? { gpus } : {}) }, { signal: ctx.signal });
   return { data: { bond }, human: renderBond(bond, network.decimals) };
 }
