@@ -8,5 +8,7 @@ export default defineConfig({
     // Integration tests share one Docker engine and one PostgreSQL server; files run in
     // parallel but on a 2-core machine more than two workers only adds contention.
     maxWorkers: 2,
+    // Removes lease networks this run's agents left behind (test/support/global-setup.ts).
+    globalSetup: ['test/support/global-setup.ts'],
   },
 });
