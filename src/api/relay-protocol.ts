@@ -53,6 +53,36 @@ export function encodeData(stream: number, channel: number, bytes: Uint8Array): 
   return frame;
 }
 
+/** Bytes before a DATA frame's payload: type, stream id, channel. */
+export const DATA_HEADER = 6;
+
+/** Reads at most this long are copied out of the read buffer (which is then reused) rather than handed over whole. */
+const COPY_BELOW = 16 * 1024;
+
+/**
+ * A `net.connect({ onread })` reader that turns each read into a whole DATA frame: the socket reads into a buffer just
+ * after room for the header, so a large read goes on to the WebSocket without being copied (every byte a relay moves
+ * crosses three processes; that copy and its garbage were the agent's largest cost). A small read is copied into a
+ * frame of its own size and the buffer is reused, so a trickle of tiny reads never pins a large buffer each.
+ */
+export function dataFrameReader(stream: number, channel: number, onFrame: (frame: Buffer, bytes: number) => void): { buffer: () => Buffer; callback: (bytes: number, buffer: Buffer) => boolean } {
+  let current: Buffer | undefined;
+  return {
+    // Node asks for the next read's buffer after each callback, so `current` is never handed over while a read uses it.
+    buffer: () => (current ??= Buffer.allocUnsafe(DATA_HEADER + MAX_CHUNK)).subarray(DATA_HEADER),
+    callback: (bytes) => {
+      let frame = current!.subarray(0, DATA_HEADER + bytes);
+      if (bytes < COPY_BELOW) frame = Buffer.from(frame);
+      else current = undefined;
+      frame[0] = FRAME.data;
+      frame.writeUInt32BE(stream >>> 0, 1);
+      frame[5] = channel;
+      onFrame(frame, bytes);
+      return true;
+    },
+  };
+}
+
 export function encodeCredit(stream: number, bytes: number): Buffer {
   const frame = Buffer.allocUnsafe(9);
   frame[0] = FRAME.credit;
