@@ -98,6 +98,9 @@ const cleanup = () => {
   if (nodeId) {
     const ids = execFileSync('docker', ['ps', '-aq', '--filter', `label=iocli.node=${nodeId}`], { encoding: 'utf8' }).split('\n').filter(Boolean);
     if (ids.length) execFileSync('docker', ['rm', '-f', ...ids]);
+    // The agent is killed, so it never removes the lease's network: left behind, they exhaust Docker's address pools.
+    const nets = execFileSync('docker', ['network', 'ls', '-q', '--filter', `label=iocli.node=${nodeId}`], { encoding: 'utf8' }).split('\n').filter(Boolean);
+    if (nets.length) execFileSync('docker', ['network', 'rm', ...nets]);
   }
   rmSync(dir, { recursive: true, force: true });
 };

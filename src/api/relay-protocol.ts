@@ -14,8 +14,12 @@ export const CHANNEL = { stdin: 0, stdout: 1, stderr: 2, status: 3, resize: 4, c
 export const FRAME = { open: 1, data: 2, credit: 3, end: 4, close: 5, resize: 6 } as const;
 export type FrameType = (typeof FRAME)[keyof typeof FRAME];
 
-/** Bytes a sender may have unacknowledged per stream and direction. */
-export const WINDOW_BYTES = 4 * 1024 * 1024;
+/**
+ * Bytes a sender may have unacknowledged per stream and direction. 2 MB, not more: what a window holds waits in the
+ * relaying process's memory while the reader is slower, and 4 MB of it outlived young-generation collections often
+ * enough to cost the coordinator ~17 full collections per 300 MB forwarded (~0.4 s of CPU), against 2 with 2 MB.
+ */
+export const WINDOW_BYTES = 2 * 1024 * 1024;
 /** The largest DATA payload one frame carries. */
 export const MAX_CHUNK = 256 * 1024;
 
