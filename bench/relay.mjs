@@ -72,6 +72,8 @@ function download(port, path, expectBytes, host = '127.0.0.1') {
     let bytes = 0;
     get({ host, port, path, agent: false }, (res) => {
       res.on('data', (c) => (bytes += c.length));
+      // A cut connection (no 'end') fails the run instead of hanging it.
+      res.on('close', () => res.complete || reject(new Error(`download from ${host}:${port} cut after ${bytes} bytes`)));
       res.on('end', () => {
         if (bytes !== expectBytes) return reject(new Error(`got ${bytes} bytes, expected ${expectBytes}`));
         resolve(bytes / 1e6 / ((performance.now() - started) / 1000));
