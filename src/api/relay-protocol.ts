@@ -60,8 +60,11 @@ export function encodeData(stream: number, channel: number, bytes: Uint8Array): 
 /** Bytes before a DATA frame's payload: type, stream id, channel. */
 export const DATA_HEADER = 6;
 
-/** Reads at most this long are copied out of the read buffer (which is then reused) rather than handed over whole. */
-const COPY_BELOW = 16 * 1024;
+/**
+ * Shorter reads are copied out of the read buffer (which is then reused) rather than handed over whole, so the memory
+ * a window's worth of queued frames pins is at most 4× the window.
+ */
+export const COPY_BELOW = MAX_CHUNK / 4;
 
 /**
  * A `net.connect({ onread })` reader that turns each read into a whole DATA frame: the socket reads into a buffer just

@@ -5,7 +5,7 @@ import { once } from 'node:events';
 import { connect, createServer, type AddressInfo } from 'node:net';
 import { randomBytes } from 'node:crypto';
 import { afterEach, describe, expect, it } from 'vitest';
-import { CHANNEL, dataFrameReader, DATA_HEADER, decodeFrame, FRAME, MAX_CHUNK } from '../../src/api/relay-protocol.js';
+import { CHANNEL, COPY_BELOW, dataFrameReader, DATA_HEADER, decodeFrame, FRAME, MAX_CHUNK } from '../../src/api/relay-protocol.js';
 
 const closers: Array<() => void> = [];
 afterEach(() => {
@@ -47,7 +47,7 @@ describe('dataFrameReader', () => {
     );
     expect(received.equals(sent)).toBe(true);
     // Handed-over frames each own a distinct read buffer (a reused one would have been overwritten by the next read).
-    const large = frames.filter(({ bytes }) => bytes >= 16 * 1024);
+    const large = frames.filter(({ bytes }) => bytes >= COPY_BELOW);
     expect(large.length).toBeGreaterThan(0);
     expect(new Set(large.map(({ frame }) => frame.buffer)).size).toBe(large.length);
   });
@@ -56,6 +56,6 @@ describe('dataFrameReader', () => {
     const chunks = Array.from({ length: 5 }, (_, i) => Buffer.from(`line ${i}\n`));
     const frames = await readFrames(chunks, 20);
     expect(Buffer.concat(frames.map(({ frame }) => decodeFrame(frame)!.payload.subarray(1))).toString()).toBe(chunks.join(''));
-    for (const { frame } of frames) expect(frame.buffer.byteLength).toBeLessThan(MAX_CHUNK);
+    for (const { frame } of frames) expect(frame.buffer.byteLength).toBeLessThan(COPY_BELOW);
   });
 });
