@@ -72,6 +72,8 @@ function download(port, path, expectBytes, host = '127.0.0.1') {
     let bytes = 0;
     get({ host, port, path, agent: false }, (res) => {
       res.on('data', (c) => (bytes += c.length));
+      // A cut connection (no 'end') fails the run instead of hanging it.
+      res.on('close', () => res.complete || reject(new Error(`download from ${host}:${port} cut after ${bytes} bytes`)));
       res.on('end', () => {
         if (bytes !== expectBytes) return reject(new Error(`got ${bytes} bytes, expected ${expectBytes}`));
         resolve(bytes / 1e6 / ((performance.now() - started) / 1000));
@@ -98,6 +100,9 @@ const cleanup = () => {
   if (nodeId) {
     const ids = execFileSync('docker', ['ps', '-aq', '--filter', `label=iocli.node=${nodeId}`], { encoding: 'utf8' }).split('\n').filter(Boolean);
     if (ids.length) execFileSync('docker', ['rm', '-f', ...ids]);
+    // The agent is killed, so it never removes the lease's network: left behind, they exhaust Docker's address pools.
+    const nets = execFileSync('docker', ['network', 'ls', '-q', '--filter', `label=iocli.node=${nodeId}`], { encoding: 'utf8' }).split('\n').filter(Boolean);
+    if (nets.length) execFileSync('docker', ['network', 'rm', ...nets]);
   }
   rmSync(dir, { recursive: true, force: true });
 };

@@ -161,12 +161,12 @@ export function attachRelay(server: Server, options: RelayOptions): Relay {
       stream.lastActivity = now();
       switch (frame.type) {
         case FRAME.data: {
-          const channel = frame.payload[0] ?? CHANNEL.stdout;
-          const bytes = frame.payload.subarray(1);
-          if (stream.renterWs.readyState !== WebSocket.OPEN) return;
+          if (frame.payload.length === 0 || stream.renterWs.readyState !== WebSocket.OPEN) return;
+          // A DATA payload (channel byte + bytes) is already the renter's message format: it goes on without a copy.
+          const bytes = frame.payload.length - 1;
           // The agent's window reopens only once the renter's socket took the bytes: a slow renter slows the producer.
-          stream.renterWs.send(channelMessage(channel, bytes), () => {
-            if (ws.readyState === WebSocket.OPEN) ws.send(encodeCredit(stream.id, bytes.length));
+          stream.renterWs.send(frame.payload, () => {
+            if (ws.readyState === WebSocket.OPEN) ws.send(encodeCredit(stream.id, bytes));
           });
           return;
         }

@@ -6,7 +6,7 @@
 import { connect as netConnect, type Socket } from 'node:net';
 import type { Duplex } from 'node:stream';
 import WebSocket from 'ws';
-import { CHANNEL, decodeFrame, encodeCredit, encodeData, encodeFrame, encodeJson, FRAME, MAX_CHUNK, parseJson, RELAY_PATHS, WINDOW_BYTES, zeroMask, type OpenRequest, type StreamStatus } from '../api/relay-protocol.js';
+import { CHANNEL, dataFrameReader, decodeFrame, encodeCredit, encodeData, encodeFrame, encodeJson, FRAME, MAX_CHUNK, parseJson, RELAY_PATHS, WINDOW_BYTES, zeroMask, type OpenRequest, type StreamStatus } from '../api/relay-protocol.js';
 import { keepSocketAlive } from '../api/relay-keep-alive.js';
 import { createSigner, type SigningKeypair } from '../api/signing.js';
 import { LABEL_PORTS } from '../domain/docker-args.js';
@@ -223,7 +223,16 @@ export function startRelayLink(options: RelayLinkOptions): RelayLink {
       } else {
         const host = await portHost(engine, containerId, request.port);
         if ('error' in host) return refuse(host.error, 'PORT_UNREACHABLE');
-        const tcp: Socket = netConnect({ host: host.address, port: request.port, noDelay: true });
+        const tcp: Socket = netConnect({
+          host: host.address,
+          port: request.port,
+          noDelay: true,
+          onread: dataFrameReader(id, CHANNEL.stdout, (frame, bytes) => {
+            placeholder.window -= bytes;
+            send(ws, frame);
+            if (placeholder.window <= 0) tcp.pause();
+          }),
+        });
         source = tcp;
         await new Promise<void>((resolve, reject) => {
           tcp.once('connect', resolve);
@@ -231,7 +240,6 @@ export function startRelayLink(options: RelayLinkOptions): RelayLink {
         }).catch((error: Error) => {
           throw new Error(`Nothing accepts connections on port ${request.port} of lease ${request.leaseId} (${error.message}).`);
         });
-        tcp.on('data', (chunk: Buffer) => produce(tcp, CHANNEL.stdout, chunk));
         tcp.on('end', () => send(ws, encodeFrame(FRAME.end, id, Buffer.from([CHANNEL.stdout]))));
         tcp.on('close', () => finish({}));
         tcp.on('error', () => {});

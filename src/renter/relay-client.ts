@@ -242,7 +242,10 @@ export async function startPortForward(
         openRelaySocket(options, RELAY_PATHS.port(options.leaseId, pair.remote, options.node))
           .then((ws) => {
             socket.once('close', () => ws.close());
-            return pipePort({ ...options, port: pair.remote, input: socket, output: socket, ws }).finally(() => socket.destroy());
+            // Ended (the container's side finished): what the local reader has not taken yet must still reach it.
+            return pipePort({ ...options, port: pair.remote, input: socket, output: socket, ws }).finally(() =>
+              socket.writableEnded && !socket.writableFinished ? socket.once('finish', () => socket.destroy()) : socket.destroy(),
+            );
           })
           .catch((error: Error) => {
             socket.destroy();

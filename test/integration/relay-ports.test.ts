@@ -3,6 +3,7 @@
 // not declare (the rig's own loopback services) are refused; port-forward ends when the lease does.
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { get } from 'node:http';
+import { connect } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { BIN } from '../support/cli.js';
 import { ensureDocker, ensureTestImage } from '../support/docker.js';
@@ -61,7 +62,7 @@ describe.skipIf(!hasDocker)('lease port-forward and connect through the relay', 
     // Today a lease with ports shares the host's network; the relay reaches its declared ports on 127.0.0.1 (with a
     // lease network it would use the container's own address).
     const script = [
-      'mkdir -p /tmp/www && echo "hello from the lease" > /tmp/www/index.html',
+      'mkdir -p /tmp/www && echo "hello from the lease" > /tmp/www/index.html && head -c 6000000 /dev/zero > /tmp/www/blob',
       `httpd -f -p ${httpPort} -h /tmp/www &`,
       // A stand-in SSH server: it sends an SSH banner and records what the client says (no sshd in the test image).
       `while true; do nc -l -p ${sshPort} -e sh -c 'echo SSH-2.0-iocliRelayTest; head -c 21 > /tmp/client-banner'; done`,
@@ -89,6 +90,35 @@ describe.skipIf(!hasDocker)('lease port-forward and connect through the relay', 
     forward.child.kill('SIGINT');
     const exit = await forward.exit;
     expect(exit.code).toBe(0);
+  }, 60_000);
+
+  it('a slow local reader gets every byte, up to the last, of a download the container ends', async () => {
+    const forward = startForward(['lease', 'port-forward', leaseId, `0:${httpPort}`, '--json'], bench.env());
+    children.push(forward.child);
+    const localPort = (await forward.first).listeners[0].localPort as number;
+    // Reads 64 KB every 10 ms: the relay finishes long before this reader, so the end waits in port-forward's socket.
+    const received = await new Promise<number>((resolve, reject) => {
+      const socket = connect({ host: '127.0.0.1', port: localPort }, () => socket.write('GET /blob HTTP/1.0\r\n\r\n'));
+      let bytes = 0;
+      socket.pause();
+      const timer = setInterval(() => {
+        for (let chunk = socket.read(65536); chunk; chunk = null) bytes += (chunk as Buffer).length;
+      }, 10);
+      socket.on('end', () => {
+        clearInterval(timer);
+        resolve(bytes);
+      });
+      socket.on('readable', () => {});
+      socket.on('error', (error) => {
+        clearInterval(timer);
+        reject(error);
+      });
+    });
+    // The HTTP header and then all 6 MB of the body.
+    expect(received).toBeGreaterThan(6_000_000);
+    expect(received).toBeLessThan(6_000_000 + 1000);
+    forward.child.kill('SIGINT');
+    expect((await forward.exit).code).toBe(0);
   }, 60_000);
 
   it('works as an OpenSSH ProxyCommand (lease connect): the banners cross both ways', async ({ skip }) => {
