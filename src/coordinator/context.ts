@@ -16,6 +16,8 @@ export interface ServiceOptions {
   treasuryAccount: string;
   heartbeatGraceMs: number;
   quoteTtlMs: number;
+  /** GPUs one renter's live quotes may hold at once (src/coordinator/quotes.ts has the default). */
+  quoteHoldsPerRenter?: number;
   /** How stale a cached node assignment list may be (other replicas' changes show up after this). */
   assignmentCacheMs: number;
   paymentVerifier?: PaymentVerifier;

@@ -348,6 +348,13 @@ function migrations(kind: EngineKind): Record<string, Migration> {
         await db.schema.alterTable('nodes').addColumn('next_probe_at', time).execute();
       },
     },
+    // Quote holds per renter (src/coordinator/quotes.ts): the live quotes of a renter, and the GPUs each quote holds.
+    '0170_quote_hold_indexes': {
+      async up(db: Kysely<any>) {
+        await db.schema.createIndex('quotes_renter_live').on('quotes').columns(['renter', 'expires_at']).execute();
+        await db.schema.createIndex('gpus_held_by').on('gpus').column('held_by').execute();
+      },
+    },
   };
 }
 

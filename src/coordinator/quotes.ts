@@ -3,12 +3,19 @@ import type { Allocation, Quote, QuoteInput } from '../api/schemas.js';
 import type { PlacedAllocation, PlacementExplanation, PlacementRequest } from '../domain/placement.js';
 import { priceQuote } from '../domain/pricing.js';
 import { iso, newId, type CoordinatorContext } from './context.js';
+import type { Db } from './db.js';
 import { HttpError } from './http-error.js';
 import { findPlacement, placementTrust } from './offers.js';
 
 /** A quote's GPUs stay held this long past its expiry, so a payment sent just before expiry still finds them while it confirms. */
 export const HOLD_GRACE_MS = 2 * 60_000;
 const HOLD_ATTEMPTS = 32;
+/**
+ * Quotes cost nothing, so without a cap one wallet could quote again and again and hold every GPU without paying. Past
+ * this many GPUs held by its live quotes, a renter's next quote is priced but holds nothing (paying for it still gets a
+ * lease while capacity lasts).
+ */
+export const DEFAULT_QUOTE_HOLDS_PER_RENTER = 64;
 
 /**
  * Price a placement and hold its GPUs for the quote's lifetime, so a renter who pays for a quote gets the lease: no
@@ -21,12 +28,13 @@ export async function quote(ctx: CoordinatorContext, renter: string, input: Quot
   const now = ctx.options.now();
   const expiresAt = now + ctx.options.quoteTtlMs;
   const { placed, price } = await ctx.engine.writeTransaction(async (trx) => {
+    const hold = input.hold && (await gpusHeldByRenter(trx, renter, now)) + input.gpus <= (ctx.options.quoteHoldsPerRenter ?? DEFAULT_QUOTE_HOLDS_PER_RENTER);
     const taken = new Set<string>();
     for (let attempt = 0; attempt < HOLD_ATTEMPTS; attempt++) {
       const placement = await findPlacement(trx, request, taken, { holder: null, now }, placementTrust(ctx));
       if (!placement.ok) throw noCapacity(input, placement.explanation);
       const ids = placement.allocations.flatMap((a) => a.gpuIds);
-      if (input.hold) {
+      if (hold) {
         const held = await ctx.engine.lockFreeGpus(trx, ids, { holder: null, now, skipLocked: true });
         if (!ids.every((gpuId) => held.has(gpuId))) {
           for (const gpuId of ids) if (!held.has(gpuId)) taken.add(gpuId);
@@ -80,4 +88,15 @@ function noCapacity(input: QuoteInput, explanation: PlacementExplanation): HttpE
 
 function toAllocation(a: PlacedAllocation): Allocation {
   return { nodeId: a.nodeId, gpuUuids: a.gpuUuids, pricePerGpuHour: a.pricePerGpuHour, region: a.region };
+}
+
+/** GPUs that this renter's unpaid, unexpired quotes hold right now. */
+async function gpusHeldByRenter(db: Db, renter: string, now: number): Promise<number> {
+  const row = await db
+    .selectFrom('gpus')
+    .select((eb) => eb.fn.countAll<number>().as('held'))
+    .where('held_until', '>', now)
+    .where('held_by', 'in', (eb) => eb.selectFrom('quotes').select('id').where('renter', '=', renter).where('lease_id', 'is', null).where('expires_at', '>', now - HOLD_GRACE_MS))
+    .executeTakeFirst();
+  return Number(row?.held ?? 0);
 }

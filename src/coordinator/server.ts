@@ -51,6 +51,8 @@ export interface CoordinatorOptions {
   sweepIntervalMs?: number;
   meteringIntervalMs?: number;
   quoteTtlMs?: number;
+  /** GPUs one renter's live quotes may hold at once (default 64); quotes beyond it are priced but hold nothing. */
+  quoteHoldsPerRenter?: number;
   assignmentCacheMs?: number;
   maxClockSkewMs?: number;
   /** How long a heartbeat session lasts before the agent must open a new one (default 1 h). */
@@ -169,6 +171,7 @@ export async function startCoordinator(options: CoordinatorOptions = {}): Promis
     treasuryAccount: network.treasury ?? 'treasury',
     heartbeatGraceMs,
     quoteTtlMs: options.quoteTtlMs ?? 5 * 60_000,
+    ...(options.quoteHoldsPerRenter !== undefined ? { quoteHoldsPerRenter: options.quoteHoldsPerRenter } : {}),
     assignmentCacheMs: options.assignmentCacheMs ?? 1_000,
     paymentVerifier: options.paymentVerifier,
     payoutSender: options.payoutSender,
