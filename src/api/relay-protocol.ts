@@ -146,6 +146,16 @@ export const RELAY_PATHS = {
 };
 
 /**
+ * Where a relay endpoint is reached from the coordinator's API URL (http → ws, https → wss, keeping any base path), and
+ * the path a request signature covers (the base path included, as for every other API request).
+ */
+export function relayEndpoint(apiUrl: string, path: string): { url: string; signedPath: string } {
+  const base = new URL(apiUrl);
+  const signedPath = `${base.pathname.replace(/\/+$/, '')}${path}`;
+  return { url: `${base.protocol === 'https:' ? 'wss:' : 'ws:'}//${base.host}${signedPath}`, signedPath };
+}
+
+/**
  * WebSocket clients here are iocli processes, not browsers: the per-frame XOR mask (RFC 6455 §10.3, there to stop
  * browser scripts poisoning proxy caches) buys nothing, and an all-zero mask lets ws skip the XOR pass over every byte.
  */

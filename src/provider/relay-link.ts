@@ -6,7 +6,7 @@
 import { connect as netConnect, type Socket } from 'node:net';
 import type { Duplex } from 'node:stream';
 import WebSocket from 'ws';
-import { CHANNEL, dataFrameReader, decodeFrame, encodeCredit, encodeData, encodeFrame, encodeJson, FRAME, MAX_CHUNK, parseJson, RELAY_PATHS, WINDOW_BYTES, zeroMask, type OpenRequest, type StreamStatus } from '../api/relay-protocol.js';
+import { CHANNEL, dataFrameReader, decodeFrame, encodeCredit, encodeData, encodeFrame, encodeJson, FRAME, MAX_CHUNK, parseJson, RELAY_PATHS, relayEndpoint, WINDOW_BYTES, zeroMask, type OpenRequest, type StreamStatus } from '../api/relay-protocol.js';
 import { keepSocketAlive } from '../api/relay-keep-alive.js';
 import { createSigner, type SigningKeypair } from '../api/signing.js';
 import { LABEL_PORTS } from '../domain/docker-args.js';
@@ -46,11 +46,6 @@ interface AgentStream {
   destroy(): void;
 }
 
-function toWebSocketUrl(apiUrl: string, path: string): string {
-  const url = new URL(apiUrl);
-  return `${url.protocol === 'https:' ? 'wss:' : 'ws:'}//${url.host}${url.pathname.replace(/\/+$/, '')}${path}`;
-}
-
 export function startRelayLink(options: RelayLinkOptions): RelayLink {
   const engine = options.engine ?? createDockerEngine();
   const sign = createSigner(options.keypair);
@@ -61,7 +56,6 @@ export function startRelayLink(options: RelayLinkOptions): RelayLink {
       // Rendering must not break the link.
     }
   };
-  const basePath = new URL(options.apiUrl).pathname.replace(/\/+$/, '');
   let socket: WebSocket | undefined;
   let closed = false;
   let retryTimer: NodeJS.Timeout | undefined;
@@ -74,7 +68,8 @@ export function startRelayLink(options: RelayLinkOptions): RelayLink {
   const connectOnce = () => {
     if (closed) return loopDone();
     const path = RELAY_PATHS.agent(options.nodeId);
-    const ws = new WebSocket(toWebSocketUrl(options.apiUrl, path), { headers: { ...sign('GET', `${basePath}${path}`, '') }, perMessageDeflate: false, maxPayload: 2 * MAX_CHUNK + 64, generateMask: zeroMask });
+    const { url, signedPath } = relayEndpoint(options.apiUrl, path);
+    const ws = new WebSocket(url, { headers: { ...sign('GET', signedPath, '') }, perMessageDeflate: false, maxPayload: 2 * MAX_CHUNK + 64, generateMask: zeroMask });
     socket = ws;
     const streams = new Map<number, AgentStream>();
     const keepAlive = keepSocketAlive(ws);

@@ -6,7 +6,7 @@ import { createServer, type AddressInfo, type Server, type Socket } from 'node:n
 import type { Readable, Writable } from 'node:stream';
 import { createRequire } from 'node:module';
 import type WebSocketType from 'ws';
-import { CHANNEL, channelMessage, MAX_CHUNK, RELAY_PATHS, zeroMask, type StreamStatus } from '../api/relay-protocol.js';
+import { CHANNEL, channelMessage, MAX_CHUNK, RELAY_PATHS, relayEndpoint, zeroMask, type StreamStatus } from '../api/relay-protocol.js';
 import { createSigner, type SigningKeypair } from '../api/signing.js';
 import { CancelledError, ExitCode, ExternalError, UserError } from '../errors.js';
 
@@ -26,16 +26,9 @@ export interface RelayTarget {
 /** Bytes queued on the WebSocket above which the local source is paused. */
 const HIGH_WATER = 1024 * 1024;
 
-function wsUrl(apiUrl: string, path: string): { url: string; signedPath: string } {
-  const base = new URL(apiUrl);
-  const basePath = base.pathname.replace(/\/+$/, '');
-  const origin = `${base.protocol === 'https:' ? 'wss:' : 'ws:'}//${base.host}`;
-  return { url: `${origin}${basePath}${path}`, signedPath: `${basePath}${path}` };
-}
-
 /** Opens one signed stream; rejects with the coordinator's refusal (not found, lease ended, agent offline…). */
 export function openRelaySocket(target: RelayTarget, path: string, signal?: AbortSignal): Promise<WebSocket> {
-  const { url, signedPath } = wsUrl(target.apiUrl, path);
+  const { url, signedPath } = relayEndpoint(target.apiUrl, path);
   const headers = createSigner(target.keypair)('GET', signedPath, '');
   return new Promise((resolve, reject) => {
     const ws = new WebSocket(url, { headers: { ...headers }, perMessageDeflate: false, maxPayload: 2 * MAX_CHUNK + 64, handshakeTimeout: 20_000, generateMask: zeroMask });

@@ -2,7 +2,7 @@
 // commands' argument parsing (port pairs, cp endpoints).
 import { describe, expect, it } from 'vitest';
 import { parsePortPairs } from '../../commands/lease/relay-run.js';
-import { CHANNEL, channelMessage, decodeFrame, encodeCredit, encodeData, encodeJson, FRAME, RELAY_PATHS } from '../../src/api/relay-protocol.js';
+import { CHANNEL, channelMessage, decodeFrame, encodeCredit, encodeData, encodeJson, FRAME, RELAY_PATHS, relayEndpoint } from '../../src/api/relay-protocol.js';
 import { createDemuxer } from '../../src/docker/engine-api.js';
 import { parseCpEndpoints } from '../../src/renter/lease-copy.js';
 
@@ -37,6 +37,16 @@ describe('agent-link frames', () => {
       '/v1/leases/lease_1/exec?cmd=sh&cmd=-c&cmd=echo+a%26b&tty=1&stdin=1&node=n+1&cols=80&rows=24',
     );
     expect(RELAY_PATHS.port('lease_1', 8888)).toBe('/v1/leases/lease_1/port/8888');
+  });
+});
+
+describe('relay endpoints', () => {
+  it.each([
+    ['http://127.0.0.1:8787', 'ws://127.0.0.1:8787/v1/nodes/n/relay', '/v1/nodes/n/relay'],
+    ['https://coord.example/', 'wss://coord.example/v1/nodes/n/relay', '/v1/nodes/n/relay'],
+    ['https://coord.example/api//', 'wss://coord.example/api/v1/nodes/n/relay', '/api/v1/nodes/n/relay'],
+  ])('%s → %s (signs %s)', (apiUrl, url, signedPath) => {
+    expect(relayEndpoint(apiUrl, RELAY_PATHS.agent('n'))).toEqual({ url, signedPath });
   });
 });
 
