@@ -7,16 +7,13 @@ import { followLogs } from '../../src/renter/lease-flow.js';
 import { MAX_LEASE_HOURS } from '../../src/domain/pricing.js';
 import { parseHours, parsePositiveInt, validateIdempotencyKey } from '../../src/renter/parse.js';
 import { explorerLink } from '../../src/wallet/explorer.js';
+import { requireLeaseId } from './lease-id.js';
 import type { Context } from '../context.js';
 import { confirmOrFail, ensureConfirmable } from '../prompts.js';
 import type { CommandResult } from '../spec.js';
 import type { LeaseExtendOptions } from './extend.js';
 import type { LeaseLogsOptions } from './logs.js';
 
-function requireId(id: string | undefined): string {
-  if (!id || !/^[A-Za-z0-9_.:-]{1,100}$/.test(id)) throw new UsageError(`Invalid lease id "${id ?? ''}".`, { hint: 'List your leases with `iocli leases`.' });
-  return id;
-}
 
 export async function runLeases(options: { all?: boolean }, ctx: Context): Promise<CommandResult> {
   const api = await ctx.api();
@@ -48,7 +45,7 @@ export async function runLeases(options: { all?: boolean }, ctx: Context): Promi
 
 export async function runLeaseShow(id: string, ctx: Context): Promise<CommandResult> {
   const api = await ctx.api();
-  const [lease, network, { renderLease }] = await Promise.all([api.lease(requireId(id), { signal: ctx.signal }), ctx.network(), import('../rent-run.js')]);
+  const [lease, network, { renderLease }] = await Promise.all([api.lease(requireLeaseId(id), { signal: ctx.signal }), ctx.network(), import('../rent-run.js')]);
   return {
     data: { lease, reach: reachInfo(lease) },
     human: (r) => renderLease(r, lease, network.decimals),
@@ -56,7 +53,7 @@ export async function runLeaseShow(id: string, ctx: Context): Promise<CommandRes
 }
 
 export async function runLeaseLogs(id: string, options: LeaseLogsOptions, ctx: Context): Promise<CommandResult | void> {
-  const leaseId = requireId(id);
+  const leaseId = requireLeaseId(id);
   const tail = options.tail !== undefined ? parsePositiveInt(options.tail, '--tail', 10_000) : undefined;
   const intervalMs = parsePositiveInt(String(options.interval ?? '1000'), '--interval', 60_000);
   const api = await ctx.api();
@@ -84,7 +81,7 @@ export async function runLeaseLogs(id: string, options: LeaseLogsOptions, ctx: C
 }
 
 export async function runLeaseExtend(id: string, options: LeaseExtendOptions, ctx: Context): Promise<CommandResult> {
-  const leaseId = requireId(id);
+  const leaseId = requireLeaseId(id);
   const hoursText =
     options.hours ??
     (await ctx.prompter.input('Hours to add', { flag: '--hours', validate: (v) => (/^\d+$/.test(v.trim()) && Number(v) >= 1 ? true : 'Whole hours, 1 or more.') }));
@@ -145,7 +142,7 @@ export async function runLeaseExtend(id: string, options: LeaseExtendOptions, ct
 }
 
 export async function runLeaseStop(id: string, ctx: Context): Promise<CommandResult> {
-  const leaseId = requireId(id);
+  const leaseId = requireLeaseId(id);
   const stopping = { action: 'Stopping a lease' };
   ensureConfirmable(ctx, stopping);
   const [api, network] = await Promise.all([ctx.api(), ctx.network()]);

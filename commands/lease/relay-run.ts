@@ -2,19 +2,16 @@
 // (src/renter/relay-client.ts). Loaded only when one of them runs.
 import { UsageError } from '../../src/errors.js';
 import type { RelayTarget } from '../../src/renter/relay-client.js';
+import { requireLeaseId } from './lease-id.js';
 import type { Context } from '../context.js';
 import type { CommandResult } from '../spec.js';
 
-function requireId(id: string | undefined): string {
-  if (!id || !/^[A-Za-z0-9_.:-]{1,100}$/.test(id)) throw new UsageError(`Invalid lease id "${id ?? ''}".`, { hint: 'List your leases with `iocli leases`.' });
-  return id;
-}
 
 async function relayTarget(ctx: Context, leaseId: string, node: string | undefined): Promise<RelayTarget> {
   // The URL alone, not the API client: these commands speak WebSocket only, and a renter's `lease exec` starts faster.
   // Streams go to the first configured coordinator (a replica forwards them to the one holding the agent).
   const [apiUrl, keypair] = await Promise.all([ctx.apiUrl(), ctx.keypair()]);
-  return { apiUrl: apiUrl.split(',')[0]!.trim().replace(/\/+$/, ''), keypair, leaseId: requireId(leaseId), node };
+  return { apiUrl: apiUrl.split(',')[0]!.trim().replace(/\/+$/, ''), keypair, leaseId: requireLeaseId(leaseId), node };
 }
 
 export interface ExecFlags {
@@ -146,7 +143,7 @@ export async function runLeaseConnect(id: string | undefined, port: string | und
 
 /** `lease ssh-config`: an OpenSSH Host block that reaches the lease's sshd through `iocli lease connect`. */
 export async function runLeaseSshConfig(id: string | undefined, flags: { port: string; user: string; node?: string; host?: string }, ctx: Context): Promise<CommandResult> {
-  const leaseId = requireId(id);
+  const leaseId = requireLeaseId(id);
   const port = Number(flags.port);
   if (!Number.isInteger(port) || port < 1 || port > 65535) throw new UsageError(`Invalid --port "${flags.port}".`);
   if (!/^[a-z_][a-z0-9_-]{0,31}$/i.test(flags.user)) throw new UsageError(`Invalid --user "${flags.user}".`);
