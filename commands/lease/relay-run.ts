@@ -10,8 +10,8 @@ import type { CommandResult } from '../spec.js';
 async function relayTarget(ctx: Context, leaseId: string, node: string | undefined): Promise<RelayTarget> {
   // The URL alone, not the API client: these commands speak WebSocket only, and a renter's `lease exec` starts faster.
   // Streams go to the first configured coordinator (a replica forwards them to the one holding the agent).
-  const [apiUrl, keypair] = await Promise.all([ctx.apiUrl(), ctx.keypair()]);
-  return { apiUrl: apiUrl.split(',')[0]!.trim().replace(/\/+$/, ''), keypair, leaseId: requireLeaseId(leaseId), node };
+  const [apiUrl, keypair, { coordinatorUrls }] = await Promise.all([ctx.apiUrl(), ctx.keypair(), import('../../src/api/coordinator-urls.js')]);
+  return { apiUrl: coordinatorUrls(apiUrl)[0]!, keypair, leaseId: requireLeaseId(leaseId), node };
 }
 
 export interface ExecFlags {

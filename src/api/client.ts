@@ -40,6 +40,7 @@ import type {
   UploadLogsRequest,
 } from './schemas.js';
 import { createSigner, type SigningKeypair } from './signing.js';
+import { coordinatorUrls } from './coordinator-urls.js';
 import { lightFetch, type FetchLike, type LightResponse } from '../http/light-fetch.js';
 
 export interface ApiClientOptions {
@@ -116,11 +117,7 @@ export interface ApiClient {
  * is expanded, once it fails, into one URL per address the name resolves to.
  */
 function createReplicaList(spec: string, resolveHost?: ApiClientOptions['resolveHost']) {
-  const configured = spec
-    .split(',')
-    .map((part) => part.trim().replace(/\/+$/, ''))
-    .filter(Boolean);
-  if (configured.length === 0) throw new UserError('No coordinator URL given.', { code: 'USAGE', hint: 'Pass --api-url URL (several, comma-separated, for failover).' });
+  const configured = coordinatorUrls(spec);
   const candidates = [...configured];
   const expanded = new Set<string>();
   let active = 0;
