@@ -2,16 +2,31 @@
 // talks to replica B, and B forwards the stream to A (relay_links table). Also: backpressure — a renter that reads slowly
 // pauses the command in the container instead of making the coordinator or the agent buffer its output.
 import { createHash, randomBytes } from 'node:crypto';
+import { readFileSync } from 'node:fs';
 import { Writable } from 'node:stream';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import WebSocket from 'ws';
-import { RELAY_PATHS } from '../../src/api/relay-protocol.js';
+import { RELAY_PATHS, WINDOW_BYTES } from '../../src/api/relay-protocol.js';
 import { startCoordinator, type CoordinatorServer } from '../../src/coordinator/server.js';
 import { execInLease } from '../../src/renter/relay-client.js';
 import { ensureDocker, ensureTestImage } from '../support/docker.js';
 import { iocli, startRelayBench, type RelayBench } from '../support/relay.js';
 
 const hasDocker = await ensureDocker();
+
+/** Most bytes the pipeline may hold without the relay buffering: per TCP hop (agent→A, A→B, B→renter) a full send and
+ * receive buffer at the sysctl maxima, the relay's credit window on the two relay hops, and 4 MB for Docker's pipes. */
+function inFlightBound(): number {
+  const max = (file: string, fallback: number) => {
+    try {
+      return Number(readFileSync(file, 'utf8').trim().split(/\s+/)[2]) || fallback;
+    } catch {
+      return fallback;
+    }
+  };
+  const perHop = max('/proc/sys/net/ipv4/tcp_wmem', 4 << 20) + max('/proc/sys/net/ipv4/tcp_rmem', 6 << 20);
+  return 3 * perHop + 2 * WINDOW_BYTES + (4 << 20);
+}
 const hasPostgres = Boolean(process.env.IOCLI_TEST_PG_URL);
 
 describe.skipIf(!hasDocker || !hasPostgres)('relay across two coordinator replicas on one PostgreSQL database', () => {
@@ -91,7 +106,9 @@ describe.skipIf(!hasDocker || !hasPostgres)('relay across two coordinator replic
     // hop) is bounded and stops growing. Without backpressure it grows by tens of MB in 3 s here.
     // Output flows at all (a loaded 2-core machine delivers well under the ideal ~7 MB in these 6 s).
     expect(received).toBeGreaterThan(256 * 1024);
-    expect(second).toBeLessThan(24 * 1024 * 1024);
+    // The bound is the kernel's, so it is read from the kernel: CI measured 29.8 MB in flight where this machine sees
+    // 12-17 MB, both with the same flat growth.
+    expect(second).toBeLessThan(inFlightBound());
     expect(second - first).toBeLessThan(4 * 1024 * 1024);
     expect(after.arrayBuffers + after.heapUsed - (before.arrayBuffers + before.heapUsed)).toBeLessThan(64 * 1024 * 1024);
   }, 60_000);
