@@ -7,7 +7,7 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { formatTokenAmount } from '../src/domain/money.js';
 import { sleep } from '../src/renter/lease-flow.js';
-import { CancelledError, ExternalError, UsageError, UserError } from '../src/errors.js';
+import { CancelledError, ExternalError, UserError } from '../src/errors.js';
 import type { Context } from './context.js';
 import type { DemoOptions } from './demo.js';
 import type { CommandResult } from './spec.js';
@@ -29,10 +29,7 @@ function iocliBin(): string {
 }
 
 export async function runDemo(options: DemoOptions, ctx: Context): Promise<CommandResult> {
-  const gpus = Number(options.gpus);
-  const seconds = Number(options.seconds);
-  if (!Number.isInteger(gpus) || gpus < 1 || gpus > 16) throw new UsageError(`Invalid --gpus "${options.gpus}".`, { hint: 'Use 1 to 16.' });
-  if (!Number.isFinite(seconds) || seconds < 1 || seconds > 600) throw new UsageError(`Invalid --seconds "${options.seconds}".`, { hint: 'Use 1 to 600.' });
+  const { gpus, seconds } = options;
 
   const { createDockerCli } = await import('../src/docker/exec.js');
   const { runPreflight } = await import('../src/docker/preflight.js');

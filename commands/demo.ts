@@ -1,9 +1,11 @@
+// `iocli demo`: the whole provide → rent → earn loop on a throwaway local network.
+import { UsageError } from '../src/errors.js';
 import type { CommandSpec } from './spec.js';
 
 export interface DemoOptions {
-  keep?: boolean;
-  gpus: string;
-  seconds: string;
+  keep: boolean;
+  gpus: number;
+  seconds: number;
 }
 
 export const demo: CommandSpec<DemoOptions> = {
@@ -20,7 +22,15 @@ export const demo: CommandSpec<DemoOptions> = {
     { flags: '--keep', description: 'leave the network, provider and temporary folder running for exploring (prints how to stop them)' },
   ],
   examples: ['iocli demo', 'iocli demo --gpus 4 --seconds 20', 'iocli demo --json > demo-result.json'],
-  async run(_args, options, ctx) {
+  parse({ flags }) {
+    const f = flags as { keep?: boolean; gpus: string; seconds: string };
+    const gpus = Number(f.gpus);
+    const seconds = Number(f.seconds);
+    if (!Number.isInteger(gpus) || gpus < 1 || gpus > 16) throw new UsageError(`Invalid --gpus "${f.gpus}".`, { hint: 'Use 1 to 16.' });
+    if (!Number.isFinite(seconds) || seconds < 1 || seconds > 600) throw new UsageError(`Invalid --seconds "${f.seconds}".`, { hint: 'Use 1 to 600.' });
+    return { keep: Boolean(f.keep), gpus, seconds };
+  },
+  async run(options, ctx) {
     const { runDemo } = await import('./demo-run.js');
     return runDemo(options, ctx);
   },

@@ -50,7 +50,7 @@ async function run(spec: CommandSpec, args: string[], options: Record<string, un
   );
   let code = 0;
   try {
-    const result = await spec.run(args, options, ctx);
+    const result = await spec.run(spec.parse({ args, flags: options, globals: { json, ...globals }, env }), ctx);
     if (result) await ctx.out.result(result);
   } catch (error) {
     code = reportError(error, { json, stdout: stdout as never, stderr: stderr as never, env, argv: [] });
