@@ -1,7 +1,7 @@
 // `iocli rent`: quote, confirm, pay, create the lease, and wait until the workload runs (with --follow: until it ends).
 import type { Lease, Quote, QuoteRequest } from '../src/api/schemas.js';
 import { parseImageRef } from '../src/domain/image-ref.js';
-import { UsageError, UserError } from '../src/errors.js';
+import { CancelledError, UsageError, UserError } from '../src/errors.js';
 import { parseEnvPairs, parseHours, parsePorts, parsePositiveInt, parseUser, splitCommand, validateIdempotencyKey, vramFlagToMb } from '../src/renter/parse.js';
 import type { Context } from './context.js';
 import type { LeasePayment } from './render/lease.js';
@@ -135,7 +135,7 @@ export async function runRent(options: RentOptions, ctx: Context): Promise<Comma
   const image =
     options.request.image ??
     parseImage(await ctx.prompter.input('Container image to run (e.g. pytorch/pytorch:2.3.0)', { flag: '--image', validate: (v) => (v.trim() ? true : 'An image is required.') }));
-  const [{ randomUUID }, { workloadProblems }, { parseTokenAmount }, format, { requestQuote }, { payFor }] = await Promise.all([
+  const [{ randomUUID }, { workloadProblems }, { parseTokenAmount }, format, flow, { payFor }] = await Promise.all([
     import('node:crypto'),
     import('../src/domain/workload.js'),
     import('../src/domain/money.js'),
@@ -161,7 +161,7 @@ export async function runRent(options: RentOptions, ctx: Context): Promise<Comma
   let quote: Quote;
   try {
     // A dry run only looks: its quote holds no GPUs that others could rent meanwhile.
-    quote = await requestQuote(api, options.dryRun ? { ...request, hold: false } : request, decimals, { signal: ctx.signal, idempotencyKey });
+    quote = await flow.requestQuote(api, options.dryRun ? { ...request, hold: false } : request, decimals, { signal: ctx.signal, idempotencyKey });
     spinner.succeed(`Quote ${quote.quoteId}: ${tokens(quote.total, decimals)} tokens for ${quote.hours} h`);
   } catch (error) {
     spinner.fail('No quote');
@@ -213,9 +213,8 @@ export async function runRent(options: RentOptions, ctx: Context): Promise<Comma
       },
     };
   }
-  const { CancelledError } = await import('../src/errors.js');
   const { isTerminal, leaseProgressText, reachInfo, workloadExitCode } = format;
-  const { leaseEndedError, waitForLease } = await import('../src/renter/lease-flow.js');
+  const { leaseEndedError, waitForLease, followToTheEnd } = flow;
   let lease = outcome.result;
   const payment = outcome.payment;
   // A coordinator that predates the flag drops it silently: say so rather than let the renter assume it.
@@ -245,7 +244,6 @@ export async function runRent(options: RentOptions, ctx: Context): Promise<Comma
   }
   const result = (final: Lease): RentResult => ({ dryRun: false, idempotencyKey, quote, payment, lease: final, reach: reachInfo(final) });
   if (options.follow) {
-    const { followToTheEnd } = await import('../src/renter/lease-flow.js');
     ctx.out.info(`Following the output of lease ${lease.id} until it ends (Ctrl-C stops following; the lease keeps running).`);
     const followed = await followToTheEnd(api, lease, {
       decimals,
