@@ -26,11 +26,11 @@ export async function run(argv: string[], ioOverrides: RunIO = {}): Promise<numb
   let exitCode = 0;
   try {
     const { buildProgram, loadNoun } = await import('./program.js');
-    const invoke: Invoke = async (spec, argv) => {
+    const invoke: Invoke = async (spec, parsed) => {
       // Argv → typed options first: a bad value fails (exit 2) before the context, the network or Docker is touched.
-      const options = spec.parse({ ...argv, env: io.env });
+      const options = spec.parse({ ...parsed, env: io.env });
       const { createContext } = await import('./context.js');
-      const globals = argv.globals as Partial<GlobalOptions>;
+      const globals = parsed.globals as Partial<GlobalOptions>;
       const ctx = createContext({ ...globals, json: Boolean(globals.json), yes: Boolean(globals.yes), quiet: Boolean(globals.quiet), color: globals.color !== false }, io);
       const result = await spec.run(options, ctx);
       if (result && !(result.data === undefined && result.exitCode !== undefined)) await ctx.out.result(result);
