@@ -250,7 +250,8 @@ export const challengeAnswerSchema = z.object({
 export const challengeResultSchema = z.object({
   id: z.string(),
   reason: z.string(),
-  state: z.enum(['issued', 'committed', 'passed', 'failed', 'expired']),
+  /** cancelled: a random challenge that a lease overtook (it counts neither way). */
+  state: z.enum(['issued', 'committed', 'passed', 'failed', 'expired', 'cancelled']),
   kind: z.enum(['gpu', 'cpu-stand-in']),
   gpus: z.array(z.string()),
   detail: z.string().nullable(),

@@ -10,6 +10,7 @@ import { conflict, forbidden, HttpError, notFound } from './http-error.js';
 import { getLease, leaseRow } from './lease-views.js';
 import { accrue } from './metering.js';
 import { slashForNodeFault } from './bonds.js';
+import { cancelRandomChallenges } from './challenges.js';
 import { recountFreeGpus } from './nodes.js';
 import { findPlacement, placementTrust } from './offers.js';
 import { queueRefund, takePayment } from './payments.js';
@@ -93,6 +94,8 @@ export async function createLease(ctx: CoordinatorContext, renter: string, input
       }
       const nodeIds = allocations.map((a) => a.nodeId);
       await recountFreeGpus(ctx.engine, trx, nodeIds);
+      // Random challenges never run on leased GPUs (the node rows are locked by the recount).
+      await cancelRandomChallenges(ctx, trx, nodeIds, leaseId);
       await trx.updateTable('leases').set({ state: 'scheduled' }).where('id', '=', leaseId).execute();
       return nodeIds;
     });

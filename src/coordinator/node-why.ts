@@ -23,7 +23,7 @@ export async function explainNode(ctx: CoordinatorContext, nodeId: string, actor
 
   const passed = Number(node.verified) === 1 && node.verified_until !== null && Number(node.verified_until) > now;
   if (!passed) {
-    const last = challenges[0];
+    const last = challenges.find((c) => c.state !== 'cancelled');
     if (!last) add('NOT_VERIFIED', 'No GPU challenge was ever issued to this node.', 'Restart the agent (`iocli provide`): registering issues a challenge.');
     else if (last.state === 'issued' || last.state === 'committed') add('CHALLENGE_PENDING', `GPU challenge ${last.id} is open (${last.state}); the deadline is ${last.deadlineAt}.`, 'Keep the agent running: it answers by itself. Check `iocli provide logs` if it does not pass.');
     else if (last.state === 'failed') add('CHALLENGE_FAILED', `The last GPU challenge (${last.id}) failed: ${last.detail ?? 'wrong answer'}.`, 'Check the GPUs (`iocli gpus`, `nvidia-smi`) and that the node reports its real models, then restart `iocli provide` for a new challenge.');
