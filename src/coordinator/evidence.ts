@@ -1,17 +1,19 @@
 // Evidence for paid time: at random times the coordinator probes a node's running leases through the agent's own
 // channel (the probe rides on the heartbeat reply; the agent answers from `docker inspect`). A probe answered late, not
 // at all, or with a lease not running freezes the lease's accrual at the probe's issue time; the minutes until a later
-// probe passes are skipped (never paid to the provider). Without the relay this proves the agent is alive and claims the
+// probe passes (or the lease ends) are skipped: never paid to the provider, refunded to the renter pro rata through the
+// payout outbox (refundFrozenMinutes). Without the relay this proves the agent is alive and claims the
 // container runs, not that the container itself answers (README: threat model).
 import { randomBytes } from 'node:crypto';
 import type { ProbeAnswer, ProbeOffer, ProbeResult } from '../api/schemas.js';
-import { wholeMinutes } from '../domain/pricing.js';
+import { frozenRefund, startedMinutes, wholeMinutes } from '../domain/pricing.js';
 import { iso, newId, type CoordinatorContext } from './context.js';
 import type { Db } from './db.js';
 import { conflict, notFound } from './http-error.js';
 import { accrue } from './metering.js';
 import { nodeFor } from './nodes.js';
-import type { ProbesTable } from './tables.js';
+import { queueRefund } from './payments.js';
+import type { LeasesTable, ProbesTable } from './tables.js';
 
 export interface EvidenceSettings {
   /** Mean gap between probes of a node with running leases (exponentially distributed). */
@@ -89,11 +91,14 @@ export async function answerProbe(ctx: CoordinatorContext, nodeId: string, actor
 
 /**
  * Close a probe (compare-and-set on 'issued'). Failed or expired: accrue what was proven up to the probe's issue, then
- * freeze the leases there. Passed: the frozen minutes are skipped (never paid) and accrual resumes from now.
+ * freeze the leases there. Passed: the frozen minutes are skipped (never paid to the provider, refunded to the renter)
+ * and accrual resumes from now.
  */
 async function finishProbe(ctx: CoordinatorContext, row: ProbesTable, state: 'passed' | 'failed' | 'expired', detail: string | null, now: number): Promise<boolean> {
   const leaseIds = JSON.parse(row.leases) as string[];
-  return ctx.engine.writeTransaction(async (trx) => {
+  const refunds: string[] = [];
+  const done = await ctx.engine.writeTransaction(async (trx) => {
+    refunds.length = 0;
     const updated = await trx.updateTable('probes').set({ state, detail, answered_at: state === 'expired' ? null : now }).where('id', '=', row.id).where('state', '=', 'issued').executeTakeFirst();
     if (Number(updated.numUpdatedRows) !== 1) return false;
     for (const leaseId of leaseIds) {
@@ -105,6 +110,8 @@ async function finishProbe(ctx: CoordinatorContext, row: ProbesTable, state: 'pa
         const resumeAt = Math.min(now, Number(lease.ends_at));
         const skipTo = Math.max(Number(lease.accrued_minutes), wholeMinutes(Number(lease.started_at), resumeAt));
         await trx.updateTable('leases').set({ unproven_from: null, accrued_minutes: skipTo }).where('id', '=', leaseId).execute();
+        const refund = await refundFrozenMinutes(ctx, trx, lease, skipTo - Number(lease.accrued_minutes), now);
+        if (refund) refunds.push(refund);
       } else if (lease.unproven_from == null) {
         await accrue(ctx, trx, lease, Number(row.issued_at));
         await trx.updateTable('leases').set({ unproven_from: Number(row.issued_at) }).where('id', '=', leaseId).execute();
@@ -113,6 +120,43 @@ async function finishProbe(ctx: CoordinatorContext, row: ProbesTable, state: 'pa
     await trx.updateTable('nodes').set({ next_probe_at: nextProbeAt(ctx, now) }).where('id', '=', row.node_id).execute();
     return true;
   });
+  for (const refund of refunds) ctx.payouts!.settleLater(refund);
+  return done;
+}
+
+/**
+ * Frozen minutes go back to the renter: `minutes` more of the lease's running time paid the provider nothing. In the
+ * caller's transaction, with the lease locked and its row fresh: the lease's frozen count, a `frozen_refund` ledger row
+ * and (a paid lease) a refund in the payout outbox move together, so each minute is refunded exactly once and a crash
+ * leaves either all of it or none. Returns the payout to settle after the commit (null: nothing to send on chain).
+ */
+async function refundFrozenMinutes(ctx: CoordinatorContext, trx: Db, lease: LeasesTable, minutes: number, now: number): Promise<string | null> {
+  if (minutes <= 0) return null;
+  const before = Number(lease.frozen_minutes ?? 0);
+  const amount = frozenRefund(Number(lease.per_hour), before, before + minutes);
+  await trx
+    .updateTable('leases')
+    .set({ frozen_minutes: before + minutes, frozen_refund: Number(lease.frozen_refund ?? 0) + amount })
+    .where('id', '=', lease.id)
+    .execute();
+  if (amount <= 0) return null;
+  await trx.insertInto('ledger').values({ kind: 'frozen_refund', account: lease.renter, amount, lease_id: lease.id, claim_id: null, created_at: now }).execute();
+  return queueRefund(ctx, trx, lease, amount, 'frozen');
+}
+
+/**
+ * A lease ends while frozen (endLease, after its last accrual, lease locked): the running minutes from the freeze to its
+ * end paid the provider nothing and are refunded. A node fault counts whole minutes, other ends the started minute too
+ * (as accrue counts them for the provider).
+ */
+export async function refundFrozenTail(ctx: CoordinatorContext, trx: Db, leaseId: string, end: number, counted: 'whole' | 'started', now: number): Promise<string | null> {
+  const lease = await trx.selectFrom('leases').selectAll().where('id', '=', leaseId).executeTakeFirst();
+  if (!lease || lease.unproven_from == null || lease.started_at === null) return null;
+  const countMinutes = counted === 'started' ? startedMinutes : wholeMinutes;
+  const minutes = countMinutes(Number(lease.started_at), Math.min(end, Number(lease.ends_at))) - Number(lease.accrued_minutes);
+  if (minutes <= 0) return null;
+  await trx.updateTable('leases').set({ accrued_minutes: Number(lease.accrued_minutes) + minutes }).where('id', '=', leaseId).execute();
+  return refundFrozenMinutes(ctx, trx, lease, minutes, now);
 }
 
 /** Sweep: expire unanswered probes; probe nodes with running leases whose random time has come. */

@@ -1,5 +1,6 @@
 // Evidence for paid time through the real API on SQLite and PostgreSQL: random liveness probes of running leases; an
-// unanswered or failed probe stops accrual at its issue time and the minutes until a later pass are never paid.
+// unanswered or failed probe stops accrual at its issue time and the minutes until a later pass are never paid to the
+// provider: they are refunded to the renter (frozen minutes), once each.
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -32,7 +33,7 @@ describe.each(ENGINES)('liveness probes on %s', (engine) => {
     await coord?.close();
   });
 
-  it('pays proven minutes only: a missed probe freezes accrual, a later pass resumes it without paying the gap', async () => {
+  it('pays proven minutes only: a missed probe freezes accrual, a later pass resumes it and refunds the gap to the renter', async () => {
     const owner = newKeypair();
     const p = coord.client(owner);
     const r = coord.client(newKeypair());
@@ -73,8 +74,19 @@ describe.each(ENGINES)('liveness probes on %s', (engine) => {
     expect(await p.answerProbe(node.id, bad, { leases: [{ leaseId: lease.id, containerId: 'c'.repeat(64), running: false, state: 'exited', startedAt: null }] })).toMatchObject({ state: 'failed', detail: expect.stringContaining('not running') });
     clock += 5 * MINUTE;
     await beat();
+    // The frozen gap (minutes 10-20) went back to the renter when the probe passed.
+    expect(await r.lease(lease.id)).toMatchObject({ frozenMinutes: 10, frozenRefund: 10 * 10_000 });
     await r.stopLease(lease.id);
     expect(await accrued()).toBe(15 * 10_000);
+    // Stopped while frozen (at 30 min 31 s): the started minutes 25-31 are refunded too. Every unit of the payment is
+    // accounted for: 15 paid minutes to the provider, 16 frozen ones and the 89 unused ones back to the renter.
+    const ended = await r.lease(lease.id);
+    expect(ended).toMatchObject({ frozenMinutes: 16, frozenRefund: 16 * 10_000, refund: 89 * 10_000, totalPaid: 120 * 10_000 });
+    const db = coord.server.service.engine.db;
+    const rows = await db.selectFrom('ledger').select(['kind', 'amount', 'account']).where('lease_id', '=', lease.id).where('kind', '=', 'frozen_refund').orderBy('id').execute();
+    expect(rows.map((row) => [Number(row.amount), row.account])).toEqual([[10 * 10_000, lease.renter], [6 * 10_000, lease.renter]]);
+    await expect(r.stopLease(lease.id)).rejects.toMatchObject({ code: 'LEASE_ENDED' });
+    expect(await r.lease(lease.id)).toMatchObject({ frozenRefund: 16 * 10_000 });
     // Answering a closed probe again is refused.
     await expect(p.answerProbe(node.id, bad, { leases: [] })).rejects.toMatchObject({ code: 'PROBE_NOT_OPEN' });
   });
