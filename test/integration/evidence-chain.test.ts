@@ -42,7 +42,8 @@ beforeAll(async () => {
     meteringIntervalMs: 0,
     assignmentCacheMs: 0,
     challenges: { workScale: 1e-9 },
-    evidence: { meanIntervalMs: 3_600_000, deadlineMs: 30_000 },
+    // The agent's own report passes probes here (the subject is the money path; the relay check has its own tests).
+    evidence: { meanIntervalMs: 3_600_000, deadlineMs: 30_000, via: 'agent-report' },
   });
 }, 60_000);
 afterAll(async () => {
