@@ -1,7 +1,10 @@
 // Evidence for paid time through the real API on SQLite and PostgreSQL: random liveness probes of running leases; an
 // unanswered or failed probe stops accrual at its issue time and the minutes until a later pass are never paid to the
 // provider: they are refunded to the renter (frozen minutes), once each.
+import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { writeKeypairFile } from '../../src/wallet/keypair.js';
+import { runCli, tempHome } from '../support/cli.js';
 import { ENGINES, newKeypair, nodeSpec, startTestCoordinator, type TestCoordinator } from '../support/coordinator.js';
 import { ensureDocker, ensureTestImage } from '../support/docker.js';
 import { startRelayBench, type RelayBench } from '../support/relay.js';
@@ -33,7 +36,8 @@ describe.each(ENGINES)('liveness probes on %s', (engine) => {
   it('pays proven minutes only: a missed probe freezes accrual, a later pass resumes it and refunds the gap to the renter', async () => {
     const owner = newKeypair();
     const p = coord.client(owner);
-    const r = coord.client(newKeypair());
+    const renterKey = newKeypair();
+    const r = coord.client(renterKey);
     const node = await p.registerNode(nodeSpec({ machineId: `probe-${engine}`, gpuCount: 1, pricePerGpuHour: 600_000, region: `probe-${engine}` }));
     const lease = await r.createLease({ quoteId: (await r.quote({ gpus: 1, image: 'busybox', region: `probe-${engine}`, hours: 2 })).quoteId });
     const beat = () => p.heartbeat(node.id, { containers: [{ leaseId: lease.id, state: 'running' }] });
@@ -84,6 +88,17 @@ describe.each(ENGINES)('liveness probes on %s', (engine) => {
     expect(rows.map((row) => [Number(row.amount), row.account])).toEqual([[10 * 10_000, lease.renter], [6 * 10_000, lease.renter]]);
     await expect(r.stopLease(lease.id)).rejects.toMatchObject({ code: 'LEASE_ENDED' });
     expect(await r.lease(lease.id)).toMatchObject({ frozenRefund: 16 * 10_000 });
+
+    // `lease show` (the spawned binary) tells the renter.
+    const home = tempHome();
+    try {
+      const keyPath = join(home.dir, 'renter.json');
+      await writeKeypairFile(keyPath, renterKey);
+      const shown = await runCli(['lease', 'show', lease.id], { env: { ...home.env, IOCLI_API_URL: coord.url, IOCLI_KEYPAIR: keyPath } });
+      expect(shown.stdout).toMatch(/Unproven time:\s+16 min without evidence \(liveness probes failed\): 0\.16 tokens refunded/);
+    } finally {
+      home.cleanup();
+    }
     // Answering a closed probe again is refused.
     await expect(p.answerProbe(node.id, bad, { leases: [] })).rejects.toMatchObject({ code: 'PROBE_NOT_OPEN' });
   });
