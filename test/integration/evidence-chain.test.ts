@@ -1,16 +1,21 @@
 // Frozen minutes with real money on the local chain (litesvm behind the JSON-RPC facade, the real SolanaPaymentVerifier
 // and SolanaPayoutSender): running minutes a failed liveness probe left unpaid go back to the renter through the payout
-// outbox, each once under concurrent triggers, and token balances on chain equal the ledger.
+// outbox, each once under concurrent triggers and across a kill -9 between signing and confirmation, and token balances
+// on chain equal the ledger.
+import type { ChildProcess } from 'node:child_process';
 import type { Connection } from '@solana/web3.js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { fundFromFaucet, type LocalNetwork } from '../../src/chain/bootstrap.js';
 import type { LocalChain } from '../../src/chain/local-chain.js';
+import { createApiClient } from '../../src/api/client.js';
+import { openDatabase } from '../../src/coordinator/db.js';
 import { createSolanaHooks } from '../../src/coordinator/solana-payments.js';
 import type { Keypair } from '../../src/wallet/keypair.js';
 import { buildLeasePayment } from '../../src/wallet/payment.js';
 import { startTestLocalNetwork, type TestLocalNetwork } from '../support/chain.js';
 import { answerChallenge } from '../support/challenges.js';
-import { newKeypair, nodeSpec, startTestCoordinator, type TestCoordinator } from '../support/coordinator.js';
+import { createStorage, newKeypair, nodeSpec, startTestCoordinator, type TestCoordinator } from '../support/coordinator.js';
+import { ensureCoordinatorBuilt, kill9, spawnCoordinatorProcess, type CoordinatorProcess } from '../support/coordinator-process.js';
 
 const GPU = 'NVIDIA GeForce RTX 4090';
 const PER_GPU = 400_000 * 24;
@@ -26,6 +31,7 @@ let coord: TestCoordinator;
 let clock = Date.now();
 
 beforeAll(async () => {
+  ensureCoordinatorBuilt();
   net = await startTestLocalNetwork('iocli-evidence-chain-');
   ({ chain, connection, local } = net);
   const hooks = await createSolanaHooks(net.solana);
@@ -130,5 +136,96 @@ describe('frozen minutes on the local chain', () => {
     // The lease's refund signature names the refund of the unused time, not a frozen-minute one.
     const unused = await db.selectFrom('claims').select('signature').where('owner', '=', renterKey.publicKey).where('id', 'like', 'refund%').executeTakeFirstOrThrow();
     expect(shown.refundSignature).toBe(unused.signature);
+  }, 120_000);
+});
+
+describe('a frozen-minute refund across kill -9 between signing and confirmation', () => {
+  const children: ChildProcess[] = [];
+  let storage: Awaited<ReturnType<typeof createStorage>>;
+  const start = (env: Record<string, string> = {}): Promise<CoordinatorProcess> =>
+    spawnCoordinatorProcess(
+      {
+        port: 0,
+        dev: false,
+        rateLimit: false,
+        feeBps: 0,
+        heartbeatGraceMs: 3_600_000,
+        sweepIntervalMs: 200,
+        payoutRetryMs: 300,
+        challenges: { workScale: 1e-9 },
+        evidence: { meanIntervalMs: 86_400_000, deadlineMs: 600_000, via: 'agent-report' },
+        ...storage.location,
+        solana: net.solana,
+      },
+      { env, children },
+    );
+
+  beforeAll(async () => {
+    storage = await createStorage('sqlite');
+  });
+  afterAll(async () => {
+    for (const child of children) await kill9(child);
+    await storage?.release();
+  });
+
+  it('refunds the frozen minutes exactly once after the coordinator dies with the transfer signed', async () => {
+    const providerKey = await funded(50_000_000n);
+    const renterKey = await funded(50_000_000n);
+    const setup = await start();
+    const client = (url: string, k: Keypair) => createApiClient({ baseUrl: url, keypair: k, timeoutMs: 60_000 });
+    const provider = client(setup.url, providerKey);
+    const renter = client(setup.url, renterKey);
+    const node = await provider.registerNode(nodeSpec({ machineId: 'frozen-crash', simulated: false, model: GPU, gpuCount: 1, pricePerGpuHour: PRICE, region: 'frozen-crash' }));
+    expect(await answerChallenge(provider, node.id)).toMatchObject({ state: 'passed' });
+    const asked = (await provider.bond(node.id, {}).catch((e: unknown) => e)) as { details: { amount: number; reference: string } };
+    await provider.bond(node.id, { reference: asked.details.reference, payment: { transaction: await pay(providerKey, asked.details.amount, asked.details.reference) } });
+    const quote = await renter.quote({ gpus: 1, image: 'busybox', region: 'frozen-crash', hours: 2 });
+    const lease = await renter.createLease({ quoteId: quote.quoteId, payment: { transaction: await pay(renterKey, quote.total, quote.quoteId) } });
+    await provider.heartbeat(node.id, { containers: [{ leaseId: lease.id, state: 'running' }] });
+    await kill9(setup.child);
+
+    // The lease has run 30 minutes, frozen since minute 10 by a failed probe; a new probe is open.
+    const t = Date.now();
+    const seed = await openDatabase(storage.location);
+    const row = await seed.db.selectFrom('leases').select(['starts_at', 'started_at', 'ends_at', 'created_at']).where('id', '=', lease.id).executeTakeFirstOrThrow();
+    const shift = t - 30 * MINUTE - Number(row.started_at);
+    await seed.db
+      .updateTable('leases')
+      .set({ created_at: Number(row.created_at) + shift, starts_at: Number(row.starts_at) + shift, started_at: Number(row.started_at) + shift, ends_at: Number(row.ends_at) + shift, unproven_from: t - 20 * MINUTE, accrued_minutes: 10 })
+      .where('id', '=', lease.id)
+      .execute();
+    await seed.db.insertInto('probes').values({ id: 'probe_crash', node_id: node.id, leases: JSON.stringify([lease.id]), state: 'issued', detail: null, issued_at: t, deadline_at: t + 600_000, answered_at: null }).execute();
+    await seed.close();
+
+    // The probe passes on a coordinator that pauses after signing each payout; it dies there.
+    const crashing = await start({ IOCLI_TEST_PAUSE_AFTER_PAYOUT_SIGN: '60000' });
+    const answer = { leases: [{ leaseId: lease.id, containerId: 'c'.repeat(64), running: true, state: 'running', startedAt: new Date(t - 30 * MINUTE).toISOString() }] };
+    expect(await client(crashing.url, providerKey).answerProbe(node.id, 'probe_crash', answer)).toMatchObject({ state: 'passed' });
+    expect(await crashing.paused).toMatch(/^frozen_/);
+    await kill9(crashing.child);
+    expect(await balance(renterKey.publicKey)).toBe(50_000_000 - quote.total);
+
+    // Restart: recovery settles the signed refund from the chain, once; later restarts change nothing.
+    const final = await start();
+    const shown = await client(final.url, renterKey).lease(lease.id);
+    expect(shown).toMatchObject({ frozenMinutes: 20, frozenRefund: 20 * 10_000 });
+    const expected = 50_000_000 - quote.total + 20 * 10_000;
+    const deadline = Date.now() + 30_000;
+    while ((await balance(renterKey.publicKey)) !== expected) {
+      if (Date.now() > deadline) throw new Error(`renter balance ${await balance(renterKey.publicKey)}, expected ${expected}`);
+      await new Promise((resolve) => setTimeout(resolve, 200));
+    }
+    await kill9(final.child);
+    await kill9((await start()).child);
+    expect(await balance(renterKey.publicKey)).toBe(expected);
+    const db = await openDatabase(storage.location);
+    try {
+      const payouts = await db.db.selectFrom('claims').select(['id', 'state', 'amount']).where('owner', '=', renterKey.publicKey).execute();
+      expect(payouts.map((p) => [p.id.split('_')[0], p.state, Number(p.amount)])).toEqual([['frozen', 'paid', 20 * 10_000]]);
+      const ledger = await db.db.selectFrom('ledger').select(['kind', 'amount']).where('account', '=', renterKey.publicKey).where('kind', 'in', ['frozen_refund', 'refund_payout']).execute();
+      expect(ledger.map((l) => [l.kind, Number(l.amount)]).sort()).toEqual([['frozen_refund', 20 * 10_000], ['refund_payout', -20 * 10_000]]);
+    } finally {
+      await db.close();
+    }
   }, 120_000);
 });
