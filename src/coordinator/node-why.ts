@@ -73,10 +73,11 @@ export async function explainNode(ctx: CoordinatorContext, nodeId: string, actor
     .where('l.unproven_from', 'is not', null)
     .execute();
   if (unproven.length > 0) {
+    const lastFailed = await ctx.db.selectFrom('probes').select('detail').where('node_id', '=', nodeId).where('state', 'in', ['failed', 'expired']).orderBy('issued_at', 'desc').limit(1).executeTakeFirst();
     add(
       'EARNING_PAUSED',
-      `A liveness probe of lease(s) ${unproven.map((l) => l.id).join(', ')} failed or went unanswered at ${iso(Number(unproven[0]!.unproven_from))}: they earn nothing until a later probe passes.`,
-      'Keep the agent running and the lease containers up (`iocli provide logs`); the next random probe resumes earnings.',
+      `A liveness probe of lease(s) ${unproven.map((l) => l.id).join(', ')} failed or went unanswered at ${iso(Number(unproven[0]!.unproven_from))}${lastFailed?.detail ? ` (${lastFailed.detail})` : ''}: they earn nothing until a later probe passes, and the renter gets those minutes back.`,
+      'Keep the agent running with its relay link up (the coordinator checks inside the lease containers through it) and the containers running (`iocli provide logs`); the next random probe resumes earnings.',
     );
   }
   const earning = Number(running?.n ?? 0) > unproven.length;

@@ -140,8 +140,10 @@ describe.each(ENGINES)('liveness probes checked through the relay on %s', (engin
       await coord.server.sweep();
       const [result] = await coord.server.service.engine.db.selectFrom('probes').select(['state', 'detail']).where('id', '=', probe).execute();
       expect(result).toMatchObject({ state: 'expired', detail: expect.stringMatching(/^unreachable/) });
-      // Accrual froze at the probe's issue: 5 minutes paid.
+      // Accrual froze at the probe's issue: 5 minutes paid; `provide why` says why.
       expect((await p.rewards()).accrued).toBe(5 * 10_000);
+      const paused = (await p.nodeWhy(node.id)).reasons.find((reason) => reason.code === 'EARNING_PAUSED');
+      expect(paused).toMatchObject({ message: expect.stringContaining('unreachable'), next: expect.stringContaining('relay link') });
       await r.stopLease(lease.id);
     } finally {
       await coord.close();
