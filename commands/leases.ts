@@ -39,7 +39,7 @@ export async function runLeases(options: LeasesOptions, ctx: Context): Promise<C
           `${l.gpus} × ${l.model ?? 'any'}`,
           [...new Set(l.allocations.map((a) => a.nodeId))].join(', ') || '-',
           l.image,
-          tokens(l.totalPaid - l.refund, network.decimals),
+          tokens(l.totalPaid - l.refund - (l.frozenRefund ?? 0), network.decimals),
           isTerminal(l.state) ? (l.stoppedAt ?? l.endsAt) : timeLeft(l.endsAt, now),
         ]),
       );

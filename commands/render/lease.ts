@@ -27,6 +27,7 @@ export function renderLease(r: HumanRenderer, lease: Lease, decimals: number, no
     ['Price', `${tokens(lease.perHour, decimals)} tokens/h (${tokens(lease.pricePerGpuHour, decimals)} per GPU-hour)`],
     ['Paid', `${tokens(lease.totalPaid, decimals)} tokens for ${lease.hours} h`],
     ['Refund', lease.refund > 0 ? `${tokens(lease.refund, decimals)} tokens` : undefined],
+    ['Unproven time', lease.frozenMinutes ? `${lease.frozenMinutes} min without evidence (liveness probes failed): ${tokens(lease.frozenRefund ?? 0, decimals)} tokens refunded` : undefined],
     ['Payment', payment ? `${payment.signature}${payment.explorer ? `  ${payment.explorer}` : ''}` : (lease.paymentSignature ?? undefined)],
     ['Started', lease.startedAt ?? undefined],
     active ? ['Ends', `${lease.endsAt} (${timeLeft(lease.endsAt, now)})`] : ['Ended', lease.stoppedAt ?? lease.endsAt],
