@@ -6,7 +6,7 @@
 // tsc's ESM output in dist/ stays what tests, benches and the coordinator process (dist/src/…) import.
 import { readFileSync, readdirSync } from 'node:fs';
 import { createRequire } from 'node:module';
-import { dirname, join } from 'node:path';
+import { dirname, join, relative, sep } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { rolldown } from 'rolldown';
 
@@ -15,10 +15,23 @@ const outDir = join(root, 'dist', 'cli');
 // Small pure-ESM packages on the start-up path, bundled in: bs58's CommonJS build has another default-export shape.
 const BUNDLED_PACKAGES = /^(bs58|base-x)(\/|$)/;
 
+// Every module keeps its own location: `import.meta.url` stays the URL of tsc's file in dist/ (built first, so it is
+// there), whatever chunk the module lands in. Paths relative to a module (`new URL('../x', import.meta.url)`, a
+// createRequire, a search upwards) then resolve from the binary exactly as they do from dist/ and the sources.
+const keepModuleLocation = {
+  name: 'keep-module-location',
+  transform(code, id) {
+    if (!code.includes('import.meta.url') || id.includes(`${sep}node_modules${sep}`)) return null;
+    const fromChunk = relative(outDir, id).split(sep).join('/');
+    return { code: code.replaceAll('import.meta.url', `new URL(${JSON.stringify(fromChunk)}, import.meta.url).href`), map: null };
+  },
+};
+
 const isPackage = (id) => !id.startsWith('.') && !id.startsWith('/') && !id.startsWith('\0');
 const bundle = await rolldown({
   input: { main: join(root, 'dist', 'commands', 'main.js') },
   platform: 'node',
+  plugins: [keepModuleLocation],
   external: (id) => isPackage(id) && !BUNDLED_PACKAGES.test(id),
   // A module both imported and lazily imported is simply in the importer's chunk: expected here, not worth a line.
   checks: { ineffectiveDynamicImport: false },
