@@ -1,10 +1,11 @@
 // Cold-start cost of the iocli binary, side by side with bare `node -e 0` (median of N fresh processes each).
 // Targets (DESIGN.md): --version and --help within 1.5x of bare node; `config list` within 2x; the networked reads
 // `offers`, `leases` and `wallet balance` within 2x against a local network on loopback, which this script starts
-// (random ports, its own data directory) and stops.
+// (random ports, its own data directory) and stops. Other work on the machine slows the cases more than bare node: the
+// load average printed with the figures says how much there was.
 import { spawnSync } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { cpus, loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
@@ -37,6 +38,7 @@ function time(args, caseEnv) {
 }
 
 // A local network with a funded wallet, so `leases` (signed) and `wallet balance` (RPC + token) do their real work.
+const loadBefore = loadavg()[0];
 const up = JSON.parse(iocli(['--json', 'network', 'up', '--detach', '--data-dir', dataDir, '--port', '0', '--rpc-port', '0']));
 try {
   const netEnv = { ...env, IOCLI_API_URL: up.apiUrl, IOCLI_RPC_URL: up.rpcUrl };
@@ -56,9 +58,10 @@ try {
   // Interleave the cases so background load affects them equally.
   for (let i = 0; i < runs; i++) for (const [name, args, caseEnv] of cases) samples.get(name).push(time(args, caseEnv));
 
+  const loadNow = loadavg()[0];
   const base = median(samples.get('node -e 0'));
   const targets = { 'iocli --version': 1.5, 'iocli --help': 1.5, 'iocli config list': 2, 'iocli offers': 2, 'iocli leases': 2, 'iocli wallet balance': 2 };
-  console.log(`cold start, median of ${runs} runs each (networked reads against ${up.apiUrl})`);
+  console.log(`cold start, median of ${runs} runs each (networked reads against ${up.apiUrl}; load average ${loadBefore.toFixed(1)} → ${loadNow.toFixed(1)} on ${cpus().length} cores)`);
   for (const [name] of cases) {
     const ms = median(samples.get(name));
     const ratio = ms / base;

@@ -1,7 +1,9 @@
 #!/usr/bin/env node
 // iocli entry point: run the command and exit with its code. Exiting explicitly stops lingering
 // timers (e.g. web3.js confirmation loops) from holding the process open after the result is printed.
-import { run } from '../dist/commands/main.js';
+// CommonJS (bin/package.json), like the bundle it runs (dist/cli/, built by scripts/bundle-cli.mjs): a start-up without
+// Node's ES module loader is ~15 % faster (README "Start-up").
+const { run } = require('../dist/cli/main.cjs');
 
 // `iocli leases | head` closes the pipe early: that is the reader's choice, not an error.
 process.stdout.on('error', (error) => {
@@ -9,4 +11,4 @@ process.stdout.on('error', (error) => {
   throw error;
 });
 
-process.exit(await run(process.argv.slice(2)));
+run(process.argv.slice(2)).then((code) => process.exit(code));

@@ -6,7 +6,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 export const BIN = fileURLToPath(new URL('../../bin/iocli.js', import.meta.url));
-const DIST_MAIN = fileURLToPath(new URL('../../dist/commands/main.js', import.meta.url));
+const DIST_MAIN = fileURLToPath(new URL('../../dist/cli/main.cjs', import.meta.url));
 
 export interface CliResult {
   code: number;
