@@ -1,0 +1,374 @@
+#!/usr/bin/env python3
+"""The GPU challenge kernel (src/domain/challenge.ts, bit for bit): seeded int8 matrix products, committed to a SHA-256
+Merkle root, then opened at the entries the coordinator samples.
+
+The agent runs it in a locked-down container that sees only the challenged GPU (src/provider/challenge-kernel.ts) and
+talks to it in line-delimited JSON over stdin/stdout:
+
+    in:  {"seed": "<32 hex>", "params": {"n":…, "k":…, "batches":…, "leafEntries":…, "samples":…}}
+    out: {"root": "<base64>", "backend": "torch-cuda" | "numpy", "computeMs": …}
+    in:  {"samples": [entry, …]}
+    out: {"openings": [{"entry":…, "leaf":[…], "path":["<base64>", …]}, …]}
+
+Errors are one line {"error": "…"} and exit status 1.
+
+Backends: PyTorch on CUDA when present (int8 tensor-core GEMM via torch._int_mm, leaf and inner hashes computed on the
+GPU as vectorised SHA-256), numpy otherwise (float64 BLAS GEMM, exact because every partial sum is an integer below 2^31;
+hashlib for the hashes). Why hash on the GPU: an H100 produces int32 entries at ~112 GB/s under the real-GPU sizing,
+far beyond one CPU core's SHA-256 (~1-2 GB/s); the CPU only hashes the per-batch roots.
+
+Every step is exact integer arithmetic on 64-bit lanes masked to 32 bits, so numpy and torch give identical bits.
+"""
+import base64
+import hashlib
+import json
+import sys
+import time
+
+MASK = 0xFFFFFFFF
+# Keep whole products for the openings up to this many bytes; beyond it a sampled batch is recomputed.
+KEEP_PRODUCTS_BYTES = 512 * 1024 * 1024
+
+
+class Backend:
+    """The array library (numpy or torch) behind a handful of operations the kernel needs."""
+
+    def __init__(self, force=None):
+        self.name = 'numpy'
+        self.torch = None
+        if force != 'numpy':
+            try:
+                import torch  # noqa: PLC0415 (optional: only the GPU image has it)
+
+                if torch.cuda.is_available():
+                    self.torch = torch
+                    self.device = torch.device('cuda')
+                    self.name = 'torch-cuda'
+            except ImportError:
+                pass
+        import numpy  # noqa: PLC0415
+
+        self.np = numpy
+
+    # --- arrays of int64 lanes holding uint32 values
+    def arange(self, count):
+        if self.torch:
+            return self.torch.arange(count, dtype=self.torch.int64, device=self.device)
+        return self.np.arange(count, dtype=self.np.int64)
+
+    def full(self, count, value):
+        if self.torch:
+            return self.torch.full((count,), value, dtype=self.torch.int64, device=self.device)
+        return self.np.full(count, value, dtype=self.np.int64)
+
+    def to_int8(self, values):
+        """uint32 lanes (0..255 after masking) minus 128, as int8."""
+        if self.torch:
+            return (values - 128).to(self.torch.int8)
+        return (values - 128).astype(self.np.int8)
+
+    def matmul_abt(self, a, b):
+        """C = A·Bᵀ, exact int32 (A, B int8, n×k)."""
+        if self.torch:
+            torch = self.torch
+            n, k = a.shape
+            if n > 16 and n % 8 == 0 and k % 8 == 0:
+                return torch._int_mm(a, b.t().contiguous())
+            return (a.to(torch.float64) @ b.to(torch.float64).t()).round().to(torch.int32)
+        np = self.np
+        return (a.astype(np.float64) @ b.astype(np.float64).T).round().astype(np.int32)
+
+    def to_host_int32(self, values):
+        if self.torch:
+            return values.cpu().numpy()
+        return values
+
+
+def fmix32(h):
+    """MurmurHash3's finaliser on uint32 lanes (held in int64)."""
+    h = h ^ (h >> 16)
+    h = (h * 0x85EBCA6B) & MASK
+    h = h ^ (h >> 13)
+    h = (h * 0xC2B2AE35) & MASK
+    return h ^ (h >> 16)
+
+
+def fmix32_int(h):
+    h &= MASK
+    h ^= h >> 16
+    h = (h * 0x85EBCA6B) & MASK
+    h ^= h >> 13
+    h = (h * 0xC2B2AE35) & MASK
+    return h ^ (h >> 16)
+
+
+def parse_seed(hex_seed):
+    if not isinstance(hex_seed, str) or len(hex_seed) != 32 or any(c not in '0123456789abcdef' for c in hex_seed):
+        raise ValueError('A challenge seed is 32 lower-case hex digits.')
+    raw = bytes.fromhex(hex_seed)
+    return tuple(int.from_bytes(raw[i : i + 4], 'big') for i in range(0, 16, 4))
+
+
+def row_keys(be, seed, batch, which, rows):
+    """Keys of rows 0..rows-1 of A (which=0) or B (which=1) in one batch, as challenge.ts's rowKey."""
+    s0, s1, s2, s3 = seed
+    ident = fmix32_int(((batch * 2 + which) * 0x9E3779B1) ^ s2)
+    r = (be.arange(rows) + ident) & MASK
+    return fmix32(s0 ^ fmix32(s1 ^ fmix32(r ^ s3)))
+
+
+def seeded_matrix(be, seed, batch, which, n, k):
+    """Rows of A or B: element(key, col) = (fmix32(key ^ (col+1)·0x85ebca6b) & 0xff) - 128, int8, n×k."""
+    keys = row_keys(be, seed, batch, which, n)
+    cols = ((be.arange(k) + 1) * 0x85EBCA6B) & MASK
+    return be.to_int8(fmix32(keys[:, None] ^ cols[None, :]) & 0xFF)
+
+
+# ---------------------------------------------------------------- SHA-256, vectorised over rows (GPU path)
+
+_K = [
+    0x428A2F98, 0x71374491, 0xB5C0FBCF, 0xE9B5DBA5, 0x3956C25B, 0x59F111F1, 0x923F82A4, 0xAB1C5ED5,
+    0xD807AA98, 0x12835B01, 0x243185BE, 0x550C7DC3, 0x72BE5D74, 0x80DEB1FE, 0x9BDC06A7, 0xC19BF174,
+    0xE49B69C1, 0xEFBE4786, 0x0FC19DC6, 0x240CA1CC, 0x2DE92C6F, 0x4A7484AA, 0x5CB0A9DC, 0x76F988DA,
+    0x983E5152, 0xA831C66D, 0xB00327C8, 0xBF597FC7, 0xC6E00BF3, 0xD5A79147, 0x06CA6351, 0x14292967,
+    0x27B70A85, 0x2E1B2138, 0x4D2C6DFC, 0x53380D13, 0x650A7354, 0x766A0ABB, 0x81C2C92E, 0x92722C85,
+    0xA2BFE8A1, 0xA81A664B, 0xC24B8B70, 0xC76C51A3, 0xD192E819, 0xD6990624, 0xF40E3585, 0x106AA070,
+    0x19A4C116, 0x1E376C08, 0x2748774C, 0x34B0BCB5, 0x391C0CB3, 0x4ED8AA4A, 0x5B9CCA4F, 0x682E6FF3,
+    0x748F82EE, 0x78A5636F, 0x84C87814, 0x8CC70208, 0x90BEFFFA, 0xA4506CEB, 0xBEF9A3F7, 0xC67178F2,
+]
+_H0 = [0x6A09E667, 0xBB67AE85, 0x3C6EF372, 0xA54FF53A, 0x510E527F, 0x9B05688C, 0x1F83D9AB, 0x5BE0CD19]
+
+
+def _rotr(x, n):
+    return ((x >> n) | (x << (32 - n))) & MASK
+
+
+def sha256_words(words, blocks):
+    """SHA-256 of many equal-length padded messages at once: `words` is a list of 16·blocks int64 lanes (big-endian
+    message words, one lane per message); returns the 8 digest words, one lane per message."""
+    h = [None] * 8
+    first = True
+    for block in range(blocks):
+        w = list(words[block * 16 : block * 16 + 16])
+        for t in range(16, 64):
+            s0 = _rotr(w[t - 15], 7) ^ _rotr(w[t - 15], 18) ^ (w[t - 15] >> 3)
+            s1 = _rotr(w[t - 2], 17) ^ _rotr(w[t - 2], 19) ^ (w[t - 2] >> 10)
+            w.append((w[t - 16] + s0 + w[t - 7] + s1) & MASK)
+        if first:
+            a, b, c, d, e, f, g, hh = [w[0] * 0 + v for v in _H0]
+            h = [a, b, c, d, e, f, g, hh]
+            first = False
+        a, b, c, d, e, f, g, hh = h
+        for t in range(64):
+            t1 = (hh + (_rotr(e, 6) ^ _rotr(e, 11) ^ _rotr(e, 25)) + ((e & f) ^ ((e ^ MASK) & g)) + _K[t] + w[t]) & MASK
+            t2 = ((_rotr(a, 2) ^ _rotr(a, 13) ^ _rotr(a, 22)) + ((a & b) ^ (a & c) ^ (b & c))) & MASK
+            hh, g, f, e, d, c, b, a = g, f, e, (d + t1) & MASK, c, b, a, (t1 + t2) & MASK
+        h = [(x + y) & MASK for x, y in zip(h, [a, b, c, d, e, f, g, hh])]
+    return h
+
+
+def _padded_words(be, message_bytes):
+    """Rows of equal-length byte messages (uint8, rows × length) → (list of big-endian word lanes, block count)."""
+    if be.torch:
+        torch = be.torch
+        rows, length = message_bytes.shape
+        total = ((length + 9 + 63) // 64) * 64
+        padded = torch.zeros((rows, total), dtype=torch.int64, device=be.device)
+        padded[:, :length] = message_bytes.to(torch.int64)
+    else:
+        np = be.np
+        rows, length = message_bytes.shape
+        total = ((length + 9 + 63) // 64) * 64
+        padded = np.zeros((rows, total), dtype=np.int64)
+        padded[:, :length] = message_bytes
+    padded[:, length] = 0x80
+    bit_length = length * 8
+    for i in range(8):
+        padded[:, total - 1 - i] = (bit_length >> (8 * i)) & 0xFF
+    words = [(padded[:, j] << 24) | (padded[:, j + 1] << 16) | (padded[:, j + 2] << 8) | padded[:, j + 3] for j in range(0, total, 4)]
+    return words, total // 64
+
+
+def _digest_bytes(be, h):
+    """8 digest word lanes → rows × 32 uint8."""
+    if be.torch:
+        torch = be.torch
+        stacked = torch.stack(h, dim=1)
+        shifts = torch.tensor([24, 16, 8, 0], dtype=torch.int64, device=be.device)
+        return ((stacked[:, :, None] >> shifts) & 0xFF).reshape(stacked.shape[0], 32).to(torch.uint8)
+    np = be.np
+    stacked = np.stack(h, axis=1)
+    return ((stacked[:, :, None] >> np.array([24, 16, 8, 0])) & 0xFF).reshape(stacked.shape[0], 32).astype(np.uint8)
+
+
+def sha256_rows(be, message_bytes):
+    words, blocks = _padded_words(be, message_bytes)
+    return _digest_bytes(be, sha256_words(words, blocks))
+
+
+# ---------------------------------------------------------------- commitment
+
+class Hasher:
+    """Leaf and inner hashes: vectorised on the GPU (or when asked, for tests), hashlib on the CPU otherwise."""
+
+    def __init__(self, be, vectorised):
+        self.be = be
+        self.vectorised = vectorised or be.torch is not None
+
+    def leaves(self, product, first_leaf, leaf_entries):
+        """Leaf hashes of a flat int32 product: SHA-256(0x00 ‖ uint32BE(index) ‖ entries as int32LE)."""
+        be = self.be
+        count = product.shape[0] // leaf_entries
+        if self.vectorised:
+            index = be.arange(count) + first_leaf
+            if be.torch:
+                torch = be.torch
+                header = torch.stack([index * 0, (index >> 24) & 0xFF, (index >> 16) & 0xFF, (index >> 8) & 0xFF, index & 0xFF], dim=1).to(torch.uint8)
+                body = product.contiguous().view(torch.uint8).reshape(count, leaf_entries * 4)
+                message = torch.cat([header, body], dim=1)
+            else:
+                np = be.np
+                header = np.stack([index * 0, (index >> 24) & 0xFF, (index >> 16) & 0xFF, (index >> 8) & 0xFF, index & 0xFF], axis=1).astype(np.uint8)
+                body = np.ascontiguousarray(product).astype('<i4').view(np.uint8).reshape(count, leaf_entries * 4)
+                message = np.concatenate([header, body], axis=1)
+            return to_digest_list(be, sha256_rows(be, message))
+        raw = be.np.ascontiguousarray(product).astype('<i4').tobytes()
+        step = leaf_entries * 4
+        return [hashlib.sha256(b'\x00' + (first_leaf + i).to_bytes(4, 'big') + raw[i * step : (i + 1) * step]).digest() for i in range(count)]
+
+    def level_above(self, level):
+        """One Merkle level up; an odd last node pairs with itself."""
+        pairs = [(level[i], level[i + 1] if i + 1 < len(level) else level[i]) for i in range(0, len(level), 2)]
+        if self.vectorised and len(pairs) > 64:
+            be = self.be
+            joined = b''.join(b'\x01' + left + right for left, right in pairs)
+            np = be.np
+            message = np.frombuffer(joined, dtype=np.uint8).reshape(len(pairs), 65)
+            if be.torch:
+                message = be.torch.from_numpy(message.copy()).to(be.device)
+            return to_digest_list(be, sha256_rows(be, message))
+        return [hashlib.sha256(b'\x01' + left + right).digest() for left, right in pairs]
+
+    def levels(self, leaves):
+        levels = [leaves]
+        while len(levels[-1]) > 1:
+            levels.append(self.level_above(levels[-1]))
+        return levels
+
+
+def to_digest_list(be, digests):
+    if be.torch:
+        digests = digests.cpu().numpy()
+    return [bytes(row) for row in digests]
+
+
+def path_in(levels, index):
+    path = []
+    for level in levels[:-1]:
+        sibling = index ^ 1
+        path.append(level[sibling] if sibling < len(level) else level[index])
+        index >>= 1
+    return path
+
+
+def valid_params(p):
+    keys = ('n', 'k', 'batches', 'leafEntries', 'samples')
+    if not isinstance(p, dict) or any(not isinstance(p.get(key), int) or p[key] <= 0 for key in keys):
+        return False
+    return p['k'] <= 131071 and p['n'] % p['leafEntries'] == 0 and p['batches'] * p['n'] * p['n'] <= 2**40
+
+
+class Challenge:
+    """One GPU's challenge: compute and commit, then open."""
+
+    def __init__(self, be, hasher, seed_hex, params):
+        if not valid_params(params):
+            raise ValueError('Invalid challenge parameters.')
+        self.be = be
+        self.hasher = hasher
+        self.seed = parse_seed(seed_hex)
+        self.n, self.k, self.batches, self.leaf_entries = params['n'], params['k'], params['batches'], params['leafEntries']
+        self.leaves_per_batch = self.n * self.n // self.leaf_entries
+        # Per-batch subtrees are exactly the global tree's lower levels when each batch fills a power-of-two of leaves.
+        self.per_batch = self.leaves_per_batch & (self.leaves_per_batch - 1) == 0
+        self.keep = self.batches * self.n * self.n * 4 <= KEEP_PRODUCTS_BYTES
+        if not self.per_batch and not self.keep:
+            raise ValueError('Batches of a non-power-of-two leaf count must fit in memory.')
+        self.products = {}
+        self.batch_levels = {}
+
+    def product(self, batch):
+        if batch in self.products:
+            return self.products[batch]
+        a = seeded_matrix(self.be, self.seed, batch, 0, self.n, self.k)
+        b = seeded_matrix(self.be, self.seed, batch, 1, self.n, self.k)
+        c = self.be.matmul_abt(a, b).reshape(-1)
+        if self.keep:
+            self.products[batch] = c
+        return c
+
+    def commit(self):
+        if self.per_batch:
+            roots = []
+            for batch in range(self.batches):
+                levels = self.hasher.levels(self.hasher.leaves(self.product(batch), batch * self.leaves_per_batch, self.leaf_entries))
+                if self.keep:
+                    self.batch_levels[batch] = levels
+                roots.append(levels[-1][0])
+            self.top = self.hasher.levels(roots)
+        else:
+            leaves = []
+            for batch in range(self.batches):
+                leaves.extend(self.hasher.leaves(self.product(batch), batch * self.leaves_per_batch, self.leaf_entries))
+            self.top = self.hasher.levels(leaves)
+        return self.top[-1][0]
+
+    def open(self, entry):
+        nn = self.n * self.n
+        if not isinstance(entry, int) or entry < 0 or entry >= self.batches * nn:
+            raise ValueError(f'Entry {entry!r} is outside the challenge.')
+        batch, within = divmod(entry, nn)
+        leaf_in_batch = within // self.leaf_entries
+        leaf_index = batch * self.leaves_per_batch + leaf_in_batch
+        product = self.be.to_host_int32(self.product(batch))
+        leaf = [int(v) for v in product[leaf_in_batch * self.leaf_entries : (leaf_in_batch + 1) * self.leaf_entries]]
+        if self.per_batch:
+            levels = self.batch_levels.get(batch) or self.hasher.levels(self.hasher.leaves(self.product(batch), batch * self.leaves_per_batch, self.leaf_entries))
+            path = path_in(levels, leaf_in_batch) + path_in(self.top, batch)
+        else:
+            path = path_in(self.top, leaf_index)
+        return {'entry': entry, 'leaf': leaf, 'path': [base64.b64encode(h).decode('ascii') for h in path]}
+
+
+def main(argv):
+    force = 'numpy' if '--numpy' in argv else None
+    be = Backend(force)
+    hasher = Hasher(be, vectorised='--vector-hash' in argv)
+    out = sys.stdout
+    try:
+        request = json.loads(sys.stdin.readline() or 'null')
+        if not isinstance(request, dict):
+            raise ValueError('Expected a challenge line {"seed", "params"}.')
+        started = time.perf_counter()
+        challenge = Challenge(be, hasher, request.get('seed'), request.get('params'))
+        root = challenge.commit()
+        compute_ms = round((time.perf_counter() - started) * 1000)
+        out.write(json.dumps({'root': base64.b64encode(root).decode('ascii'), 'backend': be.name, 'computeMs': compute_ms}) + '\n')
+        out.flush()
+        line = sys.stdin.readline()
+        if not line:
+            return 0
+        samples = json.loads(line).get('samples')
+        if not isinstance(samples, list):
+            raise ValueError('Expected a samples line {"samples": [...]}.')
+        out.write(json.dumps({'openings': [challenge.open(entry) for entry in samples]}) + '\n')
+        out.flush()
+        return 0
+    except Exception as error:  # noqa: BLE001 (every failure becomes one error line for the agent)
+        out.write(json.dumps({'error': f'{type(error).__name__}: {error}'}) + '\n')
+        out.flush()
+        return 1
+
+
+if __name__ == '__main__':
+    sys.exit(main(sys.argv[1:]))
