@@ -24,7 +24,7 @@ const CASES: Array<[string, ChallengeParams, string[]]> = [
   ['the same, hashed by the vectorised SHA-256 the GPU runs', { n: 128, k: 512, batches: 2, leafEntries: 16, samples: 40 }, ['--vector-hash']],
   ['an odd k and 3 batches (a tree with odd levels)', { n: 64, k: 333, batches: 3, leafEntries: 32, samples: 12 }, ['--vector-hash']],
   ['leaves per batch not a power of two (one global tree)', { n: 48, k: 7, batches: 3, leafEntries: 16, samples: 20 }, []],
-  ['the real-GPU shape, scaled down (k = 12 288)', { n: 64, k: 12_288, batches: 2, leafEntries: 64, samples: 40 }, ['--vector-hash']],
+  ['the real-GPU shape, scaled down (k = 32 768)', { n: 64, k: 32_768, batches: 2, leafEntries: 64, samples: 40 }, ['--vector-hash']],
 ];
 
 describe.skipIf(Boolean(unavailable))('kernel.py (numpy) against src/domain/challenge.ts', () => {

@@ -118,10 +118,12 @@ def row_keys(be, seed, batch, which, rows):
 
 
 def seeded_matrix(be, seed, batch, which, n, k):
-    """Rows of A or B: element(key, col) = (fmix32(key ^ (col+1)·0x85ebca6b) & 0xff) - 128, int8, n×k."""
+    """Rows of A or B, int8 n×k: element t is byte t mod 4 of fmix32(key ^ (⌊t/4⌋+1)·0x85ebca6b), minus 128."""
     keys = row_keys(be, seed, batch, which, n)
-    cols = ((be.arange(k) + 1) * 0x85EBCA6B) & MASK
-    return be.to_int8(fmix32(keys[:, None] ^ cols[None, :]) & 0xFF)
+    cols = be.arange(k)
+    words = ((cols >> 2) + 1) * 0x85EBCA6B & MASK
+    shifts = (cols & 3) * 8
+    return be.to_int8((fmix32(keys[:, None] ^ words[None, :]) >> shifts[None, :]) & 0xFF)
 
 
 # ---------------------------------------------------------------- SHA-256, vectorised over rows (GPU path)
