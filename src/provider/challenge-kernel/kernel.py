@@ -211,7 +211,8 @@ def sha256_rows(be, message_bytes):
 # ---------------------------------------------------------------- commitment
 
 class Hasher:
-    """Leaf and inner hashes: vectorised on the GPU (or when asked, for tests), hashlib on the CPU otherwise."""
+    """Leaf and inner hashes over rows × 32-byte digest arrays: vectorised SHA-256 on the GPU (and when asked, for tests),
+    hashlib row by row on the CPU. Levels stay arrays on the device; only the openings' paths come back as bytes."""
 
     def __init__(self, be, vectorised):
         self.be = be
@@ -227,48 +228,57 @@ class Hasher:
                 torch = be.torch
                 header = torch.stack([index * 0, (index >> 24) & 0xFF, (index >> 16) & 0xFF, (index >> 8) & 0xFF, index & 0xFF], dim=1).to(torch.uint8)
                 body = product.contiguous().view(torch.uint8).reshape(count, leaf_entries * 4)
-                message = torch.cat([header, body], dim=1)
-            else:
-                np = be.np
-                header = np.stack([index * 0, (index >> 24) & 0xFF, (index >> 16) & 0xFF, (index >> 8) & 0xFF, index & 0xFF], axis=1).astype(np.uint8)
-                body = np.ascontiguousarray(product).astype('<i4').view(np.uint8).reshape(count, leaf_entries * 4)
-                message = np.concatenate([header, body], axis=1)
-            return to_digest_list(be, sha256_rows(be, message))
+                return sha256_rows(be, torch.cat([header, body], dim=1))
+            np = be.np
+            header = np.stack([index * 0, (index >> 24) & 0xFF, (index >> 16) & 0xFF, (index >> 8) & 0xFF, index & 0xFF], axis=1).astype(np.uint8)
+            body = np.ascontiguousarray(product).astype('<i4').view(np.uint8).reshape(count, leaf_entries * 4)
+            return sha256_rows(be, np.concatenate([header, body], axis=1))
         raw = be.np.ascontiguousarray(product).astype('<i4').tobytes()
         step = leaf_entries * 4
-        return [hashlib.sha256(b'\x00' + (first_leaf + i).to_bytes(4, 'big') + raw[i * step : (i + 1) * step]).digest() for i in range(count)]
+        digests = b''.join(hashlib.sha256(b'\x00' + (first_leaf + i).to_bytes(4, 'big') + raw[i * step : (i + 1) * step]).digest() for i in range(count))
+        return be.np.frombuffer(digests, dtype=be.np.uint8).reshape(count, 32)
 
     def level_above(self, level):
-        """One Merkle level up; an odd last node pairs with itself."""
-        pairs = [(level[i], level[i + 1] if i + 1 < len(level) else level[i]) for i in range(0, len(level), 2)]
-        if self.vectorised and len(pairs) > 64:
-            be = self.be
-            joined = b''.join(b'\x01' + left + right for left, right in pairs)
-            np = be.np
-            message = np.frombuffer(joined, dtype=np.uint8).reshape(len(pairs), 65)
-            if be.torch:
-                message = be.torch.from_numpy(message.copy()).to(be.device)
-            return to_digest_list(be, sha256_rows(be, message))
-        return [hashlib.sha256(b'\x01' + left + right).digest() for left, right in pairs]
+        """One Merkle level up: SHA-256(0x01 ‖ left ‖ right); an odd last node pairs with itself."""
+        be = self.be
+        if be.torch:
+            torch = be.torch
+            if level.shape[0] % 2:
+                level = torch.cat([level, level[-1:]])
+            pairs = level.reshape(-1, 64)
+            return sha256_rows(be, torch.cat([torch.ones((pairs.shape[0], 1), dtype=torch.uint8, device=be.device), pairs], dim=1))
+        np = be.np
+        if level.shape[0] % 2:
+            level = np.concatenate([level, level[-1:]])
+        pairs = level.reshape(-1, 64)
+        if self.vectorised:
+            return sha256_rows(be, np.concatenate([np.ones((pairs.shape[0], 1), dtype=np.uint8), pairs], axis=1))
+        digests = b''.join(hashlib.sha256(b'\x01' + row.tobytes()).digest() for row in pairs)
+        return np.frombuffer(digests, dtype=np.uint8).reshape(pairs.shape[0], 32)
 
     def levels(self, leaves):
         levels = [leaves]
-        while len(levels[-1]) > 1:
+        while levels[-1].shape[0] > 1:
             levels.append(self.level_above(levels[-1]))
         return levels
 
+    def stack(self, digests):
+        """Batch roots (rows of 32) into one level."""
+        if self.be.torch:
+            return self.be.torch.cat(digests)
+        return self.be.np.concatenate(digests)
 
-def to_digest_list(be, digests):
-    if be.torch:
-        digests = digests.cpu().numpy()
-    return [bytes(row) for row in digests]
+
+def row_bytes(be, level, index):
+    row = level[index]
+    return bytes(row.cpu().numpy().tobytes()) if be.torch else row.tobytes()
 
 
-def path_in(levels, index):
+def path_in(be, levels, index):
     path = []
     for level in levels[:-1]:
         sibling = index ^ 1
-        path.append(level[sibling] if sibling < len(level) else level[index])
+        path.append(row_bytes(be, level, sibling if sibling < level.shape[0] else index))
         index >>= 1
     return path
 
@@ -316,14 +326,12 @@ class Challenge:
                 levels = self.hasher.levels(self.hasher.leaves(self.product(batch), batch * self.leaves_per_batch, self.leaf_entries))
                 if self.keep:
                     self.batch_levels[batch] = levels
-                roots.append(levels[-1][0])
-            self.top = self.hasher.levels(roots)
+                roots.append(levels[-1])
+            self.top = self.hasher.levels(self.hasher.stack(roots))
         else:
-            leaves = []
-            for batch in range(self.batches):
-                leaves.extend(self.hasher.leaves(self.product(batch), batch * self.leaves_per_batch, self.leaf_entries))
-            self.top = self.hasher.levels(leaves)
-        return self.top[-1][0]
+            leaves = [self.hasher.leaves(self.product(batch), batch * self.leaves_per_batch, self.leaf_entries) for batch in range(self.batches)]
+            self.top = self.hasher.levels(self.hasher.stack(leaves))
+        return row_bytes(self.be, self.top[-1], 0)
 
     def open(self, entry):
         nn = self.n * self.n
@@ -335,10 +343,10 @@ class Challenge:
         product = self.be.to_host_int32(self.product(batch))
         leaf = [int(v) for v in product[leaf_in_batch * self.leaf_entries : (leaf_in_batch + 1) * self.leaf_entries]]
         if self.per_batch:
-            levels = self.batch_levels.get(batch) or self.hasher.levels(self.hasher.leaves(self.product(batch), batch * self.leaves_per_batch, self.leaf_entries))
-            path = path_in(levels, leaf_in_batch) + path_in(self.top, batch)
+            levels = self.batch_levels[batch] if batch in self.batch_levels else self.hasher.levels(self.hasher.leaves(self.product(batch), batch * self.leaves_per_batch, self.leaf_entries))
+            path = path_in(self.be, levels, leaf_in_batch) + path_in(self.be, self.top, batch)
         else:
-            path = path_in(self.top, leaf_index)
+            path = path_in(self.be, self.top, leaf_index)
         return {'entry': entry, 'leaf': leaf, 'path': [base64.b64encode(h).decode('ascii') for h in path]}
 
 
