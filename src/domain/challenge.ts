@@ -16,6 +16,7 @@
 //   hashes); checking one GPU's answer is `samples` of those (bench/challenge.mjs measures it).
 import { createHash } from 'node:crypto';
 import { resolveGpuModel } from './gpu-catalogue.js';
+import { CPU_STAND_IN_VRAM, sizeVram, type VramParams } from './vram.js';
 
 export interface ChallengeParams {
   /** Rows of A and of B (C is n×n). */
@@ -38,6 +39,8 @@ export interface GpuChallenge {
   seed: string;
   /** How long the commitment may take for this GPU (ms). */
   deadlineMs: number;
+  /** The VRAM round (src/domain/vram.ts); absent for models without catalogue memory and for older challenges. */
+  vram?: VramParams;
 }
 
 export interface Opening {
@@ -90,14 +93,26 @@ export interface ChallengeSizing {
   allowanceMs: number;
   /** Tests only: shrinks the work (not the rate a model is held to), so a CPU can answer a small "GPU" challenge. */
   workScale?: number;
+  /** Tests only: shrinks the VRAM table of real GPUs (default: the stand-in's table when workScale shrinks the work). */
+  vramScale?: number;
+}
+
+/** PRF calls per ms the VRAM fill is held to: the CPU stand-in in Node, and a GPU's integer units (~1/20 of its int8 tensor rate, ~10 ops a call). */
+const STAND_IN_PRF_PER_MS = 50_000;
+const GPU_PRF_SHARE = 1 / 200;
+
+function vramFillMs(vram: VramParams | undefined, prfPerMs: number): number {
+  return vram ? (vram.words * (vram.rounds + 2)) / prfPerMs : 0;
 }
 
 /** The parameters and deadline for one GPU of `model`; a simulated node always gets the CPU stand-in. */
-export function sizeChallenge(model: string, simulated: boolean, sizing: ChallengeSizing): { kind: GpuChallenge['kind']; params: ChallengeParams; deadlineMs: number } {
+export function sizeChallenge(model: string, simulated: boolean, sizing: ChallengeSizing): { kind: GpuChallenge['kind']; params: ChallengeParams; deadlineMs: number; vram?: VramParams } {
   const scale = sizing.workScale ?? 1;
   if (simulated) {
     const params = CPU_STAND_IN_PARAMS;
-    return { kind: 'cpu-stand-in', params, deadlineMs: Math.round(sizing.allowanceMs + STAND_IN_SLACK * (challengeOps(params) / CPU_STAND_IN_OPS_PER_MS)) };
+    const vram = CPU_STAND_IN_VRAM;
+    const expectedMs = challengeOps(params) / CPU_STAND_IN_OPS_PER_MS + vramFillMs(vram, STAND_IN_PRF_PER_MS);
+    return { kind: 'cpu-stand-in', params, vram, deadlineMs: Math.round(sizing.allowanceMs + STAND_IN_SLACK * expectedMs) };
   }
   const rate = modelOpsPerMs(model);
   const perBatch = challengeOps({ ...GPU_BASE, batches: 1 });
@@ -106,7 +121,9 @@ export function sizeChallenge(model: string, simulated: boolean, sizing: Challen
     // Same shape, fewer and smaller batches: still exact and sampled the same way.
     params = { ...CPU_STAND_IN_PARAMS, batches: Math.max(1, Math.min(CPU_STAND_IN_PARAMS.batches, Math.round(params.batches * scale))) };
   }
-  return { kind: 'gpu', params, deadlineMs: Math.round(sizing.allowanceMs + DEADLINE_SLACK * (challengeOps(params) / rate)) };
+  const vram = sizing.vramScale !== undefined ? sizeVram(model, false, sizing.vramScale) : scale < 1 ? CPU_STAND_IN_VRAM : sizeVram(model, false);
+  const expectedMs = challengeOps(params) / rate + vramFillMs(vram, rate * GPU_PRF_SHARE);
+  return { kind: 'gpu', params, ...(vram ? { vram } : {}), deadlineMs: Math.round(sizing.allowanceMs + DEADLINE_SLACK * expectedMs) };
 }
 
 /**

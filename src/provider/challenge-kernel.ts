@@ -25,6 +25,7 @@ export interface KernelAnswer {
   backend: string;
   computeMs: number;
   open(entries: readonly number[]): Promise<Opening[]>;
+  lookup(words: readonly number[]): Promise<number[]>;
   close(): Promise<void>;
 }
 
@@ -78,20 +79,35 @@ export async function runChallengeKernel(
     if (typeof reply.error === 'string') throw failure(`failed (${reply.error})`);
     return reply;
   };
+  let queue: Promise<unknown> = Promise.resolve();
+  const serial = <T>(step: () => Promise<T>): Promise<T> => {
+    const run = queue.then(step, step);
+    queue = run.catch(() => undefined);
+    return run;
+  };
   try {
-    child.stdin!.write(`${JSON.stringify({ seed: input.gpu.seed, params: input.gpu.params })}\n`);
+    child.stdin!.write(`${JSON.stringify({ seed: input.gpu.seed, params: input.gpu.params, ...(input.gpu.vram ? { vram: input.gpu.vram } : {}) })}\n`);
     const committed = await readReply();
     if (typeof committed.root !== 'string') throw failure('sent no root');
     return {
       root: committed.root,
       backend: String(committed.backend ?? 'unknown'),
       computeMs: Number(committed.computeMs ?? 0),
-      async open(entries) {
-        child.stdin!.write(`${JSON.stringify({ samples: entries })}\n`);
-        const reply = await readReply();
-        if (!Array.isArray(reply.openings)) throw failure('sent no openings');
-        return reply.openings as Opening[];
-      },
+      // One request at a time over the pipe: lookups and openings are chained, never interleaved.
+      open: (entries) =>
+        serial(async () => {
+          child.stdin!.write(`${JSON.stringify({ samples: entries })}\n`);
+          const reply = await readReply();
+          if (!Array.isArray(reply.openings)) throw failure('sent no openings');
+          return reply.openings as Opening[];
+        }),
+      lookup: (words) =>
+        serial(async () => {
+          child.stdin!.write(`${JSON.stringify({ vram: words })}\n`);
+          const reply = await readReply();
+          if (!Array.isArray(reply.vram)) throw failure('sent no VRAM words');
+          return reply.vram as number[];
+        }),
       close,
     };
   } catch (error) {

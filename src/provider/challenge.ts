@@ -5,6 +5,7 @@
 // locked-down container limited to the challenged GPU. An agent without one leaves a real GPU's challenge to expire and says why.
 import type { ChallengeOffer, ChallengeResult } from '../api/schemas.js';
 import { solveChallenge, type Opening } from '../domain/challenge.js';
+import { fillVram } from '../domain/vram.js';
 import { errorText, type AgentSession } from './agent-session.js';
 import type { ProviderApi } from './agent-types.js';
 import { runChallengeKernel, type ChallengeKernelOptions } from './challenge-kernel.js';
@@ -13,6 +14,8 @@ import { runChallengeKernel, type ChallengeKernelOptions } from './challenge-ker
 export interface ComputedPart {
   root: string;
   open(entries: readonly number[]): Opening[] | Promise<Opening[]>;
+  /** The queried words of the filled VRAM table (GPUs with a VRAM round). */
+  lookup?(words: readonly number[]): number[] | Promise<number[]>;
   close?(): Promise<void>;
 }
 
@@ -25,10 +28,12 @@ export interface ChallengeResponder {
   idle(): Promise<void>;
 }
 
-/** The CPU stand-in: yields to the event loop between GPUs so heartbeats keep going. */
+/** The CPU stand-in: yields to the event loop between GPUs so heartbeats keep going; fills its small VRAM table in-process. */
 export const cpuStandIn: GpuSolver = async (gpu) => {
   await new Promise((resolve) => setImmediate(resolve));
-  return solveChallenge(gpu.seed, gpu.params);
+  const table = gpu.vram ? fillVram(gpu.seed, gpu.vram) : undefined;
+  const solved = solveChallenge(gpu.seed, gpu.params);
+  return { root: solved.root, open: solved.open, ...(table ? { lookup: (words: readonly number[]) => words.map((w) => table[w] ?? 0) } : {}) };
 };
 
 /** The challenge kernel in a container per GPU, for real GPUs. */
@@ -57,8 +62,17 @@ export async function answerChallengeOffer(
     const roots = Object.fromEntries([...solved].map(([uuid, s]) => [uuid, s.root]));
     const drawn = await api.commitChallenge(nodeId, offer.id, { roots }, { signal });
     if (drawn.state === 'expired') return { state: 'expired', detail: 'the commitment arrived after the deadline' };
-    const openings = Object.fromEntries(await Promise.all([...solved].map(async ([uuid, s]) => [uuid, await s.open(drawn.samples[uuid] ?? [])] as const)));
-    return await api.answerChallenge(nodeId, offer.id, { openings }, { signal });
+    // The VRAM words first and alongside the openings: the VRAM window is the short one.
+    const vramQueries = Object.entries(drawn.vram ?? {});
+    const [vram, openings] = await Promise.all([
+      Promise.all(vramQueries.map(async ([uuid, words]) => {
+        const part = solved.get(uuid);
+        if (!part?.lookup) throw new Error(`no VRAM table was filled for ${uuid}`);
+        return [uuid, await part.lookup(words)] as const;
+      })),
+      Promise.all([...solved].map(async ([uuid, s]) => [uuid, await s.open(drawn.samples[uuid] ?? [])] as const)),
+    ]);
+    return await api.answerChallenge(nodeId, offer.id, { openings: Object.fromEntries(openings), ...(vram.length > 0 ? { vram: Object.fromEntries(vram) } : {}) }, { signal });
   } finally {
     await Promise.all([...solved.values()].map((s) => s.close?.()));
   }

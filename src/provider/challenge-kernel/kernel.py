@@ -5,10 +5,15 @@ Merkle root, then opened at the entries the coordinator samples.
 The agent runs it in a locked-down container that sees only the challenged GPU (src/provider/challenge-kernel.ts) and
 talks to it in line-delimited JSON over stdin/stdout:
 
-    in:  {"seed": "<32 hex>", "params": {"n":…, "k":…, "batches":…, "leafEntries":…, "samples":…}}
+    in:  {"seed": "<32 hex>", "params": {"n":…, "k":…, "batches":…, "leafEntries":…, "samples":…},
+          "vram": {"words":…, "rounds":…, "queries":…}}          (vram optional)
     out: {"root": "<base64>", "backend": "torch-cuda" | "numpy", "computeMs": …}
-    in:  {"samples": [entry, …]}
-    out: {"openings": [{"entry":…, "leaf":[…], "path":["<base64>", …]}, …]}
+then, any number of times until stdin closes:
+    in:  {"vram": [word index, …]}    out: {"vram": [word, …]}
+    in:  {"samples": [entry, …]}      out: {"openings": [{"entry":…, "leaf":[…], "path":["<base64>", …]}, …]}
+
+The VRAM table (src/domain/vram.ts) is allocated whole and filled before the products are computed, and stays
+resident until the process ends: a GPU with less memory than its model claims fails at the allocation.
 
 Errors are one line {"error": "…"} and exit status 1.
 
@@ -283,6 +288,62 @@ def path_in(be, levels, index):
     return path
 
 
+# ---------------------------------------------------------------- VRAM round (src/domain/vram.ts)
+
+VRAM_CHUNK = 1 << 22
+
+
+def vram_words(be, seed, start, count, rounds):
+    """Words start..start+count-1 of the table: `rounds` chained fmix32 calls keyed by the seed, as vram.ts's vramWord."""
+    s0, s1, s2, s3 = seed
+    index = be.arange(count) + start
+    v = fmix32((index & MASK) ^ s3) ^ fmix32((((index >> 32) + 0x6A09E667) & MASK) ^ s2)
+    for r in range(rounds):
+        v = fmix32(((v ^ s0) + (((r + 1) * 0x9E3779B1) & MASK) + s1) & MASK)
+    return v
+
+
+def valid_vram(p):
+    keys = ('words', 'rounds', 'queries')
+    return isinstance(p, dict) and all(isinstance(p.get(key), int) and p[key] > 0 for key in keys) and p['words'] <= 2**40 and p['rounds'] <= 1024
+
+
+class VramTable:
+    """The claimed memory, filled: allocated (and touched) whole first, so a GPU with less memory fails at once."""
+
+    def __init__(self, be, seed, params):
+        if not valid_vram(params):
+            raise ValueError('Invalid VRAM parameters.')
+        self.be = be
+        words, rounds = params['words'], params['rounds']
+        if be.torch:
+            torch = be.torch
+            self.table = torch.empty(words, dtype=torch.int32, device=be.device)
+            self.table.zero_()
+            for start in range(0, words, VRAM_CHUNK):
+                count = min(VRAM_CHUNK, words - start)
+                chunk = vram_words(be, seed, start, count, rounds)
+                # int32 storage of uint32 words: the bits, reinterpreted on the way out.
+                self.table[start : start + count] = (chunk - ((chunk >> 31) << 32)).to(torch.int32)
+        else:
+            np = be.np
+            self.table = np.empty(words, dtype=np.uint32)
+            self.table.fill(0)
+            for start in range(0, words, VRAM_CHUNK):
+                count = min(VRAM_CHUNK, words - start)
+                self.table[start : start + count] = vram_words(be, seed, start, count, rounds).astype(np.uint32)
+        self.words = words
+
+    def lookup(self, indices):
+        if not isinstance(indices, list) or any(not isinstance(i, int) or i < 0 or i >= self.words for i in indices):
+            raise ValueError('VRAM queries must be word indices inside the table.')
+        if self.be.torch:
+            torch = self.be.torch
+            picked = self.table[torch.tensor(indices, dtype=torch.int64, device=self.be.device)].to(torch.int64) & MASK
+            return [int(v) for v in picked.cpu().tolist()]
+        return [int(v) for v in self.table[indices]]
+
+
 def valid_params(p):
     keys = ('n', 'k', 'batches', 'leafEntries', 'samples')
     if not isinstance(p, dict) or any(not isinstance(p.get(key), int) or p[key] <= 0 for key in keys):
@@ -361,18 +422,23 @@ def main(argv):
             raise ValueError('Expected a challenge line {"seed", "params"}.')
         started = time.perf_counter()
         challenge = Challenge(be, hasher, request.get('seed'), request.get('params'))
+        vram = VramTable(be, challenge.seed, request['vram']) if request.get('vram') is not None else None
         root = challenge.commit()
         compute_ms = round((time.perf_counter() - started) * 1000)
         out.write(json.dumps({'root': base64.b64encode(root).decode('ascii'), 'backend': be.name, 'computeMs': compute_ms}) + '\n')
         out.flush()
-        line = sys.stdin.readline()
-        if not line:
-            return 0
-        samples = json.loads(line).get('samples')
-        if not isinstance(samples, list):
-            raise ValueError('Expected a samples line {"samples": [...]}.')
-        out.write(json.dumps({'openings': [challenge.open(entry) for entry in samples]}) + '\n')
-        out.flush()
+        # Then any number of requests, one line each, until stdin closes.
+        for line in sys.stdin:
+            ask = json.loads(line)
+            if isinstance(ask, dict) and 'vram' in ask:
+                if vram is None:
+                    raise ValueError('This challenge has no VRAM round.')
+                out.write(json.dumps({'vram': vram.lookup(ask['vram'])}) + '\n')
+            elif isinstance(ask, dict) and isinstance(ask.get('samples'), list):
+                out.write(json.dumps({'openings': [challenge.open(entry) for entry in ask['samples']]}) + '\n')
+            else:
+                raise ValueError('Expected {"samples": [...]} or {"vram": [...]}.')
+            out.flush()
         return 0
     except Exception as error:  # noqa: BLE001 (every failure becomes one error line for the agent)
         out.write(json.dumps({'error': f'{type(error).__name__}: {error}'}) + '\n')
