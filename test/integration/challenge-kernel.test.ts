@@ -2,18 +2,20 @@
 // the coordinator's checker; then the agent's real-GPU path end to end: the kernel in its locked-down container (an image
 // built offline from the host's python3 + numpy), answering a challenge the coordinator issued through the real API.
 // Only --gpus is off (no NVIDIA runtime here); everything the kernel answers is computed.
+import { execFile } from 'node:child_process';
 import { randomBytes, randomFillSync } from 'node:crypto';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { LABEL_CHALLENGE } from '../../src/domain/challenge-kernel-args.js';
-import { checkOpenings, sampleEntries, solveChallenge, totalEntries, type ChallengeParams } from '../../src/domain/challenge.js';
+import { checkOpenings, parseSeed, sampleEntries, solveChallenge, totalEntries, type ChallengeParams } from '../../src/domain/challenge.js';
+import { checkVramAnswers, sampleVramQueries, vramWord } from '../../src/domain/vram.js';
 import type { AgentEvent } from '../../src/provider/agent.js';
 import { startTestAgent } from '../support/agent.js';
 import { newKeypair, startTestCoordinator } from '../support/coordinator.js';
 import { docker } from '../support/docker.js';
-import { buildKernelImage, kernelUnavailable, runKernelOnHost, type KernelImage } from '../support/kernel-image.js';
+import { buildKernelImage, KERNEL_SCRIPT, kernelUnavailable, runKernelOnHost, type KernelImage } from '../support/kernel-image.js';
 import { waitFor } from '../support/wait.js';
 
 const unavailable = await kernelUnavailable();
@@ -45,6 +47,28 @@ describe.skipIf(Boolean(unavailable))('kernel.py (numpy) against src/domain/chal
     }
   });
 
+  it('fills the VRAM table and answers its words as src/domain/vram.ts computes them (past 2^32 too)', async () => {
+    const seed = randomBytes(16).toString('hex');
+    const vram = { words: 1_000_003, rounds: 16, queries: 64 };
+    const queries = sampleVramQueries(vram, randomFillSync(new Uint32Array(2 * vram.queries)));
+    queries[0] = vram.words - 1;
+    const params = { n: 16, k: 8, batches: 1, leafEntries: 16, samples: 1 };
+    const { code, replies } = await runKernelOnHost([{ seed, params, vram }, { vram: queries }, { samples: [0] }, { vram: [0] }]);
+    expect(code).toBe(0);
+    expect(replies).toHaveLength(4);
+    expect(checkVramAnswers(seed, vram, queries, replies[1]!.vram as number[])).toEqual({ ok: true });
+    expect(replies[3]!.vram).toEqual([vramWord(parseSeed(seed), 0, 16)]);
+    // Words past 2^32 (tables over 16 GiB): the kernel's word function against vramWord.
+    const far = [2 ** 32, 2 ** 33 + 5, Math.floor(0.9 * 141 * 2 ** 28) - 1];
+    const script = `import sys; sys.path.insert(0, sys.argv[1]); import kernel; be = kernel.Backend('numpy'); s = kernel.parse_seed(sys.argv[2]); print([int(kernel.vram_words(be, s, i, 1, 16)[0]) for i in ${JSON.stringify(far)}])`;
+    const printed = await new Promise<string>((resolve, reject) => execFile('python3', ['-c', script, dirname(KERNEL_SCRIPT), seed], (error, stdout) => (error ? reject(error) : resolve(stdout))));
+    expect(JSON.parse(printed)).toEqual(far.map((i) => vramWord(parseSeed(seed), i, 16)));
+    // A word outside the table is an error, not a guess.
+    const outside = await runKernelOnHost([{ seed, params, vram }, { vram: [vram.words] }]);
+    expect(outside.code).toBe(1);
+    expect(outside.replies.at(-1)).toEqual({ error: expect.stringMatching(/inside the table/) });
+  });
+
   it.each([
     ['a malformed seed', { seed: 'XYZ', params: { n: 16, k: 8, batches: 1, leafEntries: 16, samples: 1 } }, /seed/],
     ['parameters the coordinator never issues', { seed: '0'.repeat(32), params: { n: 16, k: 200_000, batches: 1, leafEntries: 16, samples: 1 } }, /parameters/],
@@ -64,14 +88,13 @@ describe.skipIf(Boolean(unavailable))('the agent answers a real-GPU challenge wi
     await image?.dispose();
   });
 
-  it('passes through the real API, one locked-down container per GPU, removed afterwards', async () => {
-    // A production coordinator; the test-only work scale gives the "RTX 4090" the stand-in's shape so numpy finishes in time.
-    const coord = await startTestCoordinator('sqlite', { dev: false, heartbeatGraceMs: 60_000, challenges: { workScale: 1e-9, allowanceMs: 30_000, answerWindowMs: 20_000, perDay: 4 } });
+  const runAgent = async (name: string, challenges: Record<string, number>, kernelMemoryBytes: number, until: (events: AgentEvent[]) => AgentEvent | undefined) => {
+    const coord = await startTestCoordinator('sqlite', { dev: false, heartbeatGraceMs: 60_000, challenges: { allowanceMs: 30_000, answerWindowMs: 20_000, vramWindowMs: 20_000, perDay: 4, ...challenges } });
     const dataDir = await mkdtemp(join(tmpdir(), 'iocli-kernel-agent-'));
     const controller = new AbortController();
     const events: AgentEvent[] = [];
     const owner = newKeypair();
-    const machineId = `kernel-agent-${process.pid}`;
+    const machineId = `kernel-${name}-${process.pid}`;
     const gpus = [0, 1].map((index) => ({ index, uuid: `GPU-${machineId}-${index}`, model: 'NVIDIA GeForce RTX 4090', vramMb: 24_576 }));
     let nodeId: string | undefined;
     const agent = startTestAgent({
@@ -79,7 +102,7 @@ describe.skipIf(Boolean(unavailable))('the agent answers a real-GPU challenge wi
       machineId,
       simulate: '2:RTX4090',
       registration: { simulated: false, gpus },
-      challengeKernel: { image: image.ref, gpuFlag: false, memoryBytes: 512 * 1024 * 1024 },
+      challengeKernel: { image: image.ref, gpuFlag: false, memoryBytes: kernelMemoryBytes },
       dataDir,
       signal: controller.signal,
       events,
@@ -87,19 +110,37 @@ describe.skipIf(Boolean(unavailable))('the agent answers a real-GPU challenge wi
       longPollMs: 0,
     });
     try {
-      const verdict = await waitFor('the challenge verdict', async () => events.find((e) => e.type === 'challenge' && e.state !== 'started'), { timeoutMs: 90_000 });
-      expect(verdict).toMatchObject({ type: 'challenge', state: 'passed' });
-      expect(events.find((e) => e.type === 'challenge' && e.state === 'started')).toMatchObject({ kind: 'gpu', gpus: 2 });
+      const verdict = await waitFor('the challenge verdict', async () => until(events), { timeoutMs: 90_000 });
       const why = await coord.client(owner).nodeWhy(nodeId!);
-      expect(why.challenges[0]).toMatchObject({ state: 'passed', kind: 'gpu', reason: 'registration', gpus: gpus.map((g) => g.uuid) });
-      expect((await coord.client(owner).node(nodeId!)).verified).toBe(true);
-      const left = await docker(['ps', '-aq', '--filter', `label=${LABEL_CHALLENGE}=${why.challenges[0]!.id}`]);
-      expect(left.stdout.trim()).toBe('');
+      const verified = (await coord.client(owner).node(nodeId!)).verified;
+      return { verdict, events, why, verified, gpus };
     } finally {
       controller.abort();
       await agent.catch(() => undefined);
       await coord.close();
       await rm(dataDir, { recursive: true, force: true });
     }
+  };
+
+  it('passes through the real API, one locked-down container per GPU, removed afterwards', async () => {
+    // A production coordinator; the test-only work scale gives the "RTX 4090" the stand-in's shape (and 2 MiB of VRAM
+    // words) so numpy finishes in time.
+    const { verdict, events, why, verified, gpus } = await runAgent('pass', { workScale: 1e-9 }, 512 * 1024 * 1024, (all) => all.find((e) => e.type === 'challenge' && e.state !== 'started'));
+    expect(verdict).toMatchObject({ type: 'challenge', state: 'passed' });
+    expect(events.find((e) => e.type === 'challenge' && e.state === 'started')).toMatchObject({ kind: 'gpu', gpus: 2 });
+    expect(why.challenges[0]).toMatchObject({ state: 'passed', kind: 'gpu', reason: 'registration', gpus: gpus.map((g) => g.uuid) });
+    expect(verified).toBe(true);
+    const left = await docker(['ps', '-aq', '--filter', `label=${LABEL_CHALLENGE}=${why.challenges[0]!.id}`]);
+    expect(left.stdout.trim()).toBe('');
+  }, 180_000);
+
+  it('a GPU with less memory than its model claims cannot fill the table and does not pass', async () => {
+    // The table is 90% of 24 GB / 80 = 276 MB; the kernel's container (standing in for the GPU's memory) has 128 MiB.
+    const { verdict, why, verified } = await runAgent('small', { workScale: 1e-9, vramScale: 1 / 80 }, 128 * 1024 * 1024, (all) => all.find((e) => e.type === 'challenge' && e.state !== 'started'));
+    expect(verdict).toMatchObject({ type: 'challenge', state: 'error', detail: expect.stringMatching(/challenge kernel .* (exited|failed)/) });
+    expect(why.challenges[0]).toMatchObject({ state: 'issued', kind: 'gpu' });
+    expect(verified).toBe(false);
+    const left = await docker(['ps', '-aq', '--filter', `label=${LABEL_CHALLENGE}=${why.challenges[0]!.id}`]);
+    expect(left.stdout.trim()).toBe('');
   }, 180_000);
 });
