@@ -19,6 +19,7 @@ import { buildKernelImage, KERNEL_SCRIPT, kernelUnavailable, runKernelOnHost, ty
 import { waitFor } from '../support/wait.js';
 
 const unavailable = await kernelUnavailable();
+const gccAvailable = await new Promise<boolean>((resolve) => execFile('gcc', ['--version'], (error) => resolve(!error)));
 if (unavailable) console.warn(`challenge kernel tests skipped: ${unavailable}`);
 
 const CASES: Array<[string, ChallengeParams, string[]]> = [
@@ -67,6 +68,26 @@ describe.skipIf(Boolean(unavailable))('kernel.py (numpy) against src/domain/chal
     const outside = await runKernelOnHost([{ seed, params, vram }, { vram: [vram.words] }]);
     expect(outside.code).toBe(1);
     expect(outside.replies.at(-1)).toEqual({ error: expect.stringMatching(/inside the table/) });
+  });
+
+  it.skipIf(!gccAvailable)('the fused CUDA SHA-256 (one thread per leaf), compiled as C here, equals hashlib for every message length the tree uses', async () => {
+    // The GPU path hashes leaves (5 + 4·leafEntries bytes) and inner nodes (65 bytes) with this source; no GPU here, so
+    // the same source is built with gcc and compared; the launch through CuPy is what only a rig can run.
+    const script = [
+      'import ctypes, hashlib, os, subprocess, sys, tempfile',
+      'sys.path.insert(0, sys.argv[1]); import kernel',
+      'd = tempfile.mkdtemp(); src = os.path.join(d, "sha.c"); lib = os.path.join(d, "sha.so")',
+      'open(src, "w").write(kernel.SHA256_SOURCE)',
+      'subprocess.run(["gcc", "-O2", "-shared", "-fPIC", "-DIOCLI_HOST", "-o", lib, src], check=True)',
+      'so = ctypes.CDLL(lib); bad = []',
+      'for length in [0, 55, 56, 64, 65, 69, 261, 1029, 16389]:',
+      '    rows = 40; data = os.urandom(rows * length); out = ctypes.create_string_buffer(rows * 32)',
+      '    so.sha256_rows_host(data, ctypes.c_uint(length), ctypes.c_uint(rows), out)',
+      '    bad += [length for i in range(rows) if out.raw[i*32:(i+1)*32] != hashlib.sha256(data[i*length:(i+1)*length]).digest()]',
+      'import shutil; shutil.rmtree(d); print(sorted(set(bad)))',
+    ].join('\n');
+    const printed = await new Promise<string>((resolve, reject) => execFile('python3', ['-c', script, dirname(KERNEL_SCRIPT)], (error, stdout, stderr) => (error ? reject(new Error(stderr || error.message)) : resolve(stdout))));
+    expect(JSON.parse(printed)).toEqual([]);
   });
 
   it.each([
