@@ -82,7 +82,12 @@ class Backend:
             torch = self.torch
             n, k = a.shape
             if n > 16 and n % 8 == 0 and k % 8 == 0:
-                return torch._int_mm(a, b.t().contiguous())
+                # int8 tensor cores (cuBLASLt); the second operand column-major, as cuBLAS prefers, else row-major.
+                for operand in (lambda: b.t(), lambda: b.t().contiguous()):
+                    try:
+                        return torch._int_mm(a, operand())
+                    except RuntimeError:
+                        pass
             return (a.to(torch.float64) @ b.to(torch.float64).t()).round().to(torch.int32)
         np = self.np
         return (a.astype(np.float64) @ b.astype(np.float64).T).round().astype(np.int32)
@@ -126,13 +131,22 @@ def row_keys(be, seed, batch, which, rows):
     return fmix32(s0 ^ fmix32(s1 ^ fmix32(r ^ s3)))
 
 
+# Rows generated at a time: the int64 lanes of a whole 4096 × 32 768 matrix would take 1 GiB per temporary, and the GPU's
+# memory is 90% VRAM table.
+ROW_CHUNK_LANES = 1 << 23
+
+
 def seeded_matrix(be, seed, batch, which, n, k):
     """Rows of A or B, int8 n×k: element t is byte t mod 4 of fmix32(key ^ (⌊t/4⌋+1)·0x85ebca6b), minus 128."""
     keys = row_keys(be, seed, batch, which, n)
     cols = be.arange(k)
     words = ((cols >> 2) + 1) * 0x85EBCA6B & MASK
     shifts = (cols & 3) * 8
-    return be.to_int8((fmix32(keys[:, None] ^ words[None, :]) >> shifts[None, :]) & 0xFF)
+    step = max(1, ROW_CHUNK_LANES // k)
+    parts = [be.to_int8((fmix32(keys[start : start + step, None] ^ words[None, :]) >> shifts[None, :]) & 0xFF) for start in range(0, n, step)]
+    if be.torch:
+        return be.torch.cat(parts)
+    return be.np.concatenate(parts)
 
 
 # ---------------------------------------------------------------- SHA-256, vectorised over rows (GPU path)
