@@ -70,6 +70,18 @@ describe.skipIf(Boolean(unavailable))('kernel.py (numpy) against src/domain/chal
     expect(outside.replies.at(-1)).toEqual({ error: expect.stringMatching(/inside the table/) });
   });
 
+  it('generates the seeded matrices in row chunks (the GPU path) exactly as in one piece', async () => {
+    const script = [
+      'import sys; sys.path.insert(0, sys.argv[1]); import kernel, numpy as np',
+      'be = kernel.Backend("numpy"); seed = kernel.parse_seed("0123456789abcdef0123456789abcdef")',
+      'whole = kernel.seeded_matrix(be, seed, 3, 1, 100, 333)',
+      'kernel.ROW_CHUNK_LANES = 1000',
+      'print(bool(np.array_equal(whole, kernel.seeded_matrix(be, seed, 3, 1, 100, 333))), whole.shape == (100, 333))',
+    ].join('\n');
+    const printed = await new Promise<string>((resolve, reject) => execFile('python3', ['-c', script, dirname(KERNEL_SCRIPT)], (error, stdout, stderr) => (error ? reject(new Error(stderr || error.message)) : resolve(stdout))));
+    expect(printed.trim()).toBe('True True');
+  });
+
   it.skipIf(!gccAvailable)('the fused CUDA SHA-256 (one thread per leaf), compiled as C here, equals hashlib for every message length the tree uses', async () => {
     // The GPU path hashes leaves (5 + 4·leafEntries bytes) and inner nodes (65 bytes) with this source; no GPU here, so
     // the same source is built with gcc and compared; the launch through CuPy is what only a rig can run.
