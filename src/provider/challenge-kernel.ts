@@ -31,6 +31,25 @@ export interface KernelAnswer {
 
 const STDERR_TAIL = 4_000;
 
+// One pull per image per agent process: the first challenge on a fresh rig fetches the kernel, later ones find it.
+const pulled = new Map<string, Promise<void>>();
+
+/** Pulls the kernel image unless present (the run itself never pulls). */
+async function ensureKernelImage(docker: string, image: string, signal: AbortSignal): Promise<void> {
+  const { execa } = await import('execa');
+  const env = { DOCKER_CLI_HINTS: 'false' };
+  if ((await execa(docker, ['image', 'inspect', '--format', '{{.Id}}', image], { reject: false, env })).exitCode === 0) return;
+  let pulling = pulled.get(image);
+  if (!pulling) {
+    pulling = execa(docker, ['pull', '--quiet', image], { reject: false, env, cancelSignal: signal }).then((result) => {
+      if (result.exitCode !== 0) throw new Error(`could not pull the challenge kernel image ${image}: ${String(result.stderr).trim().split('\n').at(-1)}`);
+    });
+    pulled.set(image, pulling);
+    pulling.catch(() => pulled.delete(image));
+  }
+  await pulling;
+}
+
 /** Starts the kernel for one GPU and waits for its root. Rejects (and removes the container) on any failure or abort. */
 export async function runChallengeKernel(
   options: ChallengeKernelOptions,
@@ -49,6 +68,7 @@ export async function runChallengeKernel(
     cpus: options.cpus ?? 1,
     name,
   });
+  await ensureKernelImage(docker, options.image, input.signal);
   const child = execa(docker, args, { stdin: 'pipe', stdout: 'pipe', stderr: 'pipe', reject: false, buffer: false, cancelSignal: input.signal, env: { DOCKER_CLI_HINTS: 'false' } });
   let stderr = '';
   child.stderr?.setEncoding('utf8');

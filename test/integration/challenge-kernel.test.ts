@@ -12,6 +12,7 @@ import { LABEL_CHALLENGE } from '../../src/domain/challenge-kernel-args.js';
 import { checkOpenings, parseSeed, sampleEntries, solveChallenge, totalEntries, type ChallengeParams } from '../../src/domain/challenge.js';
 import { checkVramAnswers, sampleVramQueries, vramWord } from '../../src/domain/vram.js';
 import type { AgentEvent } from '../../src/provider/agent.js';
+import { runChallengeKernel } from '../../src/provider/challenge-kernel.js';
 import { startTestAgent } from '../support/agent.js';
 import { newKeypair, startTestCoordinator } from '../support/coordinator.js';
 import { docker } from '../support/docker.js';
@@ -166,6 +167,19 @@ describe.skipIf(Boolean(unavailable))('the agent answers a real-GPU challenge wi
     const left = await docker(['ps', '-aq', '--filter', `label=${LABEL_CHALLENGE}=${why.challenges[0]!.id}`]);
     expect(left.stdout.trim()).toBe('');
   }, 180_000);
+
+  it('pulls a missing kernel image first, and says so when it cannot (a registry on a closed loopback port)', async () => {
+    const gpu = { uuid: 'GPU-pull-test-0', model: 'NVIDIA GeForce RTX 4090', kind: 'gpu' as const, params: { n: 16, k: 8, batches: 1, leafEntries: 16, samples: 1 }, seed: '0'.repeat(32), deadlineMs: 1_000 };
+    const attempt = runChallengeKernel({ image: '127.0.0.1:1/iocli-test/no-such-kernel:1', gpuFlag: false }, { nodeId: 'node_pull', challengeId: 'chal_pull', gpu, signal: new AbortController().signal });
+    await expect(attempt).rejects.toThrow(/could not pull the challenge kernel image 127\.0\.0\.1:1\/iocli-test\/no-such-kernel:1/);
+    // Present images are used as they are: the offline one answers.
+    const answer = await runChallengeKernel({ image: image.ref, gpuFlag: false, memoryBytes: 256 * 1024 * 1024 }, { nodeId: 'node_pull', challengeId: 'chal_present', gpu, signal: new AbortController().signal });
+    try {
+      expect(answer.root).toBe(solveChallenge(gpu.seed, gpu.params).root);
+    } finally {
+      await answer.close();
+    }
+  }, 60_000);
 
   it('a GPU with less memory than its model claims cannot fill the table and does not pass', async () => {
     // The table is 90% of 24 GB / 80 = 276 MB; the kernel's container (standing in for the GPU's memory) has 128 MiB.
