@@ -55,6 +55,10 @@ export function buildKernelRunArgs(spec: KernelRunSpec): string[] {
     '--pids-limit', '64',
     '--log-driver', 'none',
     '--env', 'PYTHONDONTWRITEBYTECODE=1',
+    // The root is read-only: caches (CuPy's compiled kernels, anything under HOME) stay in memory or in /tmp.
+    '--env', 'HOME=/tmp',
+    '--env', 'CUPY_CACHE_IN_MEMORY=1',
+    '--env', 'CUPY_CACHE_DIR=/tmp/cupy',
     ...(spec.gpuFlag ? ['--gpus', `"device=${spec.gpuUuid}"`] : []),
     image,
   ];
