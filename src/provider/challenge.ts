@@ -50,15 +50,26 @@ export async function answerChallengeOffer(
   signal: AbortSignal,
 ): Promise<ChallengeResult | { state: 'expired'; detail: string }> {
   const solved = new Map<string, ComputedPart>();
+  // One GPU failing stops the others' kernels too (their containers are removed), instead of leaving them running.
+  const parts = new AbortController();
+  const stopParts = () => parts.abort();
+  signal.addEventListener('abort', stopParts, { once: true });
   try {
     // GPUs answer in parallel on a rig (one container each); the in-process stand-in runs them one after another.
-    await Promise.all(
+    const settled = await Promise.allSettled(
       offer.gpus.map(async (gpu) => {
-        const solver = gpu.kind === 'cpu-stand-in' ? solvers.standIn : solvers.gpu;
-        if (!solver) throw new Error(`no GPU challenge kernel is available to this agent for ${gpu.uuid} (${gpu.model})`);
-        solved.set(gpu.uuid, await solver(gpu, { challengeId: offer.id, signal }));
+        try {
+          const solver = gpu.kind === 'cpu-stand-in' ? solvers.standIn : solvers.gpu;
+          if (!solver) throw new Error(`no GPU challenge kernel is available to this agent for ${gpu.uuid} (${gpu.model})`);
+          solved.set(gpu.uuid, await solver(gpu, { challengeId: offer.id, signal: parts.signal }));
+        } catch (error) {
+          parts.abort();
+          throw error;
+        }
       }),
     );
+    const failed = settled.find((result) => result.status === 'rejected');
+    if (failed) throw failed.reason;
     const roots = Object.fromEntries([...solved].map(([uuid, s]) => [uuid, s.root]));
     const drawn = await api.commitChallenge(nodeId, offer.id, { roots }, { signal });
     if (drawn.state === 'expired') return { state: 'expired', detail: 'the commitment arrived after the deadline' };
@@ -74,6 +85,7 @@ export async function answerChallengeOffer(
     ]);
     return await api.answerChallenge(nodeId, offer.id, { openings: Object.fromEntries(openings), ...(vram.length > 0 ? { vram: Object.fromEntries(vram) } : {}) }, { signal });
   } finally {
+    signal.removeEventListener('abort', stopParts);
     await Promise.all([...solved.values()].map((s) => s.close?.()));
   }
 }
