@@ -307,6 +307,7 @@ async function runAgent(
     drainTimeoutMs,
     shipLogs: input.flags.logs !== false,
     verify: input.flags.verify !== false,
+    challengeImage: ctx.env.IOCLI_CHALLENGE_IMAGE || undefined,
     report: ctx.out,
   });
   const data = {
