@@ -152,17 +152,22 @@ export async function answerChallenge(ctx: CoordinatorContext, nodeId: string, a
   const samples = JSON.parse(row.samples!) as Record<string, number[]>;
   const vramQueries = row.vram_queries ? (JSON.parse(row.vram_queries) as Record<string, number[]>) : {};
   let failure: string | null = null;
+  let missingVram: string | null = null;
   for (const gpu of spec) {
     const openings = body.openings[gpu.uuid];
     let result = !openings ? { ok: false as const, reason: 'no openings' } : !validParams(gpu.params) ? { ok: false as const, reason: 'invalid parameters' } : checkOpenings(gpu.seed, gpu.params, roots[gpu.uuid]!, samples[gpu.uuid]!, openings);
     const queries = vramQueries[gpu.uuid];
-    if (result.ok && queries && gpu.vram) result = checkVramAnswers(gpu.seed, gpu.vram, queries, body.vram?.[gpu.uuid]);
+    if (result.ok && queries && gpu.vram) {
+      // No words at all is a missing answer (an agent from before the VRAM round), not a wrong one: no slash.
+      if (body.vram?.[gpu.uuid] === undefined) missingVram ??= `GPU ${gpu.uuid}: no VRAM words were sent (update the agent)`;
+      else result = checkVramAnswers(gpu.seed, gpu.vram, queries, body.vram[gpu.uuid]);
+    }
     if (!result.ok) {
       failure = `GPU ${gpu.uuid}: ${result.reason}`;
       break;
     }
   }
-  await finish(ctx, row, failure ? 'failed' : 'passed', failure, now);
+  await finish(ctx, row, failure ? 'failed' : missingVram ? 'expired' : 'passed', failure ?? missingVram, now);
   return toResult(await challengeRow(ctx, nodeId, challengeId));
 }
 

@@ -69,7 +69,8 @@ describe.each(ENGINES)('GPU challenge VRAM round on %s', (engine) => {
 
   it.each([
     ['a wrong word', (gpu: ChallengeOffer['gpus'][number], queries: number[]) => honestWords(gpu, queries).map((w, i) => (i === 3 ? (w ^ 1) >>> 0 : w)), 0, 'failed', /VRAM word \d+ is wrong/],
-    ['no words', () => undefined, 0, 'failed', /expected 64 VRAM words, got 0/],
+    ['too few words', (gpu: ChallengeOffer['gpus'][number], queries: number[]) => honestWords(gpu, queries).slice(1), 0, 'failed', /expected 64 VRAM words, got 63/],
+    ['no words (an agent from before the VRAM round: not slashed)', () => undefined, 0, 'expired', /no VRAM words were sent/],
     ['the words of a table smaller than claimed (indices wrapped)', (gpu: ChallengeOffer['gpus'][number], queries: number[]) => honestWords(gpu, queries.map((q) => q % 1024)), 0, 'failed', /VRAM word/],
     ['the right words after the VRAM window (recomputed, not resident)', honestWords, VRAM_WINDOW_MS + 1, 'expired', /VRAM window is 2000 ms/],
   ])('a node that sends %s does not pass', async (name, words, lateMs, state, detail) => {
