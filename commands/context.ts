@@ -1,4 +1,6 @@
-// What every command receives: output, prompts, settings, wallet and API access, built once from the global flags.
+// What every command receives: output, prompts, settings, wallet and API access, the container runtime and the clock,
+// built once from the global flags. Everything behind a function is created on first use.
+import type { ContainerRuntime } from '../src/docker/runtime.js';
 import type { Keypair } from '../src/wallet/keypair.js';
 import type { EffectiveSettings } from '../src/settings/resolve.js';
 import { Output } from './output.js';
@@ -36,6 +38,13 @@ export interface Context {
    * unreachable coordinator is an error (paying needs its mint and treasury); otherwise the fallbacks are in force.
    */
   network(options?: { required?: boolean }): Promise<import('../src/renter/network.js').RenterNetwork>;
+  /**
+   * The container runtime (Docker via execa), created on first use; with `nodeId` it may touch that node's lease
+   * containers (and only those), without it only image and daemon calls.
+   */
+  containers(options?: { nodeId?: string }): Promise<ContainerRuntime>;
+  /** Milliseconds since the epoch: the one clock commands read (time left, waiting, progress), so tests can set it. */
+  now(): number;
 }
 
 export interface ContextIO {
@@ -44,6 +53,8 @@ export interface ContextIO {
   stdinIsTTY: boolean;
   env: Record<string, string | undefined>;
   signal: AbortSignal;
+  /** The clock; Date.now unless a test fixes the time. */
+  now?: () => number;
 }
 
 export function createContext(globals: GlobalOptions, io: ContextIO): Context {
@@ -100,6 +111,17 @@ export function createContext(globals: GlobalOptions, io: ContextIO): Context {
     return learned;
   };
 
+  const runtimes = new Map<string, Promise<ContainerRuntime>>();
+  const containers = ({ nodeId }: { nodeId?: string } = {}) => {
+    const key = nodeId ?? '';
+    let runtime = runtimes.get(key);
+    if (!runtime) {
+      runtime = import('../src/docker/runtime.js').then(({ createDockerRuntime }) => createDockerRuntime({ nodeId }));
+      runtimes.set(key, runtime);
+    }
+    return runtime;
+  };
+
   const context: Context = {
     globals,
     out,
@@ -111,6 +133,8 @@ export function createContext(globals: GlobalOptions, io: ContextIO): Context {
     keypair,
     network,
     apiUrl,
+    containers,
+    now: io.now ?? Date.now,
     async api({ signed = true } = {}) {
       const [baseUrl, { createApiClient }] = await Promise.all([apiUrl(), import('../src/api/client.js')]);
       return createApiClient({ baseUrl, keypair: signed ? await keypair() : undefined });

@@ -12,7 +12,8 @@ export const gpus: CommandSpec<Record<string, never>> = {
     'A GPU with MIG enabled is listed with its MIG instances; iocli offers whole GPUs only, so it is not offered. ' +
     'A broken driver (version mismatch after an upgrade, module not loaded) exits with code 3 and says how to fix it.',
   examples: ['iocli gpus', 'iocli gpus --json', "iocli gpus --json | jq -r '.gpus[].uuid'"],
-  async run(_args, _options, ctx) {
+  parse: () => ({}),
+  async run(_options, ctx) {
     const { detectInventory } = await import('../src/gpu/inventory.js');
     const spinner = await ctx.out.spinner('Detecting GPUs');
     let inventory: Inventory;

@@ -1,7 +1,7 @@
 // The entry point: parse argv, run one command, and turn every outcome into a documented exit code. The only place that does.
 import { readFileSync } from 'node:fs';
 import type { ContextIO, GlobalOptions } from './context.js';
-import type { CommandSpec } from './spec.js';
+import type { Invoke } from './program.js';
 
 export interface RunIO extends Partial<ContextIO> {}
 
@@ -26,10 +26,13 @@ export async function run(argv: string[], ioOverrides: RunIO = {}): Promise<numb
   let exitCode = 0;
   try {
     const { buildProgram, loadNoun } = await import('./program.js');
-    const invoke = async (spec: CommandSpec, args: string[], options: Record<string, unknown>, globals: GlobalOptions) => {
+    const invoke: Invoke = async (spec, parsed) => {
+      // Argv → typed options first: a bad value fails (exit 2) before the context, the network or Docker is touched.
+      const options = spec.parse({ ...parsed, env: io.env });
       const { createContext } = await import('./context.js');
-      const ctx = createContext({ ...globals, json: Boolean(globals.json), yes: Boolean(globals.yes), quiet: Boolean(globals.quiet) }, io);
-      const result = await spec.run(args, options, ctx);
+      const globals = parsed.globals as Partial<GlobalOptions>;
+      const ctx = createContext({ ...globals, json: Boolean(globals.json), yes: Boolean(globals.yes), quiet: Boolean(globals.quiet), color: globals.color !== false }, io);
+      const result = await spec.run(options, ctx);
       if (result && !(result.data === undefined && result.exitCode !== undefined)) await ctx.out.result(result);
       if (result?.exitCode !== undefined) exitCode = result.exitCode;
     };

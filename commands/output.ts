@@ -138,6 +138,11 @@ export class Output {
     };
   }
 
+  /** Colours for text this command writes (on stderr too): plain functions when colour is off. */
+  colors(): Promise<Colors> {
+    return loadColors(this.color);
+  }
+
   async humanRenderer(): Promise<HumanRenderer> {
     const colors = await loadColors(this.color);
     const write = (text: string) => this.stdout.write(`${this.forTerminal(text)}\n`);

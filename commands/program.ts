@@ -1,8 +1,7 @@
 // commander setup: global flags, help texts, and one subcommand per spec in the registry.
 import { createRequire } from 'node:module';
 import type * as CommanderTypes from 'commander';
-import type { CommandSpec } from './spec.js';
-import type { GlobalOptions } from './context.js';
+import type { CommandSpec, ParsedArgv } from './spec.js';
 import { NOUNS } from './registry.js';
 
 // commander is CommonJS: required rather than imported, which skips ESM's scan of its sources for named exports and
@@ -56,7 +55,8 @@ export function formatHelpList(title: string, items: Array<[term: string, descri
   return [title, ...items.map(([term, description]) => help.formatItem(term, termWidth, description, help))].join('\n');
 }
 
-export type Invoke = (spec: CommandSpec, args: string[], options: Record<string, unknown>, globals: GlobalOptions) => Promise<void>;
+/** Called with the spec commander matched and what it parsed (the caller adds the environment and calls spec.parse). */
+export type Invoke = (spec: CommandSpec, argv: Omit<ParsedArgv, 'env'>) => Promise<void>;
 
 export interface ProgramIO {
   writeOut(text: string): void;
@@ -139,7 +139,26 @@ function registerSpecs(program: Command, specs: CommandSpec[], invoke: Invoke): 
     command.action(async (...received: unknown[]) => {
       const cmd = received.at(-1) as Command;
       const args = (received.slice(0, -2) as Array<string | string[] | undefined>).flatMap((a) => (a === undefined ? [] : a));
-      await invoke(spec, args as string[], cmd.opts(), cmd.optsWithGlobals() as GlobalOptions);
+      await invoke(spec, { args: args as string[], flags: ownFlagsWithParents(cmd), globals: program.opts() });
     });
   }
+}
+
+/**
+ * The command's own flags, where one given on the command line was taken by a parent that declares the same flag
+ * (`iocli provide status --data-dir X`: commander hands --data-dir to `provide`), taken back from that parent.
+ */
+function ownFlagsWithParents(cmd: Command): Record<string, unknown> {
+  const flags: Record<string, unknown> = { ...cmd.opts() };
+  for (const option of cmd.options) {
+    const key = option.attributeName();
+    if (cmd.getOptionValueSource(key) === 'cli') continue;
+    for (let parent = cmd.parent; parent; parent = parent.parent) {
+      if (parent.options.some((o) => o.attributeName() === key) && parent.getOptionValueSource(key) === 'cli') {
+        flags[key] = parent.getOptionValue(key);
+        break;
+      }
+    }
+  }
+  return flags;
 }

@@ -1,5 +1,21 @@
-// The shape of one CLI command. Spec files are light: they import only types from src/ and load the work lazily in run().
+// The shape of one CLI command, all of it in the verb's own file: the spec (flags, help), parse (argv → typed options,
+// the only place a flag's text is read) and run (one call into src/ with those options). Verb files stay light: they
+// import types and small pure parsers statically and load the work lazily inside run().
 import type { Context } from './context.js';
+
+/** What commander parsed for one invocation, before any of it means anything. */
+export interface ParsedArgv {
+  /** Positional arguments in order (a variadic one spread out). */
+  args: string[];
+  /**
+   * The verb's own flags (camelCased by commander), completed with any of them given to a parent command: `provide`
+   * declares flags its verbs share, and commander hands such a flag to the first command that declares it.
+   */
+  flags: Record<string, unknown>;
+  /** The global flags (--json, --yes, --profile …) as given. */
+  globals: Record<string, unknown>;
+  env: Record<string, string | undefined>;
+}
 
 export interface OptionSpec {
   /** commander flags, e.g. '--gpus <n>' or '-f, --force'. */
@@ -25,10 +41,12 @@ export interface CommandSpec<Options = any> {
   /** Shown under "Examples:" in --help. At least one. */
   examples: string[];
   /**
-   * Do the work. Return data for the renderer (printed as JSON with --json) or undefined if it printed itself.
-   * `args` are the positional arguments in order; `options` the parsed flags (camelCased by commander).
+   * argv → the typed options run() takes, in one step. Every bad value is a UsageError (exit 2) here, before anything
+   * runs. Pure: no I/O, no prompts (a value missing on purpose stays undefined and run() asks for it on a terminal).
    */
-  run(args: string[], options: Options, ctx: Context): Promise<CommandResult | void>;
+  parse(argv: ParsedArgv): Options;
+  /** Do the work. Return data for the renderer (printed as JSON with --json) or undefined if it printed itself. */
+  run(options: Options, ctx: Context): Promise<CommandResult | void>;
 }
 
 export interface CommandResult {

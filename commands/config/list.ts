@@ -1,11 +1,13 @@
+// `iocli config list`: every setting, its value and its source.
 import type { CommandSpec } from '../spec.js';
 
-export const configList: CommandSpec = {
+export const configList: CommandSpec<Record<string, never>> = {
   path: 'config list',
   summary: 'List all settings with where each value comes from',
   description: 'Settings resolve as: built-in defaults < profile defaults < config file < IOCLI_* environment < flags.',
   examples: ['iocli config list', 'iocli config list --profile devnet --json'],
-  async run(_args, _options, ctx) {
+  parse: () => ({}),
+  async run(_options, ctx) {
     const { SETTING_KEYS } = await import('../../src/settings/keys.js');
     const settings = await ctx.settings();
     const keypairPath = await ctx.keypairPath();

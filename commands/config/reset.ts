@@ -1,18 +1,19 @@
+// `iocli config reset [KEY]`: one setting, or all of them after a confirmation, back to the defaults.
+import { findSettingKey, type SettingKey } from '../../src/settings/keys.js';
 import type { CommandSpec } from '../spec.js';
 import { confirmOrFail } from '../prompts.js';
 
-export const configReset: CommandSpec = {
+export const configReset: CommandSpec<{ key?: SettingKey }> = {
   path: 'config reset',
   summary: 'Reset one setting, or all of them, to the defaults',
   args: ['[key]'],
   examples: ['iocli config reset api-url', 'iocli config reset --yes'],
-  async run([name], _options, ctx) {
-    const { findSettingKey } = await import('../../src/settings/keys.js');
+  parse: ({ args: [name] }) => (name === undefined ? {} : { key: findSettingKey(name) }),
+  async run({ key }, ctx) {
     const { openWritableStore } = await import('../../src/settings/store.js');
     const settings = await ctx.settings();
     const store = await openWritableStore(settings.configDir);
-    if (name) {
-      const key = findSettingKey(name);
+    if (key) {
       store.delete(key.scope === 'profile' ? `profiles.${settings.profile}.${key.property}` : key.property);
       return { data: { reset: [key.name], profile: settings.profile }, human: (r) => r.success(`${key.name} reset to its default`) };
     }

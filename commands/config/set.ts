@@ -1,6 +1,8 @@
+// `iocli config set KEY VALUE`: a setting in the config file (profile settings for the active or --profile profile).
+import { findSettingKey, type SettingKey } from '../../src/settings/keys.js';
 import type { CommandSpec } from '../spec.js';
 
-export const configSet: CommandSpec = {
+export const configSet: CommandSpec<{ key: SettingKey; value: string }> = {
   path: 'config set',
   summary: 'Change a setting (profile settings apply to the active or --profile profile)',
   args: ['<key>', '<value>'],
@@ -10,11 +12,12 @@ export const configSet: CommandSpec = {
     'iocli config set rpc-url localhost',
     'iocli config set price-per-gpu-hour 2.10',
   ],
-  async run([name, raw], _options, ctx) {
-    const { findSettingKey } = await import('../../src/settings/keys.js');
-    const { openWritableStore } = await import('../../src/settings/store.js');
+  parse({ args: [name, raw] }) {
     const key = findSettingKey(name!);
-    const value = key.normalize(raw!);
+    return { key, value: key.normalize(raw!) };
+  },
+  async run({ key, value }, ctx) {
+    const { openWritableStore } = await import('../../src/settings/store.js');
     const settings = await ctx.settings();
     const storePath = key.scope === 'profile' ? `profiles.${settings.profile}.${key.property}` : key.property;
     const store = await openWritableStore(settings.configDir);

@@ -7,7 +7,9 @@ import type { CommandSpec } from '../spec.js';
 export interface CoordinatorStartOptions {
   port: number;
   host: string;
+  /** SQLite's folder; default <config dir>/coordinator (known once settings are read). Unused with databaseUrl. */
   dataDir?: string;
+  /** --database-url, else DATABASE_URL. */
   databaseUrl?: string;
   dev: boolean;
   feeBps?: number;
@@ -56,13 +58,19 @@ export const coordinatorStart: CommandSpec<CoordinatorStartOptions> = {
     'iocli coordinator start --port 9000 --database-url postgres://user:pass@127.0.0.1/iocli',
     'iocli coordinator start --rpc-url devnet --mint <MINT> --treasury-keypair ./treasury.json',
   ],
-  async run(_args, options, ctx) {
-    const databaseUrl = options.databaseUrl ?? ctx.env.DATABASE_URL;
-    const dataDir = databaseUrl ? undefined : (options.dataDir ?? join((await ctx.settings()).configDir, 'coordinator'));
+  parse({ flags, env }) {
+    const options = flags as unknown as CoordinatorStartOptions;
     const money = [options.rpcUrl, options.mint, options.treasuryKeypair];
     if (money.some((v) => v !== undefined) && money.some((v) => v === undefined)) {
       throw new UsageError('Payments need all three of --rpc-url, --mint and --treasury-keypair.', { hint: 'Pass all three, or none (a --dev coordinator then accepts unpaid leases).' });
     }
+    const databaseUrl = options.databaseUrl ?? (env.DATABASE_URL || undefined);
+    // The default --port comes as text (commander parses only given values).
+    return { ...options, port: parsePortFlag('--port', options.port), dev: Boolean(options.dev), ...(databaseUrl ? { databaseUrl, dataDir: undefined } : {}) };
+  },
+  async run(options, ctx) {
+    const { databaseUrl } = options;
+    const dataDir = databaseUrl ? undefined : (options.dataDir ?? join((await ctx.settings()).configDir, 'coordinator'));
     let hooks: Awaited<ReturnType<typeof import('../../src/coordinator/solana-payments.js').createSolanaHooks>> | undefined;
     if (options.rpcUrl && options.mint && options.treasuryKeypair) {
       const [{ createSolanaHooks }, { resolveRpcUrl, clusterOf }, { expandHome }] = await Promise.all([
@@ -89,16 +97,10 @@ export const coordinatorStart: CommandSpec<CoordinatorStartOptions> = {
       onError: (error, where) => ctx.out.warn(`${where}: ${(error as Error)?.message ?? String(error)}`),
     });
     ctx.out.info(`Coordinator listening on ${server.url} (${server.engine}${options.dev ? ', dev mode' : ''}). Ctrl-C to stop.`);
+    // Ctrl-C and SIGTERM reach here as ctx.signal (commands/main.ts turns signals into it).
     await new Promise<void>((resolve) => {
-      const stop = () => {
-        process.off('SIGINT', stop);
-        process.off('SIGTERM', stop);
-        ctx.signal.removeEventListener('abort', stop);
-        resolve();
-      };
-      process.once('SIGINT', stop);
-      process.once('SIGTERM', stop);
-      ctx.signal.addEventListener('abort', stop, { once: true });
+      if (ctx.signal.aborted) return resolve();
+      ctx.signal.addEventListener('abort', () => resolve(), { once: true });
     });
     ctx.out.info('Shutting down…');
     await server.close();

@@ -1,8 +1,18 @@
 // `iocli lease exec ID [-i] [-t] -- CMD ARGS…`: run a command in the lease's container through the coordinator's relay.
-import type { CommandSpec } from '../spec.js';
-import type { ExecFlags } from './relay-run.js';
+import { UsageError } from '../../src/errors.js';
+import type { Context } from '../context.js';
+import type { CommandResult, CommandSpec } from '../spec.js';
+import { requireLeaseId } from './lease-id.js';
 
-export const leaseExec: CommandSpec<ExecFlags> = {
+export interface LeaseExecOptions {
+  leaseId: string;
+  command: string[];
+  stdin: boolean;
+  tty: boolean;
+  node?: string;
+}
+
+export const leaseExec: CommandSpec<LeaseExecOptions> = {
   path: 'lease exec',
   summary: "Run a command in a lease's container (its exit code becomes iocli's)",
   description:
@@ -23,8 +33,16 @@ export const leaseExec: CommandSpec<ExecFlags> = {
     'iocli lease exec -it lease_abc123 -- python',
     'iocli lease exec --node node_2 lease_abc123 -- hostname',
   ],
-  async run([id, ...command], options, ctx) {
-    const { runLeaseExec } = await import('./relay-run.js');
-    return runLeaseExec(id, command, options, ctx);
+  parse({ args: [id, ...command], flags }) {
+    if (command.length === 0) throw new UsageError('Give the command to run after --, e.g. `iocli lease exec ID -- ls -l /`.');
+    return { leaseId: requireLeaseId(id), command, stdin: Boolean(flags.stdin), tty: Boolean(flags.tty), ...(flags.node !== undefined ? { node: String(flags.node) } : {}) };
   },
+  run: runLeaseExec,
 };
+
+/** The command's exit code becomes iocli's. */
+export async function runLeaseExec(options: LeaseExecOptions, ctx: Context): Promise<CommandResult> {
+  const { execWithTerminal, relayTarget } = await import('./relay-access.js');
+  const target = await relayTarget(ctx, options.leaseId, options.node);
+  return { data: undefined, exitCode: await execWithTerminal(ctx, target, options.command, { stdin: options.stdin, tty: options.tty }) };
+}

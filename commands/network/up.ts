@@ -1,17 +1,20 @@
 // `iocli network up`: the local network (chain, mint + treasury, --dev coordinator with payments and faucet) on loopback.
-import type { CommandSpec } from '../spec.js';
+import type { CommandSpec, OptionSpec } from '../spec.js';
 import { UsageError } from '../../src/errors.js';
+import { networkDataDir } from '../../src/network/local-network.js';
 import { parsePortFlag } from '../port-flag.js';
-import { dataDirOf, dataDirOption } from './shared.js';
 
 export interface NetworkUpOptions {
-  dataDir?: string;
-  port: string;
-  rpcPort: string;
+  dataDir: string;
+  port: number;
+  rpcPort: number;
   detach: boolean;
   commitment: 'instant' | 'realistic';
-  corsOrigin: string[];
+  corsOrigins: string[];
 }
+
+/** --data-dir of every `iocli network` verb. */
+export const dataDirOption: OptionSpec = { flags: '--data-dir <dir>', description: 'where the network keeps its data (default: $IOCLI_DATA_DIR or ~/.local/share/iocli/network)' };
 
 export const networkUp: CommandSpec<NetworkUpOptions> = {
   path: 'network up',
@@ -41,18 +44,26 @@ export const networkUp: CommandSpec<NetworkUpOptions> = {
   examples: ['iocli network up', 'iocli network up --detach', 'iocli network up --data-dir /tmp/net --port 0 --rpc-port 0 --detach --json',
     'iocli network up --commitment realistic --cors-origin https://explorer.solana.com',
   ],
-  async run(_args, options, ctx) {
-    const port = parsePortFlag('--port', options.port);
-    const rpcPort = parsePortFlag('--rpc-port', options.rpcPort);
-    const { commitment, corsOrigin } = options;
-    const dataDir = await dataDirOf(options, ctx);
+  parse({ flags, env }) {
+    const f = flags as { dataDir?: string; port: string; rpcPort: string; detach: boolean; commitment: 'instant' | 'realistic'; corsOrigin: string[] };
+    return {
+      dataDir: networkDataDir(f.dataDir, env),
+      port: parsePortFlag('--port', f.port),
+      rpcPort: parsePortFlag('--rpc-port', f.rpcPort),
+      detach: Boolean(f.detach),
+      commitment: f.commitment,
+      corsOrigins: f.corsOrigin,
+    };
+  },
+  async run(options, ctx) {
+    const { dataDir, port, rpcPort, commitment, corsOrigins } = options;
     const network = await import('../../src/network/local-network.js');
     if (options.detach) {
       const entry = process.argv[1]!;
       const spinner = await ctx.out.spinner(`Starting the local network in the background (${dataDir})`);
       let info: Awaited<ReturnType<typeof network.spawnDetachedNetwork>>;
       try {
-        info = await network.spawnDetachedNetwork(entry, ['network', 'up', '--data-dir', dataDir, '--port', String(port), '--rpc-port', String(rpcPort), '--commitment', commitment, ...corsOrigin.flatMap((origin) => ['--cors-origin', origin])], dataDir);
+        info = await network.spawnDetachedNetwork(entry, ['network', 'up', '--data-dir', dataDir, '--port', String(port), '--rpc-port', String(rpcPort), '--commitment', commitment, ...corsOrigins.flatMap((origin) => ['--cors-origin', origin])], dataDir);
         spinner.succeed(`Local network running (pid ${info.pid})`);
       } catch (error) {
         spinner.fail('The local network did not start');
@@ -60,7 +71,7 @@ export const networkUp: CommandSpec<NetworkUpOptions> = {
       }
       return upResult(info, dataDir, true);
     }
-    const running = await network.startLocalNetwork({ dataDir, port, rpcPort, commitment, corsOrigins: corsOrigin, onError: (error, where) => ctx.out.warn(`${where}: ${(error as Error)?.message ?? String(error)}`) });
+    const running = await network.startLocalNetwork({ dataDir, port, rpcPort, commitment, corsOrigins, onError: (error, where) => ctx.out.warn(`${where}: ${(error as Error)?.message ?? String(error)}`) });
     const result = upResult(running.info, dataDir, false);
     // Foreground: a script waiting on --json gets its one document as soon as the network answers (not at shutdown).
     if (ctx.globals.json) await ctx.out.result(result);

@@ -1,7 +1,6 @@
 // `iocli provide install-service`: writes a systemd unit running `iocli provide` with the same flags at boot.
 import type { CommandSpec } from '../spec.js';
-import type { ProvideFlags } from './start.js';
-import { withParentFlags } from './shared.js';
+import { parseProvideFlags, type ProvideFlags } from './start.js';
 
 export interface InstallServiceFlags extends Omit<ProvideFlags, 'preflight'> {
   user?: boolean;
@@ -45,11 +44,13 @@ export const provideInstallService: CommandSpec<InstallServiceFlags> = {
     'iocli provide install-service --user',
     'iocli provide install-service --output ./iocli-provider.service --json',
   ],
-  async run(_args, ownFlags, ctx) {
-    const flags = withParentFlags(ownFlags, ctx, [...FORWARDED, 'stopWorkloads']);
-    // A negatable flag defaults to true on both commands: false on either means it was given.
-    if ((ctx.globals as unknown as { logs?: boolean }).logs === false) flags.logs = false;
-    const [{ buildServiceUnit, defaultServicePath, systemctlCommands, writeServiceUnit }, { existsSync }, { fileURLToPath }, { resolve }, { userInfo }, { UserError }, options, { expandHome }] =
+  parse({ flags, env }) {
+    // Fail now on values the service would reject at every restart; the unit gets them as they were given.
+    parseProvideFlags(flags as ProvideFlags, env);
+    return flags as InstallServiceFlags;
+  },
+  async run(flags, ctx) {
+    const [{ buildServiceUnit, defaultServicePath, systemctlCommands, writeServiceUnit }, { existsSync }, { fileURLToPath }, { resolve }, { userInfo }, { UserError }, { expandHome }] =
       await Promise.all([
         import('../../src/provider/service-unit.js'),
         import('node:fs'),
@@ -57,15 +58,8 @@ export const provideInstallService: CommandSpec<InstallServiceFlags> = {
         import('node:path'),
         import('node:os'),
         import('../../src/errors.js'),
-        import('../../src/provider/options.js'),
         import('../../src/wallet/keypair.js'),
       ]);
-    const { parseTokenAmount } = await import('../../src/domain/money.js');
-    // Fail now on values the service would reject at every restart.
-    if (flags.gpus !== undefined) options.parseGpuSelection(flags.gpus);
-    if (flags.price !== undefined) parseTokenAmount(flags.price, { flag: '--price', positive: true });
-    if (flags.region !== undefined) options.validateRegion(flags.region);
-    if (flags.simulateGpus !== undefined) options.parseSimulateGpus(flags.simulateGpus);
 
     // From dist/commands/provide/ or commands/provide/ (tests run the sources).
     const binPath = [new URL('../../../bin/iocli.js', import.meta.url), new URL('../../bin/iocli.js', import.meta.url)].map((u) => fileURLToPath(u)).find((p) => existsSync(p));

@@ -1,15 +1,17 @@
 // `iocli provide logs`: the agent's own log, or one lease container's output on this machine.
 import type { CommandSpec } from '../spec.js';
-import { dataDirFrom, withParentFlags } from './shared.js';
+import { UsageError } from '../../src/errors.js';
+import { providerDataDir } from '../../src/provider/data-dir.js';
 
-export interface ProvideLogsFlags {
+export interface ProvideLogsOptions {
+  /** A lease's container logs instead of the agent's own log. */
   lease?: string;
-  follow?: boolean;
-  tail?: string;
-  dataDir?: string;
+  follow: boolean;
+  tail: number;
+  dataDir: string;
 }
 
-export const provideLogs: CommandSpec<ProvideLogsFlags> = {
+export const provideLogs: CommandSpec<ProvideLogsOptions> = {
   path: 'provide logs',
   summary: "Print the agent's log, or a lease container's logs (--lease)",
   options: [
@@ -19,13 +21,16 @@ export const provideLogs: CommandSpec<ProvideLogsFlags> = {
     { flags: '--data-dir <path>', description: 'the agent\'s data folder (default ~/.local/share/iocli/provider)' },
   ],
   examples: ['iocli provide logs', 'iocli provide logs --follow', 'iocli provide logs --lease lease_abc123 --tail 50'],
-  async run(_args, ownFlags, ctx) {
-    const flags = withParentFlags(ownFlags, ctx, ['dataDir']);
-    const { UsageError, UserError } = await import('../../src/errors.js');
-    const tail = Number(flags.tail ?? '200');
-    if (!Number.isSafeInteger(tail) || tail < 0) throw new UsageError(`Invalid --tail "${flags.tail}".`, { hint: 'A whole number of lines, e.g. --tail 100.' });
-    if (ctx.out.json) throw new UsageError('provide logs prints raw log text; --json is not supported.', { hint: 'Drop --json.' });
-    const dataDir = await dataDirFrom(flags.dataDir, ctx);
+  parse({ flags, globals, env }) {
+    const f = flags as { lease?: string; follow?: boolean; tail?: string; dataDir?: string };
+    const tail = Number(f.tail ?? '200');
+    if (!Number.isSafeInteger(tail) || tail < 0) throw new UsageError(`Invalid --tail "${f.tail}".`, { hint: 'A whole number of lines, e.g. --tail 100.' });
+    if (globals.json) throw new UsageError('provide logs prints raw log text; --json is not supported.', { hint: 'Drop --json.' });
+    return { ...(f.lease !== undefined ? { lease: f.lease } : {}), follow: f.follow === true, tail, dataDir: providerDataDir(f.dataDir, env) };
+  },
+  async run(flags, ctx) {
+    const { UserError } = await import('../../src/errors.js');
+    const { dataDir, tail } = flags;
     const { join } = await import('node:path');
     const { AGENT_LOG_FILE, readAgentState } = await import('../../src/provider/data-dir.js');
 
@@ -45,8 +50,7 @@ export const provideLogs: CommandSpec<ProvideLogsFlags> = {
 
     const state = await readAgentState(dataDir);
     if (!state.nodeId) throw new UserError(`No node has been registered from ${dataDir}.`, { code: 'NODE_NOT_REGISTERED', hint: 'Pass the --data-dir the agent uses.' });
-    const { createDockerRuntime } = await import('../../src/docker/runtime.js');
-    const runtime = createDockerRuntime({ nodeId: state.nodeId });
+    const runtime = await ctx.containers({ nodeId: state.nodeId });
     const container = (await runtime.listManaged()).find((c) => c.leaseId === flags.lease);
     if (!container) {
       throw new UserError(`Lease ${flags.lease} has no container on this machine.`, {
@@ -54,6 +58,6 @@ export const provideLogs: CommandSpec<ProvideLogsFlags> = {
         hint: 'See `iocli provide status` for the leases here; renters read logs with `iocli lease logs ID`.',
       });
     }
-    await runtime.logs(container.id, { tail, follow: flags.follow === true }, (chunk) => ctx.out.print(chunk.text), ctx.signal);
+    await runtime.logs(container.id, { tail, follow: flags.follow }, (chunk) => ctx.out.print(chunk.text), ctx.signal);
   },
 };

@@ -1,12 +1,14 @@
 // `iocli provide`: preflight, first-run setup (TTY) or flags, then the provider agent until Ctrl-C.
 import type { Context } from '../context.js';
 import type { HumanRenderer } from '../output.js';
-import type { CommandSpec } from '../spec.js';
-import type { PreflightCheck, ProviderPreflight } from '../../src/provider/preflight.js';
-import type { GpuSelection, SimulatedGpuRequest } from '../../src/provider/options.js';
+import type { CommandSpec, ParsedArgv } from '../spec.js';
+import type { ProviderPreflight } from '../../src/provider/preflight.js';
+import { parseGpuSelection, parseSimulateGpus, validateRegion, type GpuSelection, type SimulatedGpuRequest } from '../../src/provider/options.js';
+import { parseTokenAmount } from '../../src/domain/money.js';
 import { UsageError } from '../../src/errors.js';
-import { dataDirFrom } from './shared.js';
+import { providerDataDir } from '../../src/provider/data-dir.js';
 
+/** The flags as commander hands them over; `provide install-service` forwards them as given. */
 export interface ProvideFlags {
   preflight?: boolean;
   gpus?: string;
@@ -22,6 +24,26 @@ export interface ProvideFlags {
   publicHost?: string;
   logs?: boolean;
   verify?: boolean;
+}
+
+export interface ProvideOptions {
+  /** Only check the machine. */
+  preflightOnly: boolean;
+  /** Given as flags; what is missing comes from settings or the first-run setup. */
+  selection?: GpuSelection;
+  pricePerGpuHour?: number;
+  region?: string;
+  simulate?: SimulatedGpuRequest;
+  intervalMs: number;
+  stopTimeoutSec: number;
+  /** Infinity: until the running leases finish. */
+  drainTimeoutMs: number;
+  machineId?: string;
+  dataDir: string;
+  stopWorkloads: boolean;
+  publicHost?: string;
+  shipLogs: boolean;
+  verify: boolean;
 }
 
 export const provideOptions = [
@@ -41,7 +63,7 @@ export const provideOptions = [
   { flags: '--no-verify', description: 'skip the one-time CUDA matmul benchmark of real GPUs at start' },
 ];
 
-export const provide: CommandSpec<ProvideFlags> = {
+export const provide: CommandSpec<ProvideOptions> = {
   path: 'provide',
   summary: 'Share this machine\'s GPUs: check it, register the node and run the provider agent',
   description:
@@ -57,52 +79,59 @@ export const provide: CommandSpec<ProvideFlags> = {
     'iocli provide --gpus 0,1 --price 2.10 --region eu-west --yes',
     'iocli provide --simulate-gpus 8:H100 --price 2 --region local --yes',
   ],
-  run: (_args, flags, ctx) => runProvide(flags, ctx),
+  parse: ({ flags, env }) => parseProvideFlags(flags as ProvideFlags, env),
+  run: runProvide,
 };
 
-function parseDrainTimeout(raw: string | undefined): number {
-  if (raw === undefined) return Number.POSITIVE_INFINITY;
-  const seconds = Number(raw);
-  if (!/^\d+$/.test(raw) || !Number.isSafeInteger(seconds)) {
-    throw new UsageError(`Invalid --drain-timeout "${raw}".`, { hint: 'Whole seconds (0 leaves running leases at once).' });
-  }
-  return seconds * 1000;
-}
-
-function parseInterval(raw: string | undefined): number {
-  const seconds = Number(raw ?? '5');
-  if (!Number.isFinite(seconds) || seconds < 0.2 || seconds > 300) {
-    throw new UsageError(`Invalid --interval "${raw}".`, { hint: 'Seconds between heartbeats, from 0.2 to 300 (default 5).' });
-  }
-  return Math.round(seconds * 1000);
-}
-
-export async function runProvide(flags: ProvideFlags, ctx: Context) {
-  const [{ parseSimulateGpus, parseGpuSelection, validateRegion }, { parseTokenAmount }, { createDockerRuntime }, { runProviderPreflight }] = await Promise.all([
-    import('../../src/provider/options.js'),
-    import('../../src/domain/money.js'),
-    import('../../src/docker/runtime.js'),
-    import('../../src/provider/preflight.js'),
-  ]);
-  const { ExternalError } = await import('../../src/errors.js');
-  // Validate every flag before anything slow runs.
+/** Every flag checked before anything slow runs (also by `provide install-service`, for the service it writes). */
+export function parseProvideFlags(flags: ProvideFlags, env: ParsedArgv['env']): ProvideOptions {
   const simulate = flags.simulateGpus !== undefined ? parseSimulateGpus(flags.simulateGpus) : undefined;
-  const intervalMs = parseInterval(flags.interval);
+  const interval = Number(flags.interval ?? '5');
+  if (!Number.isFinite(interval) || interval < 0.2 || interval > 300) {
+    throw new UsageError(`Invalid --interval "${flags.interval}".`, { hint: 'Seconds between heartbeats, from 0.2 to 300 (default 5).' });
+  }
   const stopTimeoutSec = Number(flags.stopTimeout ?? '10');
   if (!Number.isSafeInteger(stopTimeoutSec) || stopTimeoutSec < 0 || stopTimeoutSec > 3600) {
     throw new UsageError(`Invalid --stop-timeout "${flags.stopTimeout}".`, { hint: 'Whole seconds from 0 to 3600 (default 10).' });
   }
-  const flagSelection = flags.gpus !== undefined ? parseGpuSelection(flags.gpus) : undefined;
-  const flagPrice = flags.price !== undefined ? parseTokenAmount(flags.price, { flag: '--price', positive: true }) : undefined;
-  const flagRegion = flags.region !== undefined ? validateRegion(flags.region) : undefined;
+  let drainTimeoutMs = Number.POSITIVE_INFINITY;
+  if (flags.drainTimeout !== undefined) {
+    const seconds = Number(flags.drainTimeout);
+    if (!/^\d+$/.test(flags.drainTimeout) || !Number.isSafeInteger(seconds)) {
+      throw new UsageError(`Invalid --drain-timeout "${flags.drainTimeout}".`, { hint: 'Whole seconds (0 leaves running leases at once).' });
+    }
+    drainTimeoutMs = seconds * 1000;
+  }
+  return {
+    preflightOnly: flags.preflight === true,
+    ...(flags.gpus !== undefined ? { selection: parseGpuSelection(flags.gpus) } : {}),
+    ...(flags.price !== undefined ? { pricePerGpuHour: parseTokenAmount(flags.price, { flag: '--price', positive: true }) } : {}),
+    ...(flags.region !== undefined ? { region: validateRegion(flags.region) } : {}),
+    ...(simulate ? { simulate } : {}),
+    intervalMs: Math.round(interval * 1000),
+    stopTimeoutSec,
+    drainTimeoutMs,
+    ...(flags.machineId !== undefined ? { machineId: flags.machineId } : {}),
+    dataDir: providerDataDir(flags.dataDir, env),
+    stopWorkloads: flags.stopWorkloads === true,
+    ...(flags.publicHost !== undefined ? { publicHost: flags.publicHost } : {}),
+    shipLogs: flags.logs !== false,
+    verify: flags.verify !== false,
+  };
+}
 
+export async function runProvide(options: ProvideOptions, ctx: Context) {
+  const [{ runProviderPreflight, preflightData, preflightError }, { renderChecksToStderr, renderPreflight }] = await Promise.all([
+    import('../../src/provider/preflight.js'),
+    import('../render/preflight.js'),
+  ]);
   const spinner = await ctx.out.spinner('Checking this machine');
   let preflight: ProviderPreflight;
   try {
-    const runtime = createDockerRuntime();
+    const runtime = await ctx.containers();
     preflight = await runProviderPreflight({
       runtime,
-      simulate,
+      simulate: options.simulate,
       detect: async () => (await import('../../src/gpu/inventory.js')).detectInventory({ signal: ctx.signal }),
       isolation: async (docker) => (await import('../../src/provider/lease-isolation.js')).gatherIsolationFacts(runtime, docker),
     });
@@ -110,210 +139,49 @@ export async function runProvide(flags: ProvideFlags, ctx: Context) {
     spinner.stop();
   }
 
-  if (flags.preflight) {
+  if (options.preflightOnly) {
     if (!preflight.ok) {
-      if (!ctx.out.json) {
-        const renderer = await ctx.out.humanRenderer();
-        renderPreflight(preflight, renderer);
-      }
-      throw preflightError(preflight, ExternalError);
+      if (!ctx.out.json) renderPreflight(preflight, await ctx.out.humanRenderer());
+      throw preflightError(preflight);
     }
     return { data: preflightData(preflight), human: (r: HumanRenderer) => renderPreflight(preflight, r) };
   }
 
   renderChecksToStderr(preflight.checks, ctx);
-  if (!preflight.ok) throw preflightError(preflight, ExternalError);
+  if (!preflight.ok) throw preflightError(preflight);
 
-  const setup = await resolveSetup(ctx, preflight, simulate, { selection: flagSelection, price: flagPrice, region: flagRegion });
-  return runAgent(ctx, { flags, preflight, simulate, intervalMs, stopTimeoutSec, ...setup });
-}
-
-function preflightData(preflight: ProviderPreflight) {
-  return {
-    ok: preflight.ok,
-    simulated: preflight.simulated,
-    checks: preflight.checks,
-    gpus: preflight.inventory?.gpus.map((g) => ({ index: g.index, uuid: g.uuid, model: g.model, name: g.name, vramMb: g.vramMb, migMode: g.migMode })) ?? [],
-    driver: preflight.inventory?.driver ?? null,
-    cuda: preflight.inventory?.cuda ?? null,
-    docker: { client: preflight.docker.clientVersion, server: preflight.docker.serverVersion, runtimes: preflight.docker.runtimes },
-    host: preflight.host,
-    isolation: preflight.isolation ?? null,
-  };
-}
-
-function preflightError(preflight: ProviderPreflight, ExternalError: typeof import('../../src/errors.js').ExternalError) {
-  const failed = preflight.checks.filter((c) => c.status === 'fail');
-  const hints = [...new Set(failed.map((c) => c.hint).filter((h): h is string => Boolean(h)))];
-  return new ExternalError(`This machine cannot provide yet: ${failed.map((c) => c.title).join(', ')} failed.`, {
-    code: 'PREFLIGHT_FAILED',
-    hint: hints.join('\n      ') || undefined,
-    details: preflightData(preflight),
-  });
-}
-
-const MARK: Record<PreflightCheck['status'], string> = { ok: '✔', warn: '!', fail: '✖', skipped: '-' };
-
-function renderPreflight(preflight: ProviderPreflight, r: HumanRenderer): void {
-  const paint = (status: PreflightCheck['status'], text: string) =>
-    status === 'ok' ? r.colors.green(text) : status === 'fail' ? r.colors.red(text) : status === 'warn' ? r.colors.yellow(text) : r.colors.dim(text);
-  for (const check of preflight.checks) {
-    r.line(`${paint(check.status, MARK[check.status])} ${check.title}: ${check.message}`);
-    if (check.hint && check.status !== 'ok') r.line(`    ${r.colors.dim('fix:')} ${check.hint}`);
-  }
-  r.line(preflight.ok ? r.colors.green('Ready to provide.') : r.colors.red('Not ready: fix the problems above.'));
-}
-
-function renderChecksToStderr(checks: PreflightCheck[], ctx: Context): void {
-  for (const check of checks) {
-    if (check.status === 'ok' || check.status === 'skipped') ctx.out.info(`${MARK[check.status]} ${check.title}: ${check.message}`);
-    else ctx.out.warn(`${check.title}: ${check.message}${check.hint ? `\n    fix: ${check.hint}` : ''}`);
-  }
-}
-
-interface Setup {
-  selection: GpuSelection;
-  pricePerGpuHour: number;
-  region: string;
-}
-
-/**
- * Flags win, then saved settings. Anything still missing is asked on a TTY (and saved), taken from the defaults with
- * --yes, or else a usage error naming the flag.
- */
-async function resolveSetup(
-  ctx: Context,
-  preflight: ProviderPreflight,
-  simulate: SimulatedGpuRequest | undefined,
-  given: { selection?: GpuSelection; price?: number; region?: string },
-): Promise<Setup> {
-  const [{ parseGpuSelection, validateRegion, formatGpuSelection, suggestedPricePerGpuHour, guessRegion }, { parseTokenAmount, formatTokenAmount }, { isWholeGpu }] = await Promise.all([
-    import('../../src/provider/options.js'),
-    import('../../src/domain/money.js'),
-    import('../../src/gpu/inventory.js'),
-  ]);
-  const settings = await ctx.settings();
-  let selection = given.selection ?? (settings.shareGpus ? parseGpuSelection(settings.shareGpus, 'share-gpus setting') : undefined);
-  let price = given.price ?? (settings.pricePerGpuHour ? parseTokenAmount(settings.pricePerGpuHour, { flag: 'price-per-gpu-hour setting', positive: true }) : undefined);
-  let region = given.region ?? (settings.region ? validateRegion(settings.region, 'region setting') : undefined);
-
-  // A MIG-enabled GPU is never offered whole: it is not a choice (preflight already said why).
-  const detected = (preflight.inventory?.gpus ?? []).filter(isWholeGpu);
-  const suggestion = () => suggestedPricePerGpuHour(simulate, detected);
-
-  const missing = selection === undefined || price === undefined || region === undefined;
-  if (!missing) return { selection: selection!, pricePerGpuHour: price!, region: region! };
-
-  if (ctx.prompter.interactive && !ctx.globals.yes) {
-    ctx.out.info('First-run setup (saved to your iocli config; change later with `iocli config set`).');
-    await ensureWallet(ctx);
-    if (selection === undefined) {
-      if (simulate || detected.length <= 1) selection = 'all';
-      else {
-        const picked = await ctx.prompter.checkbox('Which GPUs do you want to share?', {
-          flag: '--gpus',
-          choices: detected.map((g) => ({ value: String(g.index), name: `#${g.index} ${g.model === 'unknown' ? g.name : g.model} (${g.uuid})`, checked: true })),
-        });
-        if (picked.length === 0) throw new UsageError('No GPU selected.', { hint: 'Select at least one GPU, or pass --gpus.' });
-        selection = picked.length === detected.length ? 'all' : picked.map(Number).sort((a, b) => a - b);
-      }
-    }
-    if (price === undefined) {
-      const suggested = suggestion();
-      const answer = await ctx.prompter.input(
-        `Price per GPU-hour in tokens${suggested ? ` (catalogue suggestion ${formatTokenAmount(suggested)})` : ''}:`,
-        {
-          flag: '--price',
-          default: suggested ? formatTokenAmount(suggested) : undefined,
-          validate: (value) => {
-            try {
-              parseTokenAmount(value, { flag: '--price', positive: true });
-              return true;
-            } catch (error) {
-              return (error as Error).message;
-            }
-          },
-        },
-      );
-      price = parseTokenAmount(answer, { flag: '--price', positive: true });
-    }
-    if (region === undefined) {
-      const answer = await ctx.prompter.input('Region label (lowercase, e.g. us-east, eu-west):', {
-        flag: '--region',
-        default: guessRegion(Intl.DateTimeFormat().resolvedOptions().timeZone ?? ''),
-        validate: (value) => /^[a-z][a-z0-9-]{1,31}$/.test(value) || 'Use lowercase letters, digits and dashes, e.g. eu-west.',
-      });
-      region = validateRegion(answer);
-    }
-    const { openWritableStore } = await import('../../src/settings/store.js');
-    const store = await openWritableStore(settings.configDir);
-    store.set('shareGpus', formatGpuSelection(selection));
-    store.set('pricePerGpuHour', formatTokenAmount(price));
-    store.set('region', region);
-    ctx.out.info(`Saved share-gpus, price-per-gpu-hour and region to ${store.path}.`);
-    return { selection, pricePerGpuHour: price, region };
-  }
-
-  if (ctx.globals.yes) {
-    const suggested = suggestion();
-    if (price === undefined && suggested === undefined) {
-      throw new UsageError('No price: this GPU model has no catalogue suggestion.', { hint: 'Pass --price TOKENS (per GPU-hour).' });
-    }
-    return { selection: selection ?? 'all', pricePerGpuHour: price ?? suggested!, region: region ?? 'local' };
-  }
-  const flag = selection === undefined ? '--gpus' : price === undefined ? '--price' : '--region';
-  throw new UsageError(`Missing ${flag}: not running interactively, so the first-run setup cannot ask.`, {
-    hint: `Pass ${flag} (or all of --gpus, --price, --region), save them with \`iocli config set\`, or add --yes to accept the defaults.`,
-  });
-}
-
-async function ensureWallet(ctx: Context): Promise<void> {
-  const { existsSync } = await import('node:fs');
-  const path = await ctx.keypairPath();
-  if (existsSync(path)) return;
-  const create = await ctx.prompter.confirm(`No wallet at ${path}. Create one now (earnings are paid to it)?`, { flag: '--keypair', default: true });
-  if (!create) throw new UsageError('A wallet is needed to register a node.', { hint: 'Create one with `iocli wallet new`, or pass --keypair PATH.' });
-  const { generateKeypair, writeKeypairFile } = await import('../../src/wallet/keypair.js');
-  const keypair = generateKeypair();
-  await writeKeypairFile(path, keypair);
-  ctx.out.info(`Created wallet ${keypair.publicKey} at ${path} (back this file up).`);
-}
-
-async function runAgent(
-  ctx: Context,
-  input: Setup & { flags: ProvideFlags; preflight: ProviderPreflight; simulate?: SimulatedGpuRequest; intervalMs: number; stopTimeoutSec: number },
-) {
+  const { resolveSetup } = await import('./first-run-setup.js');
+  const setup = await resolveSetup(ctx, preflight, options.simulate, { selection: options.selection, price: options.pricePerGpuHour, region: options.region });
   const { openAgentDataDir, startProviderAgent } = await import('../../src/provider/start-agent.js');
   const keypair = await ctx.keypair();
   const api = await ctx.api();
-  const dataDir = await dataDirFrom(input.flags.dataDir, ctx);
-  const machineId = await openAgentDataDir({ dataDir, owner: keypair.publicKey, machineIdOverride: input.flags.machineId });
-  const drainTimeoutMs = parseDrainTimeout(input.flags.drainTimeout);
+  const { dataDir } = options;
+  const machineId = await openAgentDataDir({ dataDir, owner: keypair.publicKey, machineIdOverride: options.machineId });
   const { summary, registration } = await startProviderAgent({
     api,
     keypair,
     dataDir,
     machineId,
-    publicHost: input.flags.publicHost,
-    preflight: input.preflight,
-    selection: input.selection,
-    simulate: input.simulate,
-    region: input.region,
-    pricePerGpuHour: input.pricePerGpuHour,
+    publicHost: options.publicHost,
+    preflight,
+    selection: setup.selection,
+    simulate: options.simulate,
+    region: setup.region,
+    pricePerGpuHour: setup.pricePerGpuHour,
     signal: ctx.signal,
-    intervalMs: input.intervalMs,
-    stopTimeoutSec: input.stopTimeoutSec,
-    stopWorkloads: input.flags.stopWorkloads === true,
-    drainTimeoutMs,
-    shipLogs: input.flags.logs !== false,
-    verify: input.flags.verify !== false,
+    intervalMs: options.intervalMs,
+    stopTimeoutSec: options.stopTimeoutSec,
+    stopWorkloads: options.stopWorkloads,
+    drainTimeoutMs: options.drainTimeoutMs,
+    shipLogs: options.shipLogs,
+    verify: options.verify,
     challengeImage: ctx.env.IOCLI_CHALLENGE_IMAGE || undefined,
     report: ctx.out,
   });
   const data = {
     nodeId: summary.nodeId,
     machineId,
-    simulated: Boolean(input.simulate),
+    simulated: Boolean(options.simulate),
     gpus: registration.gpus,
     heartbeats: summary.heartbeats,
     leftRunning: summary.leftRunning,

@@ -2,9 +2,15 @@
 // step for each reason (GET /v1/nodes/:id/why; the coordinator's own data, never the agent's word).
 import type { HumanRenderer } from '../output.js';
 import type { CommandSpec } from '../spec.js';
-import { dataDirFrom, withParentFlags } from './shared.js';
+import { providerDataDir } from '../../src/provider/data-dir.js';
 
-export const provideWhy: CommandSpec<{ dataDir?: string; node?: string }> = {
+export interface ProvideWhyOptions {
+  dataDir: string;
+  /** Default: the node registered from dataDir. */
+  node?: string;
+}
+
+export const provideWhy: CommandSpec<ProvideWhyOptions> = {
   path: 'provide why',
   summary: 'Explain why this node is not offered or not earning, and what to do about each reason',
   options: [
@@ -12,12 +18,12 @@ export const provideWhy: CommandSpec<{ dataDir?: string; node?: string }> = {
     { flags: '--node <id>', description: 'ask about this node id instead of the one registered from the data folder' },
   ],
   examples: ['iocli provide why', 'iocli provide why --json', 'iocli provide why --node node_abc123'],
-  async run(_args, ownFlags, ctx) {
-    const flags = withParentFlags(ownFlags, ctx, ['dataDir']);
-    let nodeId = flags.node;
+  parse: ({ flags, env }) => ({ dataDir: providerDataDir(flags.dataDir as string | undefined, env), ...(flags.node ? { node: String(flags.node) } : {}) }),
+  async run(options, ctx) {
+    let nodeId = options.node;
     if (!nodeId) {
       const [{ readAgentState }, { UserError }] = await Promise.all([import('../../src/provider/data-dir.js'), import('../../src/errors.js')]);
-      const dataDir = await dataDirFrom(flags.dataDir, ctx);
+      const { dataDir } = options;
       const state = await readAgentState(dataDir);
       if (!state.nodeId) {
         throw new UserError(`No node has been registered from ${dataDir}.`, { code: 'NODE_NOT_REGISTERED', hint: 'Start providing with `iocli provide`, or pass --node ID (or the --data-dir the agent uses).' });

@@ -1,6 +1,14 @@
+// `iocli wallet import SOURCE`: an existing keypair (JSON bytes or base58), validated, written with mode 0600.
 import type { CommandSpec } from '../spec.js';
 
-export const walletImport: CommandSpec<{ outfile?: string; force?: boolean }> = {
+export interface WalletImportOptions {
+  /** A file path, or - for standard input. */
+  source: string;
+  outfile?: string;
+  force: boolean;
+}
+
+export const walletImport: CommandSpec<WalletImportOptions> = {
   path: 'wallet import',
   summary: 'Import an existing keypair (JSON byte array or base58 secret key)',
   description:
@@ -12,7 +20,9 @@ export const walletImport: CommandSpec<{ outfile?: string; force?: boolean }> = 
     { flags: '-f, --force', description: 'overwrite an existing keypair file' },
   ],
   examples: ['iocli wallet import ~/backup/id.json', 'pbpaste | iocli wallet import - --outfile ~/.config/iocli/id.json'],
-  async run([source], options, ctx) {
+  parse: ({ args: [source], flags }) => ({ source: source!, ...(flags.outfile !== undefined ? { outfile: String(flags.outfile) } : {}), force: Boolean(flags.force) }),
+  async run(options, ctx) {
+    const { source } = options;
     const { readFile } = await import('node:fs/promises');
     const { expandHome, parseKeypair, writeKeypairFile } = await import('../../src/wallet/keypair.js');
     const { UserError } = await import('../../src/errors.js');
@@ -23,12 +33,12 @@ export const walletImport: CommandSpec<{ outfile?: string; force?: boolean }> = 
       text = Buffer.concat(chunks).toString('utf8');
     } else {
       try {
-        text = await readFile(expandHome(source!), 'utf8');
+        text = await readFile(expandHome(source), 'utf8');
       } catch (error) {
         throw new UserError(`Cannot read ${source}: ${(error as NodeJS.ErrnoException).code ?? (error as Error).message}.`, { hint: 'Give the path of a keypair file, or - to read standard input.' });
       }
     }
-    const keypair = parseKeypair(text, source === '-' ? 'from standard input' : source!);
+    const keypair = parseKeypair(text, source === '-' ? 'from standard input' : source);
     const path = options.outfile ? expandHome(options.outfile) : await ctx.keypairPath();
     await writeKeypairFile(path, keypair, { force: options.force });
     return {

@@ -1,6 +1,12 @@
+// `iocli wallet new`: a new keypair file, never overwriting one without --force.
 import type { CommandSpec } from '../spec.js';
 
-export const walletNew: CommandSpec<{ outfile?: string; force?: boolean }> = {
+export interface WalletNewOptions {
+  outfile?: string;
+  force: boolean;
+}
+
+export const walletNew: CommandSpec<WalletNewOptions> = {
   path: 'wallet new',
   summary: 'Create a new wallet keypair file (mode 0600)',
   description:
@@ -11,7 +17,8 @@ export const walletNew: CommandSpec<{ outfile?: string; force?: boolean }> = {
     { flags: '-f, --force', description: 'overwrite an existing keypair file' },
   ],
   examples: ['iocli wallet new', 'iocli wallet new --outfile ./renter.json', 'iocli wallet new --json'],
-  async run(_args, options, ctx) {
+  parse: ({ flags }) => ({ ...(flags.outfile !== undefined ? { outfile: String(flags.outfile) } : {}), force: Boolean(flags.force) }),
+  async run(options, ctx) {
     const { expandHome, generateKeypair, writeKeypairFile } = await import('../../src/wallet/keypair.js');
     const path = options.outfile ? expandHome(options.outfile) : await ctx.keypairPath();
     const keypair = generateKeypair();

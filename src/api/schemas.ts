@@ -261,7 +261,8 @@ export const challengeAnswerSchema = z.object({
 export const challengeResultSchema = z.object({
   id: z.string(),
   reason: z.string(),
-  state: z.enum(['issued', 'committed', 'passed', 'failed', 'expired']),
+  /** cancelled: a random challenge that a lease overtook (it counts neither way). */
+  state: z.enum(['issued', 'committed', 'passed', 'failed', 'expired', 'cancelled']),
   kind: z.enum(['gpu', 'cpu-stand-in']),
   gpus: z.array(z.string()),
   detail: z.string().nullable(),
@@ -494,6 +495,10 @@ export const leaseSchema = z.object({
   paymentSignature: z.string().nullable(),
   /** The on-chain refund transfer of the unused time, once one was signed. */
   refundSignature: z.string().nullable().optional(),
+  /** Running minutes without evidence (a liveness probe failed): the provider earned nothing for them. */
+  frozenMinutes: z.number().int().optional(),
+  /** What those minutes refunded to the renter (on top of `refund`); absent from older coordinators. */
+  frozenRefund: money.optional(),
   failureReason: z.string().nullable(),
   createdAt: isoTime,
   startedAt: isoTime.nullable(),

@@ -52,31 +52,76 @@ function nextRandomAt(ctx: CoordinatorContext, now: number, passed: boolean): nu
 
 /** Issue a challenge for every GPU of the node, unless one is open already; returns its id. */
 export async function issueChallenge(ctx: CoordinatorContext, nodeId: string, reason: string): Promise<string> {
-  const settings = challengeSettings(ctx);
-  const now = ctx.options.now();
-  const id = await ctx.engine.writeTransaction(async (trx) => {
-    const open = await trx.selectFrom('challenges').select('id').where('node_id', '=', nodeId).where('state', 'in', [...OPEN]).executeTakeFirst();
-    if (open) return open.id;
-    const node = await trx.selectFrom('nodes').select(['simulated']).where('id', '=', nodeId).executeTakeFirst();
-    if (!node) throw notFound('Node', nodeId);
-    const gpus = await trx.selectFrom('gpus').select(['uuid', 'model']).where('node_id', '=', nodeId).orderBy('idx').execute();
-    const spec: GpuChallenge[] = gpus.map((g) => ({
-      uuid: g.uuid,
-      model: g.model,
-      ...sizeChallenge(g.model, Boolean(node.simulated), { allowanceMs: settings.allowanceMs, workScale: settings.workScale, vramScale: settings.vramScale }),
-      seed: randomBytes(16).toString('hex'),
-    }));
-    const challengeId = newId('chal');
-    const deadlineAt = now + challengeDeadlineMs(spec, settings.allowanceMs);
-    await trx
-      .insertInto('challenges')
-      .values({ id: challengeId, node_id: nodeId, reason, state: 'issued', spec: JSON.stringify(spec), roots: null, samples: null, vram_queries: null, detail: null, issued_at: now, deadline_at: deadlineAt, committed_at: null, answer_deadline_at: null, finished_at: null })
-      .execute();
-    return challengeId;
-  });
+  const id = await ctx.engine.writeTransaction((trx) => insertChallenge(ctx, trx, nodeId, reason));
   // The challenge rides on the node's heartbeat replies (and wakes its long-poll).
   ctx.assignments.invalidate([nodeId]);
   return id;
+}
+
+/**
+ * A random re-check, only while none of the node's GPUs is leased (null: a lease is there; the next one is drawn
+ * again). The node row is locked first: a lease placed concurrently either commits before this looks at the GPUs, or
+ * waits for this insert and then cancels it (cancelRandomChallenges, same lock).
+ */
+export async function issueRandomChallenge(ctx: CoordinatorContext, nodeId: string): Promise<string | null> {
+  const now = ctx.options.now();
+  const id = await ctx.engine.writeTransaction(async (trx) => {
+    await ctx.engine.lockNodes(trx, [nodeId]);
+    const leased = await trx.selectFrom('gpus').select('id').where('node_id', '=', nodeId).where('lease_id', 'is not', null).executeTakeFirst();
+    if (leased) {
+      await trx.updateTable('nodes').set({ next_challenge_at: nextRandomAt(ctx, now, true) }).where('id', '=', nodeId).execute();
+      return null;
+    }
+    return insertChallenge(ctx, trx, nodeId, 'random');
+  });
+  if (id) ctx.assignments.invalidate([nodeId]);
+  return id;
+}
+
+/**
+ * A lease was placed on these nodes (inside the lease's transaction, after their rows were locked): their open random
+ * challenges are cancelled — not failed, not counted — so a renter's GPUs never run a check. The verification the node
+ * holds stays as it was; the next random challenge is drawn afresh. Registration and GPU-change challenges stay open:
+ * without them the node is not verified at all. Returns the nodes whose challenge was cancelled.
+ */
+export async function cancelRandomChallenges(ctx: CoordinatorContext, trx: Db, nodeIds: readonly string[], leaseId: string): Promise<string[]> {
+  if (nodeIds.length === 0) return [];
+  const now = ctx.options.now();
+  const open = await trx.selectFrom('challenges').select(['id', 'node_id']).where('node_id', 'in', [...nodeIds]).where('reason', '=', 'random').where('state', 'in', [...OPEN]).execute();
+  for (const row of open) {
+    const cancelled = await trx
+      .updateTable('challenges')
+      .set({ state: 'cancelled', detail: `lease ${leaseId} was placed on the node before the answer`, finished_at: now })
+      .where('id', '=', row.id)
+      .where('state', 'in', [...OPEN])
+      .executeTakeFirst();
+    if (Number(cancelled.numUpdatedRows) !== 1) continue;
+    await trx.updateTable('nodes').set({ next_challenge_at: nextRandomAt(ctx, now, true) }).where('id', '=', row.node_id).execute();
+  }
+  return open.map((row) => row.node_id);
+}
+
+async function insertChallenge(ctx: CoordinatorContext, trx: Db, nodeId: string, reason: string): Promise<string> {
+  const settings = challengeSettings(ctx);
+  const now = ctx.options.now();
+  const open = await trx.selectFrom('challenges').select('id').where('node_id', '=', nodeId).where('state', 'in', [...OPEN]).executeTakeFirst();
+  if (open) return open.id;
+  const node = await trx.selectFrom('nodes').select(['simulated']).where('id', '=', nodeId).executeTakeFirst();
+  if (!node) throw notFound('Node', nodeId);
+  const gpus = await trx.selectFrom('gpus').select(['uuid', 'model']).where('node_id', '=', nodeId).orderBy('idx').execute();
+  const spec: GpuChallenge[] = gpus.map((g) => ({
+    uuid: g.uuid,
+    model: g.model,
+    ...sizeChallenge(g.model, Boolean(node.simulated), { allowanceMs: settings.allowanceMs, workScale: settings.workScale, vramScale: settings.vramScale }),
+    seed: randomBytes(16).toString('hex'),
+  }));
+  const challengeId = newId('chal');
+  const deadlineAt = now + challengeDeadlineMs(spec, settings.allowanceMs);
+  await trx
+    .insertInto('challenges')
+    .values({ id: challengeId, node_id: nodeId, reason, state: 'issued', spec: JSON.stringify(spec), roots: null, samples: null, vram_queries: null, detail: null, issued_at: now, deadline_at: deadlineAt, committed_at: null, answer_deadline_at: null, finished_at: null })
+    .execute();
+  return challengeId;
 }
 
 /** Open challenges per node, as the node receives them (seeds included: only the node's own replies carry them). */
@@ -98,10 +143,15 @@ async function challengeRow(ctx: CoordinatorContext, nodeId: string, challengeId
   return row;
 }
 
+function throwIfCancelled(row: ChallengesTable): void {
+  if (row.state === 'cancelled') throw conflict('CHALLENGE_CANCELLED', `Challenge ${row.id} was cancelled (${row.detail ?? 'a lease was placed'}); it does not count for or against the node.`, 'Nothing to do: the GPUs are leased now.');
+}
+
 /** The node's commitment (one Merkle root per GPU). The samples are drawn only now, so they cannot be known earlier. */
 export async function commitChallenge(ctx: CoordinatorContext, nodeId: string, actor: string, challengeId: string, body: ChallengeCommit): Promise<ChallengeSamples> {
   await nodeFor(ctx, nodeId, actor);
   const row = await challengeRow(ctx, nodeId, challengeId);
+  throwIfCancelled(row);
   if (row.state !== 'issued') throw conflict('CHALLENGE_NOT_OPEN', `Challenge ${challengeId} is ${row.state}; it takes one commitment.`);
   const now = ctx.options.now();
   if (now > Number(row.deadline_at)) {
@@ -140,6 +190,7 @@ function vramQueriesFor(spec: readonly GpuChallenge[]): Record<string, number[]>
 export async function answerChallenge(ctx: CoordinatorContext, nodeId: string, actor: string, challengeId: string, body: ChallengeAnswer): Promise<ChallengeResult> {
   await nodeFor(ctx, nodeId, actor);
   const row = await challengeRow(ctx, nodeId, challengeId);
+  throwIfCancelled(row);
   if (row.state !== 'committed') throw conflict('CHALLENGE_NOT_COMMITTED', `Challenge ${challengeId} is ${row.state}; commit the roots first.`);
   const now = ctx.options.now();
   if (now > Number(row.answer_deadline_at)) {
@@ -214,8 +265,7 @@ export async function sweepChallenges(ctx: CoordinatorContext, now: number): Pro
   for (const node of due) {
     const claimed = await ctx.db.updateTable('nodes').set({ next_challenge_at: null }).where('id', '=', node.id).where('next_challenge_at', '<=', now).executeTakeFirst();
     if (Number(claimed.numUpdatedRows) !== 1) continue; // another replica took it
-    await issueChallenge(ctx, node.id, 'random');
-    issued++;
+    if (await issueRandomChallenge(ctx, node.id)) issued++;
   }
   return { expired, issued };
 }

@@ -38,6 +38,8 @@ async function toLeases(ctx: CoordinatorContext, rows: LeasesTable[]): Promise<L
     .selectFrom('claims')
     .select(['lease_id', 'signature'])
     .where('kind', '=', 'refund')
+    // Refunds of frozen minutes are their own payouts; refundSignature names the refund of the unused time.
+    .where('id', 'not like', 'frozen%')
     .where('lease_id', 'in', rows.map((r) => r.id))
     .orderBy('created_at')
     .execute();
@@ -72,6 +74,8 @@ async function toLeases(ctx: CoordinatorContext, rows: LeasesTable[]): Promise<L
     allocations: [...(byLease.get(r.id)?.values() ?? [])],
     paymentSignature: r.payment_signature,
     refundSignature: refunds.get(r.id) ?? null,
+    frozenMinutes: Number(r.frozen_minutes ?? 0),
+    frozenRefund: Number(r.frozen_refund ?? 0),
     failureReason: r.failure_reason,
     createdAt: iso(Number(r.created_at))!,
     startedAt: iso(r.started_at === null ? null : Number(r.started_at)),

@@ -9,7 +9,9 @@ import type { Db } from './db.js';
 import { conflict, forbidden, HttpError, notFound } from './http-error.js';
 import { getLease, leaseRow } from './lease-views.js';
 import { accrue } from './metering.js';
+import { refundFrozenTail } from './evidence.js';
 import { slashForNodeFault } from './bonds.js';
+import { cancelRandomChallenges } from './challenges.js';
 import { recountFreeGpus } from './nodes.js';
 import { findPlacement, placementTrust } from './offers.js';
 import { queueRefund, takePayment } from './payments.js';
@@ -93,6 +95,8 @@ export async function createLease(ctx: CoordinatorContext, renter: string, input
       }
       const nodeIds = allocations.map((a) => a.nodeId);
       await recountFreeGpus(ctx.engine, trx, nodeIds);
+      // Random challenges never run on leased GPUs (the node rows are locked by the recount).
+      await cancelRandomChallenges(ctx, trx, nodeIds, leaseId);
       await trx.updateTable('leases').set({ state: 'scheduled' }).where('id', '=', leaseId).execute();
       return nodeIds;
     });
@@ -186,16 +190,21 @@ export async function endLease(
 ): Promise<false | { refundPayout: string | null }> {
   let refundPayout: string | null = null;
   let slashPayout: string | null = null;
+  let frozenPayout: string | null = null;
   const nodeIds = await ctx.engine.writeTransaction(async (trx) => {
     refundPayout = null;
     slashPayout = null;
+    frozenPayout = null;
     await ctx.engine.lockLease(trx, leaseId);
     const lease = await trx.selectFrom('leases').selectAll().where('id', '=', leaseId).executeTakeFirst();
     if (!lease || !isActiveLeaseState(lease.state)) return null;
     const end = Math.min(endedAt, Number(lease.ends_at));
     // A lease that ends while confirmed running (stopped by its renter, or its workload finished) pays the provider for
     // the started minute too, as the renter is billed for it; a node fault pays only whole confirmed minutes.
-    await accrue(ctx, trx, lease, end, lease.state === 'running' && !options.nodeFault ? 'started' : 'whole');
+    const counted = lease.state === 'running' && !options.nodeFault ? 'started' : 'whole';
+    await accrue(ctx, trx, lease, end, counted);
+    // Minutes since a failed probe earned the provider nothing: they go back to the renter.
+    frozenPayout = await refundFrozenTail(ctx, trx, leaseId, end, counted, ctx.options.now());
     const refund = refundFor({ totalPaid: Number(lease.total_paid), startsAt: Number(lease.starts_at), endsAt: Number(lease.ends_at) }, end);
     await trx.updateTable('leases').set({ state, stopped_at: endedAt, refund, failure_reason: options.reason, exit_code: options.exitCode ?? null }).where('id', '=', leaseId).execute();
     if (refund > 0) await trx.insertInto('ledger').values({ kind: 'refund', account: lease.renter, amount: refund, lease_id: leaseId, claim_id: null, created_at: endedAt }).execute();
@@ -222,5 +231,7 @@ export async function endLease(
   if (payout && settle === 'later') ctx.payouts!.settleLater(payout);
   const slash = slashPayout as string | null;
   if (slash) ctx.payouts!.settleLater(slash);
+  const frozen = frozenPayout as string | null;
+  if (frozen) ctx.payouts!.settleLater(frozen);
   return { refundPayout: payout };
 }

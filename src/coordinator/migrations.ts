@@ -355,6 +355,13 @@ function migrations(kind: EngineKind): Record<string, Migration> {
         await db.schema.createIndex('gpus_held_by').on('gpus').column('held_by').execute();
       },
     },
+    // Frozen minutes (issue 10): running time a failed probe left unpaid goes back to the renter; counted per lease.
+    '0230_i10e_frozen_refunds': {
+      async up(db: Kysely<any>) {
+        await db.schema.alterTable('leases').addColumn('frozen_minutes', 'integer', (c) => c.notNull().defaultTo(0)).execute();
+        await db.schema.alterTable('leases').addColumn('frozen_refund', money, (c) => c.notNull().defaultTo(0)).execute();
+      },
+    },
     // The VRAM round of a GPU challenge (src/domain/vram.ts): the words queried at the commitment, per GPU.
     '0240_i10k_challenge_vram': {
       async up(db: Kysely<any>) {

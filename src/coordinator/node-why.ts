@@ -23,7 +23,7 @@ export async function explainNode(ctx: CoordinatorContext, nodeId: string, actor
 
   const passed = Number(node.verified) === 1 && node.verified_until !== null && Number(node.verified_until) > now;
   if (!passed) {
-    const last = challenges[0];
+    const last = challenges.find((c) => c.state !== 'cancelled');
     if (!last) add('NOT_VERIFIED', 'No GPU challenge was ever issued to this node.', 'Restart the agent (`iocli provide`): registering issues a challenge.');
     else if (last.state === 'issued' || last.state === 'committed') add('CHALLENGE_PENDING', `GPU challenge ${last.id} is open (${last.state}); the deadline is ${last.deadlineAt}.`, 'Keep the agent running: it answers by itself. Check `iocli provide logs` if it does not pass.');
     else if (last.state === 'failed') add('CHALLENGE_FAILED', `The last GPU challenge (${last.id}) failed: ${last.detail ?? 'wrong answer'}.`, 'Check the GPUs (`iocli gpus`, `nvidia-smi`) and that the node reports its real models, then restart `iocli provide` for a new challenge.');
@@ -73,10 +73,11 @@ export async function explainNode(ctx: CoordinatorContext, nodeId: string, actor
     .where('l.unproven_from', 'is not', null)
     .execute();
   if (unproven.length > 0) {
+    const lastFailed = await ctx.db.selectFrom('probes').select('detail').where('node_id', '=', nodeId).where('state', 'in', ['failed', 'expired']).orderBy('issued_at', 'desc').limit(1).executeTakeFirst();
     add(
       'EARNING_PAUSED',
-      `A liveness probe of lease(s) ${unproven.map((l) => l.id).join(', ')} failed or went unanswered at ${iso(Number(unproven[0]!.unproven_from))}: they earn nothing until a later probe passes.`,
-      'Keep the agent running and the lease containers up (`iocli provide logs`); the next random probe resumes earnings.',
+      `A liveness probe of lease(s) ${unproven.map((l) => l.id).join(', ')} failed or went unanswered at ${iso(Number(unproven[0]!.unproven_from))}${lastFailed?.detail ? ` (${lastFailed.detail})` : ''}: they earn nothing until a later probe passes, and the renter gets those minutes back.`,
+      'Keep the agent running with its relay link up (the coordinator checks inside the lease containers through it) and the containers running (`iocli provide logs`); the next random probe resumes earnings.',
     );
   }
   const earning = Number(running?.n ?? 0) > unproven.length;

@@ -47,10 +47,16 @@ async function reservePayment(ctx: CoordinatorContext, signature: string, refere
 }
 
 /** The unused share of a paid lease goes back on chain through the payout outbox (in the caller's transaction). */
-export async function queueRefund(ctx: CoordinatorContext, trx: Db, lease: { id: string | null; renter: string; payment_signature: string | null }, amount: number): Promise<string | null> {
+export async function queueRefund(
+  ctx: CoordinatorContext,
+  trx: Db,
+  lease: { id: string | null; renter: string; payment_signature: string | null },
+  amount: number,
+  idPrefix: 'refund' | 'frozen' = 'refund',
+): Promise<string | null> {
   // Only money that arrived on chain goes back on chain: dev-mode unpaid leases refund on the ledger only.
   if (amount <= 0 || !lease.payment_signature || !ctx.payouts) return null;
-  const id = newId('refund');
+  const id = newId(idPrefix);
   await ctx.payouts.enqueue(trx, { id, kind: 'refund', owner: lease.renter, amount, leaseId: lease.id });
   return id;
 }

@@ -54,19 +54,40 @@ export interface RelayOptions {
   onError?: (error: unknown, where: string) => void;
 }
 
+/** What a command the coordinator ran itself in a lease's container (exec) printed, and how it ended. */
+export interface RelayExecOutcome {
+  status: StreamStatus;
+  stdout: string;
+  stderr: string;
+}
+
 export interface Relay {
   /** Streams open on this replica (tests, metrics). */
   openStreams(): number;
+  /**
+   * Run a command in a lease's container over this replica's link to the node: the coordinator's own stream (liveness
+   * probes), on the same path a renter's `lease exec` takes. Null when this replica holds no link to the node.
+   * Output beyond 64 KiB per channel is dropped.
+   */
+  exec(nodeId: string, leaseId: string, command: string[], timeoutMs: number): Promise<RelayExecOutcome | null>;
   /** Nodes whose agents hold a link to this replica. */
   linkedNodes(): string[];
   close(): Promise<void>;
+}
+
+/** Where a stream's output goes: the renter's WebSocket, or the coordinator's own collector (exec). */
+interface StreamSink {
+  readonly readyState: number;
+  readonly isPaused: boolean;
+  send(data: Buffer, cb?: (err?: Error) => void): void;
+  resume(): void;
 }
 
 interface RenterStream {
   id: number;
   leaseId: string;
   renter: string;
-  renterWs: WebSocket;
+  renterWs: StreamSink;
   /** Renter bytes the agent may still take before it acknowledges. */
   toAgentWindow: number;
   lastActivity: number;
@@ -258,6 +279,47 @@ export function attachRelay(server: Server, options: RelayOptions): Relay {
     });
   }
 
+  /** The coordinator's own exec stream: output collected (and acknowledged at once), resolved when it ends. */
+  function execOnLink(nodeId: string, leaseId: string, command: string[], timeoutMs: number): Promise<RelayExecOutcome | null> {
+    const link = links.get(nodeId);
+    if (!link || link.ws.readyState !== WebSocket.OPEN || closing) return Promise.resolve(null);
+    return new Promise((resolve) => {
+      const id = link.nextId++;
+      const output: Record<number, Buffer[]> = { [CHANNEL.stdout]: [], [CHANNEL.stderr]: [] };
+      const sizes: Record<number, number> = { [CHANNEL.stdout]: 0, [CHANNEL.stderr]: 0 };
+      let done = false;
+      const text = (channel: number) => Buffer.concat(output[channel]!).toString('utf8');
+      const end = (status: StreamStatus) => {
+        if (done) return;
+        done = true;
+        clearTimeout(timer);
+        link.streams.delete(id);
+        resolve({ status, stdout: text(CHANNEL.stdout), stderr: text(CHANNEL.stderr) });
+      };
+      const collector: StreamSink = {
+        readyState: WebSocket.OPEN,
+        isPaused: false,
+        send: (payload, cb) => {
+          const channel = payload[0]!;
+          const bytes = payload.subarray(1);
+          if (output[channel] && sizes[channel]! + bytes.length <= 65_536) {
+            output[channel]!.push(Buffer.from(bytes));
+            sizes[channel]! += bytes.length;
+          }
+          cb?.();
+        },
+        resume: () => {},
+      };
+      link.streams.set(id, { id, leaseId, renter: 'coordinator', renterWs: collector, toAgentWindow: WINDOW_BYTES, lastActivity: now(), finish: end });
+      const timer = setTimeout(() => {
+        if (link.ws.readyState === WebSocket.OPEN) link.ws.send(encodeFrame(FRAME.close, id));
+        end({ error: `No answer within ${timeoutMs} ms.`, code: 'TIMEOUT' });
+      }, timeoutMs);
+      const open: OpenRequest = { kind: 'exec', leaseId, command, tty: false, stdin: false };
+      link.ws.send(encodeJson(FRAME.open, id, open));
+    });
+  }
+
   /** Pipes a renter WebSocket to the replica holding the node's link, as the same renter. */
   function forward(target: { replica_url: string; replica_secret: string }, url: string, renter: string, renterWs: WebSocket, leaseId: string): void {
     const upstreamUrl = `${target.replica_url.replace(/^http/, 'ws').replace(/\/+$/, '')}${url}`;
@@ -399,6 +461,7 @@ export function attachRelay(server: Server, options: RelayOptions): Relay {
 
   return {
     openStreams: () => allStreams().length + forwarded.size,
+    exec: execOnLink,
     linkedNodes: () => [...links.keys()],
     close: async () => {
       closing = true;

@@ -418,6 +418,10 @@ export async function startCoordinator(options: CoordinatorOptions = {}): Promis
     if (meter) lastMeter = now();
     const run = sweeping.then(() => service.sweep({ meter }));
     sweeping = run.catch((error) => onError(error, 'sweep'));
+    // Liveness probes are checked inside the containers through the relay, beside the sweep (an exec may take seconds).
+    const probes = run.then(() => service.checkProbesThroughRelay(relay)).catch((error) => onError(error, 'probe check'));
+    inFlight.add(probes);
+    void probes.finally(() => inFlight.delete(probes));
     pruneNonces();
     return run;
   };

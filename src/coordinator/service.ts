@@ -32,6 +32,8 @@ export class CoordinatorService {
   /** Claims and refunds on chain; absent when no payout sender is configured. */
   readonly payouts: PayoutOutbox | undefined;
   private readonly ctx: CoordinatorContext;
+  /** Probes this replica is checking through the relay right now. */
+  private readonly probeChecks = new Set<string>();
 
   constructor(
     readonly engine: Engine,
@@ -84,6 +86,11 @@ export class CoordinatorService {
   /** Probe the node's running leases now (the sweep does it at random times); null when nothing runs. */
   issueProbe(nodeId: string): Promise<string | null> {
     return evidence.issueProbe(this.ctx, nodeId);
+  }
+
+  /** Check open probes from inside their containers, through this replica's relay links; returns how many closed. */
+  checkProbesThroughRelay(relay: evidence.LeaseExec): Promise<number> {
+    return evidence.checkProbesThroughRelay(this.ctx, relay, this.probeChecks);
   }
 
   /** The agent's answer to a liveness probe; a failed or late one stops accrual until a later probe passes. */

@@ -173,6 +173,10 @@ export interface LeasesTable {
   accrued_minutes: number;
   /** Set while a liveness probe of this lease failed and no later one passed: nothing accrues from then. */
   unproven_from?: number | null;
+  /** Running minutes that paid the provider nothing (frozen by failed probes) and were refunded to the renter. */
+  frozen_minutes?: number;
+  /** What those minutes refunded (base units, the sum of the `frozen_refund` ledger rows). */
+  frozen_refund?: number;
 }
 
 export interface LeaseAllocationsTable {

@@ -54,6 +54,18 @@ export function accrueMinutes(perHour: number, fromMinute: number, toMinute: num
   return { gross, fee, net: gross - fee };
 }
 
+/**
+ * The renter's money back for frozen minutes (fromMinute, toMinute] of a lease at `perHour`: minutes it ran without
+ * evidence (a liveness probe failed), which pay the provider nothing. Cumulative like accrueMinutes, so refunding in
+ * parts sums to the same as at once; rounded down, so with the end refund (which rounds used time up) the renter never
+ * gets back more than the minutes' price.
+ */
+export function frozenRefund(perHour: number, fromMinute: number, toMinute: number): number {
+  if (toMinute <= fromMinute) return 0;
+  const upTo = (minute: number) => Math.floor((perHour * minute) / 60);
+  return assertSafe(upTo(toMinute) - upTo(fromMinute), 'frozen refund');
+}
+
 /** Whole minutes between two instants, rounded down (providers are paid per confirmed minute). */
 export function wholeMinutes(fromMs: number, toMs: number): number {
   return toMs > fromMs ? Math.floor((toMs - fromMs) / MINUTE_MS) : 0;

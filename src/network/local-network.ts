@@ -4,7 +4,7 @@ import { spawn } from 'node:child_process';
 import { closeSync, existsSync, mkdirSync, openSync, readFileSync, unlinkSync } from 'node:fs';
 import { writeFile, rename } from 'node:fs/promises';
 import { homedir } from 'node:os';
-import { join } from 'node:path';
+import { join, resolve } from 'node:path';
 import { ExternalError, UserError } from '../errors.js';
 import { processAlive } from '../process-alive.js';
 
@@ -40,6 +40,11 @@ export const NETWORK_FILE = 'network.json';
 export const NETWORK_LOG = 'network.log';
 
 /** $IOCLI_DATA_DIR, else $XDG_DATA_HOME/iocli/network, else ~/.local/share/iocli/network. */
+/** The network's data folder: --data-dir (relative to the working directory) or the default. */
+export function networkDataDir(flag: string | undefined, env: Record<string, string | undefined>): string {
+  return resolve(flag ?? defaultNetworkDir(env));
+}
+
 export function defaultNetworkDir(env: Record<string, string | undefined>, home = env.HOME ?? homedir()): string {
   if (env.IOCLI_DATA_DIR) return env.IOCLI_DATA_DIR;
   return join(env.XDG_DATA_HOME || join(home, '.local', 'share'), 'iocli', 'network');

@@ -43,7 +43,7 @@ export type AgentEvent =
   | { type: 'warning'; message: string; code?: string }
   | { type: 'verification'; results: GpuVerification[] }
   | { type: 'challenge'; id: string; state: 'started'; kind: 'gpu' | 'cpu-stand-in'; gpus: number }
-  | { type: 'challenge'; id: string; state: 'passed' | 'failed' | 'expired' | 'issued' | 'committed' | 'error'; ms: number; detail?: string }
+  | { type: 'challenge'; id: string; state: 'passed' | 'failed' | 'expired' | 'issued' | 'committed' | 'cancelled' | 'error'; ms: number; detail?: string }
   | { type: 'draining'; stopWorkloads: boolean; waitingFor?: string[] }
   | { type: 'stopped'; leftRunning: string[]; stoppedLeases: string[] };
 

@@ -107,7 +107,9 @@ export function createChallengeResponder(session: AgentSession, input: { api: Pr
           session.emit({ type: 'challenge', id: offer.id, state: result.state, ms: session.now() - started, ...(result.detail ? { detail: result.detail } : {}) });
         })
         .catch((error) => {
-          session.emit({ type: 'challenge', id: offer.id, state: 'error', ms: session.now() - started, detail: errorText(error) });
+          // A lease overtook a random challenge: the coordinator cancelled it (it counts neither way).
+          const cancelled = (error as { code?: unknown }).code === 'CHALLENGE_CANCELLED';
+          session.emit({ type: 'challenge', id: offer.id, state: cancelled ? 'cancelled' : 'error', ms: session.now() - started, detail: errorText(error) });
         })
         .finally(() => running.delete(run));
       running.add(run);

@@ -2,14 +2,20 @@
 import { createHash, randomUUID } from 'node:crypto';
 import { mkdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
 import { homedir } from 'node:os';
-import { join } from 'node:path';
+import { join, resolve } from 'node:path';
 import { UserError } from '../errors.js';
+import { expandHome } from '../wallet/keypair.js';
 import { processAlive } from '../process-alive.js';
 
 export const MACHINE_ID_FILE = 'machine-id';
 export const STATE_FILE = 'state.json';
 export const AGENT_LOG_FILE = 'agent.log';
 export const PID_FILE = 'agent.pid';
+
+/** The agent's data folder: --data-dir (~ expanded, relative to the working directory) or the default. */
+export function providerDataDir(flag: string | undefined, env: Record<string, string | undefined>): string {
+  return resolve(flag ? expandHome(flag) : defaultDataDir(env));
+}
 
 /** IOCLI_PROVIDER_DIR, else $XDG_DATA_HOME/iocli/provider (~/.local/share/iocli/provider). */
 export function defaultDataDir(env: Record<string, string | undefined> = process.env, home = homedir()): string {

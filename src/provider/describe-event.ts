@@ -75,7 +75,7 @@ export function describeAgentEvent(event: AgentEvent): EventLine | undefined {
       };
     case 'challenge':
       if (event.state === 'started') return { level: 'info', text: `GPU challenge ${event.id}: answering for ${event.gpus} GPU${event.gpus === 1 ? '' : 's'}${event.kind === 'cpu-stand-in' ? ' (CPU stand-in for simulated GPUs)' : ''}…` };
-      return { level: event.state === 'passed' ? 'info' : 'warn', text: `GPU challenge ${event.id}: ${event.state} in ${event.ms} ms${event.detail ? ` (${event.detail})` : ''}` };
+      return { level: event.state === 'passed' || event.state === 'cancelled' ? 'info' : 'warn', text: `GPU challenge ${event.id}: ${event.state} in ${event.ms} ms${event.detail ? ` (${event.detail})` : ''}` };
     case 'draining':
       return {
         level: 'info',

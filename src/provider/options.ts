@@ -98,3 +98,20 @@ export function guessRegion(timeZone: string): string {
   if (timeZone.startsWith('Asia/') || timeZone.startsWith('Australia/')) return 'ap-east';
   return 'local';
 }
+
+/**
+ * `provide bond|unbond --gpus`: undefined for all of the node's GPUs, else their UUIDs (given as UUIDs, or as indexes
+ * into the node's bonded GPU list).
+ */
+export function selectBondGpus(flag: string | undefined, bondGpus: readonly { uuid: string }[]): string[] | undefined {
+  if (!flag || flag === 'all') return undefined;
+  const parts = flag.split(',').map((part) => part.trim()).filter(Boolean);
+  return parts.map((part) => {
+    if (/^\d+$/.test(part)) {
+      const gpu = bondGpus[Number(part)];
+      if (!gpu) throw new UsageError(`--gpus ${flag}: the node has ${bondGpus.length} GPU(s).`, { hint: 'Use indexes from `iocli provide status` or GPU UUIDs.' });
+      return gpu.uuid;
+    }
+    return part;
+  });
+}

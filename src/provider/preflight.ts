@@ -3,7 +3,7 @@ import { statfs } from 'node:fs/promises';
 import { cpus, hostname, totalmem } from 'node:os';
 import type { ContainerRuntime, DockerPreflight } from '../docker/runtime.js';
 import { isWholeGpu, migDisableCommand, type Inventory } from '../gpu/inventory.js';
-import { UserError } from '../errors.js';
+import { ExternalError, UserError } from '../errors.js';
 import type { NodeIsolation } from '../api/schemas.js';
 import { isolationChecks, type IsolationFacts } from './lease-isolation.js';
 import type { SimulatedGpuRequest } from './options.js';
@@ -191,4 +191,30 @@ export async function runProviderPreflight(options: PreflightOptions): Promise<P
   }
 
   return { ok: checks.every((check) => check.status !== 'fail'), simulated, checks, docker, inventory, host, ...(isolation ? { isolation } : {}) };
+}
+
+/** The preflight as `provide --preflight --json` prints it (and as a failed start's error details carry it). */
+export function preflightData(preflight: ProviderPreflight) {
+  return {
+    ok: preflight.ok,
+    simulated: preflight.simulated,
+    checks: preflight.checks,
+    gpus: preflight.inventory?.gpus.map((g) => ({ index: g.index, uuid: g.uuid, model: g.model, name: g.name, vramMb: g.vramMb, migMode: g.migMode })) ?? [],
+    driver: preflight.inventory?.driver ?? null,
+    cuda: preflight.inventory?.cuda ?? null,
+    docker: { client: preflight.docker.clientVersion, server: preflight.docker.serverVersion, runtimes: preflight.docker.runtimes },
+    host: preflight.host,
+    isolation: preflight.isolation ?? null,
+  };
+}
+
+/** Exit 3 with every failed check named and each fix as the hint. */
+export function preflightError(preflight: ProviderPreflight): ExternalError {
+  const failed = preflight.checks.filter((c) => c.status === 'fail');
+  const hints = [...new Set(failed.map((c) => c.hint).filter((h): h is string => Boolean(h)))];
+  return new ExternalError(`This machine cannot provide yet: ${failed.map((c) => c.title).join(', ')} failed.`, {
+    code: 'PREFLIGHT_FAILED',
+    hint: hints.join('\n      ') || undefined,
+    details: preflightData(preflight),
+  });
 }

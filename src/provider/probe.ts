@@ -24,7 +24,8 @@ export function createProbeResponder(session: AgentSession, input: { api: Provid
           return { leaseId, containerId: c?.id ?? '', running: c?.running ?? false, state: c?.state ?? 'missing', startedAt: c?.startedAt ?? null };
         });
         const result = await answer(input.nodeId, probe.id, { leases }, { signal: session.workController.signal });
-        if (result.state !== 'passed') session.emit({ type: 'warning', message: `Liveness probe ${probe.id} ${result.state}: ${result.detail ?? ''} (no earnings until a later probe passes)` });
+        // 'issued': the coordinator checks inside the container through the relay; the agent's word does not close it.
+        if (result.state === 'failed' || result.state === 'expired') session.emit({ type: 'warning', message: `Liveness probe ${probe.id} ${result.state}: ${result.detail ?? ''} (no earnings until a later probe passes)` });
       })()
         .catch((error) => session.emit({ type: 'warning', message: `Cannot answer liveness probe ${probe.id}: ${errorText(error)}` }))
         .finally(() => running.delete(run));

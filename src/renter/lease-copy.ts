@@ -5,25 +5,10 @@ import { spawn } from 'node:child_process';
 import { mkdir, stat } from 'node:fs/promises';
 import { basename, dirname, resolve } from 'node:path';
 import { Transform, Writable } from 'node:stream';
-import { ExternalError, UsageError, UserError } from '../errors.js';
+import { ExternalError, UserError } from '../errors.js';
 import { execInLease, type RelayTarget } from './relay-client.js';
 
-export type CpEndpoints = { direction: 'upload' | 'download'; leaseId: string; localPath: string; remotePath: string };
-
-const REMOTE = /^([A-Za-z0-9_.-]{1,100}):(\/.*)$/;
-
-/** Exactly one side is `ID:/absolute/path`. */
-export function parseCpEndpoints(src: string, dst: string): CpEndpoints {
-  const from = REMOTE.exec(src);
-  const to = REMOTE.exec(dst);
-  if (Boolean(from) === Boolean(to)) {
-    throw new UsageError('One side of `lease cp` must be ID:/path in the lease and the other a local path.', {
-      hint: 'e.g. iocli lease cp ./data lease_abc:/workspace   or   iocli lease cp lease_abc:/workspace/out ./results',
-    });
-  }
-  if (from) return { direction: 'download', leaseId: from[1]!, remotePath: from[2]!, localPath: dst };
-  return { direction: 'upload', leaseId: to![1]!, remotePath: to![2]!, localPath: src };
-}
+export { parseCpEndpoints, type CpEndpoints } from './parse.js';
 
 /** A pass-through that counts (in transform, not with a 'data' listener, which would start the flow too early). */
 function counter(onProgress?: (bytes: number) => void): Transform & { bytes: number } {

@@ -2,9 +2,9 @@
 // Prompts and rendering stay in commands/; these take an API client and report progress through callbacks.
 import type { ApiClient } from '../api/client.js';
 import type { Lease, LogsResponse, Quote, QuoteRequest } from '../api/schemas.js';
-import { ExternalError, UserError } from '../errors.js';
+import { CancelledError, ExternalError, UserError } from '../errors.js';
 import { noCapacityError, priceAboveMaxError } from './errors.js';
-import { isTerminal } from './format.js';
+import { isTerminal, tokens, workloadExitCode } from './format.js';
 
 export type RenterApi = Pick<ApiClient, 'quote' | 'createLease' | 'lease' | 'leaseLogs' | 'extendLease'>;
 
@@ -176,3 +176,23 @@ export async function followLogs(
   }
 }
 
+
+/**
+ * `rent --follow`: the container's output as it comes (through `onEntry`) until the lease ends, then the workload's
+ * exit code. A lease that ended without its workload exiting (stopped, expired, a node fault) is an error; an aborted
+ * signal stops following and leaves the lease running.
+ */
+export async function followToTheEnd(
+  api: Pick<RenterApi, 'leaseLogs' | 'lease'>,
+  created: Lease,
+  { decimals, intervalMs, signal, onEntry }: { decimals: number; intervalMs: number; signal?: AbortSignal; onEntry: FollowOptions['onEntry'] },
+): Promise<{ lease: Lease; exitCode: number }> {
+  const followed = await followLogs(api, created.id, { follow: true, intervalMs, signal, onEntry });
+  if (!followed.ended || !followed.lease) {
+    throw new CancelledError(`Stopped following; lease ${created.id} keeps running until ${created.endsAt}. Follow it again with \`iocli lease logs ${created.id} --follow\`.`);
+  }
+  const lease = followed.lease;
+  const exitCode = workloadExitCode(lease);
+  if (exitCode === null) throw leaseEndedError(lease, decimals, tokens);
+  return { lease, exitCode };
+}

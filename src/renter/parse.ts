@@ -103,3 +103,42 @@ export function splitCommand(text: string): string[] {
   if (started) args.push(current);
   return args;
 }
+
+/** GB on the command line → MB on the wire. Decimal GB, so "80" matches cards sold as 80 GB (81,559 MiB reported). */
+export function vramFlagToMb(value: string, flag = '--min-vram'): number {
+  const text = value.trim();
+  const gb = Number(text);
+  if (!/^\d+(\.\d+)?$/.test(text) || gb <= 0 || gb > 10_000) throw new UsageError(`Invalid ${flag} "${value}".`, { hint: 'Use memory per GPU in GB, e.g. --min-vram 24.' });
+  return Math.round(gb * 1000);
+}
+
+/** `lease port-forward` pairs: LOCAL:REMOTE, or REMOTE alone (the same port locally; 0 locally for any free port). */
+export function parsePortPairs(specs: string[]): Array<{ local: number; remote: number }> {
+  if (specs.length === 0) throw new UsageError('Give at least one port pair, e.g. 8888:8888 (LOCAL:REMOTE).');
+  return specs.map((spec) => {
+    const match = /^(?:(\d{1,5}):)?(\d{1,5})$/.exec(spec);
+    const local = match ? Number(match[1] ?? match[2]) : NaN;
+    const remote = match ? Number(match[2]) : NaN;
+    if (!match || local > 65535 || remote < 1 || remote > 65535) {
+      throw new UsageError(`Invalid port pair "${spec}": use LOCAL:REMOTE (e.g. 8888:8888) or REMOTE.`);
+    }
+    return { local, remote };
+  });
+}
+
+export type CpEndpoints = { direction: 'upload' | 'download'; leaseId: string; localPath: string; remotePath: string };
+
+const REMOTE = /^([A-Za-z0-9_.-]{1,100}):(\/.*)$/;
+
+/** `lease cp` SRC DST: exactly one side is `ID:/absolute/path`. */
+export function parseCpEndpoints(src: string, dst: string): CpEndpoints {
+  const from = REMOTE.exec(src);
+  const to = REMOTE.exec(dst);
+  if (Boolean(from) === Boolean(to)) {
+    throw new UsageError('One side of `lease cp` must be ID:/path in the lease and the other a local path.', {
+      hint: 'e.g. iocli lease cp ./data lease_abc:/workspace   or   iocli lease cp lease_abc:/workspace/out ./results',
+    });
+  }
+  if (from) return { direction: 'download', leaseId: from[1]!, remotePath: from[2]!, localPath: dst };
+  return { direction: 'upload', leaseId: to![1]!, remotePath: to![2]!, localPath: src };
+}

@@ -14,6 +14,9 @@ import {
 } from './payment.js';
 import type { BlockhashSource, SignedTransaction, Signer } from './payment.js';
 import { TOKEN_DECIMALS } from '../domain/money.js';
+import { readSignatureOutcome } from './signature-status.js';
+
+export { getSignatureOutcome, type SignatureOutcome } from './signature-status.js';
 
 export interface PayoutRequest {
   connection: BlockhashSource;
@@ -52,7 +55,6 @@ export async function buildPayout(request: PayoutRequest): Promise<SignedPayout>
   return { ...signTransaction(tx, [request.treasuryOwner]), lastValidBlockHeight, destinationTokenAccount };
 }
 
-export type SignatureOutcome = 'confirmed' | 'failed' | 'unknown';
 
 export interface SendOutcome {
   /** confirmed: landed and succeeded; failed: landed with an error (fee spent, no transfer); expired: never landed and never will. */
@@ -88,28 +90,16 @@ export async function sendRawAndConfirm(
         if (/deserialize|sanitize/i.test((error as Error).message)) throw new ExternalError(`The RPC rejected transaction ${signature}: ${(error as Error).message}`, { code: 'RPC_REJECTED' });
       }
     }
-    const outcome = await readOutcome(connection, signature);
+    const outcome = await readSignatureOutcome(connection, signature);
     if (outcome.status !== 'unknown') return { signature, status: outcome.status, ...(outcome.err !== undefined ? { err: outcome.err } : {}) };
     // Check expiry only after a status miss: a transaction may land in the very last valid block.
     if ((await connection.getBlockHeight('confirmed')) > lastValidBlockHeight) {
-      const final = await readOutcome(connection, signature);
+      const final = await readSignatureOutcome(connection, signature);
       if (final.status !== 'unknown') return { signature, status: final.status, err: final.err };
       return { signature, status: 'expired' };
     }
     await new Promise((resolve) => setTimeout(resolve, pollMs));
   }
-}
-
-/** What the chain says about a signature now: confirmed (succeeded), failed (landed with an error) or unknown. */
-export async function getSignatureOutcome(connection: Pick<Connection, 'getSignatureStatuses'>, signature: string): Promise<SignatureOutcome> {
-  return (await readOutcome(connection, signature)).status;
-}
-
-async function readOutcome(connection: Pick<Connection, 'getSignatureStatuses'>, signature: string): Promise<{ status: SignatureOutcome; err?: unknown }> {
-  const { value } = await connection.getSignatureStatuses([signature], { searchTransactionHistory: true });
-  const status = value[0];
-  if (!status || status.confirmationStatus === 'processed' || status.confirmationStatus === undefined) return { status: 'unknown' };
-  return status.err ? { status: 'failed', err: status.err } : { status: 'confirmed' };
 }
 
 /** The transaction id is its first signature, which sits right after the compact-u16 signature count. */

@@ -197,8 +197,8 @@ describe('iocli gpus on a MIG-enabled H100 (real capture)', () => {
   async function run(json: boolean): Promise<string> {
     let stdout = '';
     const out = new Output({ json, quiet: false, color: false, stdout: { write: (c: string) => ((stdout += c), true) }, stderr: { write: () => true } });
-    const ctx = { out, signal: new AbortController().signal } as unknown as Parameters<typeof gpusCommand.run>[2];
-    const result = await gpusCommand.run([], {}, ctx);
+    const ctx = { out, signal: new AbortController().signal } as unknown as Parameters<typeof gpusCommand.run>[1];
+    const result = await gpusCommand.run({}, ctx);
     if (result) await out.result(result);
     return stdout;
   }

@@ -7,7 +7,7 @@ import { gpus } from '../../commands/gpus.js';
 import { Output } from '../../commands/output.js';
 import { ExternalError } from '../../src/errors.js';
 
-type Ctx = Parameters<typeof gpus.run>[2];
+type Ctx = Parameters<typeof gpus.run>[1];
 const fixtures = fileURLToPath(new URL('../fixtures/gpu/', import.meta.url));
 const originalPath = process.env.PATH;
 // With a real driver on this machine the no-GPU scenario would find it; that case is only checked elsewhere.
@@ -33,7 +33,7 @@ async function runGpus(json: boolean): Promise<{ stdout: string; stderr: string 
     stderr: { write: (chunk: string) => ((stderr += chunk), true) },
   });
   const ctx = { out, signal: new AbortController().signal } as unknown as Ctx;
-  const result = await gpus.run([], {}, ctx);
+  const result = await gpus.run({}, ctx);
   if (result) await out.result(result);
   return { stdout, stderr };
 }

@@ -5,7 +5,7 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { runProvide } from '../../commands/provide/start.js';
+import { provide, runProvide } from '../../commands/provide/start.js';
 import { Output } from '../../commands/output.js';
 import type { Context } from '../../commands/context.js';
 import type { Prompter } from '../../commands/prompts.js';
@@ -63,8 +63,11 @@ describe.skipIf(!hasDocker)('iocli provide first-run setup', () => {
         network: async () => {
           throw new Error('not expected');
         },
+        containers: async () => (await import('../../src/docker/runtime.js')).createDockerRuntime(),
+        now: Date.now,
       };
-      const result = await runProvide({ simulateGpus: '2:H100', dataDir: join(home, 'provider') }, ctx);
+      const options = provide.parse({ args: [], flags: { simulateGpus: '2:H100', dataDir: join(home, 'provider') }, globals: {}, env: {} });
+      const result = await runProvide(options, ctx);
       expect(asked).toEqual([
         expect.stringMatching(/^confirm --keypair: No wallet/),
         'input --price [2]: Price per GPU-hour in tokens (catalogue suggestion 2):',
@@ -77,7 +80,7 @@ describe.skipIf(!hasDocker)('iocli provide first-run setup', () => {
 
       // Second run: nothing is asked any more.
       asked.length = 0;
-      await runProvide({ simulateGpus: '2:H100', dataDir: join(home, 'provider') }, ctx);
+      await runProvide(options, ctx);
       expect(asked).toEqual([]);
     } finally {
       await rm(home, { recursive: true, force: true });

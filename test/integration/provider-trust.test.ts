@@ -8,7 +8,7 @@ import { ApiError } from '../../src/api/client.js';
 import type { AgentEvent } from '../../src/provider/agent.js';
 import { startTestAgent } from '../support/agent.js';
 import { waitFor } from '../support/wait.js';
-import { answerChallenge, bondAll, openChallenge } from '../support/challenges.js';
+import { answerChallenge, bondAll, openChallenge, solveAs } from '../support/challenges.js';
 import { ENGINES, newKeypair, nodeSpec, startTestCoordinator, type TestCoordinator } from '../support/coordinator.js';
 
 const GPU = 'NVIDIA GeForce RTX 4090';
@@ -129,6 +129,61 @@ describe.each(ENGINES)('provider trust on %s', (engine) => {
     expect((await client.nodeWhy(node.id)).challenges[0]).toMatchObject({ reason: 'random' });
     expect(await answerChallenge(client, node.id, { offer: random })).toMatchObject({ state: 'passed' });
     expect(await offered()).toContain(node.id);
+  });
+
+  it('a random challenge that a lease overtakes is cancelled: not failed, not counted, the pass kept', async () => {
+    const region = `overtaken-${engine}`;
+    const { client, node } = await register('overtaken', { gpuCount: 2, pricePerGpuHour: 9, region });
+    expect(await answerChallenge(client, node.id)).toMatchObject({ state: 'passed' });
+    await bondAll(client, node.id);
+    const db = prod.server.service.engine.db;
+    const makeDue = () => db.updateTable('nodes').set({ next_challenge_at: clock }).where('id', '=', node.id).execute();
+    clock += 1_000;
+    await makeDue();
+    await prod.server.sweep();
+    const random = (await openChallenge(client, node.id))!;
+    expect((await client.nodeWhy(node.id)).challenges[0]).toMatchObject({ id: random.id, reason: 'random', state: 'issued' });
+    // The node commits, then a renter leases one of its two GPUs before the openings arrive.
+    const solved = new Map(random.gpus.map((gpu) => [gpu.uuid, solveAs('honest', gpu)]));
+    const drawn = await client.commitChallenge(node.id, random.id, { roots: Object.fromEntries([...solved].map(([uuid, s]) => [uuid, s.root])) });
+    expect(drawn.state).toBe('committed');
+    const r = prod.client(renter);
+    const lease = await r.createLease({ quoteId: (await r.quote({ gpus: 1, image: 'busybox', maxPrice: 9, region })).quoteId, payment: { transaction: `overtaken-${engine}` } });
+    expect(lease.allocations[0]!.nodeId).toBe(node.id);
+    const openings = Object.fromEntries([...solved].map(([uuid, s]) => [uuid, s.open(drawn.samples[uuid]!)]));
+    await expect(client.answerChallenge(node.id, random.id, { openings })).rejects.toMatchObject({ status: 409, code: 'CHALLENGE_CANCELLED' });
+    const why = await client.nodeWhy(node.id);
+    expect(why.challenges[0]).toMatchObject({ id: random.id, state: 'cancelled', detail: expect.stringContaining(lease.id) });
+    expect(why.reasons.map((reason) => reason.code)).not.toContain('CHALLENGE_FAILED');
+    expect((await client.node(node.id)).verified).toBe(true);
+    expect(await db.selectFrom('slashes').select('trigger').where('node_id', '=', node.id).execute()).toEqual([]);
+    const next = await db.selectFrom('nodes').select('next_challenge_at').where('id', '=', node.id).executeTakeFirstOrThrow();
+    expect(Number(next.next_challenge_at)).toBeGreaterThan(clock);
+    // While the lease holds a GPU, an overdue random challenge is not issued.
+    await makeDue();
+    await prod.server.sweep();
+    expect(await openChallenge(client, node.id)).toBeUndefined();
+    await r.stopLease(lease.id);
+  });
+
+  it('a lease placed while the sweep issues a random challenge never leaves one open on leased GPUs', async () => {
+    const region = `racer-${engine}`;
+    const { client, node } = await register('racer', { gpuCount: 1, pricePerGpuHour: 11, region });
+    expect(await answerChallenge(client, node.id)).toMatchObject({ state: 'passed' });
+    await bondAll(client, node.id);
+    const db = prod.server.service.engine.db;
+    const r = prod.client(renter);
+    for (let round = 0; round < 8; round++) {
+      clock += 1_000;
+      await db.updateTable('nodes').set({ next_challenge_at: clock }).where('id', '=', node.id).execute();
+      const quote = await r.quote({ gpus: 1, image: 'busybox', maxPrice: 11, region });
+      const [, lease] = await Promise.all([prod.server.sweep(), r.createLease({ quoteId: quote.quoteId, payment: { transaction: `racer-${engine}-${round}` } })]);
+      const open = await db.selectFrom('challenges').select(['state', 'reason']).where('node_id', '=', node.id).where('state', 'in', ['issued', 'committed']).execute();
+      expect(open).toEqual([]);
+      await r.stopLease(lease.id);
+    }
+    const states = await db.selectFrom('challenges').select('state').where('node_id', '=', node.id).where('reason', '=', 'random').execute();
+    expect(states.every((s) => s.state === 'cancelled')).toBe(true);
   });
 
   it('160 unbonded fake nodes (even with passed challenges on some) change nothing for renters', async () => {

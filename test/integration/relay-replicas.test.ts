@@ -11,6 +11,7 @@ import { startCoordinator, type CoordinatorServer } from '../../src/coordinator/
 import { execInLease } from '../../src/renter/relay-client.js';
 import { ensureDocker, ensureTestImage } from '../support/docker.js';
 import { iocli, startRelayBench, type RelayBench } from '../support/relay.js';
+import { waitFor } from '../support/wait.js';
 
 const hasDocker = await ensureDocker();
 
@@ -111,5 +112,18 @@ describe.skipIf(!hasDocker || !hasPostgres)('relay across two coordinator replic
     expect(second).toBeLessThan(inFlightBound());
     expect(second - first).toBeLessThan(4 * 1024 * 1024);
     expect(after.arrayBuffers + after.heapUsed - (before.arrayBuffers + before.heapUsed)).toBeLessThan(64 * 1024 * 1024);
+  }, 60_000);
+  it("checks a liveness probe on the replica holding the agent's link, whichever replica issued it", async () => {
+    const nodeId = bench.agents[0]!.nodeId;
+    const probe = (await replicaB.service.issueProbe(nodeId))!;
+    // Replica B holds no link: it has nothing to check (the probe stays open for A, or expires as unreachable).
+    expect(await replicaB.service.checkProbesThroughRelay(replicaB.relay)).toBe(0);
+    const db = bench.coordinator.server.service.engine.db;
+    const row = await waitFor('the probe checked by replica A', async () => {
+      await bench.coordinator.server.sweep();
+      const p = await db.selectFrom('probes').select(['state', 'detail', 'leases']).where('id', '=', probe).executeTakeFirst();
+      return p && p.state !== 'issued' ? p : undefined;
+    }, { timeoutMs: 20_000 });
+    expect(row).toEqual({ state: 'passed', detail: null, leases: JSON.stringify([leaseId]) });
   }, 60_000);
 });

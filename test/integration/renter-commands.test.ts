@@ -39,18 +39,18 @@ const providerKeys = generateKeypair();
 const RENT_DEFAULTS = { gpus: '1', env: [], port: [], hours: '1', timeout: '20' };
 
 /** Run one command the way main.ts does (context, run, render, error → exit code), with captured streams. */
-async function run(spec: CommandSpec, args: string[], options: Record<string, unknown>, globals: Partial<GlobalOptions> = {}): Promise<Outcome> {
+async function run(spec: CommandSpec, args: string[], options: Record<string, unknown>, globals: Partial<GlobalOptions> = {}, now?: () => number): Promise<Outcome> {
   const stdout = new Sink();
   const stderr = new Sink();
   const json = globals.json ?? true;
   const env = { HOME: home, IOCLI_CONFIG_DIR: join(home, 'config'), IOCLI_API_URL: coordinator.url, IOCLI_KEYPAIR: renterKeyPath, NO_COLOR: '1' };
   const ctx = createContext(
     { json, yes: false, quiet: false, color: false, ...globals },
-    { stdout: stdout as never, stderr: stderr as never, stdinIsTTY: false, env, signal: new AbortController().signal },
+    { stdout: stdout as never, stderr: stderr as never, stdinIsTTY: false, env, signal: new AbortController().signal, now },
   );
   let code = 0;
   try {
-    const result = await spec.run(args, options, ctx);
+    const result = await spec.run(spec.parse({ args, flags: options, globals: { json, ...globals }, env }), ctx);
     if (result) await ctx.out.result(result);
   } catch (error) {
     code = reportError(error, { json, stdout: stdout as never, stderr: stderr as never, env, argv: [] });
@@ -230,6 +230,15 @@ describe('iocli rent → leases → lease show/logs/stop', () => {
     expect(show.stdout).toMatch(/Ports:\s+8888 on node/);
     expect(show.stdout).toMatch(/Root filesystem:\s+writable/);
     expect(show.stdout).toContain(`iocli lease logs ${leaseId} --follow`);
+  });
+
+  it("shows the time left by the context's clock", async () => {
+    const endsAt = Date.parse((await run(leaseShow, [leaseId], {})).json.lease.endsAt);
+    for (const [minutesBefore, left] of [[30, '30 min left'], [90, '1 h 30 min left'], [-1, 'ended']] as const) {
+      const clock = () => endsAt - minutesBefore * 60_000;
+      expect((await run(leaseShow, [leaseId], {}, { json: false }, clock)).stdout).toMatch(new RegExp(`Ends:\\s+\\S+ \\(${left}\\)`));
+      expect((await run(leasesSpec, [], {}, { json: false }, clock)).stdout).toContain(left);
+    }
   });
 
   it('prints the container logs raw on stdout', async () => {

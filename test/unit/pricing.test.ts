@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { accrueMinutes, feeOf, priceQuote, refundFor, startedMinutes, wholeMinutes } from '../../src/domain/pricing.js';
+import { accrueMinutes, feeOf, frozenRefund, priceQuote, refundFor, startedMinutes, wholeMinutes } from '../../src/domain/pricing.js';
 
 describe('pricing', () => {
   it('prices a quote across allocations', () => {
@@ -51,5 +51,30 @@ describe('pricing', () => {
     ['ended at the paid end', 60 * 60_000, 0],
   ])('refund: %s', (_name, usedMs, refund) => {
     expect(refundFor({ totalPaid: 6_000_000, startsAt: 1_000, endsAt: 1_000 + 60 * 60_000 }, 1_000 + usedMs)).toBe(refund);
+  });
+  it.each([
+    // perHour, from, to, refund
+    [600_000, 0, 10, 100_000],
+    [600_000, 10, 16, 60_000],
+    [1_000, 0, 1, 16],
+    [1_000, 1, 2, 17],
+    [1_000, 5, 5, 0],
+    [1_000, 6, 5, 0],
+  ])('frozen minutes at %i/h, minutes %i to %i, refund %i', (perHour, from, to, refund) => expect(frozenRefund(perHour, from, to)).toBe(refund));
+
+  it('frozen minutes refunded in parts sum to one refund, and with the end refund never exceed what was paid', () => {
+    const perHour = 1_234_567;
+    const hours = 3;
+    const totalPaid = perHour * hours;
+    let parts = 0;
+    for (let m = 0; m < 97; m++) parts += frozenRefund(perHour, m, m + 1);
+    expect(parts).toBe(frozenRefund(perHour, 0, 97));
+    for (let usedMinutes = 0; usedMinutes <= 60 * hours; usedMinutes += 7) {
+      const end = refundFor({ totalPaid, startsAt: 0, endsAt: hours * 3_600_000 }, usedMinutes * 60_000 - 1);
+      for (let frozen = 0; frozen <= usedMinutes; frozen += 5) {
+        const provider = accrueMinutes(perHour, 0, usedMinutes - frozen, 0).gross;
+        expect(end + frozenRefund(perHour, 0, frozen) + provider).toBeLessThanOrEqual(totalPaid);
+      }
+    }
   });
 });

@@ -1,7 +1,7 @@
 // The relay's pure parts: agent-link frames, renter channel messages, Docker's exec demultiplexing, and the renter
 // commands' argument parsing (port pairs, cp endpoints).
 import { describe, expect, it } from 'vitest';
-import { parsePortPairs } from '../../commands/lease/relay-run.js';
+import { parsePortPairs } from '../../src/renter/parse.js';
 import { CHANNEL, channelMessage, decodeFrame, encodeCredit, encodeData, encodeJson, FRAME, RELAY_PATHS, relayEndpoint } from '../../src/api/relay-protocol.js';
 import { createDemuxer } from '../../src/docker/engine-api.js';
 import { parseCpEndpoints } from '../../src/renter/lease-copy.js';

@@ -1,8 +1,8 @@
 // The renter's flag parsers: --env, --port, --hours, --max-price, --cmd, --idempotency-key, and argv → rent options.
 import { describe, expect, it } from 'vitest';
-import { parseRentOptions, vramFlagToMb } from '../../commands/rent-run.js';
+import { parseRentOptions } from '../../commands/rent.js';
 import { UsageError } from '../../src/errors.js';
-import { parseEnvPairs, parseHours, parsePorts, parsePositiveInt, parseUser, splitCommand, validateIdempotencyKey } from '../../src/renter/parse.js';
+import { parseEnvPairs, parseHours, parsePorts, parsePositiveInt, parseUser, splitCommand, validateIdempotencyKey, vramFlagToMb } from '../../src/renter/parse.js';
 
 describe('parseEnvPairs', () => {
   it.each([
@@ -83,10 +83,9 @@ describe('parseRentOptions', () => {
   const base = { gpus: '1', env: [], port: [], hours: '1', timeout: '300' };
 
   it('builds the quote request from flags', () => {
-    const parsed = parseRentOptions(
-      { ...base, gpus: '8', model: 'H100', image: 'pytorch/pytorch:2.3.0', cmd: 'python train.py --epochs 3', env: ['A=1'], port: ['8888'], hours: '2', multiNode: true, minVram: '80', maxPrice: '2.5' },
-      () => 'generated-key-1',
-    );
+    const parsed = parseRentOptions({
+      ...base, gpus: '8', model: 'H100', image: 'pytorch/pytorch:2.3.0', cmd: 'python train.py --epochs 3', env: ['A=1'], port: ['8888'], hours: '2', multiNode: true, minVram: '80', maxPrice: '2.5',
+    });
     expect(parsed).toEqual({
       request: {
         gpus: 8,
@@ -103,7 +102,6 @@ describe('parseRentOptions', () => {
       maxPriceText: '2.5',
       dryRun: false,
       timeoutMs: 300_000,
-      idempotencyKey: 'generated-key-1',
       follow: false,
       followIntervalMs: 1000,
     });
@@ -135,13 +133,11 @@ describe('parseRentOptions', () => {
   });
 
   it('keeps a given idempotency key so a retry reuses it', () => {
-    expect(parseRentOptions({ ...base, idempotencyKey: 'my-retry-key-1' }, () => 'new-key-xyz').idempotencyKey).toBe('my-retry-key-1');
+    expect(parseRentOptions({ ...base, idempotencyKey: 'my-retry-key-1' }).idempotencyKey).toBe('my-retry-key-1');
   });
 
-  it('generates one key per invocation', () => {
-    const a = parseRentOptions(base).idempotencyKey;
-    const b = parseRentOptions(base).idempotencyKey;
-    expect(a).not.toBe(b);
+  it('leaves a fresh key to run (parsing stays pure): none is made up here', () => {
+    expect(parseRentOptions(base)).not.toHaveProperty('idempotencyKey');
   });
 
   it.each([
