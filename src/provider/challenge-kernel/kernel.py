@@ -65,11 +65,6 @@ class Backend:
             return self.torch.arange(count, dtype=self.torch.int64, device=self.device)
         return self.np.arange(count, dtype=self.np.int64)
 
-    def full(self, count, value):
-        if self.torch:
-            return self.torch.full((count,), value, dtype=self.torch.int64, device=self.device)
-        return self.np.full(count, value, dtype=self.np.int64)
-
     def to_int8(self, values):
         """uint32 lanes (0..255 after masking) minus 128, as int8."""
         if self.torch:
