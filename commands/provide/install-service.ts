@@ -80,7 +80,7 @@ export const provideInstallService: CommandSpec<InstallServiceFlags> = {
     args.push('--keypair', resolve(await ctx.keypairPath()), '--yes');
 
     const env: Record<string, string> = {};
-    for (const name of ['IOCLI_CONFIG_DIR', 'IOCLI_PROVIDER_DIR', 'IOCLI_PROFILE', 'IOCLI_API_URL', 'DOCKER_HOST', 'HOME']) {
+    for (const name of ['IOCLI_CONFIG_DIR', 'IOCLI_PROVIDER_DIR', 'IOCLI_PROFILE', 'IOCLI_API_URL', 'IOCLI_CHALLENGE_IMAGE', 'DOCKER_HOST', 'HOME']) {
       const value = ctx.env[name];
       if (value) env[name] = value;
     }

@@ -175,6 +175,7 @@ export async function runProvide(options: ProvideOptions, ctx: Context) {
     drainTimeoutMs: options.drainTimeoutMs,
     shipLogs: options.shipLogs,
     verify: options.verify,
+    challengeImage: ctx.env.IOCLI_CHALLENGE_IMAGE || undefined,
     report: ctx.out,
   });
   const data = {

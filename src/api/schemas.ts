@@ -231,13 +231,22 @@ export const challengeOfferSchema = z.object({
       params: challengeParamsSchema,
       seed: z.string().regex(/^[0-9a-f]{32}$/),
       deadlineMs: z.number().int(),
+      /** Fill this many seeded words in the GPU's memory and answer the words queried at the commitment (src/domain/vram.ts). */
+      vram: z.object({ words: z.number().int().positive(), rounds: z.number().int().positive(), queries: z.number().int().positive() }).optional(),
     }),
   ),
 });
 
 const merkleRoot = z.string().regex(/^[A-Za-z0-9+/]{43}=$/, 'must be a base64 SHA-256 root');
 export const challengeCommitSchema = z.object({ roots: z.record(z.string().max(128), merkleRoot) });
-export const challengeSamplesSchema = z.object({ state: z.enum(['committed', 'expired']), samples: z.record(z.string(), z.array(z.number().int().nonnegative())), answerBy: isoTime.nullable() });
+export const challengeSamplesSchema = z.object({
+  state: z.enum(['committed', 'expired']),
+  samples: z.record(z.string(), z.array(z.number().int().nonnegative())),
+  answerBy: isoTime.nullable(),
+  /** VRAM words to answer per GPU, and by when (a shorter window than the openings'). */
+  vram: z.record(z.string(), z.array(z.number().int().nonnegative())).optional(),
+  vramAnswerBy: isoTime.nullable().optional(),
+});
 export const challengeAnswerSchema = z.object({
   openings: z.record(
     z.string().max(128),
@@ -245,6 +254,8 @@ export const challengeAnswerSchema = z.object({
       .array(z.object({ entry: z.number().int().nonnegative(), leaf: z.array(z.number().int()).max(4096), path: z.array(z.string().max(64)).max(64) }))
       .max(256),
   ),
+  /** The queried VRAM words per GPU, in query order. */
+  vram: z.record(z.string().max(128), z.array(z.number().int().nonnegative().max(0xffffffff)).max(256)).optional(),
 });
 
 export const challengeResultSchema = z.object({

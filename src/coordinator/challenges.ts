@@ -4,6 +4,7 @@
 import { randomBytes, randomFillSync } from 'node:crypto';
 import type { ChallengeAnswer, ChallengeCommit, ChallengeOffer, ChallengeResult, ChallengeSamples } from '../api/schemas.js';
 import { challengeDeadlineMs, checkOpenings, sampleEntries, sizeChallenge, validParams, type GpuChallenge } from '../domain/challenge.js';
+import { checkVramAnswers, sampleVramQueries, validVramParams } from '../domain/vram.js';
 import { iso, newId, type CoordinatorContext } from './context.js';
 import type { Db } from './db.js';
 import { bondSettings, slashInTransaction } from './bonds.js';
@@ -22,9 +23,16 @@ export interface ChallengeSettings {
   perDay: number;
   /** Tests only: shrinks the work of GPU challenges (never the rate a model is held to). */
   workScale?: number;
+  /** Tests only: shrinks the VRAM table of real GPUs. */
+  vramScale?: number;
+  /**
+   * Time from the commitment to the answer when the challenge has a VRAM round: the queried words must come from memory
+   * that is still filled, so the window is short (a lookup takes microseconds; the openings' recomputation fits too).
+   */
+  vramWindowMs: number;
 }
 
-export const DEFAULT_CHALLENGE_SETTINGS: ChallengeSettings = { allowanceMs: 5_000, answerWindowMs: 10_000, validityMs: 24 * 3_600_000, perDay: 4 };
+export const DEFAULT_CHALLENGE_SETTINGS: ChallengeSettings = { allowanceMs: 5_000, answerWindowMs: 10_000, validityMs: 24 * 3_600_000, perDay: 4, vramWindowMs: 3_000 };
 
 const OPEN = ['issued', 'committed'] as const;
 
@@ -104,14 +112,14 @@ async function insertChallenge(ctx: CoordinatorContext, trx: Db, nodeId: string,
   const spec: GpuChallenge[] = gpus.map((g) => ({
     uuid: g.uuid,
     model: g.model,
-    ...sizeChallenge(g.model, Boolean(node.simulated), { allowanceMs: settings.allowanceMs, workScale: settings.workScale }),
+    ...sizeChallenge(g.model, Boolean(node.simulated), { allowanceMs: settings.allowanceMs, workScale: settings.workScale, vramScale: settings.vramScale }),
     seed: randomBytes(16).toString('hex'),
   }));
   const challengeId = newId('chal');
   const deadlineAt = now + challengeDeadlineMs(spec, settings.allowanceMs);
   await trx
     .insertInto('challenges')
-    .values({ id: challengeId, node_id: nodeId, reason, state: 'issued', spec: JSON.stringify(spec), roots: null, samples: null, detail: null, issued_at: now, deadline_at: deadlineAt, committed_at: null, answer_deadline_at: null, finished_at: null })
+    .values({ id: challengeId, node_id: nodeId, reason, state: 'issued', spec: JSON.stringify(spec), roots: null, samples: null, vram_queries: null, detail: null, issued_at: now, deadline_at: deadlineAt, committed_at: null, answer_deadline_at: null, finished_at: null })
     .execute();
   return challengeId;
 }
@@ -157,16 +165,25 @@ export async function commitChallenge(ctx: CoordinatorContext, nodeId: string, a
   }
   const samples: Record<string, number[]> = {};
   for (const gpu of spec) samples[gpu.uuid] = sampleEntries(gpu.params, randomFillSync(new Uint32Array(2 * gpu.params.samples)));
-  const answerBy = now + challengeSettings(ctx).answerWindowMs;
+  const vram = vramQueriesFor(spec);
+  const settings = challengeSettings(ctx);
+  const answerBy = now + (vram ? Math.min(settings.answerWindowMs, settings.vramWindowMs) : settings.answerWindowMs);
   const updated = await ctx.db
     .updateTable('challenges')
-    .set({ state: 'committed', roots: JSON.stringify(body.roots), samples: JSON.stringify(samples), committed_at: now, answer_deadline_at: answerBy })
+    .set({ state: 'committed', roots: JSON.stringify(body.roots), samples: JSON.stringify(samples), vram_queries: vram ? JSON.stringify(vram) : null, committed_at: now, answer_deadline_at: answerBy })
     .where('id', '=', challengeId)
     .where('state', '=', 'issued')
     .executeTakeFirst();
   if (Number(updated.numUpdatedRows) !== 1) throw conflict('CHALLENGE_NOT_OPEN', `Challenge ${challengeId} was committed already.`);
   ctx.assignments.invalidate([nodeId]);
-  return { state: 'committed', samples, answerBy: iso(answerBy) };
+  return { state: 'committed', samples, answerBy: iso(answerBy), ...(vram ? { vram, vramAnswerBy: iso(answerBy) } : {}) };
+}
+
+/** The VRAM words to query per GPU, drawn now (after the commitment); undefined when no GPU has a VRAM round. */
+function vramQueriesFor(spec: readonly GpuChallenge[]): Record<string, number[]> | undefined {
+  const withVram = spec.filter((gpu) => gpu.vram && validVramParams(gpu.vram));
+  if (withVram.length === 0) return undefined;
+  return Object.fromEntries(withVram.map((gpu) => [gpu.uuid, sampleVramQueries(gpu.vram!, randomFillSync(new Uint32Array(2 * gpu.vram!.queries)))]));
 }
 
 /** The openings for the drawn samples: checked against the roots and recomputed from the seeds. */
@@ -177,22 +194,31 @@ export async function answerChallenge(ctx: CoordinatorContext, nodeId: string, a
   if (row.state !== 'committed') throw conflict('CHALLENGE_NOT_COMMITTED', `Challenge ${challengeId} is ${row.state}; commit the roots first.`);
   const now = ctx.options.now();
   if (now > Number(row.answer_deadline_at)) {
-    await finish(ctx, row, 'expired', `the openings arrived after the answer window`, now);
+    const vramRound = Boolean(row.vram_queries);
+    await finish(ctx, row, 'expired', vramRound ? `the answer arrived ${now - Number(row.committed_at)} ms after the commitment; the VRAM window is ${Number(row.answer_deadline_at) - Number(row.committed_at)} ms` : `the openings arrived after the answer window`, now);
     return toResult(await challengeRow(ctx, nodeId, challengeId));
   }
   const spec = JSON.parse(row.spec) as GpuChallenge[];
   const roots = JSON.parse(row.roots!) as Record<string, string>;
   const samples = JSON.parse(row.samples!) as Record<string, number[]>;
+  const vramQueries = row.vram_queries ? (JSON.parse(row.vram_queries) as Record<string, number[]>) : {};
   let failure: string | null = null;
+  let missingVram: string | null = null;
   for (const gpu of spec) {
     const openings = body.openings[gpu.uuid];
-    const result = !openings ? { ok: false as const, reason: 'no openings' } : !validParams(gpu.params) ? { ok: false as const, reason: 'invalid parameters' } : checkOpenings(gpu.seed, gpu.params, roots[gpu.uuid]!, samples[gpu.uuid]!, openings);
+    let result = !openings ? { ok: false as const, reason: 'no openings' } : !validParams(gpu.params) ? { ok: false as const, reason: 'invalid parameters' } : checkOpenings(gpu.seed, gpu.params, roots[gpu.uuid]!, samples[gpu.uuid]!, openings);
+    const queries = vramQueries[gpu.uuid];
+    if (result.ok && queries && gpu.vram) {
+      // No words at all is a missing answer (an agent from before the VRAM round), not a wrong one: no slash.
+      if (body.vram?.[gpu.uuid] === undefined) missingVram ??= `GPU ${gpu.uuid}: no VRAM words were sent (update the agent)`;
+      else result = checkVramAnswers(gpu.seed, gpu.vram, queries, body.vram[gpu.uuid]);
+    }
     if (!result.ok) {
       failure = `GPU ${gpu.uuid}: ${result.reason}`;
       break;
     }
   }
-  await finish(ctx, row, failure ? 'failed' : 'passed', failure, now);
+  await finish(ctx, row, failure ? 'failed' : missingVram ? 'expired' : 'passed', failure ?? missingVram, now);
   return toResult(await challengeRow(ctx, nodeId, challengeId));
 }
 

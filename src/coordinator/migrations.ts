@@ -362,6 +362,12 @@ function migrations(kind: EngineKind): Record<string, Migration> {
         await db.schema.alterTable('leases').addColumn('frozen_refund', money, (c) => c.notNull().defaultTo(0)).execute();
       },
     },
+    // The VRAM round of a GPU challenge (src/domain/vram.ts): the words queried at the commitment, per GPU.
+    '0240_i10k_challenge_vram': {
+      async up(db: Kysely<any>) {
+        await db.schema.alterTable('challenges').addColumn('vram_queries', 'text').execute();
+      },
+    },
   };
 }
 

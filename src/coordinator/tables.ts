@@ -52,6 +52,8 @@ export interface ChallengesTable {
   roots: string | null;
   /** JSON {uuid: entry[]} drawn after the commitment. */
   samples: string | null;
+  /** JSON {uuid: word index[]}: the VRAM words queried at the commitment (migration 0240; absent before it). */
+  vram_queries?: string | null;
   detail: string | null;
   issued_at: number;
   deadline_at: number;

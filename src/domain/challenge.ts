@@ -12,10 +12,11 @@
 //   half the work passes with probability 2⁻⁴⁰ ≈ 9·10⁻¹³, 75% of it with 1.0·10⁻⁵, 90% with 1.5·10⁻².
 // - Timing: the root must arrive before a deadline calibrated per model from the catalogue's throughput, so a slower
 //   GPU claiming a faster model runs out of time.
-// - Cost to check: one sampled entry is k multiply-adds plus 2k seeded values and one Merkle path (≈ log2(leaves)
+// - Cost to check: one sampled entry is k multiply-adds plus k/2 seeded words (4 elements each) and one Merkle path (≈ log2(leaves)
 //   hashes); checking one GPU's answer is `samples` of those (bench/challenge.mjs measures it).
 import { createHash } from 'node:crypto';
 import { resolveGpuModel } from './gpu-catalogue.js';
+import { CPU_STAND_IN_VRAM, sizeVram, type VramParams } from './vram.js';
 
 export interface ChallengeParams {
   /** Rows of A and of B (C is n×n). */
@@ -38,6 +39,8 @@ export interface GpuChallenge {
   seed: string;
   /** How long the commitment may take for this GPU (ms). */
   deadlineMs: number;
+  /** The VRAM round (src/domain/vram.ts); absent for models without catalogue memory and for older challenges. */
+  vram?: VramParams;
 }
 
 export interface Opening {
@@ -52,8 +55,14 @@ export interface Opening {
 /** The CPU stand-in for simulated GPUs: small enough to run in-process in Node (tens of ms), checked the same way. */
 export const CPU_STAND_IN_PARAMS: ChallengeParams = Object.freeze({ n: 128, k: 512, batches: 2, leafEntries: 16, samples: 40 });
 
-/** Real GPUs: k is large so compute, not hashing, dominates; the batch count sizes the work to the model. */
-const GPU_BASE = { n: 4096, k: 12_288, leafEntries: 64, samples: 40 } as const;
+/**
+ * Real GPUs: the batch count sizes the work to the model. k sets the GEMM work per committed entry (2k int8 ops per 4-byte
+ * entry) and the coordinator's cost per sample (k/2 PRF words and k multiply-adds, plus a Merkle path): k = 32 768 keeps
+ * one answer's check near 4 ms of CPU (bench/challenge.mjs) while the leaves an H100 must hash fall to ~42 GB/s, which
+ * the kernel hashes on the GPU (~1.2·10⁹ SHA-256 compressions/s, a small share of its integer throughput); no CPU could:
+ * one core hashes ~0.7 GB/s of 261-byte leaves.
+ */
+const GPU_BASE = { n: 4096, k: 32_768, leafEntries: 64, samples: 40 } as const;
 
 /** Conservative throughput of the CPU stand-in in Node on a busy small machine (int ops per ms; measured ~130 000 on 2 loaded cores). */
 export const CPU_STAND_IN_OPS_PER_MS = 100_000;
@@ -84,14 +93,26 @@ export interface ChallengeSizing {
   allowanceMs: number;
   /** Tests only: shrinks the work (not the rate a model is held to), so a CPU can answer a small "GPU" challenge. */
   workScale?: number;
+  /** Tests only: shrinks the VRAM table of real GPUs (default: the stand-in's table when workScale shrinks the work). */
+  vramScale?: number;
+}
+
+/** PRF calls per ms the VRAM fill is held to: the CPU stand-in in Node, and a GPU's integer units (~1/20 of its int8 tensor rate, ~10 ops a call). */
+const STAND_IN_PRF_PER_MS = 50_000;
+const GPU_PRF_SHARE = 1 / 200;
+
+function vramFillMs(vram: VramParams | undefined, prfPerMs: number): number {
+  return vram ? (vram.words * (vram.rounds + 2)) / prfPerMs : 0;
 }
 
 /** The parameters and deadline for one GPU of `model`; a simulated node always gets the CPU stand-in. */
-export function sizeChallenge(model: string, simulated: boolean, sizing: ChallengeSizing): { kind: GpuChallenge['kind']; params: ChallengeParams; deadlineMs: number } {
+export function sizeChallenge(model: string, simulated: boolean, sizing: ChallengeSizing): { kind: GpuChallenge['kind']; params: ChallengeParams; deadlineMs: number; vram?: VramParams } {
   const scale = sizing.workScale ?? 1;
   if (simulated) {
     const params = CPU_STAND_IN_PARAMS;
-    return { kind: 'cpu-stand-in', params, deadlineMs: Math.round(sizing.allowanceMs + STAND_IN_SLACK * (challengeOps(params) / CPU_STAND_IN_OPS_PER_MS)) };
+    const vram = CPU_STAND_IN_VRAM;
+    const expectedMs = challengeOps(params) / CPU_STAND_IN_OPS_PER_MS + vramFillMs(vram, STAND_IN_PRF_PER_MS);
+    return { kind: 'cpu-stand-in', params, vram, deadlineMs: Math.round(sizing.allowanceMs + STAND_IN_SLACK * expectedMs) };
   }
   const rate = modelOpsPerMs(model);
   const perBatch = challengeOps({ ...GPU_BASE, batches: 1 });
@@ -100,7 +121,9 @@ export function sizeChallenge(model: string, simulated: boolean, sizing: Challen
     // Same shape, fewer and smaller batches: still exact and sampled the same way.
     params = { ...CPU_STAND_IN_PARAMS, batches: Math.max(1, Math.min(CPU_STAND_IN_PARAMS.batches, Math.round(params.batches * scale))) };
   }
-  return { kind: 'gpu', params, deadlineMs: Math.round(sizing.allowanceMs + DEADLINE_SLACK * (challengeOps(params) / rate)) };
+  const vram = sizing.vramScale !== undefined ? sizeVram(model, false, sizing.vramScale) : scale < 1 ? CPU_STAND_IN_VRAM : sizeVram(model, false);
+  const expectedMs = challengeOps(params) / rate + vramFillMs(vram, rate * GPU_PRF_SHARE);
+  return { kind: 'gpu', params, ...(vram ? { vram } : {}), deadlineMs: Math.round(sizing.allowanceMs + DEADLINE_SLACK * expectedMs) };
 }
 
 /**
@@ -143,15 +166,22 @@ function rowKey(seed: Seed, batch: number, which: 0 | 1, row: number): number {
   return fmix32(seed.s0 ^ fmix32(seed.s1 ^ fmix32((id + row) ^ seed.s3)));
 }
 
-/** Element `col` of a row, an int8. */
-function element(key: number, col: number): number {
-  return (fmix32(key ^ Math.imul(col + 1, 0x85ebca6b)) & 0xff) - 128;
+/**
+ * The seeded 32-bit word holding elements 4w..4w+3 of a row: one PRF call serves four int8 elements, so recomputing an
+ * entry (what the coordinator does per sample) costs k/2 PRF calls rather than 2k, and k can be larger for the same check
+ * cost (more GEMM work per committed byte).
+ */
+function elementWord(key: number, word: number): number {
+  return fmix32(key ^ Math.imul(word + 1, 0x85ebca6b));
 }
 
-/** Fill `out` (length k) with one row of A or B. */
+/** Fill `out` (length k) with one row of A or B: element t is byte t mod 4 of word ⌊t/4⌋, minus 128. */
 export function fillRow(seed: Seed, batch: number, which: 0 | 1, row: number, k: number, out: Int8Array): void {
   const key = rowKey(seed, batch, which, row);
-  for (let t = 0; t < k; t++) out[t] = element(key, t);
+  for (let t = 0; t < k; t += 4) {
+    const word = elementWord(key, t >>> 2);
+    for (let byte = 0; byte < 4 && t + byte < k; byte++) out[t + byte] = ((word >>> (8 * byte)) & 0xff) - 128;
+  }
 }
 
 /** One entry of C_batch = A·Bᵀ, recomputed from the seed alone (what the coordinator does per sample). */
@@ -163,8 +193,22 @@ export function expectedEntry(seed: Seed, p: ChallengeParams, entry: number): nu
   const col = rest - row * p.n;
   const a = rowKey(seed, batch, 0, row);
   const b = rowKey(seed, batch, 1, col);
+  const whole = p.k - (p.k % 4);
   let sum = 0;
-  for (let t = 0; t < p.k; t++) sum += element(a, t) * element(b, t);
+  for (let t = 0; t < whole; t += 4) {
+    const x = elementWord(a, t >>> 2);
+    const y = elementWord(b, t >>> 2);
+    sum +=
+      ((x & 0xff) - 128) * ((y & 0xff) - 128) +
+      (((x >>> 8) & 0xff) - 128) * (((y >>> 8) & 0xff) - 128) +
+      (((x >>> 16) & 0xff) - 128) * (((y >>> 16) & 0xff) - 128) +
+      ((x >>> 24) - 128) * ((y >>> 24) - 128);
+  }
+  if (whole < p.k) {
+    const x = elementWord(a, whole >>> 2);
+    const y = elementWord(b, whole >>> 2);
+    for (let byte = 0; whole + byte < p.k; byte++) sum += (((x >>> (8 * byte)) & 0xff) - 128) * (((y >>> (8 * byte)) & 0xff) - 128);
+  }
   return sum;
 }
 

@@ -93,6 +93,11 @@ export function isValidLabelId(value: unknown): value is string {
   return typeof value === 'string' && ID.test(value);
 }
 
+/** True for an NVIDIA GPU or MIG UUID that is safe inside a --gpus value. */
+export function isValidGpuUuid(value: unknown): value is string {
+  return typeof value === 'string' && GPU_UUID.test(value);
+}
+
 function bad(message: string, code = 'CONTAINER_SPEC_INVALID'): UserError {
   return new UserError(message, { code });
 }

@@ -1,4 +1,5 @@
 // The provider agent's public shapes: the API it needs, the events it emits, its options and its summary.
+import type { ChallengeKernelOptions } from './challenge-kernel.js';
 import type { ChallengeAnswer, ChallengeCommit, ChallengeResult, ChallengeSamples, ProbeAnswer, ProbeResult } from '../api/schemas.js';
 import type { AssignmentsResponse, HeartbeatRequest, Node, RegisterNodeRequest, UploadLogsRequest, HeartbeatResponse } from '../api/schemas.js';
 import type { ContainerRuntime, PullProgress } from '../docker/runtime.js';
@@ -85,6 +86,8 @@ export interface ProviderAgentOptions {
    * node's lease containers; the owner's keypair signs the link. Absent: no relay.
    */
   relay?: { keypair: SigningKeypair; onEvent?: (event: RelayLinkEvent) => void };
+  /** How real GPUs answer coordinator challenges (src/provider/challenge-kernel.ts); absent: their challenges expire. */
+  challengeKernel?: ChallengeKernelOptions;
 }
 
 export interface AgentSummary {

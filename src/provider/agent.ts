@@ -63,7 +63,7 @@ export async function runProviderAgent(options: ProviderAgentOptions): Promise<A
   const converger = createConverger(session, { runtime, stopTimeoutSec, logs });
   await adoptContainers(session, runtime);
 
-  const challenges = createChallengeResponder(session, { api, nodeId });
+  const challenges = createChallengeResponder(session, { api, nodeId, kernel: options.challengeKernel });
   const probes = createProbeResponder(session, { api, nodeId, runtime });
   const loop = createHeartbeatLoop(session, {
     api,

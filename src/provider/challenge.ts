@@ -1,14 +1,25 @@
 // Answers the coordinator's GPU challenges (src/domain/challenge.ts): compute, commit the roots, open the sampled entries.
 // Simulated GPUs answer with the CPU stand-in, in-process in Node (labelled 'cpu-stand-in' by the coordinator): the
 // busybox-style images this project can build offline cannot compute matrices, and the stand-in must not touch GPUs.
-// Real GPUs need the challenge kernel (an int8 GEMM + Merkle image run with only the challenged GPUs); `solveGpu` plugs
-// it in. Without it a real GPU's challenge is left to expire and the agent says why.
+// Real GPUs answer with the challenge kernel (src/provider/challenge-kernel.ts): an int8 GEMM + Merkle program run in a
+// locked-down container limited to the challenged GPU. An agent without one leaves a real GPU's challenge to expire and says why.
 import type { ChallengeOffer, ChallengeResult } from '../api/schemas.js';
-import { solveChallenge, type SolvedChallenge } from '../domain/challenge.js';
+import { solveChallenge, type Opening } from '../domain/challenge.js';
+import { fillVram } from '../domain/vram.js';
 import { errorText, type AgentSession } from './agent-session.js';
 import type { ProviderApi } from './agent-types.js';
+import { runChallengeKernel, type ChallengeKernelOptions } from './challenge-kernel.js';
 
-export type GpuSolver = (gpu: ChallengeOffer['gpus'][number], signal: AbortSignal) => Promise<SolvedChallenge>;
+/** One GPU's computed part: its root, the openings on demand, and what to release afterwards (a kernel container). */
+export interface ComputedPart {
+  root: string;
+  open(entries: readonly number[]): Opening[] | Promise<Opening[]>;
+  /** The queried words of the filled VRAM table (GPUs with a VRAM round). */
+  lookup?(words: readonly number[]): number[] | Promise<number[]>;
+  close?(): Promise<void>;
+}
+
+export type GpuSolver = (gpu: ChallengeOffer['gpus'][number], context: { challengeId: string; signal: AbortSignal }) => Promise<ComputedPart>;
 
 export interface ChallengeResponder {
   /** Start answering `offer` unless it is being (or was) answered already. */
@@ -17,11 +28,18 @@ export interface ChallengeResponder {
   idle(): Promise<void>;
 }
 
-/** The CPU stand-in: yields to the event loop between GPUs so heartbeats keep going. */
+/** The CPU stand-in: yields to the event loop between GPUs so heartbeats keep going; fills its small VRAM table in-process. */
 export const cpuStandIn: GpuSolver = async (gpu) => {
   await new Promise((resolve) => setImmediate(resolve));
-  return solveChallenge(gpu.seed, gpu.params);
+  const table = gpu.vram ? fillVram(gpu.seed, gpu.vram) : undefined;
+  const solved = solveChallenge(gpu.seed, gpu.params);
+  return { root: solved.root, open: solved.open, ...(table ? { lookup: (words: readonly number[]) => words.map((w) => table[w] ?? 0) } : {}) };
 };
+
+/** The challenge kernel in a container per GPU, for real GPUs. */
+export function kernelSolver(options: ChallengeKernelOptions, nodeId: string): GpuSolver {
+  return (gpu, context) => runChallengeKernel(options, { nodeId, challengeId: context.challengeId, gpu, signal: context.signal });
+}
 
 /** Compute every GPU's part, commit, open the samples; the coordinator's verdict. Throws on API failures. */
 export async function answerChallengeOffer(
@@ -31,23 +49,49 @@ export async function answerChallengeOffer(
   solvers: { standIn: GpuSolver; gpu?: GpuSolver },
   signal: AbortSignal,
 ): Promise<ChallengeResult | { state: 'expired'; detail: string }> {
-  const solved = new Map<string, SolvedChallenge>();
-  // GPUs answer in parallel on a rig (one container each); the in-process stand-in runs them one after another.
-  await Promise.all(
-    offer.gpus.map(async (gpu) => {
-      const solver = gpu.kind === 'cpu-stand-in' ? solvers.standIn : solvers.gpu;
-      if (!solver) throw new Error(`no GPU challenge kernel is available to this agent for ${gpu.uuid} (${gpu.model})`);
-      solved.set(gpu.uuid, await solver(gpu, signal));
-    }),
-  );
-  const roots = Object.fromEntries([...solved].map(([uuid, s]) => [uuid, s.root]));
-  const drawn = await api.commitChallenge(nodeId, offer.id, { roots }, { signal });
-  if (drawn.state === 'expired') return { state: 'expired', detail: 'the commitment arrived after the deadline' };
-  const openings = Object.fromEntries([...solved].map(([uuid, s]) => [uuid, s.open(drawn.samples[uuid] ?? [])]));
-  return api.answerChallenge(nodeId, offer.id, { openings }, { signal });
+  const solved = new Map<string, ComputedPart>();
+  // One GPU failing stops the others' kernels too (their containers are removed), instead of leaving them running.
+  const parts = new AbortController();
+  const stopParts = () => parts.abort();
+  signal.addEventListener('abort', stopParts, { once: true });
+  try {
+    // GPUs answer in parallel on a rig (one container each); the in-process stand-in runs them one after another.
+    const settled = await Promise.allSettled(
+      offer.gpus.map(async (gpu) => {
+        try {
+          const solver = gpu.kind === 'cpu-stand-in' ? solvers.standIn : solvers.gpu;
+          if (!solver) throw new Error(`no GPU challenge kernel is available to this agent for ${gpu.uuid} (${gpu.model})`);
+          solved.set(gpu.uuid, await solver(gpu, { challengeId: offer.id, signal: parts.signal }));
+        } catch (error) {
+          parts.abort();
+          throw error;
+        }
+      }),
+    );
+    const failed = settled.find((result) => result.status === 'rejected');
+    if (failed) throw failed.reason;
+    const roots = Object.fromEntries([...solved].map(([uuid, s]) => [uuid, s.root]));
+    const drawn = await api.commitChallenge(nodeId, offer.id, { roots }, { signal });
+    if (drawn.state === 'expired') return { state: 'expired', detail: 'the commitment arrived after the deadline' };
+    // The VRAM words first and alongside the openings: the VRAM window is the short one.
+    const vramQueries = Object.entries(drawn.vram ?? {});
+    const [vram, openings] = await Promise.all([
+      Promise.all(vramQueries.map(async ([uuid, words]) => {
+        const part = solved.get(uuid);
+        if (!part?.lookup) throw new Error(`no VRAM table was filled for ${uuid}`);
+        return [uuid, await part.lookup(words)] as const;
+      })),
+      Promise.all([...solved].map(async ([uuid, s]) => [uuid, await s.open(drawn.samples[uuid] ?? [])] as const)),
+    ]);
+    return await api.answerChallenge(nodeId, offer.id, { openings: Object.fromEntries(openings), ...(vram.length > 0 ? { vram: Object.fromEntries(vram) } : {}) }, { signal });
+  } finally {
+    signal.removeEventListener('abort', stopParts);
+    await Promise.all([...solved.values()].map((s) => s.close?.()));
+  }
 }
 
-export function createChallengeResponder(session: AgentSession, input: { api: ProviderApi; nodeId: string; solveGpu?: GpuSolver }): ChallengeResponder {
+export function createChallengeResponder(session: AgentSession, input: { api: ProviderApi; nodeId: string; kernel?: ChallengeKernelOptions }): ChallengeResponder {
+  const solveGpu = input.kernel ? kernelSolver(input.kernel, input.nodeId) : undefined;
   const seen = new Set<string>();
   const running = new Set<Promise<void>>();
   return {
@@ -58,7 +102,7 @@ export function createChallengeResponder(session: AgentSession, input: { api: Pr
       if (!api.commitChallenge || !api.answerChallenge) return;
       const started = session.now();
       session.emit({ type: 'challenge', id: offer.id, state: 'started', kind: offer.gpus.some((g) => g.kind === 'gpu') ? 'gpu' : 'cpu-stand-in', gpus: offer.gpus.length });
-      const run = answerChallengeOffer({ commitChallenge: api.commitChallenge, answerChallenge: api.answerChallenge }, input.nodeId, offer, { standIn: cpuStandIn, gpu: input.solveGpu }, session.workController.signal)
+      const run = answerChallengeOffer({ commitChallenge: api.commitChallenge, answerChallenge: api.answerChallenge }, input.nodeId, offer, { standIn: cpuStandIn, gpu: solveGpu }, session.workController.signal)
         .then((result) => {
           session.emit({ type: 'challenge', id: offer.id, state: result.state, ms: session.now() - started, ...(result.detail ? { detail: result.detail } : {}) });
         })

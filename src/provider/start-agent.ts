@@ -1,5 +1,6 @@
 // Starting the provider agent for `iocli provide`: the data directory and machine id, the registration, the agent log, the
 // one-agent-per-data-directory lock, telemetry, and where each agent event is written.
+import { DEFAULT_CHALLENGE_KERNEL_IMAGE } from './challenge-kernel.js';
 import { join } from 'node:path';
 import type { RegisterNodeRequest } from '../api/schemas.js';
 import type { SigningKeypair } from '../api/signing.js';
@@ -46,6 +47,8 @@ export interface StartAgentInput {
   drainTimeoutMs: number;
   shipLogs: boolean;
   verify: boolean;
+  /** The challenge kernel image real GPUs answer coordinator challenges with (default DEFAULT_CHALLENGE_KERNEL_IMAGE). */
+  challengeImage?: string;
   /** The owner's keypair: with it the agent keeps a relay link so renters reach their containers (lease exec, port-forward…). */
   keypair?: SigningKeypair;
   /** The terminal's progress and warning lines (stderr); every agent event also goes to the agent log. */
@@ -92,6 +95,8 @@ export async function startProviderAgent(input: StartAgentInput): Promise<{ summ
     drainTimeoutMs: input.drainTimeoutMs,
     shipLogs: input.shipLogs,
     verify: input.verify,
+    // Simulated GPUs answer with the in-process CPU stand-in; real ones with the kernel image, one container per GPU.
+    challengeKernel: input.simulate ? undefined : { image: input.challengeImage ?? DEFAULT_CHALLENGE_KERNEL_IMAGE },
     relay: input.keypair
       ? {
           keypair: input.keypair,

@@ -1,7 +1,8 @@
 // Answers a node's open GPU challenge from a test, the honest way (the CPU solver) or a dishonest one.
 import type { ApiClient } from '../../src/api/client.js';
 import type { ChallengeOffer, ChallengeResult } from '../../src/api/schemas.js';
-import { committedAnswers, solveChallenge, totalEntries, type SolvedChallenge } from '../../src/domain/challenge.js';
+import { committedAnswers, parseSeed, solveChallenge, totalEntries, type SolvedChallenge } from '../../src/domain/challenge.js';
+import { vramWord } from '../../src/domain/vram.js';
 
 /** The node's open challenge, as its heartbeat reply carries it (undefined: none). */
 export async function openChallenge(client: ApiClient, nodeId: string): Promise<ChallengeOffer | undefined> {
@@ -21,14 +22,22 @@ export function solveAs(strategy: Strategy, gpu: ChallengeOffer['gpus'][number])
 }
 
 /** Answer the node's open challenge; `delayMs` waits before committing (a slow GPU). */
-export async function answerChallenge(client: ApiClient, nodeId: string, options: { strategy?: Strategy; delayMs?: number; offer?: ChallengeOffer } = {}): Promise<ChallengeResult | { state: 'expired' }> {
+export async function answerChallenge(client: ApiClient, nodeId: string, options: { strategy?: Strategy; delayMs?: number; offer?: ChallengeOffer; vramOffset?: number } = {}): Promise<ChallengeResult | { state: 'expired' }> {
   const offer = options.offer ?? (await openChallenge(client, nodeId));
   if (!offer) throw new Error(`Node ${nodeId} has no open challenge.`);
   const solved = new Map(offer.gpus.map((gpu) => [gpu.uuid, solveAs(options.strategy ?? 'honest', gpu)]));
   if (options.delayMs) await new Promise((resolve) => setTimeout(resolve, options.delayMs));
   const drawn = await client.commitChallenge(nodeId, offer.id, { roots: Object.fromEntries([...solved].map(([uuid, s]) => [uuid, s.root])) });
   if (drawn.state === 'expired') return { state: 'expired' };
-  return client.answerChallenge(nodeId, offer.id, { openings: Object.fromEntries([...solved].map(([uuid, s]) => [uuid, s.open(drawn.samples[uuid]!)])) });
+  // The VRAM words recomputed from the seed (the coordinator's own check): a test client holds no table.
+  const vram = Object.fromEntries(
+    Object.entries(drawn.vram ?? {}).map(([uuid, words]) => {
+      const gpu = offer.gpus.find((g) => g.uuid === uuid)!;
+      const seed = parseSeed(gpu.seed);
+      return [uuid, words.map((w) => (vramWord(seed, w, gpu.vram!.rounds) + (options.vramOffset ?? 0)) >>> 0)];
+    }),
+  );
+  return client.answerChallenge(nodeId, offer.id, { openings: Object.fromEntries([...solved].map(([uuid, s]) => [uuid, s.open(drawn.samples[uuid]!)])), ...(drawn.vram ? { vram } : {}) });
 }
 
 /**
