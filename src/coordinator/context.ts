@@ -7,7 +7,7 @@ import type { EvidenceSettings } from './evidence.js';
 import type { Db, Engine } from './db.js';
 import type { HeartbeatBuffer } from './heartbeat-buffer.js';
 import type { PaymentVerifier, PayoutSender } from './hooks.js';
-import type { PayoutOutbox, PayoutTestPauses } from './payouts.js';
+import type { PayoutOutbox } from './payouts.js';
 
 export interface ServiceOptions {
   dev: boolean;
@@ -22,8 +22,6 @@ export interface ServiceOptions {
   assignmentCacheMs: number;
   paymentVerifier?: PaymentVerifier;
   payoutSender?: PayoutSender;
-  /** Crash tests only: pause around payout sends. */
-  payoutPauses?: PayoutTestPauses;
   onError?: (error: unknown, where: string) => void;
   now: () => number;
   /** GPU challenge timing (src/coordinator/challenges.ts); defaults there. */

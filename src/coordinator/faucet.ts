@@ -1,11 +1,10 @@
 // POST /v1/faucet: test tokens (and SOL) on development networks, rate-limited per address and per client IP.
-import type { FastifyInstance } from 'fastify';
-import { faucetRequestSchema, type FaucetResponse } from '../api/schemas.js';
+import type { FaucetRequest, FaucetResponse } from '../api/schemas.js';
 import type { Faucet } from './hooks.js';
 import { HttpError } from './http-error.js';
 import { parseTokenAmount } from '../domain/money.js';
 
-export interface FaucetRouteOptions {
+export interface FaucetOptions {
   dev: boolean;
   faucet?: Faucet;
   decimals: number;
@@ -27,7 +26,10 @@ function tokensToBaseUnits(tokens: string | number, decimals: number): bigint {
   }
 }
 
-export function registerFaucetRoute(app: FastifyInstance, options: FaucetRouteOptions): void {
+/** A grant per call, for the validated body and the client's address; refusals are HttpErrors. */
+export type FaucetGrants = (request: FaucetRequest, clientIp: string) => Promise<FaucetResponse>;
+
+export function createFaucetGrants(options: FaucetOptions): FaucetGrants {
   const grants = new Map<string, number[]>();
   const take = (key: string): boolean => {
     const t = options.now();
@@ -42,17 +44,15 @@ export function registerFaucetRoute(app: FastifyInstance, options: FaucetRouteOp
     return true;
   };
 
-  app.post('/v1/faucet', async (request): Promise<FaucetResponse> => {
+  return async (request, clientIp) => {
     if (!options.dev) {
       throw new HttpError(403, 'FAUCET_DEV_ONLY', 'The faucet exists only on development coordinators (--dev).', 'On devnet use https://faucet.solana.com for SOL and ask the operator for tokens.');
     }
     if (!options.faucet) {
       throw new HttpError(503, 'FAUCET_UNAVAILABLE', 'This coordinator was not given the mint authority, so it cannot hand out test tokens.', 'Start a local network with `iocli network up`, which wires the faucet in.');
     }
-    const parsed = faucetRequestSchema.safeParse(request.body ?? {});
-    if (!parsed.success) throw new HttpError(400, 'BAD_REQUEST', `Invalid body: ${parsed.error.issues.map((i) => `${i.path.join('.') || 'body'}: ${i.message}`).join('; ')}`);
-    const { address, sol = 0 } = parsed.data;
-    const tokens = parsed.data.tokens ?? (parsed.data.sol === undefined ? DEFAULT_TOKENS : '0');
+    const { address, sol = 0 } = request;
+    const tokens = request.tokens ?? (request.sol === undefined ? DEFAULT_TOKENS : '0');
     const amount = tokensToBaseUnits(tokens, options.decimals);
     if (amount === 0n && sol === 0) {
       throw new HttpError(400, 'BAD_REQUEST', 'Nothing to hand out: ask for more than 0 tokens or some SOL.', 'e.g. {"tokens": "100"} or {"sol": 1}.');
@@ -60,7 +60,7 @@ export function registerFaucetRoute(app: FastifyInstance, options: FaucetRouteOp
     if (amount > BigInt(options.maxTokens) * 10n ** BigInt(options.decimals)) {
       throw new HttpError(400, 'FAUCET_LIMIT', `The faucet hands out at most ${options.maxTokens} tokens at a time.`);
     }
-    if (!take(`a:${address}`) || !take(`ip:${request.ip}`)) {
+    if (!take(`a:${address}`) || !take(`ip:${clientIp}`)) {
       throw new HttpError(429, 'FAUCET_RATE_LIMITED', `The faucet grants at most ${options.perMinute} requests a minute per address and per client.`, 'Wait a minute and try again.');
     }
     const grant = await options.faucet.fund({ address, tokens: amount, sol }).catch((error: unknown) => {
@@ -71,5 +71,5 @@ export function registerFaucetRoute(app: FastifyInstance, options: FaucetRouteOp
       throw error;
     });
     return { address, amount: Number(amount), tokenAccount: grant.tokenAccount, signature: grant.tokenSignature, sol, solSignature: grant.solSignature };
-  });
+  };
 }

@@ -1,4 +1,4 @@
-// An error with an HTTP status and a stable code; the server renders it as { error: { code, message, hint, details } }.
+// An error with an HTTP status and a stable code; every refusal the coordinator sends, plain or WebSocket, is its body.
 export class HttpError extends Error {
   constructor(
     readonly status: number,
@@ -10,6 +10,11 @@ export class HttpError extends Error {
     super(message);
     this.name = 'HttpError';
   }
+}
+
+/** The one error-body shape (apiErrorSchema in src/api/schemas.ts): { error: { code, message, hint?, details? } }. */
+export function errorBody(error: HttpError): { error: { code: string; message: string; hint?: string; details?: unknown } } {
+  return { error: { code: error.code, message: error.message, ...(error.hint ? { hint: error.hint } : {}), ...(error.details !== undefined ? { details: error.details } : {}) } };
 }
 
 export const badRequest = (message: string, details?: unknown) => new HttpError(400, 'BAD_REQUEST', message, undefined, details);

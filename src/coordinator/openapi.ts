@@ -1,48 +1,9 @@
-// The OpenAPI 3.1 document, generated from the same zod schemas the server validates with.
+// The OpenAPI 3.1 document, generated from the route table (http/route-table.ts) and the zod schemas the server
+// validates with, so the document and the routes cannot drift apart.
 import { z } from 'zod';
 import * as s from '../api/schemas.js';
-
-interface RouteDoc {
-  method: 'get' | 'post';
-  path: string;
-  /** The operationId: what a generated client names the call. */
-  id: string;
-  summary: string;
-  /** signed: ed25519 request signature; node: a heartbeat session MAC or a signature; false: public. */
-  signed: boolean | 'node';
-  body?: z.ZodType;
-  query?: z.ZodObject;
-  response: z.ZodType;
-}
-
-const routes: RouteDoc[] = [
-  { method: 'get', path: '/healthz', id: 'health', summary: 'Liveness', signed: false, response: s.healthSchema },
-  { method: 'post', path: '/v1/nodes', id: 'registerNode', summary: 'Register or update a node', signed: true, body: s.registerNodeSchema, response: s.nodeSchema },
-  { method: 'get', path: '/v1/nodes/{id}', id: 'getNode', summary: "The owner's view of a node: status, GPUs, running leases", signed: true, response: s.nodeDetailSchema },
-  { method: 'post', path: '/v1/nodes/{id}/sessions', id: 'openHeartbeatSession', summary: 'Open a heartbeat session (X25519 handshake; then x-iocli-session/seq/timestamp/mac headers)', signed: true, body: s.openSessionSchema, response: s.sessionSchema },
-  { method: 'post', path: '/v1/nodes/{id}/heartbeat', id: 'heartbeat', summary: 'Heartbeat (session MAC or signature); returns the desired state', signed: 'node', body: s.heartbeatSchema, response: s.heartbeatResponseSchema },
-  { method: 'get', path: '/v1/nodes/{id}/assignments', id: 'waitForAssignments', summary: 'Long-poll: the desired state once it differs from ?after=version (or at ?waitMs=, max 25 s)', signed: 'node', query: s.assignmentsQuerySchema, response: s.assignmentsResponseSchema },
-  { method: 'post', path: '/v1/nodes/{id}/leases/{leaseId}/logs', id: 'uploadLeaseLogs', summary: 'Upload log chunks of a lease', signed: true, body: s.uploadLogsSchema, response: z.object({ ok: z.boolean() }) },
-  { method: 'post', path: '/v1/nodes/{id}/challenges/{challengeId}/commit', id: 'commitChallenge', summary: 'GPU challenge: commit one Merkle root per GPU; the reply draws the entries to open and the VRAM words to answer (within a short window)', signed: true, body: s.challengeCommitSchema, response: s.challengeSamplesSchema },
-  { method: 'post', path: '/v1/nodes/{id}/challenges/{challengeId}/answer', id: 'answerChallenge', summary: 'GPU challenge: open the sampled entries and send the queried VRAM words; the reply is the verdict', signed: true, body: s.challengeAnswerSchema, response: s.challengeResultSchema },
-  { method: 'post', path: '/v1/nodes/{id}/probes/{probeId}', id: 'answerProbe', summary: 'Answer a liveness probe of the running leases; a late or failed answer stops accrual until a later probe passes', signed: true, body: s.probeAnswerSchema, response: s.probeResultSchema },
-  { method: 'get', path: '/v1/nodes/{id}/why', id: 'explainNode', summary: "Why the node is not offered or not earning, with the next step (owner only)", signed: true, response: s.nodeWhySchema },
-  { method: 'get', path: '/v1/nodes/{id}/bond', id: 'getNodeBond', summary: "The node's GPU bond (owner only)", signed: true, response: s.nodeBondSchema },
-  { method: 'post', path: '/v1/nodes/{id}/bond', id: 'bondNode', summary: 'Bond GPUs: without payment a 402 names amount and memo reference; with a signed transfer, verified like a lease payment', signed: true, body: s.bondRequestSchema, response: s.nodeBondSchema },
-  { method: 'post', path: '/v1/nodes/{id}/unbond', id: 'unbondNode', summary: 'Start the unbonding cooldown; the balance is paid back after it, never while a lease holds the GPU', signed: true, body: s.unbondRequestSchema, response: s.nodeBondSchema },
-  { method: 'get', path: '/v1/offers', id: 'listOffers', summary: 'Available capacity, cheapest first', signed: false, query: s.offersQuerySchema, response: s.offersResponseSchema },
-  { method: 'post', path: '/v1/leases/quote', id: 'quoteLease', summary: 'Price a lease (409 NO_CAPACITY explains what excluded what)', signed: true, body: s.quoteRequestSchema, response: s.quoteSchema },
-  { method: 'post', path: '/v1/leases', id: 'createLease', summary: 'Create a lease from a quote and a payment', signed: true, body: s.createLeaseSchema, response: s.leaseSchema },
-  { method: 'get', path: '/v1/leases', id: 'listLeases', summary: 'My leases', signed: true, query: s.leasesQuerySchema, response: s.leasesResponseSchema },
-  { method: 'get', path: '/v1/leases/{id}', id: 'getLease', summary: 'One lease', signed: true, response: s.leaseSchema },
-  { method: 'get', path: '/v1/leases/{id}/logs', id: 'getLeaseLogs', summary: 'Lease logs (?tail=N&since=cursor)', signed: true, query: s.logsQuerySchema, response: s.logsResponseSchema },
-  { method: 'post', path: '/v1/leases/{id}/extend', id: 'extendLease', summary: 'Extend a lease', signed: true, body: s.extendLeaseSchema, response: s.leaseSchema },
-  { method: 'post', path: '/v1/leases/{id}/stop', id: 'stopLease', summary: 'Stop a lease; refunds unused time', signed: true, response: s.stopLeaseResponseSchema },
-  { method: 'get', path: '/v1/rewards', id: 'getRewards', summary: 'My rewards', signed: true, response: s.rewardsSchema },
-  { method: 'post', path: '/v1/rewards/claim', id: 'claimRewards', summary: 'Claim rewards', signed: true, response: s.claimSchema },
-  { method: 'post', path: '/v1/faucet', id: 'faucet', summary: 'Dev networks: test tokens and SOL for an address', signed: false, body: s.faucetRequestSchema, response: s.faucetResponseSchema },
-  { method: 'get', path: '/v1/network', id: 'getNetwork', summary: 'Chain, mint, treasury and fees', signed: false, response: s.networkSchema },
-];
+import { ROUTES } from './http/route-table.js';
+import type { RawResponse } from './http/routes.js';
 
 const jsonSchema = (schema: z.ZodType, io: 'input' | 'output') => {
   const { $schema: _ignored, ...rest } = z.toJSONSchema(schema, { io, unrepresentable: 'any' }) as Record<string, unknown>;
@@ -70,59 +31,55 @@ const POST_ERRORS: Record<string, string> = {
   422: 'This Idempotency-Key was used for another request',
 };
 
+const isRaw = (response: z.ZodType | RawResponse): response is RawResponse => 'contentType' in response;
+
 export function buildOpenApiDocument(version: string): Record<string, unknown> {
   const paths: Record<string, Record<string, unknown>> = {};
   const errorBody = { 'application/json': { schema: { $ref: '#/components/schemas/Error' } } };
   const retryAfter = { 'Retry-After': { description: 'Seconds to wait before retrying', schema: { type: 'integer' } } };
   const error = (description: string, status: string) => ({ description, content: errorBody, ...(status === '429' || status === '409' || status === '503' ? { headers: retryAfter } : {}) });
-  for (const route of routes) {
-    const parameters: unknown[] = [...route.path.matchAll(/\{(\w+)\}/g)].map((m) => ({ name: m[1], in: 'path', required: true, schema: { type: 'string' } }));
-    if (route.query) {
-      for (const [name, field] of Object.entries(route.query.shape)) {
-        parameters.push({ name, in: 'query', required: false, schema: jsonSchema(field as z.ZodType, 'input') });
+  for (const route of ROUTES) {
+    const path = route.path.replace(/:(\w+)/g, '{$1}');
+    const method = route.method.toLowerCase();
+    const signed = route.auth !== 'public';
+    const idempotent = route.method === 'POST' && route.auth === 'signed';
+    const parameters: unknown[] = [...path.matchAll(/\{(\w+)\}/g)].map((m) => ({ name: m[1], in: 'path', required: true, schema: { type: 'string' } }));
+    const query = route.query ?? route.queryDoc;
+    if (query) {
+      for (const [name, field] of Object.entries(query.shape)) {
+        parameters.push({ name, in: 'query', required: !(field as z.ZodType).safeParse(undefined).success, schema: jsonSchema(field as z.ZodType, 'input') });
       }
     }
-    if (route.method === 'post' && route.signed === true) {
-      parameters.push({ $ref: '#/components/parameters/IdempotencyKey' });
-    }
-    if (route.signed) parameters.push(...SIGNATURE_HEADERS.map((name) => ({ $ref: `#/components/parameters/${name}` })));
-    if (route.signed === 'node') parameters.push(...SESSION_HEADERS.map((name) => ({ $ref: `#/components/parameters/${name}` })));
-    const statuses: Record<string, string> = { ...COMMON_ERRORS, ...(route.signed ? SIGNED_ERRORS : {}), ...(route.method === 'post' && route.path !== '/v1/faucet' ? POST_ERRORS : {}) };
-    if (route.path === '/v1/faucet') Object.assign(statuses, { 403: 'Not a development network', 429: 'Faucet limit per address and per client reached' });
-    const responses: Record<string, unknown> = {
-      200: {
+    if (idempotent) parameters.push({ $ref: '#/components/parameters/IdempotencyKey' });
+    if (signed) parameters.push(...SIGNATURE_HEADERS.map((name) => ({ $ref: `#/components/parameters/${name}` })));
+    if (route.auth === 'node') parameters.push(...SESSION_HEADERS.map((name) => ({ $ref: `#/components/parameters/${name}` })));
+    // A route that takes no input can only be rate limited.
+    const raw = isRaw(route.response);
+    const statuses: Record<string, string> = raw
+      ? { 429: COMMON_ERRORS[429]! }
+      : { ...COMMON_ERRORS, ...(signed ? SIGNED_ERRORS : {}), ...(route.method === 'POST' && signed ? POST_ERRORS : {}), ...route.errors };
+    const responses: Record<string, unknown> = {};
+    if (route.websocket) {
+      responses[101] = { description: 'Switching Protocols: the WebSocket is open (frames: src/api/relay-protocol.ts)' };
+    } else {
+      const content = isRaw(route.response) ? { [route.response.contentType]: { schema: route.response.schema } } : { 'application/json': { schema: jsonSchema(route.response, 'output') } };
+      responses[200] = {
         description: 'OK',
-        content: { 'application/json': { schema: jsonSchema(route.response, 'output') } },
-        ...(route.method === 'post' && route.signed === true ? { headers: { 'Idempotent-Replay': { description: '"true" when this is the stored answer to an earlier request with the same Idempotency-Key', schema: { type: 'string' } } } } : {}),
-      },
-    };
+        content,
+        ...(idempotent ? { headers: { 'Idempotent-Replay': { description: '"true" when this is the stored answer to an earlier request with the same Idempotency-Key', schema: { type: 'string' } } } } : {}),
+      };
+    }
     for (const [status, description] of Object.entries(statuses).sort()) responses[status] = error(description, status);
-    paths[route.path] ??= {};
-    paths[route.path]![route.method] = {
+    paths[path] ??= {};
+    paths[path]![method] = {
       operationId: route.id,
       summary: route.summary,
-      security: route.signed === 'node' ? [{ iocliSignature: [] }, { iocliSession: [] }] : route.signed ? [{ iocliSignature: [] }] : [],
+      security: route.auth === 'node' ? [{ iocliSignature: [] }, { iocliSession: [] }] : signed ? [{ iocliSignature: [] }] : [],
       ...(parameters.length ? { parameters } : {}),
       ...(route.body ? { requestBody: { required: true, content: { 'application/json': { schema: jsonSchema(route.body, 'input') } } } } : {}),
       responses,
     };
   }
-  paths['/metrics'] = {
-    get: {
-      operationId: 'metrics',
-      summary: 'Prometheus metrics (text exposition format 0.0.4)',
-      security: [],
-      responses: { 200: { description: 'OK', content: { 'text/plain': { schema: { type: 'string' } } } }, 429: error(COMMON_ERRORS[429]!, '429') },
-    },
-  };
-  paths['/v1/openapi.json'] = {
-    get: {
-      operationId: 'openapi',
-      summary: 'This document',
-      security: [],
-      responses: { 200: { description: 'OK', content: { 'application/json': { schema: { type: 'object' } } } }, 429: error(COMMON_ERRORS[429]!, '429') },
-    },
-  };
   const header = (name: string, description: string, required = true) => ({ name, in: 'header', required, description, schema: { type: 'string' } });
   return {
     openapi: '3.1.0',

@@ -10,26 +10,14 @@ import type { ClaimsTable } from './tables.js';
 
 type ClaimRow = Selectable<ClaimsTable>;
 
-export interface PayoutTestPauses {
-  /** Sleep this long after the signed transfer is stored, before it is sent (crash tests kill the process here). */
-  afterSignMs?: number;
-  /** Sleep this long after the transfer was sent and confirmed, before the row is marked paid. */
-  afterSendMs?: number;
-  /** Told when a pause starts, so a test knows when to kill. */
-  notify?: (stage: 'signed' | 'sent', payoutId: string) => void;
-}
-
 export interface PayoutOutboxOptions {
   sender: PayoutSender;
   now: () => number;
-  pauses?: PayoutTestPauses;
   onError: (error: unknown, where: string) => void;
 }
 
 /** Ledger kind that moved the money into a payout row: reversed (re-queued) when its transfer fails on chain. */
 export const payoutLedgerKind = (kind: string) => ({ refund: 'refund_payout', unbond: 'bond_return', slash: 'slash_payout' })[kind] ?? 'claim';
-
-const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 export class PayoutOutbox {
   private readonly db: Db;
@@ -76,7 +64,6 @@ export class PayoutOutbox {
       if (!row || row.state === 'paid' || row.state === 'failed') return;
       let prepared = storedTransfer(row);
       const justSigned = fresh && attempt === 0 && prepared !== null;
-      if (justSigned) await this.pause('signed', id, this.options.pauses?.afterSignMs);
       let status: PayoutStatus = prepared ? (justSigned ? 'pending' : await sender.status(prepared)) : 'expired';
       if (status === 'confirmed') return void (await this.markPaid(id));
       if (status === 'failed') return void (await this.markFailed(row, 'The transfer landed with an error.'));
@@ -84,7 +71,6 @@ export class PayoutOutbox {
         prepared = await this.resign(row);
         if (!prepared) continue; // another settler replaced it first
         status = 'pending';
-        await this.pause('signed', id, this.options.pauses?.afterSignMs);
       }
       await this.db.updateTable('claims').set({ state: 'sent', updated_at: this.options.now() }).where('id', '=', id).where('state', '=', 'pending').execute();
       let outcome: PayoutStatus;
@@ -94,7 +80,6 @@ export class PayoutOutbox {
         await this.db.updateTable('claims').set({ error: (error as Error).message, updated_at: this.options.now() }).where('id', '=', id).execute();
         return; // stays 'sent'; the retry pass (or a restart) settles it from the chain
       }
-      await this.pause('sent', id, this.options.pauses?.afterSendMs);
       if (outcome === 'confirmed') return void (await this.markPaid(id));
       if (outcome === 'failed') return void (await this.markFailed(row, 'The transfer landed with an error.'));
       // expired: loop, the next round re-signs
@@ -140,12 +125,6 @@ export class PayoutOutbox {
       if (Number(updated.numUpdatedRows) !== 1) return;
       await trx.insertInto('ledger').values({ kind: payoutLedgerKind(row.kind), account: row.owner, amount: Number(row.amount), lease_id: row.lease_id, claim_id: row.id, created_at: this.options.now() }).execute();
     });
-  }
-
-  private async pause(stage: 'signed' | 'sent', id: string, ms: number | undefined): Promise<void> {
-    if (!ms) return;
-    this.options.pauses?.notify?.(stage, id);
-    await sleep(ms);
   }
 }
 

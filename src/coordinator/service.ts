@@ -40,7 +40,7 @@ export class CoordinatorService {
     readonly options: ServiceOptions,
   ) {
     const onError = options.onError ?? ((error: unknown, where: string) => process.stderr.write(`coordinator ${where}: ${(error as Error)?.message ?? String(error)}\n`));
-    this.payouts = options.payoutSender ? new PayoutOutbox(engine, { sender: options.payoutSender, now: options.now, pauses: options.payoutPauses, onError }) : undefined;
+    this.payouts = options.payoutSender ? new PayoutOutbox(engine, { sender: options.payoutSender, now: options.now, onError }) : undefined;
     this.ctx = {
       engine,
       db: engine.db,

@@ -122,7 +122,7 @@ describe('a slash payout across kill -9 between signing and confirmation', () =>
   const children: ChildProcess[] = [];
   let storage: Awaited<ReturnType<typeof createStorage>>;
 
-  const start = (env: Record<string, string> = {}): Promise<CoordinatorProcess> =>
+  const start = (pauseAt?: 'signed'): Promise<CoordinatorProcess> =>
     spawnCoordinatorProcess(
       {
         port: 0,
@@ -136,7 +136,7 @@ describe('a slash payout across kill -9 between signing and confirmation', () =>
         ...storage.location,
         solana: net.solana,
       },
-      { env, children },
+      { pauseAt, children },
     );
 
   beforeAll(async () => {
@@ -160,7 +160,7 @@ describe('a slash payout across kill -9 between signing and confirmation', () =>
     const seed = await openDatabase(storage.location);
     await seed.db.updateTable('nodes').set({ last_heartbeat_at: Date.now() - 3_600_000 }).where('id', '=', node.id).execute();
     await seed.close();
-    const crashing = await start({ IOCLI_TEST_PAUSE_AFTER_PAYOUT_SIGN: '60000' });
+    const crashing = await start('signed');
     // Its sweep (on start, heartbeat grace exceeded) fails the lease by node fault; the refund and slash payouts sign, then pause.
     await crashing.paused;
     await kill9(crashing.child);

@@ -20,8 +20,8 @@ describe.each(ENGINES)('payout crash safety on %s', (engine) => {
   const providers = { a: newKeypair(), b: newKeypair(), c: newKeypair() };
   const owed = { a: 1_111_111, b: 2_222_222, c: 3_333_333 };
 
-  const start = (env: Record<string, string> = {}): Promise<CoordinatorProcess> =>
-    spawnCoordinatorProcess({ port: 0, dev: true, rateLimit: false, ...storage.location, solana: net.solana }, { env, children });
+  const start = (pauseAt?: 'signed' | 'sent'): Promise<CoordinatorProcess> =>
+    spawnCoordinatorProcess({ port: 0, dev: true, rateLimit: false, ...storage.location, solana: net.solana }, { pauseAt, children });
 
   const balance = (owner: Keypair | string) => net.tokenBalance(typeof owner === 'string' ? owner : owner.publicKey);
 
@@ -45,8 +45,8 @@ describe.each(ENGINES)('payout crash safety on %s', (engine) => {
     await net?.close();
   });
 
-  async function claimAndKillAtPause(env: Record<string, string>, provider: Keypair): Promise<void> {
-    const c = await start(env);
+  async function claimAndKillAtPause(pauseAt: 'signed' | 'sent', provider: Keypair): Promise<void> {
+    const c = await start(pauseAt);
     const claim = createApiClient({ baseUrl: c.url, keypair: provider, timeoutMs: 60_000 }).claimRewards().catch(() => undefined); // the process dies mid-request
     await c.paused;
     await kill9(c.child);
@@ -60,20 +60,20 @@ describe.each(ENGINES)('payout crash safety on %s', (engine) => {
     const restart = async () => kill9((await start()).child);
 
     // A: killed after the signed transfer was stored, before sending; restarted while its blockhash is still valid.
-    await claimAndKillAtPause({ IOCLI_TEST_PAUSE_AFTER_PAYOUT_SIGN: '60000' }, providers.a);
+    await claimAndKillAtPause('signed', providers.a);
     expect(await balance(providers.a)).toBe(0);
     await restart();
     expect(await balance(providers.a)).toBe(owed.a);
 
     // C: the same, but the stored transfer's blockhash expires before the restart: it is re-signed, and pays once.
-    await claimAndKillAtPause({ IOCLI_TEST_PAUSE_AFTER_PAYOUT_SIGN: '60000' }, providers.c);
+    await claimAndKillAtPause('signed', providers.c);
     expect(await balance(providers.c)).toBe(0);
     chain.advanceSlots(200);
     await restart();
     expect(await balance(providers.c)).toBe(owed.c);
 
     // B: killed after the transfer landed, before the row was marked paid; its blockhash expires too.
-    await claimAndKillAtPause({ IOCLI_TEST_PAUSE_AFTER_PAYOUT_SEND: '60000' }, providers.b);
+    await claimAndKillAtPause('sent', providers.b);
     expect(await balance(providers.b)).toBe(owed.b);
     chain.advanceSlots(200);
 

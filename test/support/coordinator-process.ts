@@ -1,6 +1,6 @@
 // The coordinator as a separate process (dist/src/coordinator/main-process.js), for tests that kill -9 it and restart
-// it on the same data: spawned with its options as JSON, its URL read from its first stdout line, its test pauses
-// (IOCLI_TEST_PAUSE_AFTER_PAYOUT_*) reported from stderr.
+// it on the same data: spawned with its options as JSON, its URL read from its first stdout line. With `pauseAt` it runs
+// behind a payout sender that pauses (paused-coordinator-process.mjs), and reports each pause on stderr.
 import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
@@ -8,11 +8,12 @@ import { createInterface } from 'node:readline';
 
 const ROOT = join(import.meta.dirname, '..', '..');
 const ENTRY = join(ROOT, 'dist', 'src', 'coordinator', 'main-process.js');
+const PAUSED_ENTRY = join(import.meta.dirname, 'paused-coordinator-process.mjs');
 
 export interface CoordinatorProcess {
   child: ChildProcess;
   url: string;
-  /** Resolves with the payout id when the process reports a test pause. */
+  /** Resolves with the paused transfer's signature when the process reports a pause (only with `pauseAt`). */
   paused: Promise<string>;
 }
 
@@ -24,10 +25,15 @@ export function ensureCoordinatorBuilt(): void {
 /**
  * Starts the process with `options` (CoordinatorOptions plus `solana`) and extra `env`; resolves once it listens, rejects
  * if it exits first. The child is pushed to `children` (when given) at once, so an afterAll can kill it even if it never
- * listened.
+ * listened. `pauseAt`: its payout sender pauses for a minute before sending a signed transfer (`signed`) or after it
+ * was confirmed, before the outbox records it (`sent`).
  */
-export function spawnCoordinatorProcess(options: Record<string, unknown>, { env = {}, children }: { env?: Record<string, string>; children?: ChildProcess[] } = {}): Promise<CoordinatorProcess> {
-  const child = spawn(process.execPath, [ENTRY, JSON.stringify(options)], { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, ...env } });
+export function spawnCoordinatorProcess(
+  options: Record<string, unknown>,
+  { env = {}, children, pauseAt }: { env?: Record<string, string>; children?: ChildProcess[]; pauseAt?: 'signed' | 'sent' } = {},
+): Promise<CoordinatorProcess> {
+  const args = pauseAt ? [PAUSED_ENTRY, JSON.stringify(options), pauseAt] : [ENTRY, JSON.stringify(options)];
+  const child = spawn(process.execPath, args, { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, ...env } });
   children?.push(child);
   let stderr = '';
   let onPause: (id: string) => void = () => {};

@@ -4,7 +4,7 @@
 import { randomUUID } from 'node:crypto';
 import type { FastifyReply } from 'fastify';
 import type { Db } from '../db.js';
-import { HttpError } from '../http-error.js';
+import { errorBody, HttpError } from '../http-error.js';
 
 export interface IdempotencyOptions {
   db: Db;
@@ -73,8 +73,7 @@ export class IdempotencyRecords {
       return result;
     } catch (error) {
       if (error instanceof HttpError && error.status < 500 && error.status !== 429) {
-        const body = { error: { code: error.code, message: error.message, ...(error.hint ? { hint: error.hint } : {}), ...(error.details !== undefined ? { details: error.details } : {}) } };
-        await mine().set({ status: error.status, response: JSON.stringify(body), owner: null, expires_at: null }).execute();
+        await mine().set({ status: error.status, response: JSON.stringify(errorBody(error)), owner: null, expires_at: null }).execute();
       } else {
         // The outcome is unknown (a bug, the database, a dependency): the next retry runs it again.
         await db.deleteFrom('idempotency').where('pubkey', '=', actor).where('key', '=', key).where('owner', '=', this.owner).where('status', '=', 0).execute();
