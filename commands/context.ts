@@ -29,8 +29,8 @@ export interface Context {
   /** The keypair path in force: flag/env/config, else the default location. */
   keypairPath(): Promise<string>;
   keypair(): Promise<Keypair>;
-  /** The coordinator API client, signing with the wallet when one exists. */
-  api(options?: { signed?: boolean }): Promise<import('../src/api/client.js').ApiClient>;
+  /** The coordinator API client, signing with the wallet when one exists; `validateResponses` for long-running clients (the agent). */
+  api(options?: { signed?: boolean; validateResponses?: boolean }): Promise<import('../src/api/client.js').ApiClient>;
   /** The configured coordinator URL(s) (comma-separated for failover), without loading the client. */
   apiUrl(): Promise<string>;
   /**
@@ -135,9 +135,9 @@ export function createContext(globals: GlobalOptions, io: ContextIO): Context {
     apiUrl,
     containers,
     now: io.now ?? Date.now,
-    async api({ signed = true } = {}) {
+    async api({ signed = true, validateResponses = false } = {}) {
       const [baseUrl, { createApiClient }] = await Promise.all([apiUrl(), import('../src/api/client.js')]);
-      return createApiClient({ baseUrl, keypair: signed ? await keypair() : undefined });
+      return createApiClient({ baseUrl, keypair: signed ? await keypair() : undefined, validateResponses });
     },
   };
   return context;

@@ -154,7 +154,8 @@ export async function runProvide(options: ProvideOptions, ctx: Context) {
   const setup = await resolveSetup(ctx, preflight, options.simulate, { selection: options.selection, price: options.pricePerGpuHour, region: options.region });
   const { openAgentDataDir, startProviderAgent } = await import('../../src/provider/start-agent.js');
   const keypair = await ctx.keypair();
-  const api = await ctx.api();
+  // The agent acts on what the coordinator answers for hours: every answer is checked (start-up cost does not matter here).
+  const api = await ctx.api({ validateResponses: true });
   const { dataDir } = options;
   const machineId = await openAgentDataDir({ dataDir, owner: keypair.publicKey, machineIdOverride: options.machineId });
   const { summary, registration } = await startProviderAgent({

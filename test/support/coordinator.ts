@@ -43,7 +43,8 @@ export async function startTestCoordinator(engine: EngineName, options: Coordina
     server,
     url: server.url,
     location: storage.location,
-    client: (keypair) => createApiClient({ baseUrl: server.url, keypair, timeoutMs: 20_000 }),
+    // Every answer a test reads is checked against the shared schemas, so the server cannot drift from them unseen.
+    client: (keypair) => createApiClient({ baseUrl: server.url, keypair, timeoutMs: 20_000, validateResponses: true }),
     close: async () => {
       await server.close().catch(() => {});
       await storage.release();
