@@ -2,6 +2,7 @@
 // route, and the one mapping from any error to a status and the error body (src/coordinator/http-error.ts).
 // WebSocket upgrades go through the same router (and so the same hooks) as plain requests: see routeUpgrades.
 import { ServerResponse, type IncomingMessage } from 'node:http';
+import type { Socket } from 'node:net';
 import type { Duplex } from 'node:stream';
 import Fastify, { type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
 import { errorBody, HttpError } from '../http-error.js';
@@ -106,16 +107,14 @@ function httpErrorOf(error: unknown, onError: AppOptions['onError']): HttpError 
  * other route. A route that accepts the upgrade hijacks the reply (routeTable: `websocket`); any other answer is an
  * ordinary HTTP response, after which the socket is closed.
  */
-export function routeUpgrades(app: FastifyInstance): () => void {
-  const onUpgrade = (request: IncomingMessage, socket: Duplex, head: Buffer) => {
+export function routeUpgrades(app: FastifyInstance): void {
+  app.server.on('upgrade', (request: UpgradingMessage, socket: Socket, head: Buffer) => {
     socket.on('error', () => {});
-    (request as UpgradingMessage)[UPGRADE] = { request, socket, head };
+    request[UPGRADE] = { request, socket, head };
     const response = new ServerResponse(request);
     response.shouldKeepAlive = false;
-    response.assignSocket(socket as never);
+    response.assignSocket(socket);
     response.once('finish', () => socket.end());
     app.routing(request, response);
-  };
-  app.server.on('upgrade', onUpgrade);
-  return () => app.server.off('upgrade', onUpgrade);
+  });
 }

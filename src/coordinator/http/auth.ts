@@ -75,20 +75,6 @@ export class Authenticator {
     return this.options.forwardedRenter?.(request.headers) ?? this.signature(request);
   }
 
-  /** The caller's identity for a route of this kind ('' for public routes). */
-  identify(kind: AuthKind, request: SignedRequest, nodeId: string | undefined): string | Promise<string> {
-    switch (kind) {
-      case 'public':
-        return '';
-      case 'signed':
-        return this.signature(request);
-      case 'node':
-        return this.node(request, nodeId!);
-      case 'stream':
-        return this.stream(request);
-    }
-  }
-
   /** Forget nonces whose requests would be refused for their timestamp anyway. */
   pruneNonces(): void {
     const t = this.options.now();

@@ -98,41 +98,40 @@ export function registerRoutes<Deps>(app: FastifyInstance, routes: ReadonlyArray
 
 function routeHandler<Deps>(spec: RouteSpec<Deps>, { auth, idempotency, deps }: RegisterOptions<Deps>) {
   const { body: bodySchema, parseBody, query: querySchema } = spec;
-  const run = (request: FastifyRequest, reply: FastifyReply, params: Record<string, string>, actor: string, upgrade: AcceptableUpgrade | undefined): unknown => {
-    const call: RouteCall<any, any> = {
-      request,
-      reply,
-      params,
-      actor,
-      body: parseBody ? parseBody(request.body) : bodySchema ? parse(bodySchema, request.body, 'body') : undefined,
-      query: querySchema ? parse(querySchema, request.query, 'query') : undefined,
-      upgrade,
-    };
-    return spec.handler(call, deps);
-  };
+  /** The handler's view of the request; validating the input here makes a bad body an answer the idempotency record keeps. */
+  const callFor = (request: FastifyRequest, reply: FastifyReply, params: Record<string, string>, actor: string, upgrade?: AcceptableUpgrade): RouteCall<any, any> => ({
+    request,
+    reply,
+    params,
+    actor,
+    body: parseBody ? parseBody(request.body) : bodySchema ? parse(bodySchema, request.body, 'body') : undefined,
+    query: querySchema ? parse(querySchema, request.query, 'query') : undefined,
+    upgrade,
+  });
+  const identify = spec.auth === 'stream' ? (request: FastifyRequest) => auth.stream(request) : (request: FastifyRequest) => auth.signature(request);
 
   if (spec.websocket) {
     return async (request: FastifyRequest, reply: FastifyReply) => {
       const upgrade = upgradeOf(request);
       if (!upgrade) throw new HttpError(426, 'UPGRADE_REQUIRED', `${spec.path} is a WebSocket route.`, 'Connect with a WebSocket client (iocli lease exec / port-forward do).');
-      const actor = await auth.identify(spec.auth, request, undefined);
-      return run(request, reply, checkedParams(request), actor, { ...upgrade, hijack: () => reply.hijack() });
+      const actor = await identify(request);
+      return spec.handler(callFor(request, reply, checkedParams(request), actor, { ...upgrade, hijack: () => reply.hijack() }), deps);
     };
   }
+  if (spec.auth === 'public') return async (request: FastifyRequest, reply: FastifyReply) => spec.handler(callFor(request, reply, checkedParams(request), ''), deps);
   if (spec.auth === 'node') {
     // Node routes name their node first (its session is looked up by it); no promise on the heartbeat's hot path.
     return (request: FastifyRequest, reply: FastifyReply) => {
       const params = checkedParams(request);
       const actor = auth.node(request, params.id!);
-      return typeof actor === 'string' ? run(request, reply, params, actor, undefined) : actor.then((a) => run(request, reply, params, a, undefined));
+      return typeof actor === 'string' ? spec.handler(callFor(request, reply, params, actor), deps) : actor.then((a) => spec.handler(callFor(request, reply, params, a), deps));
     };
   }
-  if (spec.auth === 'public') return async (request: FastifyRequest, reply: FastifyReply) => run(request, reply, checkedParams(request), '', undefined);
   return async (request: FastifyRequest, reply: FastifyReply) => {
-    const actor = await auth.identify(spec.auth, request, undefined);
+    const actor = await identify(request);
     const params = checkedParams(request);
     const key = request.headers['idempotency-key'];
-    if (spec.method !== 'POST' || typeof key !== 'string' || key.length === 0) return run(request, reply, params, actor, undefined);
+    if (spec.method !== 'POST' || typeof key !== 'string' || key.length === 0) return spec.handler(callFor(request, reply, params, actor), deps);
     const resume = spec.resume;
     return idempotency.handle(
       {
@@ -140,8 +139,8 @@ function routeHandler<Deps>(spec: RouteSpec<Deps>, { auth, idempotency, deps }: 
         key,
         method: spec.method,
         path: request.url,
-        run: async () => run(request, reply, params, actor, undefined),
-        resume: resume && ((since) => resume({ request, reply, params, actor, body: spec.body ? parse(spec.body, request.body, 'body') : undefined, query: undefined, upgrade: undefined }, deps, since)),
+        run: async () => spec.handler(callFor(request, reply, params, actor), deps),
+        resume: resume && ((since) => resume(callFor(request, reply, params, actor), deps, since)),
       },
       reply,
     );
