@@ -142,7 +142,7 @@ describe('frozen minutes on the local chain', () => {
 describe('a frozen-minute refund across kill -9 between signing and confirmation', () => {
   const children: ChildProcess[] = [];
   let storage: Awaited<ReturnType<typeof createStorage>>;
-  const start = (env: Record<string, string> = {}): Promise<CoordinatorProcess> =>
+  const start = (pauseAt?: 'signed'): Promise<CoordinatorProcess> =>
     spawnCoordinatorProcess(
       {
         port: 0,
@@ -157,7 +157,7 @@ describe('a frozen-minute refund across kill -9 between signing and confirmation
         ...storage.location,
         solana: net.solana,
       },
-      { env, children },
+      { pauseAt, children },
     );
 
   beforeAll(async () => {
@@ -198,7 +198,7 @@ describe('a frozen-minute refund across kill -9 between signing and confirmation
     await seed.close();
 
     // The probe passes on a coordinator that pauses after signing each payout; it dies there.
-    const crashing = await start({ IOCLI_TEST_PAUSE_AFTER_PAYOUT_SIGN: '60000' });
+    const crashing = await start('signed');
     const answer = { leases: [{ leaseId: lease.id, containerId: 'c'.repeat(64), running: true, state: 'running', startedAt: new Date(t - 30 * MINUTE).toISOString() }] };
     expect(await client(crashing.url, providerKey).answerProbe(node.id, 'probe_crash', answer)).toMatchObject({ state: 'passed' });
     expect(await crashing.paused).toMatch(/^frozen_/);

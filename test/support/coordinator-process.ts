@@ -13,7 +13,7 @@ const PAUSED_ENTRY = join(import.meta.dirname, 'paused-coordinator-process.mjs')
 export interface CoordinatorProcess {
   child: ChildProcess;
   url: string;
-  /** Resolves with the paused transfer's signature when the process reports a pause (only with `pauseAt`). */
+  /** Resolves with the paused payout's id when the process reports a pause (only with `pauseAt`). */
   paused: Promise<string>;
 }
 

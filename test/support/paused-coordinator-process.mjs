@@ -7,14 +7,21 @@ const stage = process.argv[3];
 if (stage !== 'signed' && stage !== 'sent') throw new Error(`pause stage must be signed or sent, not ${stage}`);
 const PAUSE_MS = 60_000;
 
+// The payout each transfer this process signed pays (a transfer signed by an earlier process is named by its signature).
+const payoutOf = new Map();
+
 const pause = async (prepared) => {
-  process.stderr.write(`IOCLI_TEST_PAUSED ${stage} ${prepared.signature}\n`);
+  process.stderr.write(`IOCLI_TEST_PAUSED ${stage} ${payoutOf.get(prepared.signature) ?? prepared.signature}\n`);
   await new Promise((resolve) => setTimeout(resolve, PAUSE_MS));
 };
 
 await serveCoordinatorProcess(process.argv[2], {
   wrapPayoutSender: (sender) => ({
-    prepare: (payout) => sender.prepare(payout),
+    prepare: async (payout) => {
+      const prepared = await sender.prepare(payout);
+      payoutOf.set(prepared.signature, payout.claimId);
+      return prepared;
+    },
     status: (prepared) => sender.status(prepared),
     send: async (prepared) => {
       if (stage === 'signed') await pause(prepared);
