@@ -80,7 +80,10 @@ export function createRelay(options: RelayOptions): Relay {
 
   const allStreams = () => [...links.values()].flatMap((link) => [...link.streams.values()]);
   const forwarded = new Set<ForwardedStream>();
-  const countFor = (predicate: (s: { leaseId: string; renter: string }) => boolean) => allStreams().filter(predicate).length + [...forwarded].filter(predicate).length;
+  // Streams between the limit check and their registration (a database read and the upgrade lie between).
+  const reserved = new Set<{ leaseId: string; renter: string }>();
+  const countFor = (predicate: (s: { leaseId: string; renter: string }) => boolean) =>
+    allStreams().filter(predicate).length + [...forwarded].filter(predicate).length + [...reserved].filter(predicate).length;
 
   async function recordLink(nodeId: string, held: boolean): Promise<void> {
     const replicaUrl = options.replicaUrl();
@@ -204,13 +207,16 @@ export function createRelay(options: RelayOptions): Relay {
     });
   }
 
-  /** The node to bridge a renter's stream to, within the stream limits. */
-  async function streamNode(renter: string, target: StreamTarget): Promise<string> {
+  /** The node to bridge a renter's stream to, within the stream limits, and the stream's place held until released. */
+  async function streamNode(renter: string, target: StreamTarget): Promise<{ nodeId: string; release: () => void }> {
     const { leaseId } = target;
     const nodeId = await leaseNodeFor(options.db, renter, target);
     if (countFor((s) => s.leaseId === leaseId) >= limits.perLease) throw new HttpError(429, 'RELAY_STREAM_LIMIT', `Lease ${leaseId} already has ${limits.perLease} open streams.`, 'Close some (exec sessions, forwarded connections) and retry.');
     if (countFor((s) => s.renter === renter) >= limits.perRenter) throw new HttpError(429, 'RELAY_STREAM_LIMIT', `This wallet already has ${limits.perRenter} open streams.`, 'Close some and retry.');
-    return nodeId;
+    // Checked and held in one synchronous step: streams opened at the same moment cannot all pass the check.
+    const reservation = { leaseId, renter };
+    reserved.add(reservation);
+    return { nodeId, release: () => reserved.delete(reservation) };
   }
 
   const shuttingDown = () => new HttpError(503, 'SHUTTING_DOWN', 'The coordinator is shutting down.');
@@ -224,21 +230,34 @@ export function createRelay(options: RelayOptions): Relay {
   async function openStream(upgrade: AcceptableUpgrade, renter: string, target: StreamTarget): Promise<void> {
     if (closing) throw shuttingDown();
     const open = parseOpen(target);
-    const nodeId = await streamNode(renter, target);
-    const link = links.get(nodeId);
-    if (link) {
+    // The place is held until the stream is registered or the socket goes away, whichever comes first.
+    const { nodeId, release } = await streamNode(renter, target);
+    upgrade.socket.once('close', release);
+    try {
+      const link = links.get(nodeId);
+      if (link) {
+        upgrade.hijack();
+        wss.handleUpgrade(upgrade.request, upgrade.socket, upgrade.head, (ws) => {
+          release();
+          bridge(link, ws, renter, open);
+        });
+        return;
+      }
+      // A stream another replica forwarded is never forwarded again.
+      const replicaUrl = options.replicaUrl();
+      const holder = isForwarded(upgrade.request.headers) || !replicaUrl ? undefined : await options.db.selectFrom('relay_links').select(['replica_url', 'replica_secret']).where('node_id', '=', nodeId).executeTakeFirst();
+      if (!holder || holder.replica_secret === secret) {
+        throw new HttpError(503, 'AGENT_NOT_CONNECTED', `The provider's agent for node ${nodeId} is not connected to the relay.`, 'The provider may be offline or restarting; retry in a few seconds.');
+      }
       upgrade.hijack();
-      wss.handleUpgrade(upgrade.request, upgrade.socket, upgrade.head, (ws) => bridge(link, ws, renter, open));
-      return;
+      wss.handleUpgrade(upgrade.request, upgrade.socket, upgrade.head, (ws) => {
+        release();
+        forwardStream(holder, target.url, renter, ws, target.leaseId, forwarded, now);
+      });
+    } catch (error) {
+      release();
+      throw error;
     }
-    // A stream another replica forwarded is never forwarded again.
-    const replicaUrl = options.replicaUrl();
-    const holder = isForwarded(upgrade.request.headers) || !replicaUrl ? undefined : await options.db.selectFrom('relay_links').select(['replica_url', 'replica_secret']).where('node_id', '=', nodeId).executeTakeFirst();
-    if (!holder || holder.replica_secret === secret) {
-      throw new HttpError(503, 'AGENT_NOT_CONNECTED', `The provider's agent for node ${nodeId} is not connected to the relay.`, 'The provider may be offline or restarting; retry in a few seconds.');
-    }
-    upgrade.hijack();
-    wss.handleUpgrade(upgrade.request, upgrade.socket, upgrade.head, (ws) => forwardStream(holder, target.url, renter, ws, target.leaseId, forwarded, now));
   }
 
   // Ended leases and idle streams are closed here; the agent's own end (container gone) closes the rest.
