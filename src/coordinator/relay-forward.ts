@@ -1,6 +1,7 @@
 // Relay streams between replicas: a renter's stream that lands on a replica without the agent's link is piped to the
 // replica that holds it (relay_links names it, with a secret only replicas can read). The forwarding replica already
 // checked the renter's signature and burned its nonce, so it vouches for the renter with the holder's secret.
+import type { Kysely } from 'kysely';
 import { timingSafeEqual } from 'node:crypto';
 import WebSocket from 'ws';
 import { channelMessage, CHANNEL, MAX_CHUNK, zeroMask, type StreamStatus } from '../api/relay-protocol.js';
@@ -80,4 +81,20 @@ export function forwardStream(target: { replica_url: string; replica_secret: str
     upstream.close();
   });
   renterWs.on('error', () => {});
+}
+
+/** Records (or, on release, removes) that this replica holds the node's link, so other replicas forward to it. */
+export async function recordRelayLink(db: Kysely<any>, link: { nodeId: string; replicaUrl: string | undefined; secret: string; held: boolean; at: number }): Promise<void> {
+  const { nodeId, replicaUrl, secret, at } = link;
+  if (!replicaUrl) return;
+  if (link.held) {
+    await db
+      .insertInto('relay_links')
+      .values({ node_id: nodeId, replica_url: replicaUrl, replica_secret: secret, updated_at: at })
+      .onConflict((oc) => oc.column('node_id').doUpdateSet({ replica_url: replicaUrl, replica_secret: secret, updated_at: at }))
+      .execute();
+  } else {
+    // Only this replica's own record: a newer link on another replica has overwritten it with its secret.
+    await db.deleteFrom('relay_links').where('node_id', '=', nodeId).where('replica_secret', '=', secret).execute();
+  }
 }

@@ -25,7 +25,7 @@ import {
 import { keepSocketAlive } from '../api/relay-keep-alive.js';
 import type { AcceptableUpgrade } from './http/routes.js';
 import { HttpError } from './http-error.js';
-import { forwardedRenter, forwardStream, isForwarded, type ForwardedStream } from './relay-forward.js';
+import { forwardedRenter, forwardStream, isForwarded, recordRelayLink, type ForwardedStream } from './relay-forward.js';
 import { endedLeases, leaseNodeFor, parseOpen, type StreamTarget } from './relay-open.js';
 import { execOnLink, type AgentLink, type RelayExecOutcome, type RenterStream } from './relay-streams.js';
 
@@ -85,19 +85,7 @@ export function createRelay(options: RelayOptions): Relay {
   const countFor = (predicate: (s: { leaseId: string; renter: string }) => boolean) =>
     allStreams().filter(predicate).length + [...forwarded].filter(predicate).length + [...reserved].filter(predicate).length;
 
-  async function recordLink(nodeId: string, held: boolean): Promise<void> {
-    const replicaUrl = options.replicaUrl();
-    if (!replicaUrl) return;
-    if (held) {
-      await options.db
-        .insertInto('relay_links')
-        .values({ node_id: nodeId, replica_url: replicaUrl, replica_secret: secret, updated_at: now() })
-        .onConflict((oc) => oc.column('node_id').doUpdateSet({ replica_url: replicaUrl, replica_secret: secret, updated_at: now() }))
-        .execute();
-    } else {
-      await options.db.deleteFrom('relay_links').where('node_id', '=', nodeId).where('replica_secret', '=', secret).execute();
-    }
-  }
+  const recordLink = (nodeId: string, held: boolean) => recordRelayLink(options.db, { nodeId, replicaUrl: options.replicaUrl(), secret, held, at: now() });
 
   function adoptAgent(nodeId: string, ws: WebSocket): void {
     const previous = links.get(nodeId);
