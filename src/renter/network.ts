@@ -49,6 +49,7 @@ export function resolveRenterNetwork(settings: NetworkSettings, answer: { info: 
     mint: info?.mint ?? null,
     decimals: info?.decimals ?? TOKEN_DECIMALS,
     ...(info?.symbol !== undefined ? { symbol: info.symbol } : {}),
+    // The network takes payments when it names a mint; a dev coordinator without one accepts unpaid leases.
     paymentRequired: (info?.mint ?? null) !== null,
     ...(info ? { coordinator: info } : { unreachable: 'error' in answer ? answer.error : undefined }),
   };

@@ -38,11 +38,6 @@ export interface SimulationResult {
   unitsConsumed?: number;
 }
 
-/** The network takes payments when it names a mint; a dev coordinator without one accepts unpaid leases. */
-export function paymentRequired(network: NetworkInfo): boolean {
-  return network.mint !== null;
-}
-
 /** How to get tokens on this network: the faucet where there is one, else an address to send to. */
 export function fundingHint(network: NetworkInfo, address: string, shortBy: number): string {
   const needed = tokens(shortBy, network.decimals);
