@@ -1,6 +1,8 @@
 // What this machine offers: host facts from systeminformation, GPUs from nvidia-smi, merged by PCI bus id.
 import { resolveGpuModel } from '../domain/gpu-catalogue.js';
-import { queryNvidiaSmi, type MigDevice, type MigMode, type NvidiaSmiGpu, type NvidiaSmiResult } from './nvidia-smi.js';
+import { queryNvidiaSmi, type NvidiaSmiResult } from './nvidia-smi.js';
+import type { MigMode, NvidiaSmiGpu } from './nvidia-smi-query.js';
+import type { MigDevice } from './nvidia-smi-text.js';
 
 export interface HostInfo {
   hostname: string;
