@@ -13,7 +13,7 @@
 //   round proves only that a table of the right words could be produced, not that it stayed resident. Proving
 //   residency against such a node needs a memory-hard table committed by a Merkle root and opened with its parents
 //   (a proof of space, a third round); the README's threat model lists it as not covered.
-import { parseSeed, type Seed } from './challenge.js';
+import { parseSeed, type Seed } from './challenge-matrices.js';
 import { resolveGpuModel } from './gpu-catalogue.js';
 
 export interface VramParams {
