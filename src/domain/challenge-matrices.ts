@@ -3,7 +3,8 @@
 // know the matrices before the challenge is issued. The VRAM round (vram.ts) draws its words from the same seed. Pure.
 import type { ChallengeParams } from './challenge-params.js';
 
-function fmix32(h: number): number {
+/** MurmurHash3's 32-bit finaliser: the mixing step of every PRF call here and in the VRAM round. */
+export function fmix32(h: number): number {
   h ^= h >>> 16;
   h = Math.imul(h, 0x85ebca6b);
   h ^= h >>> 13;

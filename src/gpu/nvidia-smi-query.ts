@@ -89,7 +89,16 @@ export function refusedQueryField(output: string): string | null {
 /** MIG mode of a GPU: Enabled/Disabled, null where the GPU has no MIG ([N/A], consumer cards) or the driver did not say. */
 export type MigMode = 'enabled' | 'disabled' | null;
 
-export interface NvidiaSmiGpu {
+/** A GPU's live readings (what telemetry reports): utilisation in %, temperature in °C, power in W; null where the driver gives none. */
+export interface GpuReadings {
+  utilizationGpu: number | null;
+  utilizationMemory: number | null;
+  temperatureC: number | null;
+  powerW: number | null;
+  powerLimitW: number | null;
+}
+
+export interface NvidiaSmiGpu extends GpuReadings {
   index: number;
   uuid: string;
   name: string;
@@ -99,11 +108,6 @@ export interface NvidiaSmiGpu {
   driver: string | null;
   /** As nvidia-smi writes it: 8-hex-digit domain, e.g. "00000000:18:00.0". */
   pciBusId: string | null;
-  utilizationGpu: number | null;
-  utilizationMemory: number | null;
-  temperatureC: number | null;
-  powerW: number | null;
-  powerLimitW: number | null;
   migMode: MigMode;
   /** The GPU's MIG instances when MIG is enabled (from `nvidia-smi -L`); empty otherwise. */
   migDevices: MigDevice[];
