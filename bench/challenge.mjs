@@ -9,19 +9,12 @@
 import { spawnSync } from 'node:child_process';
 import { randomBytes, randomFillSync } from 'node:crypto';
 import { fileURLToPath } from 'node:url';
-import {
-  challengeOps,
-  checkOpenings,
-  CPU_STAND_IN_PARAMS,
-  expectedEntry,
-  leafCount,
-  leafHash,
-  parseSeed,
-  sampleEntries,
-  sizeChallenge,
-  solveChallenge,
-  verifyMerklePath,
-} from '../dist/src/domain/challenge.js';
+import { checkOpenings, sampleEntries } from '../dist/src/domain/challenge.js';
+import { expectedEntry, parseSeed } from '../dist/src/domain/challenge-matrices.js';
+import { leafHash, verifyMerklePath } from '../dist/src/domain/challenge-merkle.js';
+import { CPU_STAND_IN_PARAMS, leafCount } from '../dist/src/domain/challenge-params.js';
+import { challengeOps, sizeChallenge } from '../dist/src/domain/challenge-sizing.js';
+import { solveChallenge } from '../dist/src/domain/challenge-solver.js';
 import { checkVramAnswers, CPU_STAND_IN_VRAM, fillVram, sampleVramQueries, vramWord } from '../dist/src/domain/vram.js';
 
 const ROUNDS = Number(process.argv[2] ?? 20);

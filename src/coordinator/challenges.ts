@@ -3,7 +3,9 @@
 // A node is `verified` only through a passed challenge, until it ages out; nothing the node says about itself counts.
 import { randomBytes, randomFillSync } from 'node:crypto';
 import type { ChallengeAnswer, ChallengeCommit, ChallengeOffer, ChallengeResult, ChallengeSamples } from '../api/schemas.js';
-import { challengeDeadlineMs, checkOpenings, sampleEntries, sizeChallenge, validParams, type GpuChallenge } from '../domain/challenge.js';
+import { checkOpenings, sampleEntries, type GpuChallenge } from '../domain/challenge.js';
+import { validParams } from '../domain/challenge-params.js';
+import { challengeDeadlineMs, sizeChallenge } from '../domain/challenge-sizing.js';
 import { checkVramAnswers, sampleVramQueries, validVramParams } from '../domain/vram.js';
 import { iso, newId, type CoordinatorContext } from './context.js';
 import type { Db } from './db.js';

@@ -13,7 +13,7 @@
 //   round proves only that a table of the right words could be produced, not that it stayed resident. Proving
 //   residency against such a node needs a memory-hard table committed by a Merkle root and opened with its parents
 //   (a proof of space, a third round); the README's threat model lists it as not covered.
-import { parseSeed, type Seed } from './challenge.js';
+import { fmix32, parseSeed, type Seed } from './challenge-matrices.js';
 import { resolveGpuModel } from './gpu-catalogue.js';
 
 export interface VramParams {
@@ -43,15 +43,6 @@ export function sizeVram(model: string, simulated: boolean, scale = 1): VramPara
   if (!gb) return undefined;
   const words = Math.max(1024, Math.floor((VRAM_FILL_SHARE * gb * 2 ** 30 * scale) / 4));
   return { words, rounds: VRAM_ROUNDS, queries: VRAM_QUERIES };
-}
-
-function fmix32(h: number): number {
-  h ^= h >>> 16;
-  h = Math.imul(h, 0x85ebca6b);
-  h ^= h >>> 13;
-  h = Math.imul(h, 0xc2b2ae35);
-  h ^= h >>> 16;
-  return h >>> 0;
 }
 
 /** Word `index` of the table: `rounds` chained PRF calls keyed by the seed (indices go past 2³², hence hi and lo). */

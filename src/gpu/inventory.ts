@@ -1,6 +1,8 @@
 // What this machine offers: host facts from systeminformation, GPUs from nvidia-smi, merged by PCI bus id.
 import { resolveGpuModel } from '../domain/gpu-catalogue.js';
-import { queryNvidiaSmi, type MigDevice, type MigMode, type NvidiaSmiGpu, type NvidiaSmiResult } from './nvidia-smi.js';
+import { queryNvidiaSmi, type NvidiaSmiResult } from './nvidia-smi.js';
+import type { GpuReadings, MigMode, NvidiaSmiGpu } from './nvidia-smi-query.js';
+import type { MigDevice } from './nvidia-smi-text.js';
 
 export interface HostInfo {
   hostname: string;
@@ -14,7 +16,7 @@ export interface HostInfo {
   diskFreeBytes: number | null;
 }
 
-export interface GpuInfo {
+export interface GpuInfo extends GpuReadings {
   index: number;
   uuid: string;
   /** As the driver reports it, e.g. "NVIDIA H100 80GB HBM3". */
@@ -27,11 +29,6 @@ export interface GpuInfo {
   cuda: string | null;
   /** Linux form, e.g. "0000:18:00.0". */
   pciBus: string | null;
-  utilizationGpu: number | null;
-  utilizationMemory: number | null;
-  temperatureC: number | null;
-  powerW: number | null;
-  powerLimitW: number | null;
   /** 'enabled': the GPU is split into MIG instances and cannot serve as a whole GPU (see `isWholeGpu`). */
   migMode: MigMode;
   /** Its MIG instances when MIG is enabled, each with its own `MIG-…` UUID; empty otherwise. */

@@ -4,7 +4,8 @@
 // Real GPUs answer with the challenge kernel (src/provider/challenge-kernel.ts): an int8 GEMM + Merkle program run in a
 // locked-down container limited to the challenged GPU. An agent without one leaves a real GPU's challenge to expire and says why.
 import type { ChallengeOffer, ChallengeResult } from '../api/schemas.js';
-import { solveChallenge, type Opening } from '../domain/challenge.js';
+import type { Opening } from '../domain/challenge.js';
+import { solveChallenge } from '../domain/challenge-solver.js';
 import { fillVram } from '../domain/vram.js';
 import { errorText, type AgentSession } from './agent-session.js';
 import type { ProviderApi } from './agent-types.js';

@@ -2,7 +2,7 @@
 // within the short VRAM window, and must equal the words recomputed from the seed.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { ChallengeOffer } from '../../src/api/schemas.js';
-import { parseSeed } from '../../src/domain/challenge.js';
+import { parseSeed } from '../../src/domain/challenge-matrices.js';
 import { vramWord } from '../../src/domain/vram.js';
 import { openChallenge, solveAs } from '../support/challenges.js';
 import { ENGINES, newKeypair, nodeSpec, startTestCoordinator, type TestCoordinator } from '../support/coordinator.js';

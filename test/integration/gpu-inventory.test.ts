@@ -14,7 +14,15 @@ const root = fileURLToPath(new URL('../../', import.meta.url));
 const fixtures = join(root, 'test/fixtures/gpu');
 // Inside the repository (git-ignored) so the child resolves execa and systeminformation from node_modules.
 const work = join(root, '.iocli-test', `gpu-inventory-${process.pid}`);
-const SOURCES = ['src/errors.ts', 'src/domain/gpu-catalogue.ts', 'src/gpu/nvidia-smi.ts', 'src/gpu/inventory.ts'];
+const SOURCES = [
+  'src/errors.ts',
+  'src/domain/gpu-catalogue.ts',
+  'src/gpu/nvidia-smi-query.ts',
+  'src/gpu/nvidia-smi-text.ts',
+  'src/gpu/nvidia-smi-diagnosis.ts',
+  'src/gpu/nvidia-smi.ts',
+  'src/gpu/inventory.ts',
+];
 
 const PROBE = `
 const started = performance.now();

@@ -1,7 +1,9 @@
 // Answers a node's open GPU challenge from a test, the honest way (the CPU solver) or a dishonest one.
 import type { ApiClient } from '../../src/api/client.js';
 import type { ChallengeOffer, ChallengeResult } from '../../src/api/schemas.js';
-import { committedAnswers, parseSeed, solveChallenge, totalEntries, type SolvedChallenge } from '../../src/domain/challenge.js';
+import { parseSeed } from '../../src/domain/challenge-matrices.js';
+import { totalEntries } from '../../src/domain/challenge-params.js';
+import { committedAnswers, solveChallenge, type SolvedChallenge } from '../../src/domain/challenge-solver.js';
 import { vramWord } from '../../src/domain/vram.js';
 
 /** The node's open challenge, as its heartbeat reply carries it (undefined: none). */

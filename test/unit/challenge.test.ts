@@ -1,22 +1,11 @@
 // The GPU challenge protocol (src/domain/challenge.ts): honest answers pass, every kind of wrong answer fails.
 import { randomBytes } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
-import {
-  challengeDeadlineMs,
-  challengeOps,
-  checkOpenings,
-  committedAnswers,
-  CPU_STAND_IN_PARAMS,
-  DEADLINE_SLACK,
-  expectedEntry,
-  leafCount,
-  parseSeed,
-  sampleEntries,
-  sizeChallenge,
-  solveChallenge,
-  totalEntries,
-  type ChallengeParams,
-} from '../../src/domain/challenge.js';
+import { checkOpenings, sampleEntries } from '../../src/domain/challenge.js';
+import { expectedEntry, parseSeed } from '../../src/domain/challenge-matrices.js';
+import { CPU_STAND_IN_PARAMS, leafCount, totalEntries, type ChallengeParams } from '../../src/domain/challenge-params.js';
+import { challengeDeadlineMs, challengeOps, DEADLINE_SLACK, sizeChallenge } from '../../src/domain/challenge-sizing.js';
+import { committedAnswers, solveChallenge } from '../../src/domain/challenge-solver.js';
 
 const small: ChallengeParams = { n: 16, k: 64, batches: 3, leafEntries: 4, samples: 40 };
 const seed = () => randomBytes(16).toString('hex');

@@ -2,7 +2,8 @@ import { execFileSync } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import { diskFreeFor, isWholeGpu, mergeGpuFacts, normalisePciBusId, type PciGpuController } from '../../src/gpu/inventory.js';
-import { DEFAULT_QUERY_FIELDS, parseNvidiaSmiCsv, type NvidiaSmiResult } from '../../src/gpu/nvidia-smi.js';
+import type { NvidiaSmiResult } from '../../src/gpu/nvidia-smi.js';
+import { DEFAULT_QUERY_FIELDS, parseNvidiaSmiCsv } from '../../src/gpu/nvidia-smi-query.js';
 
 /** What the scenario's recorded nvidia-smi answers to iocli's query (the replaying stand-in projects the recorded CSV). */
 const recordedQuery = (scenario: string) =>

@@ -3,17 +3,9 @@ import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import { ExternalError } from '../../src/errors.js';
-import {
-  DEFAULT_QUERY_FIELDS,
-  diagnoseNvidiaSmiFailure,
-  parseHelpQueryGpu,
-  parseMigMemory,
-  parseNvidiaSmiCsv,
-  parseNvidiaSmiList,
-  parseNvidiaSmiVersions,
-  planQueryFields,
-  refusedQueryField,
-} from '../../src/gpu/nvidia-smi.js';
+import { diagnoseNvidiaSmiFailure } from '../../src/gpu/nvidia-smi-diagnosis.js';
+import { DEFAULT_QUERY_FIELDS, parseHelpQueryGpu, parseNvidiaSmiCsv, planQueryFields, refusedQueryField } from '../../src/gpu/nvidia-smi-query.js';
+import { parseMigMemory, parseNvidiaSmiList, parseNvidiaSmiVersions } from '../../src/gpu/nvidia-smi-text.js';
 
 const fixture = (scenario: string, file: string) => readFileSync(new URL(`../fixtures/gpu/${scenario}/${file}`, import.meta.url), 'utf8');
 /** What the scenario's recorded nvidia-smi answers to iocli's query (the replaying stand-in projects the recorded CSV). */

@@ -1,7 +1,8 @@
 // The VRAM round (src/domain/vram.ts): sized from the catalogue's memory per model, words recomputed from the seed.
 import { randomBytes } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
-import { parseSeed, sizeChallenge } from '../../src/domain/challenge.js';
+import { parseSeed } from '../../src/domain/challenge-matrices.js';
+import { sizeChallenge } from '../../src/domain/challenge-sizing.js';
 import { checkVramAnswers, CPU_STAND_IN_VRAM, fillVram, sampleVramQueries, sizeVram, validVramParams, vramWord, VRAM_FILL_SHARE } from '../../src/domain/vram.js';
 
 const GiB = 2 ** 30;
