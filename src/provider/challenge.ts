@@ -9,6 +9,7 @@ import { fillVram } from '../domain/vram.js';
 import { errorText, type AgentSession } from './agent-session.js';
 import type { ProviderApi } from './agent-types.js';
 import { runChallengeKernel, type ChallengeKernelOptions } from './challenge-kernel.js';
+import type { KernelImageStep } from './challenge-kernel-image.js';
 
 /** One GPU's computed part: its root, the openings on demand, and what to release afterwards (a kernel container). */
 export interface ComputedPart {
@@ -91,7 +92,9 @@ export async function answerChallengeOffer(
 }
 
 export function createChallengeResponder(session: AgentSession, input: { api: ProviderApi; nodeId: string; kernel?: ChallengeKernelOptions }): ChallengeResponder {
-  const solveGpu = input.kernel ? kernelSolver(input.kernel, input.nodeId) : undefined;
+  // A missing kernel image is pulled or built on the first challenge (minutes on a rig): the log says which and when done.
+  const kernel = input.kernel && { ...input.kernel, onImageStep: (step: KernelImageStep) => { input.kernel?.onImageStep?.(step); session.emit({ type: 'kernel-image', ...step }); } };
+  const solveGpu = kernel ? kernelSolver(kernel, input.nodeId) : undefined;
   const seen = new Set<string>();
   const running = new Set<Promise<void>>();
   return {

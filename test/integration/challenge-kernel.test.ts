@@ -4,7 +4,7 @@
 // Only --gpus is off (no NVIDIA runtime here); everything the kernel answers is computed.
 import { execFile } from 'node:child_process';
 import { randomBytes, randomFillSync } from 'node:crypto';
-import { mkdtemp, rm } from 'node:fs/promises';
+import { copyFile, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -168,18 +168,29 @@ describe.skipIf(Boolean(unavailable))('the agent answers a real-GPU challenge wi
     expect(left.stdout.trim()).toBe('');
   }, 180_000);
 
-  it('pulls a missing kernel image first, and says so when it cannot (a registry on a closed loopback port)', async () => {
-    const gpu = { uuid: 'GPU-pull-test-0', model: 'NVIDIA GeForce RTX 4090', kind: 'gpu' as const, params: { n: 16, k: 8, batches: 1, leafEntries: 16, samples: 1 }, seed: '0'.repeat(32), deadlineMs: 1_000 };
-    const attempt = runChallengeKernel({ image: '127.0.0.1:1/iocli-test/no-such-kernel:1', gpuFlag: false }, { nodeId: 'node_pull', challengeId: 'chal_pull', gpu, signal: new AbortController().signal });
-    await expect(attempt).rejects.toThrow(/could not pull the challenge kernel image 127\.0\.0\.1:1\/iocli-test\/no-such-kernel:1/);
-    // Present images are used as they are: the offline one answers.
-    const answer = await runChallengeKernel({ image: image.ref, gpuFlag: false, memoryBytes: 256 * 1024 * 1024 }, { nodeId: 'node_pull', challengeId: 'chal_present', gpu, signal: new AbortController().signal });
+  it('builds a missing kernel image it cannot pull (a registry on a closed loopback port), then answers with it', async () => {
+    // The shipped Dockerfile's shape on an offline base: FROM a local image, COPY the shipped kernel.py (legacy builder:
+    // no registry is asked). The image name is unpullable, so the agent's path is inspect → pull fails → build → run.
+    const gpu = { uuid: 'GPU-build-test-0', model: 'NVIDIA GeForce RTX 4090', kind: 'gpu' as const, params: { n: 16, k: 8, batches: 1, leafEntries: 16, samples: 1 }, seed: '1'.repeat(32), deadlineMs: 1_000 };
+    const buildContext = await mkdtemp(join(tmpdir(), 'iocli-kernel-context-'));
+    const built = `127.0.0.1:1/iocli-test/kernel-built:${process.pid}-${Date.now()}`;
+    const steps: string[] = [];
     try {
-      expect(answer.root).toBe(solveChallenge(gpu.seed, gpu.params).root);
+      await copyFile(KERNEL_SCRIPT, join(buildContext, 'kernel.py'));
+      await writeFile(join(buildContext, 'Dockerfile'), `FROM ${image.ref}\nCOPY kernel.py /opt/iocli/kernel.py\nUSER 65534:65534\n`);
+      const options = { image: built, gpuFlag: false, memoryBytes: 256 * 1024 * 1024, buildContext, dockerEnv: { DOCKER_BUILDKIT: '0' }, onImageStep: (step: { state: string }) => steps.push(step.state) };
+      const answer = await runChallengeKernel(options, { nodeId: 'node_build', challengeId: 'chal_build', gpu, signal: new AbortController().signal });
+      try {
+        expect(answer.root).toBe(solveChallenge(gpu.seed, gpu.params).root);
+      } finally {
+        await answer.close();
+      }
+      expect(steps).toEqual(['pulling', 'building', 'build-progress', 'build-progress', 'build-progress', 'ready']);
     } finally {
-      await answer.close();
+      await docker(['image', 'rm', '-f', built]);
+      await rm(buildContext, { recursive: true, force: true });
     }
-  }, 60_000);
+  }, 120_000);
 
   it('a GPU with less memory than its model claims cannot fill the table and does not pass', async () => {
     // The table is 90% of 24 GB / 80 = 276 MB; the kernel's container (standing in for the GPU's memory) has 128 MiB.
