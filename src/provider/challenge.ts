@@ -53,6 +53,7 @@ export async function answerChallengeOffer(
   const solved = new Map<string, ComputedPart>();
   // One GPU failing stops the others' kernels too (their containers are removed), instead of leaving them running.
   const parts = new AbortController();
+  let firstFailure: { error: unknown } | undefined;
   const stopParts = () => parts.abort();
   signal.addEventListener('abort', stopParts, { once: true });
   try {
@@ -64,13 +65,15 @@ export async function answerChallengeOffer(
           if (!solver) throw new Error(`no GPU challenge kernel is available to this agent for ${gpu.uuid} (${gpu.model})`);
           solved.set(gpu.uuid, await solver(gpu, { challengeId: offer.id, signal: parts.signal }));
         } catch (error) {
+          firstFailure ??= { error };
           parts.abort();
           throw error;
         }
       }),
     );
-    const failed = settled.find((result) => result.status === 'rejected');
-    if (failed) throw failed.reason;
+    // The GPU that failed first is the cause; the others' kernels were cancelled because of it.
+    if (firstFailure) throw firstFailure.error;
+    if (settled.some((result) => result.status === 'rejected')) throw new Error('Bug: a GPU part failed without a cause');
     const roots = Object.fromEntries([...solved].map(([uuid, s]) => [uuid, s.root]));
     const drawn = await api.commitChallenge(nodeId, offer.id, { roots }, { signal });
     if (drawn.state === 'expired') return { state: 'expired', detail: 'the commitment arrived after the deadline' };

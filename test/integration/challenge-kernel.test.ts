@@ -12,7 +12,7 @@ import { LABEL_CHALLENGE } from '../../src/domain/challenge-kernel-args.js';
 import { checkOpenings, parseSeed, sampleEntries, solveChallenge, totalEntries, type ChallengeParams } from '../../src/domain/challenge.js';
 import { checkVramAnswers, sampleVramQueries, vramWord } from '../../src/domain/vram.js';
 import type { AgentEvent } from '../../src/provider/agent.js';
-import { runChallengeKernel } from '../../src/provider/challenge-kernel.js';
+import { runChallengeKernel, type ChallengeKernelOptions } from '../../src/provider/challenge-kernel.js';
 import { startTestAgent } from '../support/agent.js';
 import { newKeypair, startTestCoordinator } from '../support/coordinator.js';
 import { docker } from '../support/docker.js';
@@ -122,7 +122,13 @@ describe.skipIf(Boolean(unavailable))('the agent answers a real-GPU challenge wi
     await image?.dispose();
   });
 
-  const runAgent = async (name: string, challenges: Record<string, number>, kernelMemoryBytes: number, until: (events: AgentEvent[]) => AgentEvent | undefined) => {
+  const runAgent = async (
+    name: string,
+    challenges: Record<string, number>,
+    kernelMemoryBytes: number,
+    until: (events: AgentEvent[]) => AgentEvent | undefined,
+    kernel: Partial<ChallengeKernelOptions> = {},
+  ) => {
     const coord = await startTestCoordinator('sqlite', { dev: false, heartbeatGraceMs: 60_000, challenges: { allowanceMs: 30_000, answerWindowMs: 20_000, vramWindowMs: 20_000, perDay: 4, ...challenges } });
     const dataDir = await mkdtemp(join(tmpdir(), 'iocli-kernel-agent-'));
     const controller = new AbortController();
@@ -136,7 +142,7 @@ describe.skipIf(Boolean(unavailable))('the agent answers a real-GPU challenge wi
       machineId,
       simulate: '2:RTX4090',
       registration: { simulated: false, gpus },
-      challengeKernel: { image: image.ref, gpuFlag: false, memoryBytes: kernelMemoryBytes },
+      challengeKernel: { image: image.ref, gpuFlag: false, memoryBytes: kernelMemoryBytes, ...kernel },
       dataDir,
       signal: controller.signal,
       events,
@@ -191,6 +197,29 @@ describe.skipIf(Boolean(unavailable))('the agent answers a real-GPU challenge wi
       await rm(buildContext, { recursive: true, force: true });
     }
   }, 120_000);
+
+  it('an agent whose kernel image is missing builds it on the first challenge, logs each step, and passes', async () => {
+    const buildContext = await mkdtemp(join(tmpdir(), 'iocli-kernel-context-'));
+    const built = `127.0.0.1:1/iocli-test/kernel-agent-built:${process.pid}-${Date.now()}`;
+    try {
+      await copyFile(KERNEL_SCRIPT, join(buildContext, 'kernel.py'));
+      await writeFile(join(buildContext, 'Dockerfile'), `FROM ${image.ref}\nCOPY kernel.py /opt/iocli/kernel.py\n`);
+      const { verdict, events, verified } = await runAgent('build', { workScale: 1e-9 }, 512 * 1024 * 1024, (all) => all.find((e) => e.type === 'challenge' && e.state !== 'started'), {
+        image: built,
+        buildContext,
+        dockerEnv: { DOCKER_BUILDKIT: '0' },
+      });
+      expect(verdict).toMatchObject({ type: 'challenge', state: 'passed' });
+      expect(verified).toBe(true);
+      // Two GPUs, one pull and one build between them.
+      const steps = events.filter((e) => e.type === 'kernel-image').map((e) => (e as { state: string }).state);
+      expect(steps.filter((s) => s !== 'build-progress')).toEqual(['pulling', 'building', 'ready']);
+      expect(events.find((e) => e.type === 'kernel-image' && e.state === 'building')).toMatchObject({ context: buildContext, command: `docker build --force-rm -t ${built} ${buildContext}` });
+    } finally {
+      await docker(['image', 'rm', '-f', built]);
+      await rm(buildContext, { recursive: true, force: true });
+    }
+  }, 180_000);
 
   it('a GPU with less memory than its model claims cannot fill the table and does not pass', async () => {
     // The table is 90% of 24 GB / 80 = 276 MB; the kernel's container (standing in for the GPU's memory) has 128 MiB.
