@@ -80,9 +80,9 @@ export const NOUNS: Record<string, NounEntry> = {
     },
   },
   provide: {
-    summary: "Share this machine's GPUs: preflight, register, run the provider agent (status, logs, install-service, why, bond, unbond)",
+    summary: "Share this machine's GPUs: preflight, register, run the provider agent (status, logs, install-service, why, bond, unbond, kernel-image)",
     load: async () => {
-      const [p, s, l, i, w, b, u] = await Promise.all([
+      const [p, s, l, i, w, b, u, k] = await Promise.all([
         import('./provide/start.js'),
         import('./provide/status.js'),
         import('./provide/logs.js'),
@@ -90,8 +90,9 @@ export const NOUNS: Record<string, NounEntry> = {
         import('./provide/why.js'),
         import('./provide/bond.js'),
         import('./provide/unbond.js'),
+        import('./provide/kernel-image.js'),
       ]);
-      return [p.provide, s.provideStatus, l.provideLogs, i.provideInstallService, w.provideWhy, b.provideBond, u.provideUnbond];
+      return [p.provide, s.provideStatus, l.provideLogs, i.provideInstallService, w.provideWhy, b.provideBond, u.provideUnbond, k.provideKernelImage];
     },
   },
   network: {

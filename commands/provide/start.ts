@@ -7,6 +7,7 @@ import { parseGpuSelection, parseSimulateGpus, validateRegion, type GpuSelection
 import { parseTokenAmount } from '../../src/domain/money.js';
 import { UsageError } from '../../src/errors.js';
 import { providerDataDir } from '../../src/provider/data-dir.js';
+import { DEFAULT_CHALLENGE_KERNEL_IMAGE } from '../../src/provider/challenge-kernel.js';
 
 /** The flags as commander hands them over; `provide install-service` forwards them as given. */
 export interface ProvideFlags {
@@ -120,6 +121,11 @@ export function parseProvideFlags(flags: ProvideFlags, env: ParsedArgv['env']): 
   };
 }
 
+/** The challenge kernel image this machine's agent runs: IOCLI_CHALLENGE_IMAGE, else the default. */
+export function challengeImage(env: ParsedArgv['env']): string {
+  return env.IOCLI_CHALLENGE_IMAGE || DEFAULT_CHALLENGE_KERNEL_IMAGE;
+}
+
 export async function runProvide(options: ProvideOptions, ctx: Context) {
   const [{ runProviderPreflight, preflightData, preflightError }, { renderChecksToStderr, renderPreflight }] = await Promise.all([
     import('../../src/provider/preflight.js'),
@@ -134,6 +140,7 @@ export async function runProvide(options: ProvideOptions, ctx: Context) {
       simulate: options.simulate,
       detect: async () => (await import('../../src/gpu/inventory.js')).detectInventory({ signal: ctx.signal }),
       isolation: async (docker) => (await import('../../src/provider/lease-isolation.js')).gatherIsolationFacts(runtime, docker),
+      kernelImage: { image: challengeImage(ctx.env), present: async () => (await import('../../src/provider/challenge-kernel-image.js')).kernelImagePresent(challengeImage(ctx.env), { signal: ctx.signal }) },
     });
   } finally {
     spinner.stop();
@@ -176,7 +183,7 @@ export async function runProvide(options: ProvideOptions, ctx: Context) {
     drainTimeoutMs: options.drainTimeoutMs,
     shipLogs: options.shipLogs,
     verify: options.verify,
-    challengeImage: ctx.env.IOCLI_CHALLENGE_IMAGE || undefined,
+    challengeImage: challengeImage(ctx.env),
     report: ctx.out,
   });
   const data = {

@@ -1,5 +1,6 @@
 // The provider agent's public shapes: the API it needs, the events it emits, its options and its summary.
 import type { ChallengeKernelOptions } from './challenge-kernel.js';
+import type { KernelImageStep } from './challenge-kernel-image.js';
 import type { ChallengeAnswer, ChallengeCommit, ChallengeResult, ChallengeSamples, ProbeAnswer, ProbeResult } from '../api/schemas.js';
 import type { AssignmentsResponse, HeartbeatRequest, Node, RegisterNodeRequest, UploadLogsRequest, HeartbeatResponse } from '../api/schemas.js';
 import type { ContainerRuntime, PullProgress } from '../docker/runtime.js';
@@ -44,6 +45,7 @@ export type AgentEvent =
   | { type: 'verification'; results: GpuVerification[] }
   | { type: 'challenge'; id: string; state: 'started'; kind: 'gpu' | 'cpu-stand-in'; gpus: number }
   | { type: 'challenge'; id: string; state: 'passed' | 'failed' | 'expired' | 'issued' | 'committed' | 'cancelled' | 'error'; ms: number; detail?: string }
+  | ({ type: 'kernel-image' } & KernelImageStep)
   | { type: 'draining'; stopWorkloads: boolean; waitingFor?: string[] }
   | { type: 'stopped'; leftRunning: string[]; stoppedLeases: string[] };
 

@@ -5,8 +5,12 @@ import { createInterface } from 'node:readline';
 import { buildKernelRunArgs } from '../domain/challenge-kernel-args.js';
 import type { Opening } from '../domain/challenge.js';
 import type { ChallengeOffer } from '../api/schemas.js';
+import { ensureKernelImage, type KernelImageStep } from './challenge-kernel-image.js';
 
-/** The image `provide` runs for real GPUs; built from src/provider/challenge-kernel/Dockerfile. Override per node. */
+/**
+ * The image `provide` runs for real GPUs, built from src/provider/challenge-kernel/Dockerfile (the agent builds it when
+ * no registry has it: src/provider/challenge-kernel-image.ts). Override per node.
+ */
 export const DEFAULT_CHALLENGE_KERNEL_IMAGE = 'ghcr.io/iocli/challenge-kernel:0.1.0';
 
 export interface ChallengeKernelOptions {
@@ -17,6 +21,12 @@ export interface ChallengeKernelOptions {
   /** Host memory for the kernel process (default 8 GiB: the product tables live in VRAM, the openings on the host). */
   memoryBytes?: number;
   cpus?: number;
+  /** Where `docker build` finds the Dockerfile when the image is missing and cannot be pulled (default: the shipped one). */
+  buildContext?: string;
+  /** Extra environment for the docker CLI's pull and build (tests: DOCKER_BUILDKIT=0). */
+  dockerEnv?: Record<string, string>;
+  /** Pulling or building a missing image takes minutes on a rig: the agent logs each step. */
+  onImageStep?: (step: KernelImageStep) => void;
 }
 
 /** A computed challenge whose openings come from a running kernel; `close` ends the container. */
@@ -30,25 +40,6 @@ export interface KernelAnswer {
 }
 
 const STDERR_TAIL = 4_000;
-
-// One pull per image per agent process: the first challenge on a fresh rig fetches the kernel, later ones find it.
-const pulled = new Map<string, Promise<void>>();
-
-/** Pulls the kernel image unless present (the run itself never pulls). */
-async function ensureKernelImage(docker: string, image: string, signal: AbortSignal): Promise<void> {
-  const { execa } = await import('execa');
-  const env = { DOCKER_CLI_HINTS: 'false' };
-  if ((await execa(docker, ['image', 'inspect', '--format', '{{.Id}}', image], { reject: false, env })).exitCode === 0) return;
-  let pulling = pulled.get(image);
-  if (!pulling) {
-    pulling = execa(docker, ['pull', '--quiet', image], { reject: false, env, cancelSignal: signal }).then((result) => {
-      if (result.exitCode !== 0) throw new Error(`could not pull the challenge kernel image ${image}: ${String(result.stderr).trim().split('\n').at(-1)}`);
-    });
-    pulled.set(image, pulling);
-    pulling.catch(() => pulled.delete(image));
-  }
-  await pulling;
-}
 
 /** Starts the kernel for one GPU and waits for its root. Rejects (and removes the container) on any failure or abort. */
 export async function runChallengeKernel(
@@ -68,7 +59,8 @@ export async function runChallengeKernel(
     cpus: options.cpus ?? 1,
     name,
   });
-  await ensureKernelImage(docker, options.image, input.signal);
+  // The run itself never pulls: a missing image is pulled, or else built, first (once per image per process).
+  await ensureKernelImage({ image: options.image, dockerPath: docker, buildContext: options.buildContext, dockerEnv: options.dockerEnv, signal: input.signal, onStep: options.onImageStep });
   const child = execa(docker, args, { stdin: 'pipe', stdout: 'pipe', stderr: 'pipe', reject: false, buffer: false, cancelSignal: input.signal, env: { DOCKER_CLI_HINTS: 'false' } });
   let stderr = '';
   child.stderr?.setEncoding('utf8');

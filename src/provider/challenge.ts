@@ -10,6 +10,7 @@ import { fillVram } from '../domain/vram.js';
 import { errorText, type AgentSession } from './agent-session.js';
 import type { ProviderApi } from './agent-types.js';
 import { runChallengeKernel, type ChallengeKernelOptions } from './challenge-kernel.js';
+import type { KernelImageStep } from './challenge-kernel-image.js';
 
 /** One GPU's computed part: its root, the openings on demand, and what to release afterwards (a kernel container). */
 export interface ComputedPart {
@@ -53,6 +54,7 @@ export async function answerChallengeOffer(
   const solved = new Map<string, ComputedPart>();
   // One GPU failing stops the others' kernels too (their containers are removed), instead of leaving them running.
   const parts = new AbortController();
+  let firstFailure: { error: unknown } | undefined;
   const stopParts = () => parts.abort();
   signal.addEventListener('abort', stopParts, { once: true });
   try {
@@ -64,13 +66,15 @@ export async function answerChallengeOffer(
           if (!solver) throw new Error(`no GPU challenge kernel is available to this agent for ${gpu.uuid} (${gpu.model})`);
           solved.set(gpu.uuid, await solver(gpu, { challengeId: offer.id, signal: parts.signal }));
         } catch (error) {
+          firstFailure ??= { error };
           parts.abort();
           throw error;
         }
       }),
     );
-    const failed = settled.find((result) => result.status === 'rejected');
-    if (failed) throw failed.reason;
+    // The GPU that failed first is the cause; the others' kernels were cancelled because of it.
+    if (firstFailure) throw firstFailure.error;
+    if (settled.some((result) => result.status === 'rejected')) throw new Error('Bug: a GPU part failed without a cause');
     const roots = Object.fromEntries([...solved].map(([uuid, s]) => [uuid, s.root]));
     const drawn = await api.commitChallenge(nodeId, offer.id, { roots }, { signal });
     if (drawn.state === 'expired') return { state: 'expired', detail: 'the commitment arrived after the deadline' };
@@ -92,7 +96,9 @@ export async function answerChallengeOffer(
 }
 
 export function createChallengeResponder(session: AgentSession, input: { api: ProviderApi; nodeId: string; kernel?: ChallengeKernelOptions }): ChallengeResponder {
-  const solveGpu = input.kernel ? kernelSolver(input.kernel, input.nodeId) : undefined;
+  // A missing kernel image is pulled or built on the first challenge (minutes on a rig): the log says which and when done.
+  const kernel = input.kernel && { ...input.kernel, onImageStep: (step: KernelImageStep) => { input.kernel?.onImageStep?.(step); session.emit({ type: 'kernel-image', ...step }); } };
+  const solveGpu = kernel ? kernelSolver(kernel, input.nodeId) : undefined;
   const seen = new Set<string>();
   const running = new Set<Promise<void>>();
   return {

@@ -76,6 +76,18 @@ export function describeAgentEvent(event: AgentEvent): EventLine | undefined {
     case 'challenge':
       if (event.state === 'started') return { level: 'info', text: `GPU challenge ${event.id}: answering for ${event.gpus} GPU${event.gpus === 1 ? '' : 's'}${event.kind === 'cpu-stand-in' ? ' (CPU stand-in for simulated GPUs)' : ''}…` };
       return { level: event.state === 'passed' || event.state === 'cancelled' ? 'info' : 'warn', text: `GPU challenge ${event.id}: ${event.state} in ${event.ms} ms${event.detail ? ` (${event.detail})` : ''}` };
+    case 'kernel-image':
+      switch (event.state) {
+        case 'pulling':
+          return { level: 'info', text: `Challenge kernel image ${event.image} is missing here: pulling it…` };
+        case 'building':
+          return { level: 'warn', text: `Could not pull the challenge kernel image ${event.image} (${event.pullError}): building it from ${event.context} (${event.command}); this takes minutes, the base image is large…` };
+        case 'build-progress':
+          return { level: 'info', text: `Building ${event.image}: ${event.line}` };
+        case 'ready':
+          return { level: 'info', text: `Challenge kernel image ${event.image} ${event.source} in ${(event.ms / 1000).toFixed(1)} s` };
+      }
+      return undefined;
     case 'draining':
       return {
         level: 'info',

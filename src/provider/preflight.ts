@@ -11,7 +11,7 @@ import type { SimulatedGpuRequest } from './options.js';
 export type CheckStatus = 'ok' | 'warn' | 'fail' | 'skipped';
 
 export interface PreflightCheck {
-  id: 'docker' | 'docker-daemon' | 'nvidia-runtime' | 'gpus' | 'driver' | 'disk' | 'lease-user' | 'lease-network' | 'lease-limits';
+  id: 'docker' | 'docker-daemon' | 'nvidia-runtime' | 'gpus' | 'driver' | 'disk' | 'lease-user' | 'lease-network' | 'lease-limits' | 'kernel-image';
   title: string;
   status: CheckStatus;
   message: string;
@@ -37,6 +37,8 @@ export interface ProviderPreflight {
   host: HostFacts;
   /** What isolation leases get here (with the `isolation` option and a reachable daemon). */
   isolation?: NodeIsolation;
+  /** Whether the challenge kernel image is here (real GPUs, with the `kernelImage` option and a reachable daemon). */
+  kernelImage?: { image: string; present: boolean };
 }
 
 export interface PreflightOptions {
@@ -51,6 +53,11 @@ export interface PreflightOptions {
   minDiskBytes?: number;
   /** Lease isolation facts (src/provider/lease-isolation.ts's gatherIsolationFacts); absent: those checks are left out. */
   isolation?: (docker: DockerPreflight) => Promise<IsolationFacts>;
+  /**
+   * The challenge kernel image real GPUs answer challenges with (src/provider/challenge-kernel-image.ts): missing only
+   * warns, since the agent pulls or builds it on the first challenge. Absent, or with simulated GPUs: not checked.
+   */
+  kernelImage?: { image: string; present: () => Promise<boolean> };
 }
 
 const GIB = 1024 ** 3;
@@ -163,6 +170,27 @@ export async function runProviderPreflight(options: PreflightOptions): Promise<P
     }
   }
 
+  let kernelImage: { image: string; present: boolean } | undefined;
+  if (options.kernelImage && !simulated) {
+    const { image } = options.kernelImage;
+    if (!docker.daemonReachable) {
+      checks.push({ id: 'kernel-image', title: 'Challenge kernel image', status: 'skipped', message: 'needs a reachable Docker daemon' });
+    } else {
+      kernelImage = { image, present: await options.kernelImage.present() };
+      checks.push(
+        kernelImage.present
+          ? { id: 'kernel-image', title: 'Challenge kernel image', status: 'ok', message: `${image} present` }
+          : {
+              id: 'kernel-image',
+              title: 'Challenge kernel image',
+              status: 'warn',
+              message: `${image} is not here yet: the agent pulls it, or else builds it (minutes), on the first GPU challenge`,
+              hint: 'Prepare it now: iocli provide kernel-image',
+            },
+      );
+    }
+  }
+
   const minDisk = options.minDiskBytes ?? 5 * GIB;
   if (disk === null) {
     checks.push({ id: 'disk', title: 'Free disk', status: 'warn', message: 'Could not read free disk space.' });
@@ -190,7 +218,7 @@ export async function runProviderPreflight(options: PreflightOptions): Promise<P
     isolation = found.isolation;
   }
 
-  return { ok: checks.every((check) => check.status !== 'fail'), simulated, checks, docker, inventory, host, ...(isolation ? { isolation } : {}) };
+  return { ok: checks.every((check) => check.status !== 'fail'), simulated, checks, docker, inventory, host, ...(isolation ? { isolation } : {}), ...(kernelImage ? { kernelImage } : {}) };
 }
 
 /** The preflight as `provide --preflight --json` prints it (and as a failed start's error details carry it). */
@@ -205,6 +233,7 @@ export function preflightData(preflight: ProviderPreflight) {
     docker: { client: preflight.docker.clientVersion, server: preflight.docker.serverVersion, runtimes: preflight.docker.runtimes },
     host: preflight.host,
     isolation: preflight.isolation ?? null,
+    kernelImage: preflight.kernelImage ?? null,
   };
 }
 

@@ -4,7 +4,7 @@
 // Only --gpus is off (no NVIDIA runtime here); everything the kernel answers is computed.
 import { execFile } from 'node:child_process';
 import { randomBytes, randomFillSync } from 'node:crypto';
-import { mkdtemp, rm } from 'node:fs/promises';
+import { copyFile, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -15,7 +15,7 @@ import { totalEntries, type ChallengeParams } from '../../src/domain/challenge-p
 import { solveChallenge } from '../../src/domain/challenge-solver.js';
 import { checkVramAnswers, sampleVramQueries, vramWord } from '../../src/domain/vram.js';
 import type { AgentEvent } from '../../src/provider/agent.js';
-import { runChallengeKernel } from '../../src/provider/challenge-kernel.js';
+import { runChallengeKernel, type ChallengeKernelOptions } from '../../src/provider/challenge-kernel.js';
 import { startTestAgent } from '../support/agent.js';
 import { newKeypair, startTestCoordinator } from '../support/coordinator.js';
 import { docker } from '../support/docker.js';
@@ -125,7 +125,13 @@ describe.skipIf(Boolean(unavailable))('the agent answers a real-GPU challenge wi
     await image?.dispose();
   });
 
-  const runAgent = async (name: string, challenges: Record<string, number>, kernelMemoryBytes: number, until: (events: AgentEvent[]) => AgentEvent | undefined) => {
+  const runAgent = async (
+    name: string,
+    challenges: Record<string, number>,
+    kernelMemoryBytes: number,
+    until: (events: AgentEvent[]) => AgentEvent | undefined,
+    kernel: Partial<ChallengeKernelOptions> = {},
+  ) => {
     const coord = await startTestCoordinator('sqlite', { dev: false, heartbeatGraceMs: 60_000, challenges: { allowanceMs: 30_000, answerWindowMs: 20_000, vramWindowMs: 20_000, perDay: 4, ...challenges } });
     const dataDir = await mkdtemp(join(tmpdir(), 'iocli-kernel-agent-'));
     const controller = new AbortController();
@@ -139,7 +145,7 @@ describe.skipIf(Boolean(unavailable))('the agent answers a real-GPU challenge wi
       machineId,
       simulate: '2:RTX4090',
       registration: { simulated: false, gpus },
-      challengeKernel: { image: image.ref, gpuFlag: false, memoryBytes: kernelMemoryBytes },
+      challengeKernel: { image: image.ref, gpuFlag: false, memoryBytes: kernelMemoryBytes, ...kernel },
       dataDir,
       signal: controller.signal,
       events,
@@ -171,18 +177,52 @@ describe.skipIf(Boolean(unavailable))('the agent answers a real-GPU challenge wi
     expect(left.stdout.trim()).toBe('');
   }, 180_000);
 
-  it('pulls a missing kernel image first, and says so when it cannot (a registry on a closed loopback port)', async () => {
-    const gpu = { uuid: 'GPU-pull-test-0', model: 'NVIDIA GeForce RTX 4090', kind: 'gpu' as const, params: { n: 16, k: 8, batches: 1, leafEntries: 16, samples: 1 }, seed: '0'.repeat(32), deadlineMs: 1_000 };
-    const attempt = runChallengeKernel({ image: '127.0.0.1:1/iocli-test/no-such-kernel:1', gpuFlag: false }, { nodeId: 'node_pull', challengeId: 'chal_pull', gpu, signal: new AbortController().signal });
-    await expect(attempt).rejects.toThrow(/could not pull the challenge kernel image 127\.0\.0\.1:1\/iocli-test\/no-such-kernel:1/);
-    // Present images are used as they are: the offline one answers.
-    const answer = await runChallengeKernel({ image: image.ref, gpuFlag: false, memoryBytes: 256 * 1024 * 1024 }, { nodeId: 'node_pull', challengeId: 'chal_present', gpu, signal: new AbortController().signal });
+  it('builds a missing kernel image it cannot pull (a registry on a closed loopback port), then answers with it', async () => {
+    // The shipped Dockerfile's shape on an offline base: FROM a local image, COPY the shipped kernel.py (legacy builder:
+    // no registry is asked). The image name is unpullable, so the agent's path is inspect → pull fails → build → run.
+    const gpu = { uuid: 'GPU-build-test-0', model: 'NVIDIA GeForce RTX 4090', kind: 'gpu' as const, params: { n: 16, k: 8, batches: 1, leafEntries: 16, samples: 1 }, seed: '1'.repeat(32), deadlineMs: 1_000 };
+    const buildContext = await mkdtemp(join(tmpdir(), 'iocli-kernel-context-'));
+    const built = `127.0.0.1:1/iocli-test/kernel-built:${process.pid}-${Date.now()}`;
+    const steps: string[] = [];
     try {
-      expect(answer.root).toBe(solveChallenge(gpu.seed, gpu.params).root);
+      await copyFile(KERNEL_SCRIPT, join(buildContext, 'kernel.py'));
+      await writeFile(join(buildContext, 'Dockerfile'), `FROM ${image.ref}\nCOPY kernel.py /opt/iocli/kernel.py\nUSER 65534:65534\n`);
+      const options = { image: built, gpuFlag: false, memoryBytes: 256 * 1024 * 1024, buildContext, dockerEnv: { DOCKER_BUILDKIT: '0' }, onImageStep: (step: { state: string }) => steps.push(step.state) };
+      const answer = await runChallengeKernel(options, { nodeId: 'node_build', challengeId: 'chal_build', gpu, signal: new AbortController().signal });
+      try {
+        expect(answer.root).toBe(solveChallenge(gpu.seed, gpu.params).root);
+      } finally {
+        await answer.close();
+      }
+      expect(steps).toEqual(['pulling', 'building', 'build-progress', 'build-progress', 'build-progress', 'ready']);
     } finally {
-      await answer.close();
+      await docker(['image', 'rm', '-f', built]);
+      await rm(buildContext, { recursive: true, force: true });
     }
-  }, 60_000);
+  }, 120_000);
+
+  it('an agent whose kernel image is missing builds it on the first challenge, logs each step, and passes', async () => {
+    const buildContext = await mkdtemp(join(tmpdir(), 'iocli-kernel-context-'));
+    const built = `127.0.0.1:1/iocli-test/kernel-agent-built:${process.pid}-${Date.now()}`;
+    try {
+      await copyFile(KERNEL_SCRIPT, join(buildContext, 'kernel.py'));
+      await writeFile(join(buildContext, 'Dockerfile'), `FROM ${image.ref}\nCOPY kernel.py /opt/iocli/kernel.py\n`);
+      const { verdict, events, verified } = await runAgent('build', { workScale: 1e-9 }, 512 * 1024 * 1024, (all) => all.find((e) => e.type === 'challenge' && e.state !== 'started'), {
+        image: built,
+        buildContext,
+        dockerEnv: { DOCKER_BUILDKIT: '0' },
+      });
+      expect(verdict).toMatchObject({ type: 'challenge', state: 'passed' });
+      expect(verified).toBe(true);
+      // Two GPUs, one pull and one build between them.
+      const steps = events.filter((e) => e.type === 'kernel-image').map((e) => (e as { state: string }).state);
+      expect(steps.filter((s) => s !== 'build-progress')).toEqual(['pulling', 'building', 'ready']);
+      expect(events.find((e) => e.type === 'kernel-image' && e.state === 'building')).toMatchObject({ context: buildContext, command: `docker build --force-rm -t ${built} ${buildContext}` });
+    } finally {
+      await docker(['image', 'rm', '-f', built]);
+      await rm(buildContext, { recursive: true, force: true });
+    }
+  }, 180_000);
 
   it('a GPU with less memory than its model claims cannot fill the table and does not pass', async () => {
     // The table is 90% of 24 GB / 80 = 276 MB; the kernel's container (standing in for the GPU's memory) has 128 MiB.

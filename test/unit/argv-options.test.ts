@@ -122,6 +122,9 @@ const ACCEPTED: Array<[string, string, unknown, Env?]> = [
   ['provide bond', 'provide bond', { dataDir: PROVIDER_DIR }],
   ['provide bond --gpus 0,1 --node node_1 --data-dir /d', 'provide bond', { dataDir: '/d', node: 'node_1', gpus: '0,1' }],
   ['provide unbond --gpus 3', 'provide unbond', { dataDir: PROVIDER_DIR, gpus: '3' }],
+  ['provide kernel-image', 'provide kernel-image', { image: 'ghcr.io/iocli/challenge-kernel:0.1.0', build: false }],
+  ['provide kernel-image', 'provide kernel-image', { image: 'registry.example/k:2', build: false }, { IOCLI_CHALLENGE_IMAGE: 'registry.example/k:2' }],
+  ['provide kernel-image --image k:3 --build --context /ctx', 'provide kernel-image', { image: 'k:3', build: true, context: '/ctx' }],
   ['network up', 'network up', { dataDir: NETWORK_DIR, port: 8787, rpcPort: 8899, detach: false, commitment: 'instant', corsOrigins: [] }],
   ['network up', 'network up', { dataDir: '/env/net', port: 8787, rpcPort: 8899, detach: false, commitment: 'instant', corsOrigins: [] }, { IOCLI_DATA_DIR: '/env/net' }],
   [
@@ -143,6 +146,7 @@ const ACCEPTED: Array<[string, string, unknown, Env?]> = [
 // [argv, what the error says]: each exits 2 before anything runs.
 const REFUSED: Array<[string, RegExp, Env?]> = [
   ['demo --gpus 17', /--gpus/],
+  ['provide kernel-image --image UPPER/Case', /image/i],
   ['demo --seconds 0', /--seconds/],
   ['wallet balance not-an-address', /not a Solana address/],
   ['wallet airdrop --sol 5000', /--sol/],

@@ -78,4 +78,22 @@ describe('provider preflight', () => {
     expect(result.ok).toBe(false);
     expect(result.checks.find((c) => c.id === 'disk')).toMatchObject({ status: 'fail', hint: expect.stringMatching(/docker system prune/) });
   });
+
+  it.each([
+    { name: 'present: ok', docker: healthy, simulate: false, present: true, status: 'ok', reported: { image: 'k:1', present: true } },
+    { name: 'missing: a warning with the command to prepare it, nothing blocks', docker: healthy, simulate: false, present: false, status: 'warn', reported: { image: 'k:1', present: false } },
+    { name: 'daemon down: skipped', docker: down, simulate: false, present: true, status: 'skipped', reported: undefined },
+    { name: 'simulated GPUs: not checked (the CPU stand-in answers)', docker: healthy, simulate: true, present: false, status: undefined, reported: undefined },
+  ])('the challenge kernel image, $name', async ({ docker, simulate, present, status, reported }) => {
+    let asked = 0;
+    const kernelImage = { image: 'k:1', present: async () => (asked++, present) };
+    const result = await runProviderPreflight({ runtime: runtime(docker), detect: async () => withGpu, diskPath: '/', kernelImage, ...(simulate ? { simulate: parseSimulateGpus('1') } : {}) });
+    expect(statuses(result)['kernel-image']).toBe(status);
+    expect(result.kernelImage).toEqual(reported);
+    expect(asked).toBe(reported ? 1 : 0);
+    if (status === 'warn') {
+      expect(result.checks.find((c) => c.id === 'kernel-image')!.hint).toBe('Prepare it now: iocli provide kernel-image');
+      expect(result.ok).toBe(true);
+    }
+  });
 });

@@ -79,4 +79,11 @@ describe('agent event lines', () => {
     expect(describeAgentEvent({ type: 'heartbeat', assignments: 0, running: 0, latencyMs: 1 })).toBeUndefined();
     expect(describeAgentEvent({ type: 'container-exited', leaseId: 'L', containerId: 'c', exitCode: 3, oomKilled: false })?.level).toBe('warn');
   });
+
+  it('says clearly when the challenge kernel image is being built, from where, and when it is ready', () => {
+    const building = describeAgentEvent({ type: 'kernel-image', state: 'building', image: 'k:1', context: '/pkg/ctx', command: 'docker build --force-rm -t k:1 /pkg/ctx', pullError: 'manifest unknown' });
+    expect(building).toEqual({ level: 'warn', text: expect.stringMatching(/^Could not pull the challenge kernel image k:1 \(manifest unknown\): building it from \/pkg\/ctx \(docker build --force-rm -t k:1 \/pkg\/ctx\); this takes minutes/) });
+    expect(describeAgentEvent({ type: 'kernel-image', state: 'build-progress', image: 'k:1', line: 'Step 2/5 : RUN pip install' })?.text).toBe('Building k:1: Step 2/5 : RUN pip install');
+    expect(describeAgentEvent({ type: 'kernel-image', state: 'ready', image: 'k:1', source: 'built', ms: 183_400 })?.text).toBe('Challenge kernel image k:1 built in 183.4 s');
+  });
 });
