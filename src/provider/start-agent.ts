@@ -80,6 +80,9 @@ export async function startProviderAgent(input: StartAgentInput): Promise<{ summ
     });
   }
   const removePidFile = await writePidFile(dataDir);
+  const challengeImage = input.challengeImage ?? DEFAULT_CHALLENGE_KERNEL_IMAGE;
+  // Before registering: registration brings a challenge whose deadline a first pull or build (minutes) would miss.
+  if (!input.simulate) await prepareKernelImage(challengeImage, report, log, input.signal);
   const summary = await runProviderAgent({
     api,
     apiUrl: api.baseUrl,
@@ -96,7 +99,7 @@ export async function startProviderAgent(input: StartAgentInput): Promise<{ summ
     shipLogs: input.shipLogs,
     verify: input.verify,
     // Simulated GPUs answer with the in-process CPU stand-in; real ones with the kernel image, one container per GPU.
-    challengeKernel: input.simulate ? undefined : { image: input.challengeImage ?? DEFAULT_CHALLENGE_KERNEL_IMAGE },
+    challengeKernel: input.simulate ? undefined : { image: challengeImage },
     relay: input.keypair
       ? {
           keypair: input.keypair,
@@ -117,4 +120,25 @@ export async function startProviderAgent(input: StartAgentInput): Promise<{ summ
   }).finally(removePidFile);
   await log.flush();
   return { summary, registration };
+}
+
+/** Gets the challenge kernel image onto the rig (present, pulled, or built from the shipped Dockerfile); never fatal:
+ * without it the agent still serves leases, and each challenge tries again. */
+async function prepareKernelImage(image: string, report: { info(text: string): void; warn(text: string): void }, log: { write(level: 'info' | 'warn', text: string): void }, signal?: AbortSignal): Promise<void> {
+  const { ensureKernelImage } = await import('./challenge-kernel-image.js');
+  try {
+    const result = await ensureKernelImage({
+      image,
+      signal,
+      onStep: (step) => {
+        if (step.state === 'pulling') report.info(`Pulling the challenge kernel image ${image} …`);
+        else if (step.state === 'building') report.warn(`Could not pull ${image} (${step.pullError}); building it from ${step.context} (minutes on first use): ${step.command}`);
+      },
+    });
+    if (result.source !== 'present') report.info(`Challenge kernel image ${image} ${result.source} in ${Math.round(result.ms / 1000)} s.`);
+  } catch (error) {
+    const text = `The challenge kernel image ${image} is not available: ${(error as Error).message} Until it is, this node's GPU challenges fail and it is not offered (iocli provide kernel-image prepares it).`;
+    log.write('warn', text);
+    report.warn(text);
+  }
 }
