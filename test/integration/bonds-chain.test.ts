@@ -1,7 +1,6 @@
 // GPU bonds with real money on the local chain (litesvm behind the JSON-RPC facade, the real SolanaPaymentVerifier and
 // SolanaPayoutSender): bond, a node-fault slash paid exactly once with 50 concurrent triggers, unbond after the cooldown,
 // a slash payout across kill -9 between signing and confirmation; token balances on chain equal the ledger.
-import type { ChildProcess } from 'node:child_process';
 import type { Connection } from '@solana/web3.js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createApiClient, type ApiClient } from '../../src/api/client.js';
@@ -13,8 +12,8 @@ import type { Keypair } from '../../src/wallet/keypair.js';
 import { buildLeasePayment } from '../../src/wallet/payment.js';
 import { startTestLocalNetwork, type TestLocalNetwork } from '../support/chain.js';
 import { answerChallenge } from '../support/challenges.js';
-import { createStorage, newKeypair, nodeSpec, startTestCoordinator, type TestCoordinator } from '../support/coordinator.js';
-import { ensureCoordinatorBuilt, kill9, spawnCoordinatorProcess, type CoordinatorProcess } from '../support/coordinator-process.js';
+import { newKeypair, nodeSpec, startTestCoordinator, type TestCoordinator } from '../support/coordinator.js';
+import { chainCrashCoordinators, ensureCoordinatorBuilt, kill9 } from '../support/coordinator-process.js';
 
 const GPU = 'NVIDIA GeForce RTX 4090';
 const PER_GPU = 400_000 * 24;
@@ -119,33 +118,8 @@ describe('GPU bonds on the local chain', () => {
 });
 
 describe('a slash payout across kill -9 between signing and confirmation', () => {
-  const children: ChildProcess[] = [];
-  let storage: Awaited<ReturnType<typeof createStorage>>;
-
-  const start = (pauseAt?: 'signed'): Promise<CoordinatorProcess> =>
-    spawnCoordinatorProcess(
-      {
-        port: 0,
-        dev: false,
-        rateLimit: false,
-        feeBps: 0,
-        heartbeatGraceMs: 600_000,
-        sweepIntervalMs: 200,
-        payoutRetryMs: 300,
-        challenges: { workScale: 1e-9 },
-        ...storage.location,
-        solana: net.solana,
-      },
-      { pauseAt, children },
-    );
-
-  beforeAll(async () => {
-    storage = await createStorage('sqlite');
-  });
-  afterAll(async () => {
-    for (const child of children) await kill9(child);
-    await storage?.release();
-  });
+  const crash = chainCrashCoordinators(() => net.solana, { heartbeatGraceMs: 600_000 });
+  const start = crash.start;
 
   it('pays the renter its slash share exactly once (and the refund once) after a kill -9 mid-payout', async () => {
     const providerKey = await funded(50_000_000n);
@@ -157,7 +131,7 @@ describe('a slash payout across kill -9 between signing and confirmation', () =>
     await kill9(setup.child);
 
     // The node fault happens on a coordinator that pauses after signing each payout; it dies there.
-    const seed = await openDatabase(storage.location);
+    const seed = await openDatabase(crash.location());
     await seed.db.updateTable('nodes').set({ last_heartbeat_at: Date.now() - 3_600_000 }).where('id', '=', node.id).execute();
     await seed.close();
     const crashing = await start('signed');
@@ -180,7 +154,7 @@ describe('a slash payout across kill -9 between signing and confirmation', () =>
     await kill9(final.child);
     await kill9((await start()).child);
     expect(await balance(renterKey.publicKey)).toBe(expected);
-    const db = await openDatabase(storage.location);
+    const db = await openDatabase(crash.location());
     try {
       const payouts = await db.db.selectFrom('claims').select(['kind', 'state', 'amount']).where('owner', '=', renterKey.publicKey).execute();
       expect(payouts.map((p) => [p.kind, p.state, Number(p.amount)]).sort()).toEqual([['refund', 'paid', refund], ['slash', 'paid', award]]);

@@ -2,7 +2,6 @@
 // and SolanaPayoutSender): running minutes a failed liveness probe left unpaid go back to the renter through the payout
 // outbox, each once under concurrent triggers and across a kill -9 between signing and confirmation, and token balances
 // on chain equal the ledger.
-import type { ChildProcess } from 'node:child_process';
 import type { Connection } from '@solana/web3.js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { fundFromFaucet, type LocalNetwork } from '../../src/chain/bootstrap.js';
@@ -14,8 +13,8 @@ import type { Keypair } from '../../src/wallet/keypair.js';
 import { buildLeasePayment } from '../../src/wallet/payment.js';
 import { startTestLocalNetwork, type TestLocalNetwork } from '../support/chain.js';
 import { answerChallenge } from '../support/challenges.js';
-import { createStorage, newKeypair, nodeSpec, startTestCoordinator, type TestCoordinator } from '../support/coordinator.js';
-import { ensureCoordinatorBuilt, kill9, spawnCoordinatorProcess, type CoordinatorProcess } from '../support/coordinator-process.js';
+import { newKeypair, nodeSpec, startTestCoordinator, type TestCoordinator } from '../support/coordinator.js';
+import { chainCrashCoordinators, ensureCoordinatorBuilt, kill9 } from '../support/coordinator-process.js';
 
 const GPU = 'NVIDIA GeForce RTX 4090';
 const PER_GPU = 400_000 * 24;
@@ -140,33 +139,8 @@ describe('frozen minutes on the local chain', () => {
 });
 
 describe('a frozen-minute refund across kill -9 between signing and confirmation', () => {
-  const children: ChildProcess[] = [];
-  let storage: Awaited<ReturnType<typeof createStorage>>;
-  const start = (pauseAt?: 'signed'): Promise<CoordinatorProcess> =>
-    spawnCoordinatorProcess(
-      {
-        port: 0,
-        dev: false,
-        rateLimit: false,
-        feeBps: 0,
-        heartbeatGraceMs: 3_600_000,
-        sweepIntervalMs: 200,
-        payoutRetryMs: 300,
-        challenges: { workScale: 1e-9 },
-        evidence: { meanIntervalMs: 86_400_000, deadlineMs: 600_000, via: 'agent-report' },
-        ...storage.location,
-        solana: net.solana,
-      },
-      { pauseAt, children },
-    );
-
-  beforeAll(async () => {
-    storage = await createStorage('sqlite');
-  });
-  afterAll(async () => {
-    for (const child of children) await kill9(child);
-    await storage?.release();
-  });
+  const crash = chainCrashCoordinators(() => net.solana, { heartbeatGraceMs: 3_600_000, evidence: { meanIntervalMs: 86_400_000, deadlineMs: 600_000, via: 'agent-report' } });
+  const start = crash.start;
 
   it('refunds the frozen minutes exactly once after the coordinator dies with the transfer signed', async () => {
     const providerKey = await funded(50_000_000n);
@@ -186,7 +160,7 @@ describe('a frozen-minute refund across kill -9 between signing and confirmation
 
     // The lease has run 30 minutes, frozen since minute 10 by a failed probe; a new probe is open.
     const t = Date.now();
-    const seed = await openDatabase(storage.location);
+    const seed = await openDatabase(crash.location());
     const row = await seed.db.selectFrom('leases').select(['starts_at', 'started_at', 'ends_at', 'created_at']).where('id', '=', lease.id).executeTakeFirstOrThrow();
     const shift = t - 30 * MINUTE - Number(row.started_at);
     await seed.db
@@ -218,7 +192,7 @@ describe('a frozen-minute refund across kill -9 between signing and confirmation
     await kill9(final.child);
     await kill9((await start()).child);
     expect(await balance(renterKey.publicKey)).toBe(expected);
-    const db = await openDatabase(storage.location);
+    const db = await openDatabase(crash.location());
     try {
       const payouts = await db.db.selectFrom('claims').select(['id', 'state', 'amount']).where('owner', '=', renterKey.publicKey).execute();
       expect(payouts.map((p) => [p.id.split('_')[0], p.state, Number(p.amount)])).toEqual([['frozen', 'paid', 20 * 10_000]]);

@@ -5,6 +5,8 @@ import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
+import { afterAll, beforeAll } from 'vitest';
+import { createStorage } from './coordinator.js';
 
 const ROOT = join(import.meta.dirname, '..', '..');
 const ENTRY = join(ROOT, 'dist', 'src', 'coordinator', 'main-process.js');
@@ -56,4 +58,32 @@ export function kill9(child: ChildProcess): Promise<void> {
     child.once('exit', () => resolve());
     child.kill('SIGKILL');
   });
+}
+
+/**
+ * Coordinator processes over one SQLite store on the local chain, for kill -9 money tests: `start()` runs one (with a
+ * pause at a payout step when asked), the suite's hooks create the store and kill -9 every process it started.
+ */
+export function chainCrashCoordinators(solana: () => unknown, overrides: Record<string, unknown> = {}) {
+  const children: ChildProcess[] = [];
+  let storage: Awaited<ReturnType<typeof createStorage>> | undefined;
+  beforeAll(async () => {
+    storage = await createStorage('sqlite');
+  });
+  afterAll(async () => {
+    for (const child of children) await kill9(child);
+    await storage?.release();
+  });
+  const location = () => {
+    if (!storage) throw new Error('the store is created in beforeAll');
+    return storage.location;
+  };
+  return {
+    location,
+    start: (pauseAt?: 'signed'): Promise<CoordinatorProcess> =>
+      spawnCoordinatorProcess(
+        { port: 0, dev: false, rateLimit: false, feeBps: 0, sweepIntervalMs: 200, payoutRetryMs: 300, challenges: { workScale: 1e-9 }, ...overrides, ...location(), solana: solana() },
+        { pauseAt, children },
+      ),
+  };
 }
