@@ -4,7 +4,7 @@
 import { createInterface } from 'node:readline';
 import { buildKernelRunArgs } from '../domain/challenge-kernel-args.js';
 import type { Opening } from '../domain/challenge.js';
-import type { ChallengeOffer } from '../api/schemas.js';
+import type { ChallengeOffer } from '../api/schemas/provider-trust.js';
 
 /** The image `provide` runs for real GPUs; built from src/provider/challenge-kernel/Dockerfile. Override per node. */
 export const DEFAULT_CHALLENGE_KERNEL_IMAGE = 'ghcr.io/iocli/challenge-kernel:0.1.0';
