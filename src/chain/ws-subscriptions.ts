@@ -7,14 +7,15 @@
 // answered with a growing delay (up to 30 s), which turns its tight retry loop into an occasional retry.
 
 import type { WebSocket, WebSocketServer } from 'ws';
-import type { AccountView, ChainState } from './chain-state.js';
+import type { ChainState } from './chain-state.js';
+import type { AccountView } from './svm-views.js';
 import { commitmentOf, reached, slotAt } from './commitment.js';
 import type { Commitment } from './commitment.js';
 import type { TransactionRecord } from './history.js';
 import { SYSTEM_PROGRAM } from './json-parsed.js';
 import { configOf, encodeAccount, isWritable, programAccountFilter } from './rpc-encoding.js';
 import type { Config } from './rpc-encoding.js';
-import { parsePublicKey } from './chain-state.js';
+import { parsePublicKey } from './wire-transaction.js';
 import { RpcError } from './svm-errors.js';
 
 type Kind = 'account' | 'program' | 'logs' | 'signature' | 'slot' | 'root' | 'slotsUpdates';
