@@ -9,7 +9,7 @@ import type { TransactionMetadata } from 'litesvm/dist/internal.js';
 import { privateKeyFromSecret } from '../api/signing.js';
 import { keypairFromSeed } from '../wallet/keypair.js';
 import type { Keypair } from '../wallet/keypair.js';
-import { BlockhashClock, SLOT_MS } from './blockhash-clock.js';
+import { BlockhashClock } from './blockhash-clock.js';
 import type { CommitmentMode } from './commitment.js';
 import { transactionFee } from './fees.js';
 import { TransactionHistory } from './history.js';
@@ -18,6 +18,7 @@ import { faucetSeedOf, genesisHashOf, Journal, newGenesis, validatorSeedOf } fro
 import type { Genesis } from './journal.js';
 import { blockhashNotFound, simulationValueOf } from './simulation.js';
 import type { SimulateOptions, SimulationValue } from './simulation.js';
+import { SlotTimes } from './slot-times.js';
 import { invalidParams, preflightFailure, toRpcTransactionError } from './svm-errors.js';
 import { innerInstructionsOf, viewOf, type AccountView } from './svm-views.js';
 import { balancesOf, mintDecimalsOf, tokenAccountsHeldBy, tokenAccountsOfMint, type KeyedAccount } from './token-queries.js';
@@ -25,8 +26,6 @@ import { memoOf, parsePublicKey, parseWireTransaction, type ParsedTransaction } 
 
 export { LAMPORTS_PER_SIGNATURE } from './fees.js';
 export const FAUCET_LAMPORTS = 10n ** 18n; // a billion SOL
-/** How far ahead of the clock the slot file's ceiling is written (25 slots = 10 s). */
-const SLOT_FILE_RESERVE = 25;
 
 export interface ChainOptions {
   dataDir?: string;
@@ -46,11 +45,7 @@ export class ChainState {
   readonly commitment: CommitmentMode;
   /** The first slot this process built; the ledger up to it was restored from disk. */
   readonly startSlot: number;
-  private readonly startTime: number;
-  /** Where the previous run stopped (slot and Unix seconds), to date empty slots from before this run. */
-  private readonly savedSlot: { slot: number; time: number } | undefined;
-  /** Unix seconds at which each slot from startSlot on began (for getBlockTime of empty slots). */
-  private readonly slotTimes: number[] = [];
+  private readonly slotTimes: SlotTimes;
   private readonly svm = new LiteSvm();
   private readonly listeners = new Set<LandedListener>();
   private svmSlot = -1;
@@ -74,21 +69,9 @@ export class ChainState {
     // the blockhashes of the last 150 slots before the restart stay valid (they are a function of genesis and slot).
     const saved = journal?.readSlot();
     this.startSlot = Math.max(entries.at(-1)?.slot ?? 0, saved?.slot ?? 0) + 1;
-    this.startTime = Math.floor(Date.now() / 1000);
-    this.savedSlot = saved;
+    this.slotTimes = new SlotTimes(this.startSlot, saved, journal);
     this.clock = new BlockhashClock(this.genesisHash, this.startSlot);
-    this.slotTimes.push(this.startTime);
-    // The slot file holds a ceiling a little ahead of the clock, rewritten only when the clock reaches it (every ~10 s,
-    // not every slot): after a crash the chain resumes past any slot it handed out; close() writes the exact slot.
-    let ceiling = this.startSlot;
-    this.clock.onSlot((slot) => {
-      const now = Math.floor(Date.now() / 1000);
-      while (this.startSlot + this.slotTimes.length <= slot) this.slotTimes.push(now);
-      if (slot >= ceiling) {
-        ceiling = slot + SLOT_FILE_RESERVE;
-        this.journal?.writeSlot({ slot: ceiling, time: now + Math.round((SLOT_FILE_RESERVE * SLOT_MS) / 1000) });
-      }
-    });
+    this.clock.onSlot((slot) => this.slotTimes.reach(slot));
   }
 
   /** A fresh in-memory chain, or the chain stored in `dataDir` (created when missing). */
@@ -111,9 +94,7 @@ export class ChainState {
     if (slot > this.clock.slot || slot < 0) return undefined;
     const landed = this.history.inSlot(slot)[0];
     if (landed) return landed.blockTime;
-    if (slot >= this.startSlot) return this.slotTimes[slot - this.startSlot] ?? this.startTime;
-    const anchor = this.savedSlot ?? { slot: this.startSlot, time: this.startTime };
-    return Math.max(0, anchor.time - Math.round(((anchor.slot - slot) * SLOT_MS) / 1000));
+    return this.slotTimes.timeOf(slot);
   }
 
   onLanded(listener: LandedListener): () => void {
