@@ -1,5 +1,5 @@
 // `iocli offers`: the capacity on the market, cheapest first. A public read: no wallet needed.
-import type { OffersQuery } from '../src/api/schemas.js';
+import type { OffersQuery } from '../src/api/schemas/leases.js';
 import { parsePositiveInt, vramFlagToMb } from '../src/renter/parse.js';
 import type { Context } from './context.js';
 import type { CommandResult, CommandSpec } from './spec.js';

@@ -1,5 +1,5 @@
 // `iocli rent`: quote, confirm, pay, create the lease, and wait until the workload runs (with --follow: until it ends).
-import type { Lease, Quote, QuoteRequest } from '../src/api/schemas.js';
+import type { Lease, Quote, QuoteRequest } from '../src/api/schemas/leases.js';
 import { parseImageRef } from '../src/domain/image-ref.js';
 import { CancelledError, UsageError, UserError } from '../src/errors.js';
 import { parseEnvPairs, parseHours, parsePorts, parsePositiveInt, parseUser, splitCommand, validateIdempotencyKey, vramFlagToMb } from '../src/renter/parse.js';

@@ -1,5 +1,5 @@
 // `iocli lease extend ID --hours H`: pay for more hours on a running lease.
-import type { Lease } from '../../src/api/schemas.js';
+import type { Lease } from '../../src/api/schemas/leases.js';
 import { parseHours, validateIdempotencyKey } from '../../src/renter/parse.js';
 import type { Context } from '../context.js';
 import type { CommandResult, CommandSpec } from '../spec.js';

@@ -1,5 +1,5 @@
 // `iocli provide bond`: deposit the bond per GPU this coordinator asks (GET /v1/network); only bonded GPUs are offered.
-import type { NodeBond } from '../../src/api/schemas.js';
+import type { NodeBond } from '../../src/api/schemas/provider-trust.js';
 import { UsageError } from '../../src/errors.js';
 import { providerDataDir } from '../../src/provider/data-dir.js';
 import type { Context } from '../context.js';

@@ -1,5 +1,5 @@
 // People's view of a node's GPU bond (`iocli provide bond|unbond`).
-import type { NodeBond } from '../../src/api/schemas.js';
+import type { NodeBond } from '../../src/api/schemas/provider-trust.js';
 import { tokens } from '../../src/renter/format.js';
 import type { HumanRenderer } from '../output.js';
 

@@ -1,6 +1,6 @@
 // People's view of one lease and how to reach it: `iocli rent` prints it when the lease runs, `iocli lease show` on
 // request. The facts come from src/renter/format.ts (pure); the layout is here.
-import type { Lease } from '../../src/api/schemas.js';
+import type { Lease } from '../../src/api/schemas/leases.js';
 import { isActiveLeaseState } from '../../src/domain/lease-states.js';
 import { leaseIsolationText, leaseNetworkText, leaseUserText, reachInfo, rootFilesystemText, timeLeft, tokens } from '../../src/renter/format.js';
 import type { HumanRenderer } from '../output.js';

@@ -1,5 +1,5 @@
 // `iocli rewards claim`: pay the claimable rewards out to your wallet.
-import type { Claim } from '../../src/api/schemas.js';
+import type { Claim } from '../../src/api/schemas/rewards.js';
 import { validateIdempotencyKey } from '../../src/renter/parse.js';
 import type { Context } from '../context.js';
 import type { CommandResult, CommandSpec } from '../spec.js';

@@ -9,21 +9,10 @@ import type { HeartbeatSessionClient } from './heartbeat-session.js';
 import { NodeSessions } from './node-sessions.js';
 import { createReplicaList, type ResolveHost } from './replica-list.js';
 import { ResponseShapeError, trustResponse, type Operation, type ResponseReader, type ResponseTypes } from './responses.js';
-import type {
-  BondRequest,
-  ChallengeAnswer,
-  ChallengeCommit,
-  CreateLeaseRequest,
-  ExtendLeaseRequest,
-  FaucetRequest,
-  HeartbeatRequest,
-  OffersQuery,
-  ProbeAnswer,
-  QuoteRequest,
-  RegisterNodeRequest,
-  UnbondRequest,
-  UploadLogsRequest,
-} from './schemas.js';
+import type { CreateLeaseRequest, ExtendLeaseRequest, OffersQuery, QuoteRequest } from './schemas/leases.js';
+import type { FaucetRequest } from './schemas/network.js';
+import type { HeartbeatRequest, RegisterNodeRequest, UploadLogsRequest } from './schemas/nodes.js';
+import type { BondRequest, ChallengeAnswer, ChallengeCommit, ProbeAnswer, UnbondRequest } from './schemas/provider-trust.js';
 import { createSigner, type SigningKeypair } from './signing.js';
 
 export { ApiError } from './api-error.js';

@@ -2,7 +2,7 @@
 // again when the server forgot one, and skipped ahead when the server says the sequence number is behind.
 import { ApiError } from './api-error.js';
 import { createSessionKeyPair, deriveSessionKey, HeartbeatSessionClient } from './heartbeat-session.js';
-import type { HeartbeatSession } from './schemas.js';
+import type { HeartbeatSession } from './schemas/nodes.js';
 
 const RENEW_BEFORE_MS = 60_000;
 

@@ -1,29 +1,11 @@
 // What each coordinator operation answers, by operationId (src/coordinator/http/route-table.ts). Types only: the
 // client's start-up pays nothing for it. response-schemas.ts proves, at compile time, that each type is what the shared
 // zod schema of that answer produces, and checks answers at run time for clients that ask it to.
-import type {
-  AssignmentsResponse,
-  ChallengeResult,
-  ChallengeSamples,
-  Claim,
-  FaucetResponse,
-  Health,
-  HeartbeatResponse,
-  HeartbeatSession,
-  Lease,
-  LeasesResponse,
-  LogsResponse,
-  NetworkInfo,
-  Node,
-  NodeBond,
-  NodeDetail,
-  NodeWhy,
-  OffersResponse,
-  ProbeResult,
-  Quote,
-  Rewards,
-  StopLeaseResponse,
-} from './schemas.js';
+import type { Lease, LeasesResponse, LogsResponse, OffersResponse, Quote, StopLeaseResponse } from './schemas/leases.js';
+import type { FaucetResponse, Health, NetworkInfo } from './schemas/network.js';
+import type { AssignmentsResponse, HeartbeatResponse, HeartbeatSession, Node, NodeDetail } from './schemas/nodes.js';
+import type { ChallengeResult, ChallengeSamples, NodeBond, NodeWhy, ProbeResult } from './schemas/provider-trust.js';
+import type { Claim, Rewards } from './schemas/rewards.js';
 
 export interface ResponseTypes {
   health: Health;

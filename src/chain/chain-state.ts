@@ -2,69 +2,34 @@
 // transaction history with balances, a faucet, persistence). Synchronous: Node's single thread orders everything.
 
 import { sign as ed25519Sign } from 'node:crypto';
-import { PublicKey, SystemProgram, Transaction, VersionedTransaction } from '@solana/web3.js';
+import { PublicKey, SystemProgram, Transaction } from '@solana/web3.js';
 import bs58 from 'bs58';
 import { Account, FailedTransactionMetadata, LiteSvm } from 'litesvm/dist/internal.js';
 import type { TransactionMetadata } from 'litesvm/dist/internal.js';
 import { privateKeyFromSecret } from '../api/signing.js';
 import { keypairFromSeed } from '../wallet/keypair.js';
 import type { Keypair } from '../wallet/keypair.js';
-import { BlockhashClock, SLOT_MS } from './blockhash-clock.js';
+import { BlockhashClock } from './blockhash-clock.js';
 import type { CommitmentMode } from './commitment.js';
 import { transactionFee } from './fees.js';
 import { TransactionHistory } from './history.js';
-import type { InnerInstructionRecord, TransactionRecord } from './history.js';
+import type { TransactionRecord } from './history.js';
 import { faucetSeedOf, genesisHashOf, Journal, newGenesis, validatorSeedOf } from './journal.js';
 import type { Genesis } from './journal.js';
-import { invalidParams, preflightFailure, RpcError, toRpcTransactionError } from './svm-errors.js';
-import type { RpcTransactionError } from './svm-errors.js';
-import { isTokenProgram, parseMintDecimals, parseTokenAccount, TOKEN_2022_PROGRAM, TOKEN_PROGRAM, uiTokenAmount } from './token-accounts.js';
-import type { ParsedTokenAccount, TokenBalance } from './token-accounts.js';
+import { blockhashNotFound, simulationValueOf } from './simulation.js';
+import type { SimulateOptions, SimulationValue } from './simulation.js';
+import { SlotTimes } from './slot-times.js';
+import { invalidParams, preflightFailure, toRpcTransactionError } from './svm-errors.js';
+import { innerInstructionsOf, viewOf, type AccountView } from './svm-views.js';
+import { balancesOf, mintDecimalsOf, tokenAccountsHeldBy, tokenAccountsOfMint, type KeyedAccount } from './token-queries.js';
+import { memoOf, parsePublicKey, parseWireTransaction, type ParsedTransaction } from './wire-transaction.js';
 
 export { LAMPORTS_PER_SIGNATURE } from './fees.js';
 export const FAUCET_LAMPORTS = 10n ** 18n; // a billion SOL
-/** How far ahead of the clock the slot file's ceiling is written (25 slots = 10 s). */
-const SLOT_FILE_RESERVE = 25;
-const MEMO_PROGRAMS = new Set(['MemoSq4gqABAXKb96qnH8TysNcWxMyWCqXgDLGmfcHr', 'Memo1UhkJRfHyvLMcVucJwxXeuD728EqVDDwQDxFMNo']);
-
-export interface AccountView {
-  lamports: bigint;
-  data: Uint8Array;
-  owner: string;
-  executable: boolean;
-  rentEpoch: bigint;
-}
-
-export interface SimulationValue {
-  err: RpcTransactionError | null;
-  logs: string[];
-  /** The requested accounts as the transaction leaves them (null entries for accounts that would not exist). */
-  accounts: (AccountView | null)[] | null;
-  unitsConsumed: number;
-  returnData: { programId: string; data: [string, 'base64'] } | null;
-  innerInstructions: InnerInstructionRecord[] | null;
-  replacementBlockhash: { blockhash: string; lastValidBlockHeight: number } | null;
-  /** Account keys of the simulated message, so callers can resolve inner-instruction indexes. */
-  accountKeys: string[];
-}
-
-export interface SimulateOptions {
-  sigVerify?: boolean;
-  replaceRecentBlockhash?: boolean;
-  /** Addresses whose post-simulation state to return. */
-  accounts?: string[];
-  innerInstructions?: boolean;
-}
 
 export interface ChainOptions {
   dataDir?: string;
   commitment?: CommitmentMode;
-}
-
-interface ParsedTransaction {
-  tx: VersionedTransaction;
-  raw: Uint8Array;
-  signature: string;
 }
 
 type LandedListener = (record: TransactionRecord) => void;
@@ -80,11 +45,7 @@ export class ChainState {
   readonly commitment: CommitmentMode;
   /** The first slot this process built; the ledger up to it was restored from disk. */
   readonly startSlot: number;
-  private readonly startTime: number;
-  /** Where the previous run stopped (slot and Unix seconds), to date empty slots from before this run. */
-  private readonly savedSlot: { slot: number; time: number } | undefined;
-  /** Unix seconds at which each slot from startSlot on began (for getBlockTime of empty slots). */
-  private readonly slotTimes: number[] = [];
+  private readonly slotTimes: SlotTimes;
   private readonly svm = new LiteSvm();
   private readonly listeners = new Set<LandedListener>();
   private svmSlot = -1;
@@ -108,21 +69,9 @@ export class ChainState {
     // the blockhashes of the last 150 slots before the restart stay valid (they are a function of genesis and slot).
     const saved = journal?.readSlot();
     this.startSlot = Math.max(entries.at(-1)?.slot ?? 0, saved?.slot ?? 0) + 1;
-    this.startTime = Math.floor(Date.now() / 1000);
-    this.savedSlot = saved;
+    this.slotTimes = new SlotTimes(this.startSlot, saved, journal);
     this.clock = new BlockhashClock(this.genesisHash, this.startSlot);
-    this.slotTimes.push(this.startTime);
-    // The slot file holds a ceiling a little ahead of the clock, rewritten only when the clock reaches it (every ~10 s,
-    // not every slot): after a crash the chain resumes past any slot it handed out; close() writes the exact slot.
-    let ceiling = this.startSlot;
-    this.clock.onSlot((slot) => {
-      const now = Math.floor(Date.now() / 1000);
-      while (this.startSlot + this.slotTimes.length <= slot) this.slotTimes.push(now);
-      if (slot >= ceiling) {
-        ceiling = slot + SLOT_FILE_RESERVE;
-        this.journal?.writeSlot({ slot: ceiling, time: now + Math.round((SLOT_FILE_RESERVE * SLOT_MS) / 1000) });
-      }
-    });
+    this.clock.onSlot((slot) => this.slotTimes.reach(slot));
   }
 
   /** A fresh in-memory chain, or the chain stored in `dataDir` (created when missing). */
@@ -145,9 +94,7 @@ export class ChainState {
     if (slot > this.clock.slot || slot < 0) return undefined;
     const landed = this.history.inSlot(slot)[0];
     if (landed) return landed.blockTime;
-    if (slot >= this.startSlot) return this.slotTimes[slot - this.startSlot] ?? this.startTime;
-    const anchor = this.savedSlot ?? { slot: this.startSlot, time: this.startTime };
-    return Math.max(0, anchor.time - Math.round(((anchor.slot - slot) * SLOT_MS) / 1000));
+    return this.slotTimes.timeOf(slot);
   }
 
   onLanded(listener: LandedListener): () => void {
@@ -194,16 +141,7 @@ export class ChainState {
       parsed.tx.message.recentBlockhash = replacementBlockhash.blockhash;
       raw = parsed.tx.serialize();
     } else if (!this.clock.isValid(parsed.tx.message.recentBlockhash)) {
-      return {
-        err: 'BlockhashNotFound',
-        logs: [],
-        accounts: null,
-        unitsConsumed: 0,
-        returnData: null,
-        innerInstructions: null,
-        replacementBlockhash: null,
-        accountKeys,
-      };
+      return blockhashNotFound(accountKeys);
     }
     this.syncSlot(this.clock.slot);
     this.svm.setSigverify(sigVerify);
@@ -213,37 +151,13 @@ export class ChainState {
     } finally {
       this.svm.setSigverify(true);
     }
-    const failure = result instanceof FailedTransactionMetadata ? result : undefined;
-    const failed = failure !== undefined;
-    const postAccounts = result instanceof FailedTransactionMetadata ? [] : result.postAccounts();
-    const meta = result.meta();
-    let accounts: SimulationValue['accounts'] = null;
-    if (requested) {
-      // A failed simulation changes nothing (but the fee), so validators return null entries; a successful one
-      // returns the accounts as the transaction leaves them, falling back to the current state for untouched ones.
-      const post = new Map(postAccounts.map((entry) => [bs58.encode(entry.address), entry.account()] as const));
-      accounts = failed
-        ? requested.map(() => null)
-        : requested.map((address) => {
-            const account = post.get(address);
-            return account ? viewOf(account) : this.getAccount(address);
-          });
-    }
-    const returned = meta.returnData();
-    const returnProgram = bs58.encode(returned.programId());
-    return {
-      err: failure ? toRpcTransactionError(failure.err()) : null,
-      logs: meta.logs(),
-      accounts,
-      unitsConsumed: Number(meta.computeUnitsConsumed()),
-      returnData:
-        returned.data().length > 0 || returnProgram !== '11111111111111111111111111111111'
-          ? { programId: returnProgram, data: [Buffer.from(returned.data()).toString('base64'), 'base64'] }
-          : null,
-      innerInstructions: options.innerInstructions ? innerInstructionsOf(meta) : null,
+    return simulationValueOf(result, {
+      requested,
+      innerInstructions: options.innerInstructions,
       replacementBlockhash,
       accountKeys,
-    };
+      currentAccount: (address) => this.getAccount(address),
+    });
   }
 
   /** requestAirdrop: a real transfer from the faucet, so it has a signature, history and survives restarts. */
@@ -288,50 +202,18 @@ export class ChainState {
   }
 
   /** Token accounts (SPL Token and Token-2022) whose owner or delegate is `address`, optionally of one mint or program. */
-  tokenAccounts(
-    key: 'owner' | 'delegate',
-    address: string,
-    filter: { mint?: string; programId?: string },
-  ): { pubkey: string; account: AccountView }[] {
-    const wanted = parsePublicKey(address).toBytes();
-    const mintBytes = filter.mint ? parsePublicKey(filter.mint).toBytes() : undefined;
-    if (filter.programId && !isTokenProgram(filter.programId)) throw invalidParams(`Invalid param: unrecognized Token program id`);
-    const programs = filter.programId ? [filter.programId] : [TOKEN_PROGRAM, TOKEN_2022_PROGRAM];
-    const out: { pubkey: string; account: AccountView }[] = [];
-    for (const program of programs) {
-      for (const { pubkey, account, parsed } of this.tokenAccountsOf(program)) {
-        const holder = key === 'owner' ? parsed.owner : parsed.delegate;
-        if (!holder || !bytesEqual(holder, wanted)) continue;
-        if (mintBytes && !bytesEqual(parsed.mint, mintBytes)) continue;
-        out.push({ pubkey, account });
-      }
-    }
-    return out;
+  tokenAccounts(key: 'owner' | 'delegate', address: string, filter: { mint?: string; programId?: string }): KeyedAccount[] {
+    return tokenAccountsHeldBy(this.svm, key, address, filter);
   }
 
   /** Every token account of one mint with its amount (getTokenLargestAccounts). */
   tokenAccountsOfMint(mint: string, program: string): { pubkey: string; amount: bigint }[] {
-    const mintBytes = parsePublicKey(mint).toBytes();
-    return this.tokenAccountsOf(program)
-      .filter(({ parsed }) => bytesEqual(parsed.mint, mintBytes))
-      .map(({ pubkey, parsed }) => ({ pubkey, amount: parsed.amount }));
-  }
-
-  private tokenAccountsOf(program: string): { pubkey: string; account: AccountView; parsed: ParsedTokenAccount }[] {
-    const out: { pubkey: string; account: AccountView; parsed: ParsedTokenAccount }[] = [];
-    for (const entry of this.svm.getProgramAccounts(bs58.decode(program))) {
-      const account = viewOf(entry.account());
-      const parsed = account && parseTokenAccount(account.data);
-      if (account && parsed) out.push({ pubkey: bs58.encode(entry.address), account, parsed });
-    }
-    return out;
+    return tokenAccountsOfMint(this.svm, mint, program);
   }
 
   /** Decimals of a mint, for token amount answers. */
   mintDecimals(mint: Uint8Array | string): number | undefined {
-    const account = this.svm.getAccount(typeof mint === 'string' ? bs58.decode(mint) : mint);
-    if (!account || !isTokenProgram(bs58.encode(account.owner()))) return undefined;
-    return parseMintDecimals(account.data());
+    return mintDecimalsOf(this.svm, mint);
   }
 
   private replay(entries: { slot: number; blockTime: number; tx: string }[]): void {
@@ -357,11 +239,11 @@ export class ChainState {
     const message = parsed.tx.message;
     const keys = message.staticAccountKeys;
     const programIndexes = new Set(message.compiledInstructions.map((ix) => ix.programIdIndex));
-    const pre = this.snapshot(keys, programIndexes);
+    const pre = balancesOf(this.svm, keys, programIndexes);
     const result = this.svm.sendVersionedTransaction(parsed.raw);
     const failed = result instanceof FailedTransactionMetadata;
     const meta: TransactionMetadata = failed ? result.meta() : result;
-    const post = this.snapshot(keys, programIndexes);
+    const post = balancesOf(this.svm, keys, programIndexes);
     const fee = transactionFee(
       message.header.numRequiredSignatures,
       message.compiledInstructions.map((ix) => ({ programId: keys[ix.programIdIndex]!.toBase58(), data: ix.data })),
@@ -394,112 +276,4 @@ export class ChainState {
       for (const listener of this.listeners) listener(record);
     }
   }
-
-  private snapshot(keys: PublicKey[], programIndexes: Set<number>): { lamports: number[]; tokens: TokenBalance[] } {
-    const lamports: number[] = [];
-    const tokens: TokenBalance[] = [];
-    const decimals = new Map<string, number | undefined>();
-    keys.forEach((key, index) => {
-      const bytes = key.toBytes();
-      // Programs are large executables: their balance is all we need.
-      if (programIndexes.has(index)) {
-        lamports.push(Number(this.svm.getBalance(bytes) ?? 0n));
-        return;
-      }
-      const account = this.svm.getAccount(bytes);
-      lamports.push(Number(account?.lamports() ?? 0n));
-      if (!account) return;
-      const programId = bs58.encode(account.owner());
-      if (!isTokenProgram(programId)) return;
-      const parsed = parseTokenAccount(account.data());
-      if (!parsed) return;
-      const mint = bs58.encode(parsed.mint);
-      if (!decimals.has(mint)) decimals.set(mint, this.mintDecimals(parsed.mint));
-      tokens.push({
-        accountIndex: index,
-        mint,
-        owner: bs58.encode(parsed.owner),
-        programId,
-        uiTokenAmount: uiTokenAmount(parsed.amount, decimals.get(mint) ?? 0),
-      });
-    });
-    return { lamports, tokens };
-  }
-}
-
-/**
- * Parses wire bytes with web3.js and hands litesvm only bytes web3.js re-serialized identically: malformed input
- * makes litesvm panic and abort the whole process, so nothing unparsed may reach it.
- */
-export function parseWireTransaction(bytes: Uint8Array): ParsedTransaction {
-  let tx: VersionedTransaction;
-  let raw: Uint8Array;
-  try {
-    tx = VersionedTransaction.deserialize(bytes);
-    raw = tx.serialize();
-  } catch (error) {
-    throw invalidParams(`failed to deserialize solana_transaction::versioned::VersionedTransaction: ${(error as Error).message}`);
-  }
-  if (!Buffer.from(raw).equals(Buffer.from(bytes))) {
-    throw invalidParams('failed to deserialize solana_transaction::versioned::VersionedTransaction: trailing or non-canonical bytes');
-  }
-  const message = tx.message;
-  const { numRequiredSignatures, numReadonlySignedAccounts, numReadonlyUnsignedAccounts } = message.header;
-  const staticKeys = message.staticAccountKeys.length;
-  const lookupKeys = message.addressTableLookups.reduce((n, lookup) => n + lookup.writableIndexes.length + lookup.readonlyIndexes.length, 0);
-  const totalKeys = staticKeys + lookupKeys;
-  const sane =
-    numRequiredSignatures >= 1 &&
-    tx.signatures.length === numRequiredSignatures &&
-    numReadonlySignedAccounts < numRequiredSignatures &&
-    numRequiredSignatures + numReadonlyUnsignedAccounts <= staticKeys &&
-    totalKeys <= 256 &&
-    message.compiledInstructions.every((ix) => ix.programIdIndex < staticKeys && ix.programIdIndex > 0 && ix.accountKeyIndexes.every((i) => i < totalKeys));
-  if (!sane) throw new RpcError(-32602, 'invalid transaction: Transaction failed to sanitize accounts offsets correctly');
-  return { tx, raw, signature: bs58.encode(tx.signatures[0]!) };
-}
-
-export function parsePublicKey(address: unknown): PublicKey {
-  if (typeof address !== 'string') throw invalidParams('Invalid param: Invalid');
-  try {
-    const key = new PublicKey(address);
-    if (key.toBase58() !== address) throw new Error('not canonical');
-    return key;
-  } catch {
-    throw invalidParams('Invalid param: Invalid');
-  }
-}
-
-function viewOf(account: Account): AccountView | null {
-  const lamports = account.lamports();
-  const data = account.data();
-  if (lamports === 0n && data.length === 0) return null;
-  return { lamports, data, owner: bs58.encode(account.owner()), executable: account.executable(), rentEpoch: account.rentEpoch() };
-}
-
-function bytesEqual(a: Uint8Array, b: Uint8Array): boolean {
-  return Buffer.from(a.buffer, a.byteOffset, a.byteLength).equals(b);
-}
-
-function innerInstructionsOf(meta: TransactionMetadata): InnerInstructionRecord[] {
-  const out: InnerInstructionRecord[] = [];
-  meta.innerInstructions().forEach((list, index) => {
-    if (list.length === 0) return;
-    out.push({
-      index,
-      instructions: list.map((inner) => {
-        const ix = inner.instruction();
-        return { programIdIndex: ix.programIdIndex(), accounts: Array.from(ix.accounts()), data: bs58.encode(ix.data()), stackHeight: inner.stackHeight() };
-      }),
-    });
-  });
-  return out;
-}
-
-function memoOf(tx: VersionedTransaction): string | null {
-  const keys = tx.message.staticAccountKeys;
-  const memos = tx.message.compiledInstructions
-    .filter((ix) => MEMO_PROGRAMS.has(keys[ix.programIdIndex]!.toBase58()))
-    .map((ix) => `[${Buffer.from(ix.data).length}] ${Buffer.from(ix.data).toString('utf8')}`);
-  return memos.length > 0 ? memos.join('; ') : null;
 }

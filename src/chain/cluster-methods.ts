@@ -4,7 +4,7 @@
 // Its stake is notional: the local chain has no stake accounts, the figure only makes commitment arithmetic add up.
 
 import { FAUCET_LAMPORTS } from './chain-state.js';
-import { parsePublicKey } from './chain-state.js';
+import { parsePublicKey } from './wire-transaction.js';
 import { FINALIZATION_DEPTH, slotAt } from './commitment.js';
 import type { TransactionDetails } from './rpc-encoding.js';
 import { checkVersion, configOf, encodeTransaction } from './rpc-encoding.js';

@@ -2,7 +2,7 @@
 
 import { VersionedTransaction } from '@solana/web3.js';
 import bs58 from 'bs58';
-import type { AccountView } from './chain-state.js';
+import type { AccountView } from './svm-views.js';
 import type { TransactionRecord } from './history.js';
 import { parseAccountData, parseInstruction } from './json-parsed.js';
 import type { DecimalsOf } from './json-parsed.js';

@@ -5,7 +5,7 @@
 import { VersionedMessage } from '@solana/web3.js';
 import bs58 from 'bs58';
 import type { ChainState } from './chain-state.js';
-import { parsePublicKey } from './chain-state.js';
+import { parsePublicKey } from './wire-transaction.js';
 import { createClusterMethods } from './cluster-methods.js';
 import type { ClusterEndpoints } from './cluster-methods.js';
 import { commitmentOf, reached, slotAt, statusOf } from './commitment.js';

@@ -1,6 +1,7 @@
 // Each node's desired state (its active assignments) from an in-memory snapshot, and the long-polls waiting on it.
 import { createHash } from 'node:crypto';
-import type { Assignment, ChallengeOffer, ProbeOffer } from '../api/schemas.js';
+import type { Assignment } from '../api/schemas/nodes.js';
+import type { ChallengeOffer, ProbeOffer } from '../api/schemas/provider-trust.js';
 import { openChallenges } from './challenges.js';
 import { openProbes } from './evidence.js';
 import type { Db } from './db.js';

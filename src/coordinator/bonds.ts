@@ -3,7 +3,7 @@
 // challenge, a lease that ends by node fault): the renter's share is paid through the outbox, the rest stays with the
 // network. Every movement is a ledger row on the owner's `bond` balance.
 import { randomBytes } from 'node:crypto';
-import type { BondTerms, NodeBond } from '../api/schemas.js';
+import type { BondTerms, NodeBond } from '../api/schemas/provider-trust.js';
 import { GPU_CATALOGUE, resolveGpuModel } from '../domain/gpu-catalogue.js';
 import { iso, isUniqueViolation, newId, type CoordinatorContext } from './context.js';
 import type { Db } from './db.js';

@@ -2,7 +2,7 @@
 // times while no GPU is leased; take the commitment before the deadline, draw the samples only then, check the openings.
 // A node is `verified` only through a passed challenge, until it ages out; nothing the node says about itself counts.
 import { randomBytes, randomFillSync } from 'node:crypto';
-import type { ChallengeAnswer, ChallengeCommit, ChallengeOffer, ChallengeResult, ChallengeSamples } from '../api/schemas.js';
+import type { ChallengeAnswer, ChallengeCommit, ChallengeOffer, ChallengeResult, ChallengeSamples } from '../api/schemas/provider-trust.js';
 import { checkOpenings, sampleEntries, type GpuChallenge } from '../domain/challenge.js';
 import { validParams } from '../domain/challenge-params.js';
 import { challengeDeadlineMs, sizeChallenge } from '../domain/challenge-sizing.js';

@@ -8,7 +8,7 @@
 // outbox (refundFrozenMinutes). README: threat model.
 import { randomBytes } from 'node:crypto';
 import { judgeProbeExec, probeCommand, type ProbeExecOutcome } from '../domain/probe-check.js';
-import type { ProbeAnswer, ProbeOffer, ProbeResult } from '../api/schemas.js';
+import type { ProbeAnswer, ProbeOffer, ProbeResult } from '../api/schemas/provider-trust.js';
 import { frozenRefund, startedMinutes, wholeMinutes } from '../domain/pricing.js';
 import { iso, newId, type CoordinatorContext } from './context.js';
 import type { Db } from './db.js';

@@ -1,5 +1,5 @@
 // POST /v1/faucet: test tokens (and SOL) on development networks, rate-limited per address and per client IP.
-import type { FaucetRequest, FaucetResponse } from '../api/schemas.js';
+import type { FaucetRequest, FaucetResponse } from '../api/schemas/network.js';
 import type { Faucet } from './hooks.js';
 import { HttpError } from './http-error.js';
 import { parseTokenAmount } from '../domain/money.js';

@@ -1,5 +1,5 @@
 // Heartbeat liveness/telemetry held in memory and written in one batch (flush) rather than per request.
-import type { HeartbeatInput } from '../api/schemas.js';
+import type { HeartbeatInput } from '../api/schemas/nodes.js';
 import type { Engine, HeartbeatRow } from './db.js';
 
 export class HeartbeatBuffer {

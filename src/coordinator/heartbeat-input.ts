@@ -1,6 +1,6 @@
 // A fast check for the common heartbeat body (telemetry only): what it accepts, heartbeatSchema accepts with the same
 // output; everything else goes to heartbeatSchema, so acceptance and error messages stay exactly zod's.
-import type { HeartbeatInput } from '../api/schemas.js';
+import type { HeartbeatInput } from '../api/schemas/nodes.js';
 import { isPrintableLabel } from '../domain/text.js';
 
 type Gpu = HeartbeatInput['gpus'][number];

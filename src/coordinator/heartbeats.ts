@@ -1,5 +1,6 @@
 // A node's heartbeat (liveness, telemetry, the container states it reports) and its long-poll for new assignments.
-import type { Assignment, ChallengeOffer, HeartbeatInput, ProbeOffer } from '../api/schemas.js';
+import type { Assignment, HeartbeatInput } from '../api/schemas/nodes.js';
+import type { ChallengeOffer, ProbeOffer } from '../api/schemas/provider-trust.js';
 import { replyJsonOf, versionOf } from './assignments.js';
 import type { CoordinatorContext } from './context.js';
 import { endLease, markRunning } from './leases.js';

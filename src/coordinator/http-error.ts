@@ -12,7 +12,7 @@ export class HttpError extends Error {
   }
 }
 
-/** The one error-body shape (apiErrorSchema in src/api/schemas.ts): { error: { code, message, hint?, details? } }. */
+/** The one error-body shape (apiErrorSchema in src/api/schemas/network.ts): { error: { code, message, hint?, details? } }. */
 export function errorBody(error: HttpError): { error: { code: string; message: string; hint?: string; details?: unknown } } {
   return { error: { code: error.code, message: error.message, ...(error.hint ? { hint: error.hint } : {}), ...(error.details !== undefined ? { details: error.details } : {}) } };
 }

@@ -1,5 +1,5 @@
 // Reading leases for their renter: the ownership check and the API shape (allocations, refund signature).
-import type { Allocation, Lease } from '../api/schemas.js';
+import type { Allocation, Lease } from '../api/schemas/leases.js';
 import { ACTIVE_LEASE_STATES } from '../domain/lease-states.js';
 import { iso, type CoordinatorContext } from './context.js';
 import { forbidden, notFound } from './http-error.js';

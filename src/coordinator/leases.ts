@@ -1,6 +1,6 @@
 // The lease lifecycle: create from a paid quote, extend, stop, mark running, end (metering, refund, freeing GPUs).
 import { sql } from 'kysely';
-import type { Lease, QuoteInput } from '../api/schemas.js';
+import type { Lease, QuoteInput } from '../api/schemas/leases.js';
 import type { PlacedAllocation, PlacementRequest } from '../domain/placement.js';
 import { HOUR_MS, refundFor } from '../domain/pricing.js';
 import { isActiveLeaseState } from '../domain/lease-states.js';

@@ -1,6 +1,6 @@
 // Lease logs: chunks the node uploads (or sends with heartbeats), read back by the renter. Output is stored as the
 // bytes the container wrote, so NUL bytes and invalid UTF-8 neither break PostgreSQL nor get lost.
-import type { LogsResponse } from '../api/schemas.js';
+import type { LogsResponse } from '../api/schemas/leases.js';
 import { iso, type CoordinatorContext } from './context.js';
 import { forbidden } from './http-error.js';
 import { leaseRow } from './lease-views.js';

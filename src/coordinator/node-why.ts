@@ -1,5 +1,5 @@
 // `provide why`: why a node is not offered or not earning, from the coordinator's own data, with the next step for each.
-import type { NodeWhy } from '../api/schemas.js';
+import type { NodeWhy } from '../api/schemas/provider-trust.js';
 import { listChallenges } from './challenges.js';
 import { iso, type CoordinatorContext } from './context.js';
 import { nodeFor } from './nodes.js';

@@ -1,6 +1,6 @@
 // Node registration, the owner's view of a node, ownership checks and the free-GPU count placement filters on.
 import { sql } from 'kysely';
-import type { Node, NodeDetail, RegisterNodeInput, Verification } from '../api/schemas.js';
+import type { Node, NodeDetail, RegisterNodeInput, Verification } from '../api/schemas/nodes.js';
 import { ACTIVE_LEASE_STATES } from '../domain/lease-states.js';
 import { iso, newId, type CachedNode, type CoordinatorContext } from './context.js';
 import type { Db, Engine } from './db.js';

@@ -1,6 +1,6 @@
 // Offers (free GPUs grouped per node) and the placement search: SQL narrows the candidates, the pure placement decides.
 import { sql } from 'kysely';
-import type { Offer } from '../api/schemas.js';
+import type { Offer } from '../api/schemas/leases.js';
 import { placeLease, type PlacementNode, type PlacementRequest, type PlacementResult } from '../domain/placement.js';
 import type { CoordinatorContext } from './context.js';
 import { notHeldByOthers, type Db } from './db.js';

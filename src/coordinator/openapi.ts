@@ -1,7 +1,7 @@
 // The OpenAPI 3.1 document, generated from the route table (http/route-table.ts) and the zod schemas the server
 // validates with, so the document and the routes cannot drift apart.
 import { z } from 'zod';
-import * as s from '../api/schemas.js';
+import { apiErrorSchema } from '../api/schemas/network.js';
 import { ROUTES } from './http/route-table.js';
 import type { RawResponse } from './http/routes.js';
 
@@ -88,7 +88,7 @@ export function buildOpenApiDocument(version: string): Record<string, unknown> {
     servers: [{ url: '/', description: 'The coordinator serving this document' }],
     paths,
     components: {
-      schemas: { Error: jsonSchema(s.apiErrorSchema, 'output') },
+      schemas: { Error: jsonSchema(apiErrorSchema, 'output') },
       parameters: {
         IdempotencyKey: header('Idempotency-Key', 'Same key and wallet: the first answer again instead of a second lease, extension or claim (up to 200 characters).', false),
         SignaturePubkey: header('x-iocli-pubkey', 'The signer: base58 ed25519 public key (signed requests).', false),

@@ -1,5 +1,5 @@
 // Quotes: a placement priced and its GPUs held for a few minutes, or a 409 that explains why nothing fits.
-import type { Allocation, Quote, QuoteInput } from '../api/schemas.js';
+import type { Allocation, Quote, QuoteInput } from '../api/schemas/leases.js';
 import type { PlacedAllocation, PlacementExplanation, PlacementRequest } from '../domain/placement.js';
 import { priceQuote } from '../domain/pricing.js';
 import { iso, newId, type CoordinatorContext } from './context.js';

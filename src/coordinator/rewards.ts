@@ -1,5 +1,5 @@
 // Provider rewards: the balance the ledger sums to, and claims paid out through the payout outbox.
-import type { Claim, Rewards } from '../api/schemas.js';
+import type { Claim, Rewards } from '../api/schemas/rewards.js';
 import { iso, newId, type CoordinatorContext } from './context.js';
 import { conflict, HttpError } from './http-error.js';
 import type { ClaimsTable } from './tables.js';

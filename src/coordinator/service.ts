@@ -2,8 +2,10 @@
 // Each part (nodes, heartbeats, offers, quotes, leases, logs, metering, payments, rewards, sweep, gauges) lives in its
 // own module; this facade builds the shared CoordinatorContext once and hands it to them.
 import { randomUUID } from 'node:crypto';
-import type { ChallengeAnswer, ChallengeCommit, ChallengeResult, ChallengeSamples, NodeBond, NodeWhy, ProbeAnswer, ProbeResult } from '../api/schemas.js';
-import type { Assignment, Claim, HeartbeatInput, Lease, LogsResponse, Node, NodeDetail, Offer, QuoteInput, Quote, RegisterNodeInput, Rewards } from '../api/schemas.js';
+import type { ChallengeAnswer, ChallengeCommit, ChallengeResult, ChallengeSamples, NodeBond, NodeWhy, ProbeAnswer, ProbeResult } from '../api/schemas/provider-trust.js';
+import type { Lease, LogsResponse, Offer, QuoteInput, Quote } from '../api/schemas/leases.js';
+import type { Assignment, HeartbeatInput, Node, NodeDetail, RegisterNodeInput } from '../api/schemas/nodes.js';
+import type { Claim, Rewards } from '../api/schemas/rewards.js';
 import type { PlacementRequest, PlacementResult } from '../domain/placement.js';
 import { AssignmentBoard } from './assignments.js';
 import type { CoordinatorContext, ServiceOptions } from './context.js';

@@ -1,6 +1,6 @@
 // Row types of the coordinator database (one schema for SQLite and PostgreSQL). Times are unix ms; money is integer base units.
 import type { Generated } from 'kysely';
-import { nodeIsolationSchema, type NodeIsolation } from '../api/schemas.js';
+import { nodeIsolationSchema, type NodeIsolation } from '../api/schemas/nodes.js';
 
 export interface NodesTable {
   id: string;

@@ -1,5 +1,5 @@
 // What the provider agent's parts share while it runs: the mutable loop state, the sleeper, and error helpers.
-import type { Verification } from '../api/schemas.js';
+import type { Verification } from '../api/schemas/nodes.js';
 import { UserError } from '../errors.js';
 import type { AgentState } from './data-dir.js';
 import type { AgentEvent } from './agent-types.js';

@@ -1,8 +1,8 @@
 // The provider agent's public shapes: the API it needs, the events it emits, its options and its summary.
 import type { ChallengeKernelOptions } from './challenge-kernel.js';
 import type { KernelImageStep } from './challenge-kernel-image.js';
-import type { ChallengeAnswer, ChallengeCommit, ChallengeResult, ChallengeSamples, ProbeAnswer, ProbeResult } from '../api/schemas.js';
-import type { AssignmentsResponse, HeartbeatRequest, Node, RegisterNodeRequest, UploadLogsRequest, HeartbeatResponse } from '../api/schemas.js';
+import type { ChallengeAnswer, ChallengeCommit, ChallengeResult, ChallengeSamples, ProbeAnswer, ProbeResult } from '../api/schemas/provider-trust.js';
+import type { AssignmentsResponse, HeartbeatRequest, Node, RegisterNodeRequest, UploadLogsRequest, HeartbeatResponse } from '../api/schemas/nodes.js';
 import type { ContainerRuntime, PullProgress } from '../docker/runtime.js';
 import type { ReconcileLimits } from '../domain/reconcile.js';
 import type { SigningKeypair } from '../api/signing.js';

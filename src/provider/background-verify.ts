@@ -1,5 +1,5 @@
 // Kicks off the one-time GPU verification (src/provider/verify.ts) after registering, without holding up the agent.
-import type { RegisterNodeRequest } from '../api/schemas.js';
+import type { RegisterNodeRequest } from '../api/schemas/nodes.js';
 import type { ContainerRuntime } from '../docker/runtime.js';
 import { errorText, type AgentSession } from './agent-session.js';
 

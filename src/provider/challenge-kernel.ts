@@ -4,7 +4,7 @@
 import { createInterface } from 'node:readline';
 import { buildKernelRunArgs } from '../domain/challenge-kernel-args.js';
 import type { Opening } from '../domain/challenge.js';
-import type { ChallengeOffer } from '../api/schemas.js';
+import type { ChallengeOffer } from '../api/schemas/provider-trust.js';
 import { ensureKernelImage, type KernelImageStep } from './challenge-kernel-image.js';
 
 /**

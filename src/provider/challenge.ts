@@ -3,7 +3,7 @@
 // busybox-style images this project can build offline cannot compute matrices, and the stand-in must not touch GPUs.
 // Real GPUs answer with the challenge kernel (src/provider/challenge-kernel.ts): an int8 GEMM + Merkle program run in a
 // locked-down container limited to the challenged GPU. An agent without one leaves a real GPU's challenge to expire and says why.
-import type { ChallengeOffer, ChallengeResult } from '../api/schemas.js';
+import type { ChallengeOffer, ChallengeResult } from '../api/schemas/provider-trust.js';
 import type { Opening } from '../domain/challenge.js';
 import { solveChallenge } from '../domain/challenge-solver.js';
 import { fillVram } from '../domain/vram.js';

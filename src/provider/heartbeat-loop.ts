@@ -1,6 +1,6 @@
 // The heartbeat loop: each tick reads the node's containers, reports them with telemetry and logs, takes the assignments
 // from the reply and hands the reconciler's plan to the converger. Backs off while the coordinator fails.
-import type { HeartbeatRequest, HeartbeatResponse, Node } from '../api/schemas.js';
+import type { HeartbeatRequest, HeartbeatResponse, Node } from '../api/schemas/nodes.js';
 import type { ContainerRuntime, ManagedContainer } from '../docker/runtime.js';
 import { reconcile, staleNetworks, type DesiredAssignment, type LeaseReport, type ReconcileLimits } from '../domain/reconcile.js';
 import { writeAgentState } from './data-dir.js';

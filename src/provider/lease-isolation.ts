@@ -3,7 +3,7 @@
 // bridges), and which limits dockerd can grant. The agent cannot enforce these itself: preflight checks them and says how.
 import { execFile } from 'node:child_process';
 import { readFile } from 'node:fs/promises';
-import type { NodeIsolation } from '../api/schemas.js';
+import type { NodeIsolation } from '../api/schemas/nodes.js';
 import { daemonFlag } from '../docker/daemon-host.js';
 import type { ContainerRuntime, DockerPreflight } from '../docker/runtime.js';
 import { LEASE_BRIDGE_PATTERN, LEASE_ULIMITS, type ContainerUlimits } from '../domain/docker-args.js';

@@ -1,5 +1,5 @@
 // What the node registers with: the shared GPUs (real or simulated), host facts, versions, region and price. Pure.
-import type { RegisterNodeRequest } from '../api/schemas.js';
+import type { RegisterNodeRequest } from '../api/schemas/nodes.js';
 import type { ReconcileLimits } from '../domain/reconcile.js';
 import { UserError } from '../errors.js';
 import { isWholeGpu, migDisableCommand } from '../gpu/inventory.js';

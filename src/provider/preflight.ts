@@ -4,7 +4,7 @@ import { cpus, hostname, totalmem } from 'node:os';
 import type { ContainerRuntime, DockerPreflight } from '../docker/runtime.js';
 import { isWholeGpu, migDisableCommand, type Inventory } from '../gpu/inventory.js';
 import { ExternalError, UserError } from '../errors.js';
-import type { NodeIsolation } from '../api/schemas.js';
+import type { NodeIsolation } from '../api/schemas/nodes.js';
 import { isolationChecks, type IsolationFacts } from './lease-isolation.js';
 import type { SimulatedGpuRequest } from './options.js';
 

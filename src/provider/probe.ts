@@ -1,5 +1,5 @@
 // Answers the coordinator's liveness probes of running leases (src/coordinator/evidence.ts) from the containers' state.
-import type { ProbeOffer } from '../api/schemas.js';
+import type { ProbeOffer } from '../api/schemas/provider-trust.js';
 import type { ContainerRuntime } from '../docker/runtime.js';
 import { errorText, type AgentSession } from './agent-session.js';
 import type { ProviderApi } from './agent-types.js';

@@ -1,5 +1,5 @@
 // Registering the node with the coordinator, and remembering the registration in the data directory.
-import type { Node, RegisterNodeRequest } from '../api/schemas.js';
+import type { Node, RegisterNodeRequest } from '../api/schemas/nodes.js';
 import { writeAgentState } from './data-dir.js';
 import { errorCode, errorText, httpStatus, type AgentSession } from './agent-session.js';
 import type { ProviderApi } from './agent-types.js';

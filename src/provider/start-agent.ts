@@ -2,7 +2,7 @@
 // one-agent-per-data-directory lock, telemetry, and where each agent event is written.
 import { DEFAULT_CHALLENGE_KERNEL_IMAGE } from './challenge-kernel.js';
 import { join } from 'node:path';
-import type { RegisterNodeRequest } from '../api/schemas.js';
+import type { RegisterNodeRequest } from '../api/schemas/nodes.js';
 import type { SigningKeypair } from '../api/signing.js';
 import { createDockerRuntime } from '../docker/runtime.js';
 import { UsageError } from '../errors.js';

@@ -2,7 +2,8 @@
 // folder (node id, what it registered), Docker (the lease containers here) and the coordinator (status, bond,
 // earnings). A source that cannot be asked is reported as such, never fatal, except a folder with no node in it.
 import type { ApiClient } from '../api/client.js';
-import type { NodeBond, NodeDetail } from '../api/schemas.js';
+import type { NodeDetail } from '../api/schemas/nodes.js';
+import type { NodeBond } from '../api/schemas/provider-trust.js';
 import type { ContainerRuntime } from '../docker/runtime.js';
 import { UserError } from '../errors.js';
 import { readAgentState, runningAgentPid } from './data-dir.js';

@@ -1,7 +1,7 @@
 // GPU verification: a short CUDA matmul benchmark per real GPU, compared with the catalogue's datasheet FP16 figure.
 // Simulated GPUs are never benchmarked: they report 'simulated'. The benchmark needs real NVIDIA hardware, the NVIDIA
 // container runtime and the image below (pulled like any lease image); it cannot run on a machine without GPUs.
-import type { Verification } from '../api/schemas.js';
+import type { Verification } from '../api/schemas/nodes.js';
 import type { ContainerRuntime } from '../docker/runtime.js';
 import { getGpuCatalogueEntry } from '../domain/gpu-catalogue.js';
 

@@ -1,5 +1,5 @@
 // Turning the coordinator's refusals into renter-facing errors: no capacity and price limits exit 4 with an explanation.
-import type { NoCapacityDetails } from '../api/schemas.js';
+import type { NoCapacityDetails } from '../api/schemas/leases.js';
 import { ExitCode, UserError } from '../errors.js';
 import { explainNoCapacity, tokens } from './format.js';
 

@@ -1,5 +1,6 @@
 // Pure presentation decisions for renters: token amounts, quote summaries, why nothing fits, and how to reach a workload.
-import type { Lease, NoCapacityDetails, NodeIsolation, Offer, Quote } from '../api/schemas.js';
+import type { Lease, NoCapacityDetails, Offer, Quote } from '../api/schemas/leases.js';
+import type { NodeIsolation } from '../api/schemas/nodes.js';
 import { formatTokenAmount, TOKEN_DECIMALS } from '../domain/money.js';
 
 

@@ -1,7 +1,7 @@
 // The renter's steps against the coordinator: quote, pay + create (retry-safe), wait until running, follow logs.
 // Prompts and rendering stay in commands/; these take an API client and report progress through callbacks.
 import type { ApiClient } from '../api/client.js';
-import type { Lease, LogsResponse, Quote, QuoteRequest } from '../api/schemas.js';
+import type { Lease, LogsResponse, Quote, QuoteRequest } from '../api/schemas/leases.js';
 import { CancelledError, ExternalError, UserError } from '../errors.js';
 import { noCapacityError, priceAboveMaxError } from './errors.js';
 import { isTerminal, tokens, workloadExitCode } from './format.js';

@@ -1,7 +1,7 @@
 // One way for every command to learn the network: the coordinator announces its chain (RPC URL, mint, decimals); an
 // explicit --url / IOCLI_RPC_URL overrides the RPC; the profile's RPC and the token's 6 decimals are the fallbacks when
 // the coordinator cannot be asked. Airdrops, balances, payments and explorer links all use the same answer.
-import type { NetworkInfo } from '../api/schemas.js';
+import type { NetworkInfo } from '../api/schemas/network.js';
 import { TOKEN_DECIMALS } from '../domain/money.js';
 
 export interface RenterNetwork {

@@ -2,7 +2,7 @@
 import { UsageError } from '../errors.js';
 import { MAX_LEASE_HOURS } from '../domain/pricing.js';
 
-/** Must match the wire format (src/api/schemas.ts) so a bad name is caught before anything is quoted or paid. */
+/** Must match the wire format (envMap in src/api/schemas/primitives.ts) so a bad name is caught before anything is quoted or paid. */
 const ENV_NAME = /^[A-Za-z_][A-Za-z0-9_]*$/;
 
 /** `--env K=V` repeated → a map; later duplicates win (like `docker run -e`). The value may contain '='. */

@@ -2,7 +2,7 @@
 // at a dry run (signed and simulated, never sent), confirm, then sign the transfer and send the request it pays for,
 // retrying unknown outcomes under one idempotency key, and say how to retry safely when the outcome stays unknown.
 // The asking and the progress display come in from the command layer; nothing here talks to a terminal.
-import type { NetworkInfo } from '../api/schemas.js';
+import type { NetworkInfo } from '../api/schemas/network.js';
 import type { Keypair } from '../wallet/keypair.js';
 import { explorerLink } from '../wallet/explorer.js';
 import { paymentError } from './errors.js';

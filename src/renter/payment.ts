@@ -1,6 +1,6 @@
 // Paying for a lease or an extension: check the wallet can afford it, then build and sign (never send) the token transfer
 // the coordinator submits. web3.js is loaded only when a payment is actually built.
-import type { NetworkInfo } from '../api/schemas.js';
+import type { NetworkInfo } from '../api/schemas/network.js';
 import { ExitCode, UserError } from '../errors.js';
 import type { Keypair } from '../wallet/keypair.js';
 import { fetchWalletBalances, rpcCall } from '../wallet/rpc.js';

@@ -5,7 +5,7 @@
 import { spawn } from 'node:child_process';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { Lease } from '../../src/api/schemas.js';
+import type { Lease } from '../../src/api/schemas/leases.js';
 import { generateKeypair, writeKeypairFile } from '../../src/wallet/keypair.js';
 import { startAgentBench, type AgentBench } from '../support/agent.js';
 import { BIN, runCli, tempHome } from '../support/cli.js';

@@ -1,7 +1,7 @@
 // The VRAM round through the real API (SQLite and PostgreSQL): the words are drawn at the commitment, must arrive
 // within the short VRAM window, and must equal the words recomputed from the seed.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { ChallengeOffer } from '../../src/api/schemas.js';
+import type { ChallengeOffer } from '../../src/api/schemas/provider-trust.js';
 import { parseSeed } from '../../src/domain/challenge-matrices.js';
 import { vramWord } from '../../src/domain/vram.js';
 import { openChallenge, solveAs } from '../support/challenges.js';

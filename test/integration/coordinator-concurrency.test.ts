@@ -1,6 +1,6 @@
 // 200 concurrent lease requests against 20 nodes: no GPU is ever double-booked and grants equal capacity (both engines).
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { Lease } from '../../src/api/schemas.js';
+import type { Lease } from '../../src/api/schemas/leases.js';
 import { ENGINES, newKeypair, nodeSpec, startTestCoordinator, type TestCoordinator } from '../support/coordinator.js';
 
 describe.each(ENGINES)('lease allocation under concurrency on %s', (engine) => {

@@ -2,7 +2,7 @@
 import type { ChildProcess } from 'node:child_process';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createApiClient } from '../../src/api/client.js';
-import type { Lease } from '../../src/api/schemas.js';
+import type { Lease } from '../../src/api/schemas/leases.js';
 import { createStorage, ENGINES, newKeypair, nodeSpec } from '../support/coordinator.js';
 import { ensureCoordinatorBuilt, kill9, spawnCoordinatorProcess, type CoordinatorProcess } from '../support/coordinator-process.js';
 

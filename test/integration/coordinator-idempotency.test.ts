@@ -2,7 +2,7 @@
 // while the claim holds, then a retry (on a restarted process, or another replica) takes it over and finishes the request.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createApiClient } from '../../src/api/client.js';
-import type { Lease } from '../../src/api/schemas.js';
+import type { Lease } from '../../src/api/schemas/leases.js';
 import { createSigner } from '../../src/api/signing.js';
 import type { PaymentVerifier } from '../../src/coordinator/hooks.js';
 import { startCoordinator, type CoordinatorServer } from '../../src/coordinator/server.js';

@@ -4,7 +4,7 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { NetworkInfo } from '../../src/api/schemas.js';
+import type { NetworkInfo } from '../../src/api/schemas/network.js';
 import { bootstrapLocalNetwork, fundFromFaucet, type LocalNetwork } from '../../src/chain/bootstrap.js';
 import { startLocalChain, type LocalChain } from '../../src/chain/local-chain.js';
 import { ensureAffordable, preparePayment, resolveTreasuryTokenAccount, simulatePayment } from '../../src/renter/payment.js';

@@ -4,7 +4,7 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { ApiClient } from '../../src/api/client.js';
-import type { RegisterNodeRequest } from '../../src/api/schemas.js';
+import type { RegisterNodeRequest } from '../../src/api/schemas/nodes.js';
 import type { CoordinatorOptions } from '../../src/coordinator/server.js';
 import { createDockerRuntime } from '../../src/docker/runtime.js';
 import { runProviderAgent, type AgentEvent, type AgentSummary, type ProviderAgentOptions } from '../../src/provider/agent.js';

@@ -1,6 +1,6 @@
 // Answers a node's open GPU challenge from a test, the honest way (the CPU solver) or a dishonest one.
 import type { ApiClient } from '../../src/api/client.js';
-import type { ChallengeOffer, ChallengeResult } from '../../src/api/schemas.js';
+import type { ChallengeOffer, ChallengeResult } from '../../src/api/schemas/provider-trust.js';
 import { parseSeed } from '../../src/domain/challenge-matrices.js';
 import { totalEntries } from '../../src/domain/challenge-params.js';
 import { committedAnswers, solveChallenge, type SolvedChallenge } from '../../src/domain/challenge-solver.js';

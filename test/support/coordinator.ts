@@ -3,7 +3,7 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createApiClient, type ApiClient } from '../../src/api/client.js';
-import type { RegisterNodeRequest } from '../../src/api/schemas.js';
+import type { RegisterNodeRequest } from '../../src/api/schemas/nodes.js';
 import { startCoordinator, type CoordinatorOptions, type CoordinatorServer } from '../../src/coordinator/server.js';
 import { generateKeypair, type Keypair } from '../../src/wallet/keypair.js';
 import { createTestDatabase } from './postgres.js';

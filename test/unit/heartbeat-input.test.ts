@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { heartbeatSchema } from '../../src/api/schemas.js';
+import { heartbeatSchema } from '../../src/api/schemas/nodes.js';
 import { parseQuietHeartbeat } from '../../src/coordinator/heartbeat-input.js';
 
 const gpu = (extra: Record<string, unknown> = {}) => ({ uuid: 'GPU-1', utilization: 50, memoryUsedMb: 1000, temperatureC: 60, ...extra });

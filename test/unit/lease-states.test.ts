@@ -1,6 +1,6 @@
 // One list of lease states: the API schema, the coordinator's "active" queries and the CLI's display all read it.
 import { describe, expect, it } from 'vitest';
-import { leaseStateSchema } from '../../src/api/schemas.js';
+import { leaseStateSchema } from '../../src/api/schemas/leases.js';
 import { ACTIVE_LEASE_STATES, isActiveLeaseState, LEASE_STATES } from '../../src/domain/lease-states.js';
 import { isTerminal } from '../../src/renter/format.js';
 

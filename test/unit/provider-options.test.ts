@@ -11,7 +11,7 @@ import {
 } from '../../src/provider/options.js';
 import { buildRegistration, limitsFor } from '../../src/provider/node-spec.js';
 import type { ProviderPreflight } from '../../src/provider/preflight.js';
-import { registerNodeSchema } from '../../src/api/schemas.js';
+import { registerNodeSchema } from '../../src/api/schemas/nodes.js';
 
 describe('provider options', () => {
   it.each([

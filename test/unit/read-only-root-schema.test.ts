@@ -1,6 +1,7 @@
 // The read-only root option on the wire: off unless the renter asks, carried by quote requests, leases and assignments.
 import { describe, expect, it } from 'vitest';
-import { assignmentSchema, leaseSchema, quoteRequestSchema } from '../../src/api/schemas.js';
+import { leaseSchema, quoteRequestSchema } from '../../src/api/schemas/leases.js';
+import { assignmentSchema } from '../../src/api/schemas/nodes.js';
 
 describe('readOnlyRoot in the API schemas', () => {
   const quote = { gpus: 1, image: 'busybox:latest' };

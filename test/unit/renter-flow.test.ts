@@ -1,7 +1,7 @@
 // The renter's steps with a stand-in API: retries keep one idempotency key, waiting stops at running/ended/deadline,
 // log following drains after the end, and quotes above --max-price are refused.
 import { describe, expect, it } from 'vitest';
-import type { Lease, LogsResponse, Quote } from '../../src/api/schemas.js';
+import type { Lease, LogsResponse, Quote } from '../../src/api/schemas/leases.js';
 import { ExternalError, UserError } from '../../src/errors.js';
 import { followLogs, quoteKey, requestQuote, waitForLease, withRetries, withRetryHint } from '../../src/renter/lease-flow.js';
 

@@ -1,6 +1,6 @@
 // What renters are shown: token amounts, offer rows, quotes, why nothing fits, how to reach a lease, time left.
 import { describe, expect, it } from 'vitest';
-import type { Lease, NoCapacityDetails, Offer, Quote } from '../../src/api/schemas.js';
+import type { Lease, NoCapacityDetails, Offer, Quote } from '../../src/api/schemas/leases.js';
 import { ExitCode } from '../../src/errors.js';
 import { noCapacityError, priceAboveMaxError } from '../../src/renter/errors.js';
 import { explainNoCapacity, extensionCost, formatVram, isolationText, isTerminal, offerRow, quoteLines, leaseNetworkText, leaseUserText, reachInfo, rootFilesystemText, timeLeft, tokens, workloadExitCode } from '../../src/renter/format.js';

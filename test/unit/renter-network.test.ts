@@ -1,6 +1,6 @@
 // The one place the CLI decides which chain it talks to, as a table.
 import { describe, expect, it } from 'vitest';
-import type { NetworkInfo } from '../../src/api/schemas.js';
+import type { NetworkInfo } from '../../src/api/schemas/network.js';
 import { resolveRenterNetwork, websocketUrlFor } from '../../src/renter/network.js';
 
 const info: NetworkInfo = { cluster: 'localnet', rpcUrl: 'http://127.0.0.1:9000', mint: 'Mint111', decimals: 9, treasury: 'T', feeBps: 500, dev: true, symbol: 'tIOC' };

@@ -2,7 +2,7 @@
 // is involved): dry runs stop before asking or sending, the question comes before any progress, unknown outcomes are
 // retried under one idempotency key, refused payments and unknown outcomes come back with what to do next.
 import { describe, expect, it } from 'vitest';
-import type { NetworkInfo } from '../../src/api/schemas.js';
+import type { NetworkInfo } from '../../src/api/schemas/network.js';
 import { CancelledError, ExternalError, UserError } from '../../src/errors.js';
 import { payFor, type PayForRequest } from '../../src/renter/pay.js';
 import { generateKeypair } from '../../src/wallet/keypair.js';

@@ -2,7 +2,7 @@
 import { describe, expect, it } from 'vitest';
 import { workloadProblems } from '../../src/domain/workload.js';
 import { isPrintableLabel, toTerminalText } from '../../src/domain/text.js';
-import { quoteRequestSchema } from '../../src/api/schemas.js';
+import { quoteRequestSchema } from '../../src/api/schemas/leases.js';
 
 const ok = { image: 'pytorch/pytorch:2.3.0', command: ['python', 'train.py', '--epochs=3'], env: { HF_TOKEN: 'x=y', EMPTY: '' }, ports: [8888] };
 
