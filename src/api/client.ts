@@ -81,6 +81,8 @@ export interface ApiClient {
   uploadLogs(nodeId: string, leaseId: string, body: UploadLogsRequest, options?: RequestOptions): Answer<'uploadLeaseLogs'>;
   offers(query?: OffersQuery, options?: RequestOptions): Answer<'listOffers'>;
   quote(body: QuoteRequest, options?: RequestOptions): Answer<'quoteLease'>;
+  /** Free a quote's GPUs and make it unpayable (a declined rent); answers the same when repeated. */
+  releaseQuote(quoteId: string, options?: RequestOptions): Answer<'releaseQuote'>;
   createLease(body: CreateLeaseRequest, options?: RequestOptions): Answer<'createLease'>;
   leases(query?: { all?: boolean }, options?: RequestOptions): Answer<'listLeases'>;
   lease(id: string, options?: RequestOptions): Answer<'getLease'>;
@@ -120,7 +122,7 @@ export function createApiClient(options: ApiClientOptions): ApiClient {
   let validator: Promise<ResponseReader> | undefined;
   const reader = async (): Promise<ResponseReader> => (options.validateResponses ? (validator ??= import('./response-schemas.js').then((m) => m.validateResponse)) : trustResponse);
 
-  async function request<Op extends Operation>(operation: Op, method: 'GET' | 'POST', path: string, config: RequestConfig): Answer<Op> {
+  async function request<Op extends Operation>(operation: Op, method: 'GET' | 'POST' | 'DELETE', path: string, config: RequestConfig): Answer<Op> {
     const body = config.body === undefined ? (method === 'POST' ? '{}' : '') : JSON.stringify(config.body);
     if (config.signed && !config.session && !sign) throw new UserError('This request needs a wallet to sign it.', { code: 'KEYPAIR_REQUIRED', hint: 'Create one with `iocli wallet new` or pass --keypair PATH.' });
     const idempotencyKey = (config.idempotencyKey ?? config.idempotent) ? (config.idempotencyKey ?? randomUUID()) : undefined;
@@ -196,6 +198,7 @@ export function createApiClient(options: ApiClientOptions): ApiClient {
     uploadLogs: (nodeId, leaseId, body, o) => request('uploadLeaseLogs', 'POST', `/v1/nodes/${enc(nodeId)}/leases/${enc(leaseId)}/logs`, { body, signed: true, ...o }),
     offers: (query, o) => request('listOffers', 'GET', `/v1/offers${queryString(query)}`, { signed: false, ...o }),
     quote: (body, o) => request('quoteLease', 'POST', '/v1/leases/quote', { body, signed: true, ...o }),
+    releaseQuote: (quoteId, o) => request('releaseQuote', 'DELETE', `/v1/quotes/${enc(quoteId)}`, { signed: true, ...o }),
     createLease: (body, o) => request('createLease', 'POST', '/v1/leases', { body, signed: true, idempotent: true, ...o }),
     leases: (query, o) => request('listLeases', 'GET', `/v1/leases${queryString({ all: query?.all ? true : undefined })}`, { signed: true, ...o }),
     lease: (id, o) => request('getLease', 'GET', `/v1/leases/${enc(id)}`, { signed: true, ...o }),

@@ -1,7 +1,7 @@
 // Run-time checks of coordinator answers with the shared zod schemas (the ones the server's handlers are typed with).
 // Loaded only by clients created with validateResponses: zod costs a CLI command ~270 ms of start-up (bench/startup.mjs).
 import { z } from 'zod';
-import { leaseSchema, leasesResponseSchema, logsResponseSchema, offersResponseSchema, quoteSchema, stopLeaseResponseSchema } from './schemas/leases.js';
+import { leaseSchema, leasesResponseSchema, logsResponseSchema, offersResponseSchema, quoteReleaseSchema, quoteSchema, stopLeaseResponseSchema } from './schemas/leases.js';
 import { faucetResponseSchema, healthSchema, networkSchema } from './schemas/network.js';
 import { assignmentsResponseSchema, heartbeatResponseSchema, nodeDetailSchema, nodeSchema, sessionSchema } from './schemas/nodes.js';
 import { challengeResultSchema, challengeSamplesSchema, nodeBondSchema, nodeWhySchema, probeResultSchema } from './schemas/provider-trust.js';
@@ -27,6 +27,7 @@ const responseSchemas: { [Op in Operation]: z.ZodType<ResponseTypes[Op]> } = {
   uploadLeaseLogs: z.object({ ok: z.boolean() }),
   listOffers: offersResponseSchema,
   quoteLease: quoteSchema,
+  releaseQuote: quoteReleaseSchema,
   createLease: leaseSchema,
   listLeases: leasesResponseSchema,
   getLease: leaseSchema,

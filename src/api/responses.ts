@@ -1,7 +1,7 @@
 // What each coordinator operation answers, by operationId (src/coordinator/http/route-table.ts). Types only: the
 // client's start-up pays nothing for it. response-schemas.ts proves, at compile time, that each type is what the shared
 // zod schema of that answer produces, and checks answers at run time for clients that ask it to.
-import type { Lease, LeasesResponse, LogsResponse, OffersResponse, Quote, StopLeaseResponse } from './schemas/leases.js';
+import type { Lease, LeasesResponse, LogsResponse, OffersResponse, Quote, QuoteRelease, StopLeaseResponse } from './schemas/leases.js';
 import type { FaucetResponse, Health, NetworkInfo } from './schemas/network.js';
 import type { AssignmentsResponse, HeartbeatResponse, HeartbeatSession, Node, NodeDetail } from './schemas/nodes.js';
 import type { ChallengeResult, ChallengeSamples, NodeBond, NodeWhy, ProbeResult } from './schemas/provider-trust.js';
@@ -25,6 +25,7 @@ export interface ResponseTypes {
   uploadLeaseLogs: { ok: boolean };
   listOffers: OffersResponse;
   quoteLease: Quote;
+  releaseQuote: QuoteRelease;
   createLease: Lease;
   listLeases: LeasesResponse;
   getLease: Lease;

@@ -14,7 +14,7 @@ import { slashForNodeFault } from './bonds.js';
 import { cancelRandomChallenges } from './challenges.js';
 import { recountFreeGpus } from './nodes.js';
 import { findPlacement, placementTrust } from './offers.js';
-import { queueRefund, takePayment } from './payments.js';
+import { queueRefund, quoteReleased, takePayment } from './payments.js';
 import type { NodesTable } from './tables.js';
 import { MAX_LEASE_HOURS } from '../domain/pricing.js';
 import { workloadProblems } from '../domain/workload.js';
@@ -25,6 +25,7 @@ export async function createLease(ctx: CoordinatorContext, renter: string, input
   if (!quote) throw notFound('Quote', input.quoteId);
   if (quote.renter !== renter) throw forbidden(`Quote ${input.quoteId} was issued to another wallet.`);
   if (quote.lease_id) throw conflict('QUOTE_USED', `Quote ${input.quoteId} was already used for lease ${quote.lease_id}.`, 'Request a new quote.');
+  if (quote.released_at != null) throw quoteReleased(input.quoteId);
   if (Number(quote.expires_at) < now) throw new HttpError(410, 'QUOTE_EXPIRED', `Quote ${input.quoteId} expired.`, 'Request a new quote (quotes last a few minutes).');
 
   const request = JSON.parse(quote.request) as QuoteInput;
@@ -32,7 +33,7 @@ export async function createLease(ctx: CoordinatorContext, renter: string, input
   const problems = workloadProblems(request);
   if (problems.length > 0) throw new HttpError(422, 'WORKLOAD_INVALID', `Quote ${input.quoteId} asks for a workload no node can run: ${problems.map((p) => p.message).join(' ')}`, 'Request a new quote with a valid image, command and environment.');
 
-  const paymentSignature = await takePayment(ctx, renter, Number(quote.total), quote.id, input.payment);
+  const paymentSignature = await takePayment(ctx, renter, Number(quote.total), quote.id, input.payment, { quoteId: quote.id });
   const leaseId = newId('lease');
   const quoted = JSON.parse(quote.allocations) as PlacedAllocation[];
   let touched: string[] = [];
@@ -40,8 +41,13 @@ export async function createLease(ctx: CoordinatorContext, renter: string, input
   try {
     touched = await ctx.engine.writeTransaction(async (trx) => {
       refundPayout = null;
-      const claimed = await trx.updateTable('quotes').set({ lease_id: leaseId }).where('id', '=', quote.id).where('lease_id', 'is', null).executeTakeFirst();
-      if (Number(claimed.numUpdatedRows) !== 1) throw conflict('QUOTE_USED', `Quote ${input.quoteId} was already used.`, 'Request a new quote.');
+      // Not if released meanwhile (an unpaid dev-mode lease reserves no payment that a release would have to wait for).
+      const claimed = await trx.updateTable('quotes').set({ lease_id: leaseId }).where('id', '=', quote.id).where('lease_id', 'is', null).where('released_at', 'is', null).executeTakeFirst();
+      if (Number(claimed.numUpdatedRows) !== 1) {
+        const current = await trx.selectFrom('quotes').select(['lease_id']).where('id', '=', quote.id).executeTakeFirst();
+        if (!current?.lease_id) throw quoteReleased(input.quoteId);
+        throw conflict('QUOTE_USED', `Quote ${input.quoteId} was already used.`, 'Request a new quote.');
+      }
       const hours = Number(quote.hours);
       await trx
         .insertInto('leases')

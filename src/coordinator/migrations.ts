@@ -368,6 +368,12 @@ function migrations(kind: EngineKind): Record<string, Migration> {
         await db.schema.alterTable('challenges').addColumn('vram_queries', 'text').execute();
       },
     },
+    // A quote its renter released (declined, cancelled): its GPUs are free again at once and it can no longer be paid for.
+    '0310_quote_release_released_at': {
+      async up(db: Kysely<any>) {
+        await db.schema.alterTable('quotes').addColumn('released_at', time).execute();
+      },
+    },
   };
 }
 

@@ -5,7 +5,14 @@ import type { Db } from './db.js';
 import { conflict, HttpError } from './http-error.js';
 
 /** Verify the renter's transfer and return its signature (null for an unpaid dev-mode lease). */
-export async function takePayment(ctx: CoordinatorContext, renter: string, amount: number, reference: string, payment: { transaction: string } | undefined): Promise<string | null> {
+export async function takePayment(
+  ctx: CoordinatorContext,
+  renter: string,
+  amount: number,
+  reference: string,
+  payment: { transaction: string } | undefined,
+  { quoteId }: { quoteId?: string } = {},
+): Promise<string | null> {
   const verifier = ctx.options.paymentVerifier;
   if (!verifier) {
     if (ctx.options.dev) return null;
@@ -15,7 +22,7 @@ export async function takePayment(ctx: CoordinatorContext, renter: string, amoun
   let reserved: string | undefined;
   const reserve = async (signature: string) => {
     if (reserved === signature) return;
-    await reservePayment(ctx, signature, reference, renter, amount);
+    await reservePayment(ctx, signature, reference, renter, amount, quoteId);
     reserved = signature;
   };
   try {
@@ -34,16 +41,31 @@ export async function takePayment(ctx: CoordinatorContext, renter: string, amoun
   }
 }
 
-/** Claim the transaction (and the reference it pays) before anything is submitted: one transaction pays once. */
-async function reservePayment(ctx: CoordinatorContext, signature: string, reference: string, renter: string, amount: number): Promise<void> {
+/**
+ * Claim the transaction (and the reference it pays) before anything is submitted: one transaction pays once. A quote's
+ * payment is reserved only while the quote is not released, under the quote's row lock (releaseQuote takes it too), so
+ * no money is ever taken for a quote that can no longer become a lease.
+ */
+async function reservePayment(ctx: CoordinatorContext, signature: string, reference: string, renter: string, amount: number, quoteId: string | undefined): Promise<void> {
   try {
-    await ctx.db.insertInto('payments').values({ signature, reference, renter, amount, state: 'pending', created_at: ctx.options.now() }).execute();
+    await ctx.engine.writeTransaction(async (trx) => {
+      if (quoteId) {
+        const live = await trx.updateTable('quotes').set({ released_at: null }).where('id', '=', quoteId).where('released_at', 'is', null).executeTakeFirst();
+        if (Number(live.numUpdatedRows) !== 1) throw quoteReleased(quoteId);
+      }
+      await trx.insertInto('payments').values({ signature, reference, renter, amount, state: 'pending', created_at: ctx.options.now() }).execute();
+    });
   } catch (error) {
     if (!isUniqueViolation(error)) throw error;
     const bySignature = await ctx.db.selectFrom('payments').select(['reference']).where('signature', '=', signature).executeTakeFirst();
     if (bySignature) throw conflict('PAYMENT_REUSED', `This payment transaction (${signature}) already paid for ${bySignature.reference}.`, 'Sign a new payment for this quote.');
     throw conflict('ALREADY_PAID', `${reference} is already paid (or a payment for it is being confirmed).`, 'Request a new quote, or check `iocli leases`.');
   }
+}
+
+/** A released quote cannot be paid for (nothing was submitted). */
+export function quoteReleased(quoteId: string): HttpError {
+  return new HttpError(410, 'QUOTE_RELEASED', `Quote ${quoteId} was released: it holds no GPUs and cannot be paid for.`, 'Request a new quote (`iocli rent` does).');
 }
 
 /** The unused share of a paid lease goes back on chain through the payout outbox (in the caller's transaction). */

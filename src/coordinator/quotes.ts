@@ -1,10 +1,12 @@
-// Quotes: a placement priced and its GPUs held for a few minutes, or a 409 that explains why nothing fits.
-import type { Allocation, Quote, QuoteInput } from '../api/schemas/leases.js';
+// Quotes: a placement priced and its GPUs held for a few minutes, or a 409 that explains why nothing fits; released
+// early when its renter declines.
+import { sql } from 'kysely';
+import type { Allocation, Quote, QuoteInput, QuoteRelease } from '../api/schemas/leases.js';
 import type { PlacedAllocation, PlacementExplanation, PlacementRequest } from '../domain/placement.js';
 import { priceQuote } from '../domain/pricing.js';
 import { iso, newId, type CoordinatorContext } from './context.js';
 import type { Db } from './db.js';
-import { HttpError } from './http-error.js';
+import { conflict, HttpError, notFound } from './http-error.js';
 import { findPlacement, placementTrust } from './offers.js';
 
 /** A quote's GPUs stay held this long past its expiry, so a payment sent just before expiry still finds them while it confirms. */
@@ -67,6 +69,36 @@ export async function quote(ctx: CoordinatorContext, renter: string, input: Quot
     throw new HttpError(503, 'BUSY', 'Too many concurrent quotes for the same GPUs; nothing was held.', 'Retry in a moment.');
   });
   return { quoteId: id, gpus: input.gpus, model: input.model ?? null, hours: input.hours, pricePerGpuHour: price.pricePerGpuHour, perHour: price.perHour, total: price.total, fee: price.fee, expiresAt: iso(expiresAt)!, placement: placed.map(toAllocation) };
+}
+
+/**
+ * Release a quote its renter will not pay for (declined, cancelled): its GPUs are free at once and it can no longer be
+ * paid for. Idempotent: a quote released before, or one that lapsed, answers the same. Refused (409) once it became a
+ * lease (QUOTE_USED) or once a payment for it was reserved (QUOTE_PAID): that money must become a lease or a refund.
+ * Another wallet's quote reads as unknown (404).
+ */
+export async function releaseQuote(ctx: CoordinatorContext, renter: string, quoteId: string): Promise<QuoteRelease> {
+  const now = ctx.options.now();
+  return ctx.engine.writeTransaction(async (trx) => {
+    // The update locks the row first: a payment reservation (payments.ts) locks it too, so on PostgreSQL the payment
+    // check below is a new statement that sees any reservation committed before this lock was granted.
+    await trx
+      .updateTable('quotes')
+      .set({ released_at: sql<number>`coalesce(released_at, ${now})` })
+      .where('id', '=', quoteId)
+      .where('renter', '=', renter)
+      .where('lease_id', 'is', null)
+      .execute();
+    const quote = await trx.selectFrom('quotes').select(['renter', 'lease_id', 'released_at']).where('id', '=', quoteId).executeTakeFirst();
+    if (!quote || quote.renter !== renter) throw notFound('Quote', quoteId);
+    if (quote.lease_id) throw conflict('QUOTE_USED', `Quote ${quoteId} already became lease ${quote.lease_id}; it cannot be released.`, `Stop the lease (refunding unused time) with \`iocli lease stop ${quote.lease_id}\`.`, { leaseId: quote.lease_id });
+    const payment = await trx.selectFrom('payments').select(['signature', 'state']).where('reference', '=', quoteId).executeTakeFirst();
+    if (payment) {
+      throw conflict('QUOTE_PAID', `A payment for quote ${quoteId} was received (${payment.signature}, ${payment.state}); it cannot be released.`, 'The payment becomes a lease or is refunded; check `iocli leases`.', { signature: payment.signature });
+    }
+    const freed = await trx.updateTable('gpus').set({ held_by: null, held_until: null }).where('held_by', '=', quoteId).executeTakeFirst();
+    return { quoteId, state: 'released' as const, releasedAt: iso(Number(quote.released_at))!, gpusFreed: Number(freed.numUpdatedRows) };
+  });
 }
 
 function noCapacity(input: QuoteInput, explanation: PlacementExplanation): HttpError {

@@ -3,7 +3,7 @@
 // own module; this facade builds the shared CoordinatorContext once and hands it to them.
 import { randomUUID } from 'node:crypto';
 import type { ChallengeAnswer, ChallengeCommit, ChallengeResult, ChallengeSamples, NodeBond, NodeWhy, ProbeAnswer, ProbeResult } from '../api/schemas/provider-trust.js';
-import type { Lease, LogsResponse, Offer, QuoteInput, Quote } from '../api/schemas/leases.js';
+import type { Lease, LogsResponse, Offer, QuoteInput, Quote, QuoteRelease } from '../api/schemas/leases.js';
 import type { Assignment, HeartbeatInput, Node, NodeDetail, RegisterNodeInput } from '../api/schemas/nodes.js';
 import type { Claim, Rewards } from '../api/schemas/rewards.js';
 import type { PlacementRequest, PlacementResult } from '../domain/placement.js';
@@ -173,6 +173,11 @@ export class CoordinatorService {
 
   quote(renter: string, input: QuoteInput): Promise<Quote> {
     return quotes.quote(this.ctx, renter, input);
+  }
+
+  /** Free a quote's GPUs at once and make it unpayable (idempotent; 409 once paid for or leased). */
+  releaseQuote(renter: string, quoteId: string): Promise<QuoteRelease> {
+    return quotes.releaseQuote(this.ctx, renter, quoteId);
   }
 
   createLease(renter: string, input: { quoteId: string; payment?: { transaction: string } }): Promise<Lease> {

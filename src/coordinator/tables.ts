@@ -135,6 +135,8 @@ export interface QuotesTable {
   expires_at: number;
   lease_id: string | null;
   created_at: number;
+  /** When its renter released it (quotes.ts releaseQuote): it holds nothing and can no longer be paid for (migration 0310). */
+  released_at?: number | null;
 }
 
 export interface LeasesTable {

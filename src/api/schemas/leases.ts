@@ -96,6 +96,15 @@ export const noCapacitySchema = z.object({
     .nullable(),
 });
 
+/** A released quote: its GPUs are free again and it can no longer be paid for. The same answer when asked again. */
+export const quoteReleaseSchema = z.object({
+  quoteId: z.string(),
+  state: z.literal('released'),
+  releasedAt: isoTime,
+  /** GPUs whose hold this request ended (0 when the quote held none or was released before). */
+  gpusFreed: z.number().int(),
+});
+
 export const createLeaseSchema = z.object({
   quoteId: id,
   payment: z.object({ transaction: z.string().min(1).max(8192) }).optional(),
@@ -172,6 +181,7 @@ export type QuoteRequest = z.input<typeof quoteRequestSchema>;
 export type QuoteInput = z.output<typeof quoteRequestSchema>;
 export type Allocation = z.infer<typeof allocationSchema>;
 export type Quote = z.infer<typeof quoteSchema>;
+export type QuoteRelease = z.infer<typeof quoteReleaseSchema>;
 export type NoCapacityDetails = z.infer<typeof noCapacitySchema>;
 export type CreateLeaseRequest = z.input<typeof createLeaseSchema>;
 export type LeaseState = z.infer<typeof leaseStateSchema>;

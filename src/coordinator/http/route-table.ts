@@ -1,7 +1,7 @@
 // Every route of the coordinator API, in one table: what registerRoutes (http/routes.ts) serves and what the OpenAPI
 // document (src/coordinator/openapi.ts) describes.
 import { z } from 'zod';
-import { createLeaseSchema, extendLeaseSchema, leaseSchema, leasesQuerySchema, leasesResponseSchema, logsQuerySchema, logsResponseSchema, offersQuerySchema, offersResponseSchema, quoteRequestSchema, quoteSchema, stopLeaseResponseSchema } from '../../api/schemas/leases.js';
+import { createLeaseSchema, extendLeaseSchema, leaseSchema, leasesQuerySchema, leasesResponseSchema, logsQuerySchema, logsResponseSchema, offersQuerySchema, offersResponseSchema, quoteReleaseSchema, quoteRequestSchema, quoteSchema, stopLeaseResponseSchema } from '../../api/schemas/leases.js';
 import { faucetRequestSchema, faucetResponseSchema, healthSchema, networkSchema } from '../../api/schemas/network.js';
 import { assignmentsQuerySchema, assignmentsResponseSchema, heartbeatResponseSchema, heartbeatSchema, nodeDetailSchema, nodeSchema, openSessionSchema, registerNodeSchema, sessionSchema, uploadLogsSchema } from '../../api/schemas/nodes.js';
 import { bondRequestSchema, challengeAnswerSchema, challengeCommitSchema, challengeResultSchema, challengeSamplesSchema, nodeBondSchema, nodeWhySchema, probeAnswerSchema, probeResultSchema, unbondRequestSchema } from '../../api/schemas/provider-trust.js';
@@ -140,6 +140,11 @@ export const ROUTES: Route[] = [
   }),
 
   route({ method: 'POST', path: '/v1/leases/quote', id: 'quoteLease', summary: 'Price a lease (409 NO_CAPACITY explains what excluded what)', auth: 'signed', body: quoteRequestSchema, response: quoteSchema, handler: ({ actor, body }, d) => d.service.quote(actor, body) }),
+  route({
+    method: 'DELETE', path: '/v1/quotes/:id', id: 'releaseQuote', summary: "Release a quote that will not be paid for: its GPUs are free at once and it can no longer be paid for (the quote's renter only; again, or after it lapsed: the same answer)", auth: 'signed', response: quoteReleaseSchema,
+    errors: { 409: 'The quote became a lease (QUOTE_USED) or a payment for it was received or is being confirmed (QUOTE_PAID)' },
+    handler: ({ actor, params }, d) => d.service.releaseQuote(actor, params.id!),
+  }),
   route({
     method: 'POST', path: '/v1/leases', id: 'createLease', summary: 'Create a lease from a quote and a payment', auth: 'signed', body: createLeaseSchema, response: leaseSchema,
     handler: ({ actor, body }, d) => d.service.createLease(actor, body),

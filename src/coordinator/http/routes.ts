@@ -35,7 +35,7 @@ export interface RawResponse {
 }
 
 export interface RouteSpec<Deps, BodySchema extends z.ZodType | undefined = z.ZodType | undefined, QuerySchema extends z.ZodObject | undefined = z.ZodObject | undefined> {
-  method: 'GET' | 'POST';
+  method: 'GET' | 'POST' | 'DELETE';
   /** fastify syntax (`/v1/leases/:id`). */
   path: string;
   /** The OpenAPI operationId: what a generated client names the call. */
