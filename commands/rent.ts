@@ -196,6 +196,10 @@ export async function runRent(options: RentOptions, ctx: Context): Promise<Comma
       failed: 'The lease was not created',
       done: (created) => `Lease ${created.id} created (${created.state})`,
     },
+    // Declined, cancelled or failed before paying: the quote's GPUs go back on offer now, not when it lapses.
+    abandon: async () => {
+      await flow.releaseQuoteQuietly(api, quote.quoteId);
+    },
     submit: (transaction) => api.createLease({ quoteId: quote.quoteId, ...(transaction ? { payment: { transaction } } : {}) }, { idempotencyKey, signal: ctx.signal }),
     recordedSignature: (created) => created.paymentSignature,
   });

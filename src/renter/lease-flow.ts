@@ -6,7 +6,7 @@ import { CancelledError, ExternalError, UserError } from '../errors.js';
 import { noCapacityError, priceAboveMaxError } from './errors.js';
 import { isTerminal, tokens, workloadExitCode } from './format.js';
 
-export type RenterApi = Pick<ApiClient, 'quote' | 'createLease' | 'lease' | 'leaseLogs' | 'extendLease'>;
+export type RenterApi = Pick<ApiClient, 'quote' | 'releaseQuote' | 'createLease' | 'lease' | 'leaseLogs' | 'extendLease'>;
 
 export const sleep = (ms: number, signal?: AbortSignal) =>
   new Promise<void>((resolve) => {
@@ -31,7 +31,7 @@ export function quoteKey(key: string): string {
  * that lease now holds the capacity a fresh quote would look for.
  */
 export async function requestQuote(
-  api: Pick<RenterApi, 'quote'>,
+  api: Pick<RenterApi, 'quote' | 'releaseQuote'>,
   request: QuoteRequest,
   decimals: number,
   { signal, idempotencyKey }: { signal?: AbortSignal; idempotencyKey?: string } = {},
@@ -45,9 +45,30 @@ export async function requestQuote(
   // The coordinator filters by price already; a multi-node quote averages, so re-check every allocation here.
   if (request.maxPrice !== undefined) {
     const highest = Math.max(quote.pricePerGpuHour, ...quote.placement.map((p) => p.pricePerGpuHour));
-    if (highest > request.maxPrice) throw priceAboveMaxError(highest, request.maxPrice, decimals);
+    if (highest > request.maxPrice) {
+      await releaseQuoteQuietly(api, quote.quoteId);
+      throw priceAboveMaxError(highest, request.maxPrice, decimals);
+    }
   }
   return quote;
+}
+
+/** How long a rent that stops before paying waits for its quote's release: never long, it is only a courtesy. */
+export const RELEASE_TIMEOUT_MS = 3_000;
+
+/**
+ * Best effort: release a quote that will not be paid for, so its GPUs are free for others now rather than when it
+ * lapses (minutes). Never throws and never waits long: the caller is on its way out with an error of its own. A quote
+ * already paid for or leased is refused by the coordinator, which is what we want. Returns whether it was released.
+ */
+export async function releaseQuoteQuietly(api: Pick<RenterApi, 'releaseQuote'>, quoteId: string, timeoutMs = RELEASE_TIMEOUT_MS): Promise<boolean> {
+  try {
+    // Its own signal: the command's own may be aborted already (Ctrl-C is why we are here).
+    await api.releaseQuote(quoteId, { signal: AbortSignal.timeout(timeoutMs) });
+    return true;
+  } catch {
+    return false;
+  }
 }
 
 export interface RetryOptions {

@@ -40,6 +40,11 @@ export interface PayForRequest<T> {
   /** Starts the progress display for the paying step. */
   progress(text: string): Promise<Progress>;
   text: { paying: string; failed: string; done(result: T): string };
+  /**
+   * Called when payFor stops before the payment could have been sent (declined, cancelled, cannot afford it, signing
+   * failed): gives back what the request holds (a quote's GPUs). Best effort; its own failure is ignored.
+   */
+  abandon?(): Promise<void>;
   /** Sends the request the payment pays for (transaction undefined on a network that takes no payment). */
   submit(transaction: string | undefined): Promise<T>;
   /** The payment signature the coordinator recorded, when it differs from ours (a replayed request's first payment). */
@@ -61,7 +66,12 @@ export async function payFor<T>(request: PayForRequest<T>): Promise<PayForOutcom
   // A dev coordinator without a mint accepts unpaid leases: then there is nothing to check, sign or simulate.
   const payments = network.mint !== null ? await import('./payment.js') : undefined;
   const plan = { network, rpcUrl, payer, amount, reference };
-  if (payments && request.checkAffordable) await payments.ensureAffordable(plan);
+  // Until the payment is handed to `submit`, nothing can have been sent: stopping gives back what the request holds.
+  const abandoned = async (error: unknown): Promise<never> => {
+    if (!request.dryRun) await request.abandon?.().catch(() => {});
+    throw error;
+  };
+  if (payments && request.checkAffordable) await payments.ensureAffordable(plan).catch(abandoned);
 
   if (request.dryRun) {
     if (!payments) return { dryRun: true, payment: null };
@@ -69,14 +79,14 @@ export async function payFor<T>(request: PayForRequest<T>): Promise<PayForOutcom
     return { dryRun: true, payment: { amount: prepared.amount, signature: prepared.signature, simulation: await payments.simulatePayment(rpcUrl, prepared) } };
   }
 
-  await request.confirm();
+  await request.confirm().catch(abandoned);
   const progress = await request.progress(request.text.paying);
   let payment: PaymentSummary | null = null;
   let result: T;
   try {
     let transaction: string | undefined;
     if (payments) {
-      const prepared = await payments.preparePayment(plan);
+      const prepared = await payments.preparePayment(plan).catch(abandoned);
       transaction = prepared.transaction;
       payment = { amount: prepared.amount, signature: prepared.signature, explorer: explorerLink(prepared.signature, rpcUrl) };
     }

@@ -1,7 +1,10 @@
 // Prompts appear only on a real terminal: run the binary on a pseudo-terminal (util-linux `script`) and answer them.
 import { spawn, spawnSync } from 'node:child_process';
+import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
+import { writeKeypairFile } from '../../src/wallet/keypair.js';
 import { assertBuilt, BIN, runCli, tempHome } from '../support/cli.js';
+import { newKeypair, nodeSpec, startTestCoordinator } from '../support/coordinator.js';
 
 const hasScript = spawnSync('script', ['--version']).status === 0;
 const home = tempHome();
@@ -15,7 +18,8 @@ function onTerminal(args: string[], prompt: RegExp, answer: string): Promise<{ c
     // Not CI: that alone would make iocli treat the terminal as non-interactive.
     const env: NodeJS.ProcessEnv = { ...process.env, ...home.env, NO_COLOR: '1' };
     delete env.CI;
-    const child = spawn('script', ['-qfec', command, '/dev/null'], { env, stdio: ['pipe', 'pipe', 'pipe'] });
+    // A terminal of a real size: script's pty has 0 columns, on which a spinner's redraw never ends.
+    const child = spawn('script', ['-qfec', `stty cols 120 rows 40; exec ${command}`, '/dev/null'], { env, stdio: ['pipe', 'pipe', 'pipe'] });
     let screen = '';
     let answered = false;
     const timer = setTimeout(() => {
@@ -51,6 +55,25 @@ describe.skipIf(!hasScript)('prompts on a terminal', () => {
     const confirmed = await onTerminal(['config', 'reset'], /\(y\/N\)/, 'y\r');
     expect(confirmed.code).toBe(0);
     expect(JSON.parse((await runCli(['config', 'get', 'region', '--json'], { env: home.env })).stdout).value).toBeNull();
+  });
+
+  it('`rent` answered "n" releases its quote: the GPUs are on offer again at once, not when the quote lapses', async () => {
+    const coordinator = await startTestCoordinator('sqlite');
+    try {
+      const provider = newKeypair();
+      const node = await coordinator.client(provider).registerNode(nodeSpec({ gpuCount: 2, model: 'NVIDIA H100 80GB HBM3' }));
+      await coordinator.client(provider).heartbeat(node.id, { gpus: [], containers: [] });
+      const keypairPath = join(home.dir, 'renter.json');
+      await writeKeypairFile(keypairPath, newKeypair());
+      const rent = ['rent', '--api-url', coordinator.url, '--keypair', keypairPath, '--gpus', '2', '--model', 'H100', '--image', 'busybox', '--hours', '1'];
+      const declined = await onTerminal(rent, /start the lease\? \(y\/N\)/, 'n\r');
+      expect(declined.screen).toContain('nothing was paid');
+      expect(declined.code).toBe(130);
+      // The quote would hold both GPUs for minutes; released, they are free as soon as the command has exited.
+      expect((await coordinator.client().offers({ model: 'H100' })).offers).toEqual([expect.objectContaining({ nodeId: node.id, freeGpus: 2 })]);
+    } finally {
+      await coordinator.close();
+    }
   });
 
   it('never prompts when --json is given, even on a terminal', async () => {
