@@ -7,9 +7,10 @@ const rentRequest = { gpus: 2, hours: 1, image: 'busybox', env: {}, ports: [] };
 
 describe.each(ENGINES)('quote release on %s', (engine) => {
   let coordinator: TestCoordinator;
+  const clock = { offset: 0 };
 
   beforeAll(async () => {
-    coordinator = await startTestCoordinator(engine);
+    coordinator = await startTestCoordinator(engine, { quoteTtlMs: 60_000, now: () => Date.now() + clock.offset, maxClockSkewMs: 60 * 60_000 });
   });
   afterAll(async () => {
     await coordinator?.close();
@@ -58,5 +59,19 @@ describe.each(ENGINES)('quote release on %s', (engine) => {
     await expect(renter.releaseQuote(quote.quoteId)).rejects.toMatchObject({ status: 409, code: 'QUOTE_USED', details: { leaseId: lease.id } });
     expect((await renter.lease(lease.id)).state).toBe('scheduled');
     await expect(renter.releaseQuote('q_doesnotexist')).rejects.toMatchObject({ status: 404 });
+  });
+
+  it('releasing a lapsed quote answers 200 too; it stays unpayable', async () => {
+    await nodeWithGpus('NVIDIA L40S', `release-lapsed-${engine}`);
+    const renter = coordinator.client(newKeypair());
+    const quote = await renter.quote({ ...rentRequest, model: 'L40S' });
+    clock.offset = 60_000 + 1_000;
+    try {
+      // Lapsed but still in its payment grace: the release ends the hold early.
+      await expect(renter.releaseQuote(quote.quoteId)).resolves.toMatchObject({ state: 'released', gpusFreed: 2 });
+      await expect(renter.createLease({ quoteId: quote.quoteId })).rejects.toMatchObject({ status: 410, code: 'QUOTE_RELEASED' });
+    } finally {
+      clock.offset = 0;
+    }
   });
 });
