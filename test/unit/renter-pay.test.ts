@@ -48,6 +48,30 @@ describe('payFor', () => {
     expect(events).toEqual(['confirm', 'progress Paying', 'submit unpaid', 'succeed Created lease_1']);
   });
 
+  it.each([
+    ['declined', new CancelledError('Cancelled: nothing was paid.'), async () => {}],
+    ['declined, and the release itself fails', new CancelledError('Cancelled: nothing was paid.'), async () => { throw new ExternalError('coordinator gone'); }],
+  ])('%s: what the request holds is given back, and the error stays the one that stopped it', async (_name, stop, release) => {
+    const released: string[] = [];
+    const { events, run } = scenario([], {
+      confirm: async () => { throw stop; },
+      abandon: async () => { released.push('quote_1'); await release(); },
+    });
+    await expect(run()).rejects.toBe(stop);
+    expect(released).toEqual(['quote_1']);
+    expect(events).toEqual([]);
+  });
+
+  it('nothing is given back once the payment may have been sent, nor on a dry run', async () => {
+    const released: string[] = [];
+    const abandon = async () => { released.push('quote_1'); };
+    const refused = scenario([new UserError('Payment rejected', { code: 'PAYMENT_REJECTED' })], { abandon });
+    await expect(refused.run()).rejects.toThrow('Payment rejected');
+    await expect(scenario([], { abandon }).run()).resolves.toMatchObject({ dryRun: false });
+    await expect(scenario([], { abandon, dryRun: true }).run()).resolves.toMatchObject({ dryRun: true });
+    expect(released).toEqual([]);
+  });
+
   it('a dry run neither asks nor sends', async () => {
     const { events, run } = scenario([], { dryRun: true });
     await expect(run()).resolves.toEqual({ dryRun: true, payment: null });
