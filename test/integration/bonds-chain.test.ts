@@ -1,18 +1,15 @@
 // GPU bonds with real money on the local chain (litesvm behind the JSON-RPC facade, the real SolanaPaymentVerifier and
 // SolanaPayoutSender): bond, a node-fault slash paid exactly once with 50 concurrent triggers, unbond after the cooldown,
 // a slash payout across kill -9 between signing and confirmation; token balances on chain equal the ledger.
-import type { Connection } from '@solana/web3.js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createApiClient, type ApiClient } from '../../src/api/client.js';
-import { fundFromFaucet, type LocalNetwork } from '../../src/chain/bootstrap.js';
-import type { LocalChain } from '../../src/chain/local-chain.js';
+import type { LocalNetwork } from '../../src/chain/bootstrap.js';
 import { openDatabase } from '../../src/coordinator/db.js';
 import { createSolanaHooks } from '../../src/coordinator/solana-payments.js';
 import type { Keypair } from '../../src/wallet/keypair.js';
-import { buildLeasePayment } from '../../src/wallet/payment.js';
 import { startTestLocalNetwork, type TestLocalNetwork } from '../support/chain.js';
 import { answerChallenge } from '../support/challenges.js';
-import { newKeypair, nodeSpec, startTestCoordinator, type TestCoordinator } from '../support/coordinator.js';
+import { nodeSpec, startTestCoordinator, type TestCoordinator } from '../support/coordinator.js';
 import { chainCrashCoordinators, ensureCoordinatorBuilt, kill9 } from '../support/coordinator-process.js';
 
 const GPU = 'NVIDIA GeForce RTX 4090';
@@ -20,27 +17,20 @@ const PER_GPU = 400_000 * 24;
 const PRICE = 600_000;
 
 let net: TestLocalNetwork;
-let chain: LocalChain;
-let connection: Connection;
 let local: LocalNetwork;
 
 beforeAll(async () => {
   ensureCoordinatorBuilt();
   net = await startTestLocalNetwork('iocli-bonds-chain-');
-  ({ chain, connection, local } = net);
+  ({ local } = net);
 });
 afterAll(async () => {
   await net?.close();
 });
 
 const balance = (owner: string) => net.tokenBalance(owner);
-const funded = async (tokens: bigint) => {
-  const keypair = newKeypair();
-  await fundFromFaucet(chain.rpcUrl, local, keypair.publicKey, { tokens, sol: 1 });
-  return keypair;
-};
-const pay = async (payer: Keypair, amount: number, reference: string) =>
-  (await buildLeasePayment({ connection, payer, mint: local.mint, treasuryTokenAccount: local.treasury.tokenAccount, amount: BigInt(amount), quoteId: reference })).transactionBase64;
+const funded = (tokens: bigint) => net.fundedKeypair(tokens);
+const pay = (payer: Keypair, amount: number, reference: string) => net.leasePayment(payer, amount, reference);
 
 /** Register, pass the challenge, bond (real transfer), rent one GPU (real transfer) and report it running. */
 async function bondedNodeWithLease(provider: ApiClient, providerKey: Keypair, renterClient: ApiClient, renterKey: Keypair, region: string) {

@@ -2,18 +2,15 @@
 // and SolanaPayoutSender): running minutes a failed liveness probe left unpaid go back to the renter through the payout
 // outbox, each once under concurrent triggers and across a kill -9 between signing and confirmation, and token balances
 // on chain equal the ledger.
-import type { Connection } from '@solana/web3.js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { fundFromFaucet, type LocalNetwork } from '../../src/chain/bootstrap.js';
-import type { LocalChain } from '../../src/chain/local-chain.js';
+import type { LocalNetwork } from '../../src/chain/bootstrap.js';
 import { createApiClient } from '../../src/api/client.js';
 import { openDatabase } from '../../src/coordinator/db.js';
 import { createSolanaHooks } from '../../src/coordinator/solana-payments.js';
 import type { Keypair } from '../../src/wallet/keypair.js';
-import { buildLeasePayment } from '../../src/wallet/payment.js';
 import { startTestLocalNetwork, type TestLocalNetwork } from '../support/chain.js';
 import { answerChallenge } from '../support/challenges.js';
-import { newKeypair, nodeSpec, startTestCoordinator, type TestCoordinator } from '../support/coordinator.js';
+import { nodeSpec, startTestCoordinator, type TestCoordinator } from '../support/coordinator.js';
 import { chainCrashCoordinators, ensureCoordinatorBuilt, kill9 } from '../support/coordinator-process.js';
 
 const GPU = 'NVIDIA GeForce RTX 4090';
@@ -23,8 +20,6 @@ const PRICE = 600_000;
 const MINUTE = 60_000;
 
 let net: TestLocalNetwork;
-let chain: LocalChain;
-let connection: Connection;
 let local: LocalNetwork;
 let coord: TestCoordinator;
 let clock = Date.now();
@@ -32,7 +27,7 @@ let clock = Date.now();
 beforeAll(async () => {
   ensureCoordinatorBuilt();
   net = await startTestLocalNetwork('iocli-evidence-chain-');
-  ({ chain, connection, local } = net);
+  ({ local } = net);
   const hooks = await createSolanaHooks(net.solana);
   coord = await startTestCoordinator('sqlite', {
     dev: false,
@@ -57,13 +52,8 @@ afterAll(async () => {
 });
 
 const balance = (owner: string) => net.tokenBalance(owner);
-const funded = async (tokens: bigint) => {
-  const keypair = newKeypair();
-  await fundFromFaucet(chain.rpcUrl, local, keypair.publicKey, { tokens, sol: 1 });
-  return keypair;
-};
-const pay = async (payer: Keypair, amount: number, reference: string) =>
-  (await buildLeasePayment({ connection, payer, mint: local.mint, treasuryTokenAccount: local.treasury.tokenAccount, amount: BigInt(amount), quoteId: reference })).transactionBase64;
+const funded = (tokens: bigint) => net.fundedKeypair(tokens);
+const pay = (payer: Keypair, amount: number, reference: string) => net.leasePayment(payer, amount, reference);
 
 describe('frozen minutes on the local chain', () => {
   it('refunds each frozen minute once (20 concurrent probe answers, 50 concurrent ends): chain balances equal the ledger', async () => {

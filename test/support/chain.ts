@@ -5,10 +5,11 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Connection, Keypair as SolanaKeypair, LAMPORTS_PER_SOL, PublicKey } from '@solana/web3.js';
-import { bootstrapLocalNetwork, type LocalNetwork } from '../../src/chain/bootstrap.js';
+import { bootstrapLocalNetwork, fundFromFaucet, type LocalNetwork } from '../../src/chain/bootstrap.js';
 import { startLocalChain, type LocalChain, type LocalChainOptions } from '../../src/chain/local-chain.js';
 import type { SolanaPaymentsConfig } from '../../src/coordinator/solana-payments.js';
-import { associatedTokenAddress } from '../../src/wallet/payment.js';
+import { generateKeypair, type Keypair } from '../../src/wallet/keypair.js';
+import { associatedTokenAddress, buildLeasePayment } from '../../src/wallet/payment.js';
 
 export interface TestLocalNetwork {
   /** The temp dir: the chain's ledger in chain/, the network's keys in keys/. */
@@ -20,6 +21,10 @@ export interface TestLocalNetwork {
   solana: SolanaPaymentsConfig;
   /** The token balance of `owner`'s associated account in base units; 0 while it has none. */
   tokenBalance(owner: string): Promise<number>;
+  /** A new wallet funded from the faucet with `tokens` base units and 1 SOL. */
+  fundedKeypair(tokens: bigint): Promise<Keypair>;
+  /** A signed lease payment (base64 transaction) of `amount` from `payer` to the treasury, referencing `reference`. */
+  leasePayment(payer: Keypair, amount: number, reference: string): Promise<string>;
   close(): Promise<void>;
 }
 
@@ -51,7 +56,14 @@ export async function startTestLocalNetwork(dirPrefix: string, { faucet = false 
         return 0; // no token account yet
       }
     };
-    return { dir, chain, connection, local, solana, tokenBalance, close };
+    const fundedKeypair = async (tokens: bigint) => {
+      const keypair = generateKeypair();
+      await fundFromFaucet(chain!.rpcUrl, local, keypair.publicKey, { tokens, sol: 1 });
+      return keypair;
+    };
+    const leasePayment = async (payer: Keypair, amount: number, reference: string) =>
+      (await buildLeasePayment({ connection, payer, mint: local.mint, treasuryTokenAccount: local.treasury.tokenAccount, amount: BigInt(amount), quoteId: reference })).transactionBase64;
+    return { dir, chain, connection, local, solana, tokenBalance, fundedKeypair, leasePayment, close };
   } catch (error) {
     await close();
     throw error;
