@@ -112,7 +112,8 @@ export class Output {
   async spinner(text: string): Promise<Spinner> {
     // Progress texts quote coordinator and provider messages too: one line, nothing the terminal would interpret.
     const safe = (line: string) => toTerminalText(line, { keepOwnColors: this.color });
-    if (this.interactiveStderr) {
+    // A terminal that reports 0 columns (some CI runners' ptys) would make ora redraw its line forever.
+    if (this.interactiveStderr && ((this.stderr as NodeJS.WriteStream).columns ?? 0) > 0) {
       const { default: ora } = await import('ora');
       const spinner = ora({ text: safe(text), stream: this.stderr as NodeJS.WriteStream, color: 'cyan' }).start();
       const final = (line: string | undefined) => (line === undefined ? undefined : safe(line));

@@ -11,15 +11,15 @@ const home = tempHome();
 afterAll(() => home.cleanup());
 
 /** Runs `iocli …args` on a pty; types `answer` once `prompt` shows up. Resolves with the exit code and what the terminal showed. */
-function onTerminal(args: string[], prompt: RegExp, answer: string): Promise<{ code: number; screen: string }> {
+function onTerminal(args: string[], prompt: RegExp, answer: string, columns = 120): Promise<{ code: number; screen: string }> {
   assertBuilt();
   const command = [process.execPath, BIN, ...args].map((part) => `'${part.replace(/'/g, `'\\''`)}'`).join(' ');
   return new Promise((resolve, reject) => {
     // Not CI: that alone would make iocli treat the terminal as non-interactive.
     const env: NodeJS.ProcessEnv = { ...process.env, ...home.env, NO_COLOR: '1' };
     delete env.CI;
-    // A terminal of a real size: script's pty has 0 columns, on which a spinner's redraw never ends.
-    const child = spawn('script', ['-qfec', `stty cols 120 rows 40; exec ${command}`, '/dev/null'], { env, stdio: ['pipe', 'pipe', 'pipe'] });
+    // script's own pty has 0 columns (some CI runners' terminals too); most tests give it a real size.
+    const child = spawn('script', ['-qfec', `stty cols ${columns} rows 40; exec ${command}`, '/dev/null'], { env, stdio: ['pipe', 'pipe', 'pipe'] });
     let screen = '';
     let answered = false;
     const timer = setTimeout(() => {
@@ -49,6 +49,23 @@ describe.skipIf(!hasScript)('prompts on a terminal', () => {
     expect(declined.screen).toContain('Reset all iocli settings');
     expect(declined.screen).toContain('Nothing was reset.');
     expect(JSON.parse((await runCli(['config', 'get', 'region', '--json'], { env: home.env })).stdout).value).toBe('us-east');
+  });
+
+  it('a terminal that reports 0 columns still gets to the prompt (no spinner that redraws forever)', async () => {
+    const coordinator = await startTestCoordinator('sqlite');
+    try {
+      const provider = newKeypair();
+      const node = await coordinator.client(provider).registerNode(nodeSpec({ gpuCount: 1, model: 'NVIDIA H100 80GB HBM3' }));
+      await coordinator.client(provider).heartbeat(node.id, { gpus: [], containers: [] });
+      const keypairPath = join(home.dir, 'narrow.json');
+      await writeKeypairFile(keypairPath, newKeypair());
+      const rent = ['rent', '--api-url', coordinator.url, '--keypair', keypairPath, '--gpus', '1', '--model', 'H100', '--image', 'busybox', '--hours', '1'];
+      const declined = await onTerminal(rent, /start the lease\? \(y\/N\)/, 'n\r', 0);
+      expect(declined.code).toBe(130);
+      expect(declined.screen.length).toBeLessThan(20_000);
+    } finally {
+      await coordinator.close();
+    }
   });
 
   it('"y" confirms and resets', async () => {
