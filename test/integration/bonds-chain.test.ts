@@ -11,6 +11,7 @@ import { startTestLocalNetwork, type TestLocalNetwork } from '../support/chain.j
 import { answerChallenge } from '../support/challenges.js';
 import { nodeSpec, startTestCoordinator, type TestCoordinator } from '../support/coordinator.js';
 import { chainCrashCoordinators, ensureCoordinatorBuilt, kill9 } from '../support/coordinator-process.js';
+import { waitFor } from '../support/wait.js';
 
 const GPU = 'NVIDIA GeForce RTX 4090';
 const PER_GPU = 400_000 * 24;
@@ -136,11 +137,8 @@ describe('a slash payout across kill -9 between signing and confirmation', () =>
     const award = PER_GPU / 5 / 2;
     expect(refund).toBeGreaterThan(0);
     const expected = 50_000_000 - quote.total + refund + award;
-    const deadline = Date.now() + 30_000;
-    while ((await balance(renterKey.publicKey)) !== expected) {
-      if (Date.now() > deadline) throw new Error(`renter balance ${await balance(renterKey.publicKey)}, expected ${expected}`);
-      await new Promise((resolve) => setTimeout(resolve, 200));
-    }
+    let seen = 0;
+    await waitFor('the renter balance after recovery', async () => (seen = await balance(renterKey.publicKey)) === expected, { timeoutMs: 30_000, intervalMs: 200, context: () => `renter balance ${seen}, expected ${expected}` });
     await kill9(final.child);
     await kill9((await start()).child);
     expect(await balance(renterKey.publicKey)).toBe(expected);

@@ -12,6 +12,7 @@ import { startTestLocalNetwork, type TestLocalNetwork } from '../support/chain.j
 import { answerChallenge } from '../support/challenges.js';
 import { nodeSpec, startTestCoordinator, type TestCoordinator } from '../support/coordinator.js';
 import { chainCrashCoordinators, ensureCoordinatorBuilt, kill9 } from '../support/coordinator-process.js';
+import { waitFor } from '../support/wait.js';
 
 const GPU = 'NVIDIA GeForce RTX 4090';
 const PER_GPU = 400_000 * 24;
@@ -174,11 +175,8 @@ describe('a frozen-minute refund across kill -9 between signing and confirmation
     const shown = await client(final.url, renterKey).lease(lease.id);
     expect(shown).toMatchObject({ frozenMinutes: 20, frozenRefund: 20 * 10_000 });
     const expected = 50_000_000 - quote.total + 20 * 10_000;
-    const deadline = Date.now() + 30_000;
-    while ((await balance(renterKey.publicKey)) !== expected) {
-      if (Date.now() > deadline) throw new Error(`renter balance ${await balance(renterKey.publicKey)}, expected ${expected}`);
-      await new Promise((resolve) => setTimeout(resolve, 200));
-    }
+    let seen = 0;
+    await waitFor('the renter balance after recovery', async () => (seen = await balance(renterKey.publicKey)) === expected, { timeoutMs: 30_000, intervalMs: 200, context: () => `renter balance ${seen}, expected ${expected}` });
     await kill9(final.child);
     await kill9((await start()).child);
     expect(await balance(renterKey.publicKey)).toBe(expected);
