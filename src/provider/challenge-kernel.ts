@@ -97,6 +97,14 @@ export async function runChallengeKernel(
     queue = run.catch(() => undefined);
     return run;
   };
+  // One request at a time over the pipe: lookups and openings are chained, never interleaved.
+  const ask = <T>(request: object, field: string, missing: string): Promise<T[]> =>
+    serial(async () => {
+      child.stdin!.write(`${JSON.stringify(request)}\n`);
+      const answer = (await readReply())[field];
+      if (!Array.isArray(answer)) throw failure(missing);
+      return answer as T[];
+    });
   try {
     child.stdin!.write(`${JSON.stringify({ seed: input.gpu.seed, params: input.gpu.params, ...(input.gpu.vram ? { vram: input.gpu.vram } : {}) })}\n`);
     const committed = await readReply();
@@ -105,21 +113,8 @@ export async function runChallengeKernel(
       root: committed.root,
       backend: String(committed.backend ?? 'unknown'),
       computeMs: Number(committed.computeMs ?? 0),
-      // One request at a time over the pipe: lookups and openings are chained, never interleaved.
-      open: (entries) =>
-        serial(async () => {
-          child.stdin!.write(`${JSON.stringify({ samples: entries })}\n`);
-          const reply = await readReply();
-          if (!Array.isArray(reply.openings)) throw failure('sent no openings');
-          return reply.openings as Opening[];
-        }),
-      lookup: (words) =>
-        serial(async () => {
-          child.stdin!.write(`${JSON.stringify({ vram: words })}\n`);
-          const reply = await readReply();
-          if (!Array.isArray(reply.vram)) throw failure('sent no VRAM words');
-          return reply.vram as number[];
-        }),
+      open: (entries) => ask<Opening>({ samples: entries }, 'openings', 'sent no openings'),
+      lookup: (words) => ask<number>({ vram: words }, 'vram', 'sent no VRAM words'),
       close,
     };
   } catch (error) {
